@@ -1,0 +1,55 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Both set up .venv first;
+# set-up is skipped when pyproject.toml and constraints.txt have not changed since.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+# pip's notes about unused local index folders are noise on these machines.
+QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
+PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup demo test lint format bench lock clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing torch (CPU build) first, then the project ..."
+	@# torch first and pinned: anything else asking for torch would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,live]' 2>&1 | $(QUIET_PIP)
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/assistant data load-sample
+	$(BIN)/assistant data list
+	@echo; echo "Indicators for AAPL at the end of 2020 (real adjusted closes):"
+	$(BIN)/assistant tools indicators AAPL --end 2020-12-31
+	@echo; echo "Try: $(BIN)/assistant --help"
+
+test: setup
+	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+		export TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
+		echo "PostgreSQL answers: persistence tests also run against $$TEST_DATABASE_URL"; \
+	fi; \
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python benchmarks/bench_indicators.py
+
+# Re-pin every dependency after changing pyproject.toml (needs a working .venv).
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v "^market-assistant" > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The FastAPI service: SSE chat, OpenAI-compatible endpoint, approvals, widget and Slack."""

@@ -1,0 +1,1 @@
+"""The agent: settings, model selection, conversations, approvals and the `assistant` CLI."""

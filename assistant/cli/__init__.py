@@ -1,0 +1,57 @@
+"""The `assistant` command line (Typer).
+
+Every command that prints results takes ``--json``; any :class:`tools.errors.ToolError`
+becomes one line on stderr and exit code 2 (the code Click uses for usage errors),
+so scripts can tell "you asked for something wrong" from a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+from typer.core import TyperGroup
+
+from assistant.cli import data, tools
+from assistant.cli.output import emit
+from assistant.settings import get_settings
+from tools.errors import ToolError
+
+
+class _ErrorsAsExitCodes(TyperGroup):
+    """Turns user-fixable errors from any sub-command into a message and exit code 2."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors()
+            )
+            typer.echo(f"error: invalid settings or input: {problems}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_ErrorsAsExitCodes,
+    help="Market Assistant: market data, indicators and more from the command line.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data")
+app.add_typer(tools.app, name="tools")
+
+
+@app.command()
+def config(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Print the effective settings, secrets masked."""
+    shown = get_settings().masked()
+    emit(shown, as_json, lambda: "\n".join(f"{k} = {v}" for k, v in shown.items()))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,117 @@
+"""`assistant data ...`: fill and inspect the local price store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
+from assistant.cli.output import emit, table
+from assistant.resources import price_store
+from assistant.settings import get_settings
+from tools.errors import DataExistsError
+from tools.market_data import SymbolInfo, load_sample
+from tools.price_files import read_price_file
+from tools.providers import fetch_into_store, get_provider
+
+app = typer.Typer(help="Load, import, fetch and list market data.", no_args_is_help=True)
+
+
+def _info_table(title: str, infos: list[SymbolInfo]):
+    return table(
+        title,
+        ["symbol", "start", "end", "bars", "columns", "source"],
+        [(i.symbol, i.start, i.end, i.bars, ", ".join(i.columns), i.source) for i in infos],
+    )
+
+
+@app.command("load-sample")
+def load_sample_cmd(
+    replace: bool = typer.Option(False, "--replace", help="Also overwrite symbols you imported."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Load the bundled real prices (20 S&P 500 stocks and SPX, 1990-2022) into the store."""
+    store = price_store()
+    with Progress(transient=True, disable=as_json) as progress:
+        task = progress.add_task("loading sample prices", total=None)
+        report = load_sample(
+            store,
+            replace=replace,
+            progress=lambda sym, i, n: progress.update(
+                task, completed=i, total=n, description=f"loaded {sym}"
+            ),
+        )
+    emit(report, as_json, lambda: _sample_summary(report, store.root))
+
+
+def _sample_summary(report, root: Path) -> str:
+    lines = [f"Loaded {len(report.loaded)} symbols into {root}"]
+    lines += [f"skipped {s}: {why}" for s, why in report.skipped.items()]
+    return "\n".join(lines)
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="CSV or Parquet with date and close/adj_close columns."),
+    symbol: str | None = typer.Option(
+        None, "--symbol", help="Symbol (default: column or file name)."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Overwrite existing data for the symbol."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import user OHLCV; every row is validated before anything is written."""
+    store = price_store()
+    parsed = read_price_file(file, symbol)
+    clashes = [p.symbol for p in parsed if store.exists(p.symbol)]
+    if clashes and not replace:
+        raise DataExistsError(
+            f"{', '.join(clashes)} already in the store; pass --replace to overwrite"
+        )
+    source = f"import:{file.name}"
+    infos = [store.save(p.symbol, p.frame, source, replace=replace) for p in parsed]
+    ignored = sorted({c for p in parsed for c in p.ignored_columns})
+
+    def human():
+        out = _info_table("Imported", infos)
+        if ignored:
+            out.caption = f"ignored columns: {', '.join(ignored)}"
+        return out
+
+    emit(infos, as_json, human)
+
+
+@app.command("list")
+def list_cmd(as_json: bool = JsonOption) -> None:
+    """Show stored symbols, their date ranges and columns."""
+    infos = price_store().list()
+    emit(
+        infos,
+        as_json,
+        lambda: _info_table("Stored prices", infos) if infos else "The store is empty.",
+    )
+
+
+@app.command("fetch")
+def fetch_cmd(
+    symbol: str = typer.Argument(..., help="Ticker to download, e.g. AAPL."),
+    start: datetime | None = StartOption,
+    end: datetime | None = EndOption,
+    provider: str | None = typer.Option(
+        None, "--provider", help="Default: the price_provider setting."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Download daily prices from a live provider (extra `live`) and cache them in the store."""
+    settings = get_settings()
+    source = get_provider(
+        provider or settings.price_provider,
+        yahoo_base_url=settings.yahoo_base_url,
+        cache_dir=settings.data_dir / "cache" / "yfinance",
+    )
+    info = fetch_into_store(price_store(settings), source, symbol, as_date(start), as_date(end))
+    emit(info, as_json, lambda: _info_table("Fetched", [info]))

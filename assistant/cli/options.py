@@ -1,0 +1,17 @@
+"""Options shared by several commands, so every command spells them the same way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import typer
+
+DATE_FORMATS = ["%Y-%m-%d"]
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+StartOption = typer.Option(None, "--start", formats=DATE_FORMATS, help="First day, YYYY-MM-DD.")
+EndOption = typer.Option(None, "--end", formats=DATE_FORMATS, help="Last day, YYYY-MM-DD.")
+
+
+def as_date(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None

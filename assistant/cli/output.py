@@ -1,0 +1,51 @@
+"""Printing results: JSON for programs, tables for people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def emit(
+    result: BaseModel | list[BaseModel] | dict[str, Any], as_json: bool, human: Callable[[], Any]
+) -> None:
+    """Print ``result`` as JSON when asked, else whatever ``human()`` renders."""
+    if as_json:
+        typer.echo(to_json(result))
+    else:
+        rendered = human()
+        if rendered is not None:
+            console.print(rendered)
+
+
+def to_json(result: BaseModel | list[BaseModel] | dict[str, Any]) -> str:
+    if isinstance(result, BaseModel):
+        return result.model_dump_json(indent=2)
+    if isinstance(result, list):
+        return json.dumps([r.model_dump(mode="json") for r in result], indent=2)
+    return json.dumps(result, indent=2, default=str)
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column)
+    for row in rows:
+        out.add_row(*(fmt(v) for v in row))
+    return out
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.2f}"
+    return str(value)

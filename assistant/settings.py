@@ -1,0 +1,102 @@
+"""One settings object for the whole product.
+
+Everything the product writes lives under ``data_dir`` so that a second data dir is a
+second, independent instance. Values come from ``ASSISTANT_*`` environment variables
+(and a ``.env`` file); the conventional unprefixed ``DATABASE_URL``, ``QDRANT_URL`` and
+``REDIS_URL`` are accepted as aliases because deployment platforms set those names.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MASK = "**********"
+
+
+def _alias(name: str, *extra: str) -> AliasChoices:
+    return AliasChoices(f"ASSISTANT_{name}", *extra)
+
+
+class Settings(BaseSettings):
+    """Effective configuration; see `assistant config` for what is in force."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path(".assistant-data"),
+        description="Where prices, the index, the SQLite file and charts are written.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL; default: a SQLite file in the data dir.",
+    )
+    model: str = Field(
+        default="offline",
+        description="LLM by litellm model string; 'offline' is the built-in planner.",
+    )
+    api_base: str | None = Field(default=None, description="OpenAI-compatible base URL.")
+    api_key: SecretStr | None = Field(default=None, description="Key for the model provider.")
+    qdrant_url: str | None = Field(
+        default=None, validation_alias=_alias("QDRANT_URL", "QDRANT_URL")
+    )
+    qdrant_api_key: SecretStr | None = None
+    redis_url: str | None = Field(default=None, validation_alias=_alias("REDIS_URL", "REDIS_URL"))
+    price_provider: str = Field(
+        default="yfinance", description="Live price provider used by `assistant data fetch`."
+    )
+    yahoo_base_url: str | None = Field(
+        default=None,
+        description="Send Yahoo Finance requests to this base URL instead (a mirror or proxy).",
+    )
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the SQLite file under the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'assistant.db').resolve()}"
+
+    @property
+    def prices_dir(self) -> Path:
+        return self.data_dir / "prices"
+
+    def masked(self) -> dict[str, Any]:
+        """Settings as shown to a person: secrets and URL passwords replaced by a mask."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = MASK
+            elif isinstance(value, str) and "://" in value:
+                value = mask_url_password(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            shown[name] = value
+        shown["effective_database_url"] = mask_url_password(self.effective_database_url)
+        return shown
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password in ``scheme://user:password@host/...``; other URLs pass unchanged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def get_settings() -> Settings:
+    """Read the environment now (not cached: tests and CLI flags change it)."""
+    return Settings()

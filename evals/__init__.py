@@ -1,0 +1,1 @@
+"""Evaluation datasets and the runner that applies quality gates."""

@@ -1,0 +1,1 @@
+"""Loaders, chunking and sentiment that feed the retrieval index; the sample corpus."""

@@ -1,0 +1,1 @@
+"""Prompt texts kept as files, and the loader that reads them by name."""

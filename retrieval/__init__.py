@@ -1,0 +1,1 @@
+"""The document index: Qdrant store, embeddings, hybrid search, filters and citations."""

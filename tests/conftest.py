@@ -1,0 +1,77 @@
+"""Shared fixtures: an isolated data dir per test and one sample-loaded store per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from tools.market_data import PriceStore, load_sample
+
+_ENV_VARS = ("DATABASE_URL", "QDRANT_URL", "REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No test sees the developer's settings or writes outside its tmp dir."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_") or name in _ENV_VARS:
+            monkeypatch.delenv(name)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
+    monkeypatch.chdir(tmp_path)  # a stray .env in the repo must not leak in
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the bundled sample loaded once; tests must only read it."""
+    data_dir = tmp_path_factory.mktemp("sample-data")
+    load_sample(PriceStore(data_dir / "prices"))
+    return data_dir
+
+
+@pytest.fixture
+def sample_store(sample_dir: Path) -> PriceStore:
+    return PriceStore(sample_dir / "prices")
+
+
+@pytest.fixture
+def use_sample(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the CLI at the session's sample data dir."""
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(sample_dir))
+    return sample_dir
+
+
+class Cli:
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):
+        return self.runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+def make_ohlcv(n: int = 400, seed: int = 7, start: str = "2015-01-02") -> pd.DataFrame:
+    """A plausible random-walk OHLCV frame (business days) for indicator and import tests."""
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=n)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.015, n)))
+    open_ = close * np.exp(rng.normal(0, 0.005, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.01, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.01, n))
+    volume = rng.integers(100_000, 2_000_000, n).astype(float)
+    return pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": volume},
+        index=pd.DatetimeIndex(dates, name="date"),
+    )

@@ -1,0 +1,1 @@
+"""Pure, typed domain code: market data, indicators, portfolio, backtests, risk checks, brokers."""

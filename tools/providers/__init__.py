@@ -1,0 +1,74 @@
+"""Live price providers (optional `live` extra) and caching their data into the store.
+
+A provider only downloads; :func:`fetch_into_store` decides whether the store already
+covers the request (no network then) and merges what is new, so repeated questions
+about the same symbol do not hit the provider again.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from tools.errors import InvalidInputError, ProviderError
+from tools.market_data import PriceStore, SymbolInfo, check_range, normalise_symbol
+from tools.price_files import validate_prices
+
+
+class PriceProvider(Protocol):
+    """Downloads daily bars; ``source`` is what the store records as their origin."""
+
+    source: str
+
+    def fetch(self, symbol: str, start: date | None, end: date | None) -> pd.DataFrame:
+        """Daily bars within ``[start, end]`` with store column names and a date column."""
+        ...
+
+
+def get_provider(
+    name: str, *, yahoo_base_url: str | None = None, cache_dir: Path | None = None
+) -> PriceProvider:
+    if name == "yfinance":
+        from tools.providers.yahoo import YFinanceProvider
+
+        return YFinanceProvider(base_url=yahoo_base_url, cache_dir=cache_dir)
+    raise InvalidInputError(f"unknown price provider {name!r}; available: yfinance")
+
+
+def fetch_into_store(
+    store: PriceStore,
+    provider: PriceProvider,
+    symbol: str,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    today: date | None = None,
+) -> SymbolInfo:
+    """Make the store cover ``[start, end]`` for ``symbol``, downloading only what it lacks."""
+    symbol = normalise_symbol(symbol)
+    check_range(start, end)
+    today = today or date.today()
+    if end is not None and end > today:
+        raise InvalidInputError(f"end {end} is in the future")
+    cached = store.info(symbol) if store.exists(symbol) else None
+    if cached is not None and cached.source == provider.source:
+        covers_start = start is None or start >= cached.start
+        if covers_start and end is not None and end <= cached.end:
+            return cached
+        if covers_start:
+            start = cached.end + timedelta(days=1)
+            if start > (end or today):
+                return cached
+    raw = provider.fetch(symbol, start, end)
+    if raw.empty:
+        if cached is not None:
+            return cached
+        raise ProviderError(
+            f"{provider.source} returned no prices for {symbol} between "
+            f"{start or 'the beginning'} and {end or today}"
+        )
+    frame = validate_prices(raw, f"{provider.source} {symbol}")
+    return store.merge(symbol, frame, provider.source)
