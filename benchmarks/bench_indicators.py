@@ -8,21 +8,16 @@ whole set on 8,000+ daily bars in under 50 ms. Reference: the same set computed 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from ta.trend import WMAIndicator
+from ta.volatility import AverageTrueRange
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ta.trend import WMAIndicator  # noqa: E402
-from ta.volatility import AverageTrueRange  # noqa: E402
-
-from tools.indicators import indicators_from_frame  # noqa: E402
-from tools.market_data import PriceFrame, sample_frames  # noqa: E402
+from tools.indicators import indicators_from_frame
+from tools.market_data import PriceFrame, sample_frames
 
 TARGET_MS = 50.0
 REPEATS = 25
