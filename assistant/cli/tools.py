@@ -9,6 +9,8 @@ import typer
 from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
 from assistant.cli.output import emit, table
 from assistant.resources import price_store
+from assistant.settings import get_settings
+from tools.backtest import BacktestResult, Strategy, SweepResult, backtest, parse_range, sweep
 from tools.errors import InvalidInputError
 from tools.indicators import INDICATOR_NAMES, Indicators, indicators
 from tools.portfolio import Constraints, Method, PortfolioResult, optimize
@@ -105,10 +107,80 @@ def optimize_cmd(
 
 
 def _render_portfolio(r: PortfolioResult):
-    out = table(
-        f"{r.method} on {r.start}..{r.end} ({r.observations} days): return {r.expected_return:.2%}, "
-        f"volatility {r.volatility:.2%}, Sharpe {r.sharpe:.2f}",
+    return table(
+        f"{r.method} on {r.start}..{r.end} ({r.observations} days): "
+        f"return {r.expected_return:.2%}, volatility {r.volatility:.2%}, Sharpe {r.sharpe:.2f}",
         ["symbol", "weight", "risk contribution"],
         [(s, f"{r.weights[s]:.2%}", f"{r.risk_contributions[s]:.2%}") for s in r.symbols],
     )
+
+
+@app.command("backtest")
+def backtest_cmd(
+    symbol: str = typer.Argument(..., help="Ticker in the store."),
+    ranges: list[str] | None = typer.Argument(None, help="With --sweep: NAME=START:STOP:STEP ..."),
+    strategy: Strategy = typer.Option(Strategy.SMA_CROSS, "--strategy", help="Signal strategy."),
+    fast: int | None = typer.Option(None, "--fast", help="sma-cross/macd fast window."),
+    slow: int | None = typer.Option(None, "--slow", help="sma-cross/macd slow window."),
+    window: int | None = typer.Option(None, "--window", help="rsi-reversion/bollinger window."),
+    lower: float | None = typer.Option(None, "--lower", help="rsi-reversion: enter below."),
+    upper: float | None = typer.Option(None, "--upper", help="rsi-reversion: exit above."),
+    k: float | None = typer.Option(None, "--k", help="bollinger: band width in std devs."),
+    signal: int | None = typer.Option(None, "--signal", help="macd signal window."),
+    cost_bps: float = typer.Option(0.0, "--cost-bps", help="Cost per traded notional, bps."),
+    slippage_bps: float = typer.Option(0.0, "--slippage-bps", help="Slippage, bps."),
+    capital: float = typer.Option(1.0, "--capital", help="Starting equity."),
+    allow_short: bool = typer.Option(False, "--allow-short", help="Short instead of flat."),
+    start: datetime | None = StartOption,
+    end: datetime | None = EndOption,
+    do_sweep: bool = typer.Option(False, "--sweep", help="Sweep the given ranges instead."),
+    rank_by: str = typer.Option("sharpe", "--rank-by", help="Sweep ranking metric."),
+    top: int = typer.Option(20, "--top", help="Sweep rows to show."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Backtest a strategy (no look-ahead; costs on traded notional), or sweep its parameters."""
+    given = dict(fast=fast, slow=slow, window=window, lower=lower, upper=upper, k=k, signal=signal)
+    params = {name: float(v) for name, v in given.items() if v is not None}
+    store = price_store()
+    if do_sweep:
+        grid = dict(parse_range(spec) for spec in ranges or [])
+        grid = {**{n: [v] for n, v in params.items()}, **grid}
+        result = sweep(
+            store, symbol, strategy, grid, start=as_date(start), end=as_date(end),
+            cost_bps=cost_bps, slippage_bps=slippage_bps, allow_short=allow_short,
+            rank_by=rank_by, top=top,
+        )  # fmt: skip
+        emit(result, as_json, lambda: _render_sweep(result))
+        return
+    if ranges:
+        raise InvalidInputError(f"unexpected arguments {' '.join(ranges)} (ranges need --sweep)")
+    result = backtest(
+        store, symbol, strategy, params, start=as_date(start), end=as_date(end),
+        cost_bps=cost_bps, slippage_bps=slippage_bps, capital=capital,
+        allow_short=allow_short, chart_dir=get_settings().data_dir / "charts",
+    )  # fmt: skip
+    emit(result, as_json, lambda: _render_backtest(result))
+
+
+def _render_backtest(r: BacktestResult):
+    m = r.metrics.model_dump()
+    out = table(
+        f"{r.symbol} {r.strategy} {r.params} on {r.start}..{r.end} ({r.bars} bars)",
+        ["metric", "value"],
+        [(name, value) for name, value in m.items()],
+    )
+    out.caption = f"chart: {r.chart_path}"
     return out
+
+
+def _render_sweep(r: SweepResult):
+    return table(
+        f"{r.symbol} {r.strategy}: {r.combinations} combinations on {r.start}..{r.end}, "
+        f"best {r.rank_by} first",
+        ["params", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "exposure"],
+        [
+            (" ".join(f"{k}={v:g}" for k, v in row.params.items()), row.total_return, row.cagr,
+             row.sharpe, row.max_drawdown, row.trades, row.exposure)
+            for row in r.rows
+        ],
+    )  # fmt: skip
