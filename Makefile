@@ -45,7 +45,9 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 bench: setup
-	$(BIN)/python benchmarks/bench_indicators.py
+	$(BIN)/python -m benchmarks.bench_indicators
+	$(BIN)/python -m benchmarks.bench_backtest
+	$(BIN)/python -m benchmarks.bench_optimizer
 
 # Re-pin every dependency after changing pyproject.toml (needs a working .venv).
 lock:

@@ -7,30 +7,17 @@ whole set on 8,000+ daily bars in under 50 ms. Reference: the same set computed 
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 from ta.trend import WMAIndicator
 from ta.volatility import AverageTrueRange
 
+from benchmarks._timing import median_ms
 from tools.indicators import indicators_from_frame
 from tools.market_data import PriceFrame, sample_frames
 
 TARGET_MS = 50.0
 REPEATS = 25
-
-
-def median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    fn()  # warm caches and imports
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def synthetic_ohlcv(close: pd.Series) -> pd.DataFrame:
