@@ -1,0 +1,72 @@
+"""Each pre-trade check passes and fails where a person would expect, with a reason."""
+
+import pytest
+from pydantic import ValidationError
+
+from tools.risk import Account, Order, RiskLimits, check_order
+
+ACCOUNT = Account(cash=10_000.0, positions={"AAPL": 10}, prices={"AAPL": 100.0, "MSFT": 200.0})
+LIMITS = RiskLimits(max_order_notional=5_000, max_position_weight=0.5, price_collar=0.05,
+                    max_orders_per_day=3, restricted_symbols=["GME"])  # fmt: skip
+
+
+def failed(order: Order, account: Account = ACCOUNT, limits: RiskLimits = LIMITS) -> dict[str, str]:
+    report = check_order(order, account, limits)
+    assert report.passed == (not report.failures)
+    return {c.name: c.reason for c in report.failures}
+
+
+def test_a_reasonable_order_passes_every_check():
+    report = check_order(Order(symbol="MSFT", side="buy", quantity=5), ACCOUNT, LIMITS)
+    assert report.passed
+    assert len(report.checks) == 7
+    assert all(c.reason for c in report.checks)
+
+
+@pytest.mark.parametrize(
+    ("order", "check", "reason"),
+    [
+        (Order(symbol="MSFT", side="buy", quantity=0), "quantity", "must be positive"),
+        (Order(symbol="MSFT", side="buy", quantity=1.5), "quantity", "not a whole number"),
+        (Order(symbol="MSFT", side="buy", quantity=30), "max_order_notional", "exceeds the limit of 5,000.00"),
+        (Order(symbol="MSFT", side="buy", quantity=28, type="limit", limit_price=200), "max_position_weight", "above the limit 50%"),
+        (Order(symbol="AAPL", side="sell", quantity=11), "no_short_selling", "only 10 held"),
+        (Order(symbol="MSFT", side="buy", quantity=1, type="limit", limit_price=220), "price_collar", "10.0% from the last price"),
+        (Order(symbol="MSFT", side="sell", quantity=1, type="stop", stop_price=150), "price_collar", "collar is 5%"),
+    ],
+)  # fmt: skip
+def test_each_check_fails_with_a_reason(order, check, reason):
+    failures = failed(order)
+    assert check in failures
+    assert reason in failures[check]
+
+
+def test_buying_power():
+    poor = ACCOUNT.model_copy(update={"cash": 100.0})
+    failures = failed(Order(symbol="MSFT", side="buy", quantity=1), account=poor)
+    assert "exceeds available cash 100.00" in failures["buying_power"]
+
+
+def test_restricted_symbol_and_daily_limit():
+    account = ACCOUNT.model_copy(
+        update={"prices": {**ACCOUNT.prices, "GME": 20.0}, "orders_today": 3}
+    )
+    failures = failed(Order(symbol="gme", side="buy", quantity=1), account=account)
+    assert "restricted list" in failures["restricted_symbol"]
+    assert "daily limit of 3" in failures["max_orders_per_day"]
+
+
+def test_short_and_fractional_when_allowed():
+    limits = LIMITS.model_copy(update={"allow_short": True, "allow_fractional": True})
+    assert check_order(Order(symbol="AAPL", side="sell", quantity=10.5), ACCOUNT, limits).passed
+
+
+def test_missing_last_price_fails_closed():
+    report = check_order(Order(symbol="ZZZ", side="buy", quantity=1), ACCOUNT, LIMITS)
+    assert not report.passed
+    assert report.failures[0].reason == "no last price for ZZZ"
+
+
+def test_order_type_needs_its_price():
+    with pytest.raises(ValidationError, match="limit order needs limit_price"):
+        Order(symbol="MSFT", side="buy", quantity=1, type="limit")

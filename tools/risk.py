@@ -1,0 +1,202 @@
+"""Pre-trade risk checks: pure functions over an order, the account and the limits.
+
+Every check runs (no short-circuit) so the approver sees the full picture; the order
+passes only if all pass. Each result carries a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"
+    GTC = "gtc"
+
+
+class Order(BaseModel):
+    symbol: str
+    side: Side
+    quantity: float
+    type: OrderType = OrderType.MARKET
+    limit_price: float | None = None
+    stop_price: float | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+
+    @field_validator("symbol")
+    @classmethod
+    def _upper(cls, symbol: str) -> str:
+        return symbol.strip().upper()
+
+    @model_validator(mode="after")
+    def _prices_match_type(self) -> Order:
+        if self.type is OrderType.LIMIT and self.limit_price is None:
+            raise ValueError("a limit order needs limit_price")
+        if self.type is OrderType.STOP and self.stop_price is None:
+            raise ValueError("a stop order needs stop_price")
+        return self
+
+
+class Account(BaseModel):
+    """What the account holds now; prices are the last known prices by symbol."""
+
+    cash: float
+    positions: dict[str, float] = Field(default_factory=dict, description="symbol -> shares")
+    prices: dict[str, float] = Field(default_factory=dict)
+    orders_today: int = 0
+
+    @property
+    def equity(self) -> float:
+        return self.cash + sum(q * self.prices.get(s, 0.0) for s, q in self.positions.items())
+
+
+class RiskLimits(BaseModel):
+    max_order_notional: float = 50_000.0
+    max_position_weight: float = Field(0.25, gt=0, le=1)
+    allow_short: bool = False
+    restricted_symbols: list[str] = Field(default_factory=list)
+    price_collar: float = Field(0.05, gt=0, description="Limit/stop within this of last price.")
+    max_orders_per_day: int = 20
+    allow_fractional: bool = False
+
+
+class CheckResult(BaseModel):
+    name: str
+    passed: bool
+    reason: str
+
+
+class RiskReport(BaseModel):
+    passed: bool
+    checks: list[CheckResult]
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+
+def _result(name: str, ok: bool, good: str, bad: str) -> CheckResult:
+    return CheckResult(name=name, passed=ok, reason=good if ok else bad)
+
+
+def check_quantity(order: Order, limits: RiskLimits) -> CheckResult:
+    q = order.quantity
+    if q <= 0:
+        return _result("quantity", False, "", f"quantity must be positive, got {q:g}")
+    whole = limits.allow_fractional or float(q).is_integer()
+    return _result("quantity", whole, f"{q:g} shares", f"{q:g} is not a whole number of shares")
+
+
+def check_restricted(order: Order, limits: RiskLimits) -> CheckResult:
+    banned = order.symbol.upper() in {s.upper() for s in limits.restricted_symbols}
+    return _result(
+        "restricted_symbol", not banned, f"{order.symbol} is not restricted",
+        f"{order.symbol} is on the restricted list",
+    )  # fmt: skip
+
+
+def reference_price(order: Order, last: float) -> float:
+    """The price the order is expected to trade at, for notional and buying power."""
+    if order.type is OrderType.LIMIT and order.limit_price is not None:
+        return order.limit_price
+    if order.type is OrderType.STOP and order.stop_price is not None:
+        return order.stop_price
+    return last
+
+
+def check_notional(order: Order, last: float, limits: RiskLimits) -> CheckResult:
+    notional = abs(order.quantity) * reference_price(order, last)
+    return _result(
+        "max_order_notional", notional <= limits.max_order_notional,
+        f"notional {notional:,.2f} within {limits.max_order_notional:,.2f}",
+        f"notional {notional:,.2f} exceeds the limit of {limits.max_order_notional:,.2f}",
+    )  # fmt: skip
+
+
+def check_buying_power(
+    order: Order, account: Account, last: float, limits: RiskLimits
+) -> CheckResult:
+    held = account.positions.get(order.symbol, 0.0)
+    if order.side is Side.BUY:
+        cost = order.quantity * reference_price(order, last)
+        return _result(
+            "buying_power", cost <= account.cash + 1e-9,
+            f"cost {cost:,.2f} within cash {account.cash:,.2f}",
+            f"cost {cost:,.2f} exceeds available cash {account.cash:,.2f}",
+        )  # fmt: skip
+    short = order.quantity > held + 1e-12
+    return _result(
+        "no_short_selling", limits.allow_short or not short,
+        f"selling {order.quantity:g} of {held:g} held" if not short else "short selling allowed",
+        f"selling {order.quantity:g} {order.symbol} but only {held:g} held; short selling is off",
+    )  # fmt: skip
+
+
+def check_position_weight(
+    order: Order, account: Account, last: float, limits: RiskLimits
+) -> CheckResult:
+    held = account.positions.get(order.symbol, 0.0)
+    after = held + (order.quantity if order.side is Side.BUY else -order.quantity)
+    equity = account.equity
+    weight = abs(after) * last / equity if equity > 0 else float("inf")
+    return _result(
+        "max_position_weight", weight <= limits.max_position_weight + 1e-12,
+        f"{order.symbol} would be {weight:.1%} of equity (limit {limits.max_position_weight:.0%})",
+        f"{order.symbol} would be {weight:.1%} of equity, above the limit "
+        f"{limits.max_position_weight:.0%}",
+    )  # fmt: skip
+
+
+def check_price_collar(order: Order, last: float, limits: RiskLimits) -> CheckResult:
+    price = order.limit_price if order.type is OrderType.LIMIT else order.stop_price
+    if order.type is OrderType.MARKET or price is None:
+        return _result("price_collar", True, "market order: no price to check", "")
+    gap = abs(price - last) / last
+    return _result(
+        "price_collar", gap <= limits.price_collar,
+        f"{order.type} price {price:g} is {gap:.1%} from last {last:g}",
+        f"{order.type} price {price:g} is {gap:.1%} from the last price {last:g}; "
+        f"the collar is {limits.price_collar:.0%}",
+    )  # fmt: skip
+
+
+def check_orders_per_day(account: Account, limits: RiskLimits) -> CheckResult:
+    ok = account.orders_today < limits.max_orders_per_day
+    return _result(
+        "max_orders_per_day", ok,
+        f"{account.orders_today} of {limits.max_orders_per_day} orders used today",
+        f"the daily limit of {limits.max_orders_per_day} orders is reached",
+    )  # fmt: skip
+
+
+def check_order(order: Order, account: Account, limits: RiskLimits) -> RiskReport:
+    """Run every check; the order passes only if all pass."""
+    last = account.prices.get(order.symbol)
+    if last is None or last <= 0:
+        checks = [
+            CheckResult(name="last_price", passed=False, reason=f"no last price for {order.symbol}")
+        ]
+        return RiskReport(passed=False, checks=checks)
+    checks = [
+        check_quantity(order, limits),
+        check_restricted(order, limits),
+        check_notional(order, last, limits),
+        check_buying_power(order, account, last, limits),
+        check_position_weight(order, account, last, limits),
+        check_price_collar(order, last, limits),
+        check_orders_per_day(account, limits),
+    ]
+    return RiskReport(passed=all(c.passed for c in checks), checks=checks)
