@@ -2,9 +2,80 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from sqlalchemy import Engine, create_engine
+
 from assistant.settings import Settings, get_settings
+from tools.broker import Broker, BrokerError
 from tools.market_data import PriceStore
+from tools.risk import RiskLimits
 
 
 def price_store(settings: Settings | None = None) -> PriceStore:
     return PriceStore((settings or get_settings()).prices_dir)
+
+
+@cache
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    return create_engine(url, pool_pre_ping=True)
+
+
+def engine(settings: Settings | None = None) -> Engine:
+    """One engine per database URL per process (engines hold the connection pool)."""
+    settings = settings or get_settings()
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return _engine(settings.effective_database_url)
+
+
+def last_price(store: PriceStore):
+    """A ``price_of`` for brokers: the latest stored price of a symbol."""
+
+    def price_of(symbol: str) -> float:
+        return float(store.load(symbol).price.iloc[-1])
+
+    return price_of
+
+
+def broker(settings: Settings | None = None) -> Broker:
+    """The configured broker: the paper broker unless `broker=alpaca`."""
+    settings = settings or get_settings()
+    if settings.broker == "paper":
+        from tools.broker.paper import PaperBroker
+
+        return PaperBroker(
+            engine(settings),
+            last_price(price_store(settings)),
+            initial_cash=settings.paper_initial_cash,
+            slippage_bps=settings.paper_slippage_bps,
+            allow_short=settings.allow_short,
+        )
+    if settings.broker == "alpaca":
+        from tools.broker.alpaca import AlpacaBroker
+
+        def secret(value) -> str:
+            return value.get_secret_value() if value else ""
+
+        return AlpacaBroker(
+            secret(settings.alpaca_api_key),
+            secret(settings.alpaca_secret_key),
+            paper=not settings.alpaca_live,
+            base_url=settings.alpaca_base_url,
+        )
+    raise BrokerError(f"unknown broker {settings.broker!r}; use paper or alpaca")
+
+
+def risk_limits(settings: Settings | None = None) -> RiskLimits:
+    settings = settings or get_settings()
+    return RiskLimits(
+        max_order_notional=settings.max_order_notional,
+        max_position_weight=settings.max_position_weight,
+        allow_short=settings.allow_short,
+        restricted_symbols=settings.restricted_symbols,
+        price_collar=settings.price_collar,
+        max_orders_per_day=settings.max_orders_per_day,
+        allow_fractional=settings.allow_fractional,
+    )

@@ -61,6 +61,23 @@ class Settings(BaseSettings):
         description="Send Yahoo Finance requests to this base URL instead (a mirror or proxy).",
     )
 
+    broker: str = Field(default="paper", description="paper | alpaca")
+    paper_initial_cash: float = Field(default=100_000.0, gt=0)
+    paper_slippage_bps: float = Field(default=5.0, ge=0)
+    alpaca_api_key: SecretStr | None = None
+    alpaca_secret_key: SecretStr | None = None
+    alpaca_live: bool = Field(
+        default=False, description="Trade real money on Alpaca; the paper endpoint otherwise."
+    )
+    alpaca_base_url: str | None = Field(default=None, description="Override Alpaca's URL.")
+    allow_short: bool = False
+    max_order_notional: float = Field(default=50_000.0, gt=0)
+    max_position_weight: float = Field(default=0.25, gt=0, le=1)
+    restricted_symbols: list[str] = Field(default_factory=list)
+    price_collar: float = Field(default=0.05, gt=0)
+    max_orders_per_day: int = Field(default=20, ge=0)
+    allow_fractional: bool = False
+
     @cached_property
     def effective_database_url(self) -> str:
         """The configured URL, or the SQLite file under the data dir."""

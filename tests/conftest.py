@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from assistant.cli import app
@@ -18,8 +22,6 @@ _ENV_VARS = ("DATABASE_URL", "QDRANT_URL", "REDIS_URL")
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No test sees the developer's settings or writes outside its tmp dir."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("ASSISTANT_") or name in _ENV_VARS:
             monkeypatch.delenv(name)
@@ -75,3 +77,30 @@ def make_ohlcv(n: int = 400, seed: int = 7, start: str = "2015-01-02") -> pd.Dat
         {"open": open_, "high": high, "low": low, "close": close, "volume": volume},
         index=pd.DatetimeIndex(dates, name="date"),
     )
+
+
+def _database_kinds() -> list[str]:
+    kinds = ["sqlite"]
+    if os.environ.get("TEST_DATABASE_URL"):
+        kinds.append("postgresql")
+    return kinds
+
+
+@pytest.fixture(params=_database_kinds())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, and (when TEST_DATABASE_URL is set) a PostgreSQL
+    schema of its own, dropped afterwards, so runs never see each other's rows."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    base = os.environ["TEST_DATABASE_URL"]
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from tools.risk import Account, Order, RiskLimits, check_order
+from tools.orders import Order
+from tools.risk import Account, RiskLimits, check_order
 
 ACCOUNT = Account(cash=10_000.0, positions={"AAPL": 10}, prices={"AAPL": 100.0, "MSFT": 200.0})
 LIMITS = RiskLimits(max_order_notional=5_000, max_position_weight=0.5, price_collar=0.05,

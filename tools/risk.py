@@ -6,48 +6,9 @@ passes only if all pass. Each result carries a sentence a person can act on.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from pydantic import BaseModel, Field
 
-from pydantic import BaseModel, Field, field_validator, model_validator
-
-
-class Side(StrEnum):
-    BUY = "buy"
-    SELL = "sell"
-
-
-class OrderType(StrEnum):
-    MARKET = "market"
-    LIMIT = "limit"
-    STOP = "stop"
-
-
-class TimeInForce(StrEnum):
-    DAY = "day"
-    GTC = "gtc"
-
-
-class Order(BaseModel):
-    symbol: str
-    side: Side
-    quantity: float
-    type: OrderType = OrderType.MARKET
-    limit_price: float | None = None
-    stop_price: float | None = None
-    time_in_force: TimeInForce = TimeInForce.DAY
-
-    @field_validator("symbol")
-    @classmethod
-    def _upper(cls, symbol: str) -> str:
-        return symbol.strip().upper()
-
-    @model_validator(mode="after")
-    def _prices_match_type(self) -> Order:
-        if self.type is OrderType.LIMIT and self.limit_price is None:
-            raise ValueError("a limit order needs limit_price")
-        if self.type is OrderType.STOP and self.stop_price is None:
-            raise ValueError("a stop order needs stop_price")
-        return self
+from tools.orders import Order, OrderType, Side
 
 
 class Account(BaseModel):
