@@ -251,7 +251,7 @@ def _risk_parity(p: _Problem) -> np.ndarray:
 
 def optimize_estimates(
     est: Estimates,
-    method: Method,
+    method: Method | str,
     constraints: Constraints | None = None,
     *,
     risk_free_rate: float = 0.0,
@@ -259,6 +259,7 @@ def optimize_estimates(
     risk_aversion: float = 1.0,
     frontier_points: int = 0,
 ) -> tuple[np.ndarray, list[FrontierPoint] | None]:
+    method = Method(method)
     c = constraints or Constraints()
     _check_feasible(est.symbols, c)
     p = _Problem(est, c)

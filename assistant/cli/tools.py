@@ -14,6 +14,8 @@ from tools.backtest import BacktestResult, Strategy, SweepResult, backtest, pars
 from tools.errors import InvalidInputError
 from tools.indicators import INDICATOR_NAMES, Indicators, indicators
 from tools.portfolio import Constraints, Method, PortfolioResult, optimize
+from tools.rebalance import Frequency, RebalanceResult, rebalance_backtest
+from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(help="Run a tool directly: indicators, optimize, backtest.", no_args_is_help=True)
 
@@ -117,8 +119,12 @@ def _render_portfolio(r: PortfolioResult):
 
 @app.command("backtest")
 def backtest_cmd(
-    symbol: str = typer.Argument(..., help="Ticker in the store."),
-    ranges: list[str] | None = typer.Argument(None, help="With --sweep: NAME=START:STOP:STEP ..."),
+    symbol: str = typer.Argument(
+        ..., help="Ticker in the store (rebalance: the first of several)."
+    ),
+    ranges: list[str] | None = typer.Argument(
+        None, help="With --sweep: NAME=START:STOP:STEP ...; with rebalance: more symbols."
+    ),
     strategy: Strategy = typer.Option(Strategy.SMA_CROSS, "--strategy", help="Signal strategy."),
     fast: int | None = typer.Option(None, "--fast", help="sma-cross/macd fast window."),
     slow: int | None = typer.Option(None, "--slow", help="sma-cross/macd slow window."),
@@ -133,7 +139,14 @@ def backtest_cmd(
     allow_short: bool = typer.Option(False, "--allow-short", help="Short instead of flat."),
     start: datetime | None = StartOption,
     end: datetime | None = EndOption,
+    method: Method = typer.Option(Method.MAX_SHARPE, "--method", help="rebalance: optimiser."),
+    frequency: Frequency = typer.Option(Frequency.MONTHLY, "--frequency", help="rebalance."),
+    lookback: int = typer.Option(252, "--lookback", help="rebalance: estimation window, days."),
+    max_weight: float = typer.Option(1.0, "--max-weight", help="rebalance: per-asset cap."),
     do_sweep: bool = typer.Option(False, "--sweep", help="Sweep the given ranges instead."),
+    walk: bool = typer.Option(False, "--walk-forward", help="With --sweep: walk-forward."),
+    train_days: int = typer.Option(756, "--train-days", help="Walk-forward training window."),
+    test_days: int = typer.Option(252, "--test-days", help="Walk-forward test window."),
     rank_by: str = typer.Option("sharpe", "--rank-by", help="Sweep ranking metric."),
     top: int = typer.Option(20, "--top", help="Sweep rows to show."),
     as_json: bool = JsonOption,
@@ -142,9 +155,28 @@ def backtest_cmd(
     given = dict(fast=fast, slow=slow, window=window, lower=lower, upper=upper, k=k, signal=signal)
     params = {name: float(v) for name, v in given.items() if v is not None}
     store = price_store()
+    chart_dir = get_settings().data_dir / "charts"
+    if strategy is Strategy.REBALANCE:
+        result = rebalance_backtest(
+            store, [symbol, *(ranges or [])], method, Constraints(max_weight=max_weight),
+            frequency=frequency, lookback_days=lookback, start=as_date(start), end=as_date(end),
+            cost_bps=cost_bps, slippage_bps=slippage_bps, capital=capital, chart_dir=chart_dir,
+        )  # fmt: skip
+        emit(result, as_json, lambda: _render_backtest(result))
+        return
+    if walk and not do_sweep:
+        raise InvalidInputError("--walk-forward needs --sweep and ranges to choose from")
     if do_sweep:
         grid = dict(parse_range(spec) for spec in ranges or [])
         grid = {**{n: [v] for n, v in params.items()}, **grid}
+        if walk:
+            result = walk_forward(
+                store, symbol, strategy, grid, train_days=train_days, test_days=test_days,
+                start=as_date(start), end=as_date(end), cost_bps=cost_bps,
+                slippage_bps=slippage_bps, allow_short=allow_short, rank_by=rank_by,
+            )  # fmt: skip
+            emit(result, as_json, lambda: _render_walk_forward(result))
+            return
         result = sweep(
             store, symbol, strategy, grid, start=as_date(start), end=as_date(end),
             cost_bps=cost_bps, slippage_bps=slippage_bps, allow_short=allow_short,
@@ -157,15 +189,20 @@ def backtest_cmd(
     result = backtest(
         store, symbol, strategy, params, start=as_date(start), end=as_date(end),
         cost_bps=cost_bps, slippage_bps=slippage_bps, capital=capital,
-        allow_short=allow_short, chart_dir=get_settings().data_dir / "charts",
+        allow_short=allow_short, chart_dir=chart_dir,
     )  # fmt: skip
     emit(result, as_json, lambda: _render_backtest(result))
 
 
-def _render_backtest(r: BacktestResult):
+def _render_backtest(r: BacktestResult | RebalanceResult):
     m = r.metrics.model_dump()
+    what = (
+        f"{'+'.join(r.symbols)} rebalance {r.method} {r.frequency}"
+        if isinstance(r, RebalanceResult)
+        else f"{r.symbol} {r.strategy} {r.params}"
+    )
     out = table(
-        f"{r.symbol} {r.strategy} {r.params} on {r.start}..{r.end} ({r.bars} bars)",
+        f"{what} on {r.start}..{r.end} ({r.bars} bars)",
         ["metric", "value"],
         [(name, value) for name, value in m.items()],
     )
@@ -184,3 +221,18 @@ def _render_sweep(r: SweepResult):
             for row in r.rows
         ],
     )  # fmt: skip
+
+
+def _render_walk_forward(r: WalkForwardResult):
+    out = table(
+        f"{r.symbol} {r.strategy} walk-forward ({r.train_days} train / {r.test_days} test days, "
+        f"best {r.rank_by}): out-of-sample {r.oos_total_return:.2%}, Sharpe {r.oos_sharpe:.2f}, "
+        f"max drawdown {r.oos_max_drawdown:.2%}",
+        ["test window", "params", "train score", "test return", "test sharpe"],
+        [
+            (f"{w.test_start}..{w.test_end}", " ".join(f"{k}={v:g}" for k, v in w.params.items()),
+             w.train_score, w.test_total_return, w.test_sharpe)
+            for w in r.windows
+        ],
+    )  # fmt: skip
+    return out

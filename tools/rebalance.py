@@ -1,0 +1,214 @@
+"""Multi-asset backtest that holds optimiser weights and rebalances monthly or quarterly.
+
+At each rebalance close the weights are re-estimated on the trailing ``lookback_days``
+of returns up to that close only (no look-ahead), then held and left to drift with
+prices until the next rebalance. The step convention is the single-asset one::
+
+    equity[t+1] = equity[t] * (1 + Σ h[t] · r[t+1] - c · turnover[t])
+
+with ``h`` the weights held after the close of t and ``turnover`` Σ|w_new − w_drifted|
+on rebalance days (Σ|w| on the first day, bought from cash). The only Python loop is
+over rebalance dates; days within a holding period are array arithmetic.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from tools.backtest import (
+    BacktestResult,
+    EquityCurve,
+    Metrics,
+    Strategy,
+    _as_dates,
+    _matrix_metrics,
+    write_chart,
+)
+from tools.errors import InvalidInputError, NoDataError
+from tools.market_data import PriceStore, check_range, normalise_symbol
+from tools.portfolio import (
+    MIN_OBSERVATIONS,
+    Constraints,
+    InfeasibleError,
+    Method,
+    estimate,
+    optimize_estimates,
+)
+
+
+class Frequency(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class RebalanceEvent(BaseModel):
+    date: date
+    weights: dict[str, float]
+    turnover: float
+    note: str | None = Field(None, description="Why the method was not applied as asked.")
+
+
+class RebalanceResult(BaseModel):
+    symbols: list[str]
+    strategy: Strategy = Strategy.REBALANCE
+    method: Method
+    frequency: Frequency
+    lookback_days: int
+    start: date
+    end: date
+    as_of: date
+    source: str
+    bars: int
+    capital: float
+    cost_bps: float
+    slippage_bps: float
+    metrics: Metrics
+    rebalances: list[RebalanceEvent]
+    equity_curve: EquityCurve
+    chart_path: str | None = None
+
+
+def _rebalance_days(dates: pd.DatetimeIndex, frequency: Frequency) -> np.ndarray:
+    """Index 0 and every last trading day of a month/quarter, except the final day."""
+    period = dates.to_period("M" if frequency is Frequency.MONTHLY else "Q")
+    last_of_period = np.flatnonzero(period[1:] != period[:-1])
+    return np.unique(np.concatenate([[0], last_of_period]))
+
+
+def rebalance_backtest(
+    store: PriceStore,
+    symbols: list[str],
+    method: Method | str = Method.MAX_SHARPE,
+    constraints: Constraints | None = None,
+    *,
+    frequency: Frequency | str = Frequency.MONTHLY,
+    lookback_days: int = 252,
+    start: date | None = None,
+    end: date | None = None,
+    cost_bps: float = 0.0,
+    slippage_bps: float = 0.0,
+    capital: float = 1.0,
+    chart_dir: Path | None = None,
+) -> RebalanceResult:
+    method, frequency = Method(method), Frequency(frequency)
+    symbols = [normalise_symbol(s) for s in symbols]
+    check_range(start, end)
+    if lookback_days < MIN_OBSERVATIONS:
+        raise InvalidInputError(f"lookback must be at least {MIN_OBSERVATIONS} trading days")
+    if cost_bps < 0 or slippage_bps < 0 or capital <= 0:
+        raise InvalidInputError("costs cannot be negative and capital must be positive")
+    frames = [store.load(s, None, end) for s in symbols]
+    prices = pd.concat({f.symbol: f.price for f in frames}, axis=1, join="inner")
+    if len(symbols) < 2:
+        raise InvalidInputError("rebalance needs at least two symbols")
+    first = int(np.searchsorted(prices.index, pd.Timestamp(start))) if start else 0
+    if first >= len(prices) - 1:
+        raise NoDataError(f"fewer than two common trading days for {', '.join(symbols)} in range")
+    if first < MIN_OBSERVATIONS:
+        raise NoDataError(
+            f"rebalance estimates on the {lookback_days} days before each rebalance; "
+            f"{', '.join(symbols)} share only {first} days before "
+            f"{prices.index[first].date()} (need ≥ {MIN_OBSERVATIONS}): move --start later"
+        )
+    returns = prices.pct_change()
+    values = prices.to_numpy()[first:]
+    dates = prices.index[first:]
+    days = _rebalance_days(dates, frequency)
+    n_days, n = values.shape
+    held = np.empty((n_days, n))
+    turnover = np.zeros(n_days)
+    events = []
+    drifted = np.zeros(n)
+    for k, day in enumerate(days):
+        at = first + day
+        window = returns.iloc[max(1, at - lookback_days + 1) : at + 1]
+        est = estimate(window)
+        note = None
+        try:
+            w, _ = optimize_estimates(est, method, constraints)
+        except InfeasibleError as exc:
+            if method is not Method.MAX_SHARPE:
+                raise
+            # Every asset lost money over the lookback: Sharpe has no maximum; hold the
+            # least risky mix instead of stopping the whole backtest.
+            w, _ = optimize_estimates(est, Method.MIN_VARIANCE, constraints)
+            note = f"min-variance used: {exc}"
+        stop = days[k + 1] if k + 1 < len(days) else n_days - 1
+        if day > 0:
+            drifted = held[day]  # drifted weights arriving at this close
+        turnover[day] = float(np.abs(w - drifted).sum())
+        growth = values[day : stop + 1] / values[day]
+        block = w * growth
+        held[day : stop + 1] = block / block.sum(axis=1, keepdims=True)  # row 0 is w
+        events.append(
+            RebalanceEvent(
+                date=dates[day].date(),
+                weights=dict(zip(symbols, map(float, w), strict=True)),
+                turnover=turnover[day],
+                note=note,
+            )
+        )
+    r = values[1:] / values[:-1] - 1
+    cost = (cost_bps + slippage_bps) / 10_000
+    steps = (held[:-1] * r).sum(axis=1) - cost * turnover[:-1]
+    m = _matrix_metrics(steps[:, None], np.ones((n_days, 1)))
+    metrics = Metrics(
+        **{k: float(v[0]) for k, v in m.items() if not k.startswith("_")},
+        win_rate=None,
+        profit_factor=None,
+    )
+    metrics.trades = len(events)
+    metrics.final_equity *= capital
+    curve = EquityCurve(
+        dates=_as_dates(dates),
+        equity=(m["_equity"][:, 0] * capital).tolist(),
+        drawdown=m["_drawdown"][:, 0].tolist(),
+        position=held.sum(axis=1).tolist(),
+    )
+    result = RebalanceResult(
+        symbols=symbols,
+        method=method,
+        frequency=frequency,
+        lookback_days=lookback_days,
+        start=dates[0].date(),
+        end=dates[-1].date(),
+        as_of=dates[-1].date(),
+        source="; ".join(sorted({f.source for f in frames})),
+        bars=n_days,
+        capital=capital,
+        cost_bps=cost_bps,
+        slippage_bps=slippage_bps,
+        metrics=metrics,
+        rebalances=events,
+        equity_curve=curve,
+    )
+    if chart_dir is not None:
+        result.chart_path = str(write_chart(_as_backtest(result), chart_dir))
+    return result
+
+
+def _as_backtest(r: RebalanceResult) -> BacktestResult:
+    """The chart writer's view of a rebalance run."""
+    return BacktestResult(
+        symbol="+".join(r.symbols),
+        strategy=Strategy.REBALANCE,
+        params={"lookback_days": r.lookback_days},
+        start=r.start,
+        end=r.end,
+        as_of=r.as_of,
+        source=r.source,
+        bars=r.bars,
+        capital=r.capital,
+        cost_bps=r.cost_bps,
+        slippage_bps=r.slippage_bps,
+        allow_short=False,
+        metrics=r.metrics,
+        trades=[],
+        equity_curve=r.equity_curve,
+    )
