@@ -314,10 +314,9 @@ class EquityCurve(BaseModel):
     position: list[float]
 
 
-class BacktestResult(BaseModel):
-    symbol: str
-    strategy: Strategy
-    params: dict[str, float]
+class RunResult(BaseModel):
+    """What every backtest reports, single-asset or portfolio."""
+
     start: date
     end: date
     as_of: date
@@ -326,11 +325,25 @@ class BacktestResult(BaseModel):
     capital: float
     cost_bps: float
     slippage_bps: float
-    allow_short: bool
     metrics: Metrics
-    trades: list[Trade]
     equity_curve: EquityCurve
     chart_path: str | None = None
+
+    def label(self) -> str:
+        """One line naming the run, for chart titles and file names."""
+        raise NotImplementedError
+
+
+class BacktestResult(RunResult):
+    symbol: str
+    strategy: Strategy
+    params: dict[str, float]
+    allow_short: bool
+    trades: list[Trade]
+
+    def label(self) -> str:
+        params = " ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"{self.symbol} {self.strategy} {params}".strip()
 
 
 @dataclass(frozen=True)
@@ -439,26 +452,26 @@ def backtest(
     return result
 
 
-def write_chart(result: BacktestResult, chart_dir: Path) -> Path:
+def write_chart(result: RunResult, chart_dir: Path) -> Path:
     """PNG of equity and drawdown; the name is derived from the run so reruns overwrite."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    key = f"{result.symbol}|{result.strategy}|{sorted(result.params.items())}|{result.start}|"
-    key += f"{result.end}|{result.cost_bps}|{result.slippage_bps}|{result.allow_short}"
+    label = result.label()
+    key = f"{label}|{result.start}|{result.end}|{result.cost_bps}|{result.slippage_bps}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+    slug = "-".join(label.split()[:2]).replace("/", "_")
     chart_dir.mkdir(parents=True, exist_ok=True)
-    path = chart_dir / f"backtest-{result.symbol}-{result.strategy}-{digest}.png"
+    path = chart_dir / f"backtest-{slug}-{digest}.png"
     curve = result.equity_curve
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(9, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
     top.plot(curve.dates, curve.equity, lw=1.2)
     top.set_title(
-        f"{result.symbol} {result.strategy} {result.params or ''}: "
-        f"total {result.metrics.total_return:.1%}, Sharpe {result.metrics.sharpe:.2f}"
+        f"{label}: total {result.metrics.total_return:.1%}, Sharpe {result.metrics.sharpe:.2f}"
     )
     top.set_ylabel("equity")
     bottom.fill_between(curve.dates, curve.drawdown, 0, color="tab:red")
@@ -467,6 +480,12 @@ def write_chart(result: BacktestResult, chart_dir: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def check_rank_by(rank_by: str) -> None:
+    if rank_by not in SweepRow.model_fields or rank_by == "params":
+        names = ", ".join(n for n in SweepRow.model_fields if n != "params")
+        raise InvalidInputError(f"cannot rank by {rank_by!r}; use one of {names}")
 
 
 # --- sweeps ----------------------------------------------------------------------------
@@ -531,8 +550,7 @@ def sweep(
 ) -> SweepResult:
     """Every parameter combination of ``grid`` at once; invalid ones (fast ≥ slow) skipped."""
     strategy = Strategy(strategy)
-    if rank_by not in SweepRow.model_fields or rank_by == "params":
-        raise InvalidInputError(f"cannot rank by {rank_by!r}")
+    check_rank_by(rank_by)
     prep = _prepare(store, symbol, start, end)
     combos = _combinations(strategy, grid, max_combinations)
     ind = _Indicators(prep.price)

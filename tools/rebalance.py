@@ -22,9 +22,9 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from tools.backtest import (
-    BacktestResult,
     EquityCurve,
     Metrics,
+    RunResult,
     Strategy,
     _as_dates,
     _matrix_metrics,
@@ -54,24 +54,16 @@ class RebalanceEvent(BaseModel):
     note: str | None = Field(None, description="Why the method was not applied as asked.")
 
 
-class RebalanceResult(BaseModel):
+class RebalanceResult(RunResult):
     symbols: list[str]
     strategy: Strategy = Strategy.REBALANCE
     method: Method
     frequency: Frequency
     lookback_days: int
-    start: date
-    end: date
-    as_of: date
-    source: str
-    bars: int
-    capital: float
-    cost_bps: float
-    slippage_bps: float
-    metrics: Metrics
     rebalances: list[RebalanceEvent]
-    equity_curve: EquityCurve
-    chart_path: str | None = None
+
+    def label(self) -> str:
+        return f"{'+'.join(self.symbols)} rebalance {self.method} {self.frequency}"
 
 
 def _rebalance_days(dates: pd.DatetimeIndex, frequency: Frequency) -> np.ndarray:
@@ -189,26 +181,5 @@ def rebalance_backtest(
         equity_curve=curve,
     )
     if chart_dir is not None:
-        result.chart_path = str(write_chart(_as_backtest(result), chart_dir))
+        result.chart_path = str(write_chart(result, chart_dir))
     return result
-
-
-def _as_backtest(r: RebalanceResult) -> BacktestResult:
-    """The chart writer's view of a rebalance run."""
-    return BacktestResult(
-        symbol="+".join(r.symbols),
-        strategy=Strategy.REBALANCE,
-        params={"lookback_days": r.lookback_days},
-        start=r.start,
-        end=r.end,
-        as_of=r.as_of,
-        source=r.source,
-        bars=r.bars,
-        capital=r.capital,
-        cost_bps=r.cost_bps,
-        slippage_bps=r.slippage_bps,
-        allow_short=False,
-        metrics=r.metrics,
-        trades=[],
-        equity_curve=r.equity_curve,
-    )

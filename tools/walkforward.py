@@ -15,12 +15,12 @@ from pydantic import BaseModel, Field
 from tools.backtest import (
     TRADING_DAYS,
     Strategy,
-    SweepRow,
     _combinations,
     _Indicators,
     _position_matrix,
     _prepare,
     _step_returns,
+    check_rank_by,
     sweep_matrix,
 )
 from tools.errors import InvalidInputError, NoDataError
@@ -72,8 +72,7 @@ def walk_forward(
     rank_by: str = "sharpe",
 ) -> WalkForwardResult:
     strategy = Strategy(strategy)
-    if rank_by not in SweepRow.model_fields or rank_by == "params":
-        raise InvalidInputError(f"cannot rank by {rank_by!r}")
+    check_rank_by(rank_by)
     if train_days < 20 or test_days < 5:
         raise InvalidInputError("walk-forward needs train ≥ 20 and test ≥ 5 trading days")
     prep = _prepare(store, symbol, start, end)

@@ -10,11 +10,11 @@ from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
 from assistant.cli.output import emit, table
 from assistant.resources import price_store
 from assistant.settings import get_settings
-from tools.backtest import BacktestResult, Strategy, SweepResult, backtest, parse_range, sweep
+from tools.backtest import RunResult, Strategy, SweepResult, backtest, parse_range, sweep
 from tools.errors import InvalidInputError
 from tools.indicators import INDICATOR_NAMES, Indicators, indicators
 from tools.portfolio import Constraints, Method, PortfolioResult, optimize
-from tools.rebalance import Frequency, RebalanceResult, rebalance_backtest
+from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(help="Run a tool directly: indicators, optimize, backtest.", no_args_is_help=True)
@@ -194,15 +194,10 @@ def backtest_cmd(
     emit(result, as_json, lambda: _render_backtest(result))
 
 
-def _render_backtest(r: BacktestResult | RebalanceResult):
+def _render_backtest(r: RunResult):
     m = r.metrics.model_dump()
-    what = (
-        f"{'+'.join(r.symbols)} rebalance {r.method} {r.frequency}"
-        if isinstance(r, RebalanceResult)
-        else f"{r.symbol} {r.strategy} {r.params}"
-    )
     out = table(
-        f"{what} on {r.start}..{r.end} ({r.bars} bars)",
+        f"{r.label()} on {r.start}..{r.end} ({r.bars} bars)",
         ["metric", "value"],
         [(name, value) for name, value in m.items()],
     )
