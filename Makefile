@@ -27,6 +27,10 @@ demo: setup
 	$(BIN)/assistant data list
 	@echo; echo "Indicators for AAPL at the end of 2020 (real adjusted closes):"
 	$(BIN)/assistant tools indicators AAPL --end 2020-12-31
+	@echo; echo "Indexing the sample news and filings (synthetic, labelled source=sample):"
+	$(BIN)/assistant ingest --sample
+	@echo; echo "What did Apple's filings say about supply-chain risk?"
+	$(BIN)/assistant search "supply chain risk" --ticker AAPL -k 3
 	@echo; echo "Try: $(BIN)/assistant --help"
 
 test: setup
@@ -48,6 +52,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_indicators
 	$(BIN)/python -m benchmarks.bench_backtest
 	$(BIN)/python -m benchmarks.bench_optimizer
+	$(BIN)/python -m benchmarks.bench_retrieval
 
 # Re-pin every dependency after changing pyproject.toml (needs a working .venv).
 lock:

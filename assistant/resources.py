@@ -7,6 +7,8 @@ from functools import cache
 from sqlalchemy import Engine, create_engine
 
 from assistant.settings import Settings, get_settings
+from ingest.chunking import ChunkSettings
+from retrieval.index import DocumentIndex
 from tools.broker import Broker, BrokerError
 from tools.market_data import PriceStore
 from tools.risk import RiskLimits
@@ -79,3 +81,25 @@ def risk_limits(settings: Settings | None = None) -> RiskLimits:
         max_orders_per_day=settings.max_orders_per_day,
         allow_fractional=settings.allow_fractional,
     )
+
+
+def document_index(settings: Settings | None = None) -> DocumentIndex:
+    """The index: embedded Qdrant under the data dir, or the server at QDRANT_URL.
+
+    Embedded Qdrant locks its folder: one process at a time owns a data dir's index.
+    """
+    from retrieval.embeddings import shared_embedder
+
+    settings = settings or get_settings()
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    return DocumentIndex(
+        shared_embedder(settings.embedding_model),
+        path=None if settings.qdrant_url else settings.qdrant_path,
+        url=settings.qdrant_url,
+        api_key=key,
+    )
+
+
+def chunk_settings(settings: Settings | None = None) -> ChunkSettings:
+    settings = settings or get_settings()
+    return ChunkSettings(settings.chunk_words, settings.chunk_overlap_words)

@@ -61,6 +61,18 @@ class Settings(BaseSettings):
         description="Send Yahoo Finance requests to this base URL instead (a mirror or proxy).",
     )
 
+    embedding_model: str | None = Field(
+        default=None, description="sentence-transformers model dir; default the packaged MiniLM."
+    )
+    sentiment_model: str | None = Field(
+        default=None, description="Local text-classification model dir; default a lexicon."
+    )
+    chunk_words: int = Field(default=180, ge=20, le=2000)
+    chunk_overlap_words: int = Field(default=30, ge=0, le=500)
+    edgar_user_agent: str | None = Field(
+        default=None, description="Name and contact email EDGAR requires of automated clients."
+    )
+    edgar_base_url: str | None = Field(default=None, description="Send EDGAR requests here.")
     broker: str = Field(default="paper", description="paper | alpaca")
     paper_initial_cash: float = Field(default=100_000.0, gt=0)
     paper_slippage_bps: float = Field(default=5.0, ge=0)
@@ -88,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def prices_dir(self) -> Path:
         return self.data_dir / "prices"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
 
     def masked(self) -> dict[str, Any]:
         """Settings as shown to a person: secrets and URL passwords replaced by a mask."""

@@ -13,9 +13,10 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from assistant.cli import data, tools
+from assistant.cli import data, documents, evals, tools
 from assistant.cli.output import emit
 from assistant.settings import get_settings
+from retrieval.errors import RetrievalError
 from tools.errors import ToolError
 
 
@@ -25,7 +26,7 @@ class _ErrorsAsExitCodes(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ToolError as exc:
+        except (ToolError, RetrievalError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         except ValidationError as exc:
@@ -44,6 +45,9 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(tools.app, name="tools")
+app.command("ingest")(documents.ingest_cmd)
+app.command("search")(documents.search_cmd)
+app.command("eval")(evals.eval_cmd)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -22,7 +23,9 @@ def emit(
         typer.echo(to_json(result))
     else:
         rendered = human()
-        if rendered is not None:
+        if isinstance(rendered, str):
+            typer.echo(rendered)  # plain text: no wrapping, no markup interpretation
+        elif rendered is not None:
             console.print(rendered)
 
 
@@ -35,7 +38,7 @@ def to_json(result: BaseModel | list[BaseModel] | dict[str, Any]) -> str:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
-    out = Table(title=title, title_justify="left")
+    out = Table(title=escape(title), title_justify="left")
     for column in columns:
         out.add_column(column)
     for row in rows:
@@ -48,4 +51,4 @@ def fmt(value: Any) -> str:
         return "–"
     if isinstance(value, float):
         return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.2f}"
-    return str(value)
+    return escape(str(value))  # "[Item 1A]" is text, not rich markup

@@ -1,0 +1,124 @@
+"""Ingest throughput next to raw SentenceTransformer.encode on the same chunks, and
+hybrid search latency (query embedding included) at 1k and 20k chunks, embedded Qdrant.
+
+Run: `.venv/bin/python -m benchmarks.bench_retrieval` (or `make bench`). Targets: ingest
+≥ 0.8x raw encode; search p50 < 50 ms at 20k chunks. Filler documents for the larger
+index are synthetic sentences built from a finance vocabulary, embedded for real.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import ChunkSettings, chunk_document, document_hash
+from ingest.pipeline import ingest, sample_documents
+from retrieval.embeddings import shared_embedder
+from retrieval.index import DocumentIndex
+from retrieval.models import DocType, Document, SearchFilters
+
+VOCAB = """revenue margin guidance supply chain tariff semiconductor cloud subscription
+deposit loan credit default reserve crude refinery pipeline drilling vaccine trial approval
+patent lawsuit settlement dividend buyback inflation wage freight inventory store online
+demand pricing currency acquisition merger regulator antitrust outage cyberattack factory
+shortage recession rates mortgage housing consumer advertising streaming battery""".split()
+TICKERS = ["AAPL", "MSFT", "JPM", "XOM", "PFE", "KO", "WMT", "HD", "GE", "AMD"]
+QUERIES = [
+    "supply chain disruption at factories",
+    "bank loan loss reserves",
+    "oil prices and refinery margins",
+    "drug approval by regulators",
+    "price increases and inflation",
+    "acquisition blocked by antitrust",
+]
+
+
+def filler(n_docs: int, seed: int = 0) -> list[Document]:
+    """``n_docs`` one-chunk documents; ids carry the seed so batches never collide."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n_docs):
+        sentences = [" ".join(rng.choices(VOCAB, k=12)).capitalize() + "." for _ in range(4)]
+        docs.append(
+            Document(
+                doc_id=f"filler:{seed}:{i}",
+                title=f"Filler report {i}",
+                source="synthetic filler",
+                doc_type=DocType.NEWS if i % 3 else DocType.FILING,
+                form=None if i % 3 else "10-Q",
+                tickers=[rng.choice(TICKERS)],
+                published_at=date(2015, 1, 1) + timedelta(days=i % 2900),
+                text=" ".join(sentences),
+                synthetic=True,
+            )
+        )
+    return docs
+
+
+def latency(index: DocumentIndex, repeats: int = 5) -> tuple[float, float]:
+    filters = [
+        SearchFilters(),
+        SearchFilters(tickers=["AAPL"]),
+        SearchFilters(as_of=date(2020, 6, 30)),
+    ]
+    index.search("warm up", k=5)
+    times = []
+    for _ in range(repeats):
+        for q in QUERIES:
+            for f in filters:
+                start = time.perf_counter()
+                index.search(q, f, k=5)
+                times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), float(np.percentile(times, 95))
+
+
+def main() -> None:
+    embedder = shared_embedder()
+    embedder.embed(["warm up the model"])
+    settings = ChunkSettings()
+    docs = [d for d in sample_documents() if isinstance(d, Document)] + filler(600, seed=1)
+    texts = [c.text for d in docs for c in chunk_document(d, settings, document_hash(d, settings))]
+
+    start = time.perf_counter()
+    embedder._model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+    raw_rate = len(texts) / (time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as tmp:
+        index = DocumentIndex(embedder, path=Path(tmp) / "q")
+        report = ingest(index, docs, settings=settings)
+        index.close()
+    ingest_rate = report.chunks_per_second
+    print(f"ingest: {report.chunks} chunks of {len(docs)} documents")
+    print(f"  raw SentenceTransformer.encode  {raw_rate:7.1f} chunks/s")
+    print(
+        f"  ingest pipeline (chunk+embed+write) {ingest_rate:7.1f} chunks/s   "
+        f"ratio {ingest_rate / raw_rate:.2f} (target ≥ 0.80)"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        index = DocumentIndex(embedder, path=Path(tmp) / "q")
+        ingest(
+            index, [d for d in sample_documents() if isinstance(d, Document)] + filler(750, seed=2)
+        )
+        n1 = index.count()
+        p50, p95 = latency(index)
+        print(f"search at {n1:,} chunks: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        started = time.perf_counter()
+        ingest(index, filler(20_000 - n1, seed=3), batch_chunks=1024)
+        n2 = index.count()
+        built = time.perf_counter() - started
+        p50, p95 = latency(index)
+        print(
+            f"search at {n2:,} chunks: p50 {p50:.1f} ms, p95 {p95:.1f} ms   target p50 < 50 ms "
+            f"(filler indexed in {built:.0f} s)"
+        )
+        index.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""SEC EDGAR filings by ticker and form, through the submissions and archives endpoints.
+
+EDGAR asks automated clients to send a User-Agent naming the requester with a contact
+email, and to stay under 10 requests per second; both are enforced here. 10-K and
+10-Q documents are split into their Items (the longest occurrence of each heading wins,
+so the table of contents does not become a section).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import date
+
+import requests
+
+from ingest.files import html_to_text
+from retrieval.errors import IngestError
+from retrieval.models import DocType, Document
+
+DATA_URL = "https://data.sec.gov"
+WWW_URL = "https://www.sec.gov"
+MAX_REQUESTS_PER_SECOND = 10
+_ITEM = re.compile(r"^\s*(?:#+\s*)?item\s+(\d{1,2}[a-c]?)\s*[.:\-–—]?\s*(.*)$", re.I | re.M)
+
+
+class RateLimiter:
+    """At most ``rate`` calls per second across threads (a minimum spacing)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                time.sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+class EdgarClient:
+    def __init__(
+        self,
+        user_agent: str | None,
+        *,
+        base_url: str | None = None,
+        rate: float = MAX_REQUESTS_PER_SECOND,
+        timeout: float = 30.0,
+    ) -> None:
+        if not user_agent or "@" not in user_agent:
+            raise IngestError(
+                "EDGAR requires a User-Agent with a contact email, e.g. "
+                "'Market Assistant admin@example.com': set ASSISTANT_EDGAR_USER_AGENT"
+            )
+        self.data_url = (base_url or DATA_URL).rstrip("/")
+        self.www_url = (base_url or WWW_URL).rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
+        self.limiter = RateLimiter(min(rate, MAX_REQUESTS_PER_SECOND))
+        self.timeout = timeout
+
+    def _get(self, url: str) -> requests.Response:
+        self.limiter.wait()
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise IngestError(f"EDGAR request failed for {url}: {exc}") from None
+        if response.status_code == 404:
+            raise IngestError(f"EDGAR has nothing at {url}")
+        if response.status_code >= 400:
+            raise IngestError(f"EDGAR answered {response.status_code} for {url}")
+        return response
+
+    def cik(self, ticker: str) -> tuple[int, str]:
+        table = self._get(f"{self.www_url}/files/company_tickers.json").json()
+        for row in table.values():
+            if row["ticker"].upper() == ticker.upper():
+                return int(row["cik_str"]), row["title"]
+        raise IngestError(f"unknown ticker {ticker!r}: not in EDGAR's company list")
+
+    def filings(self, ticker: str, form: str = "10-K", limit: int = 1) -> list[Document]:
+        cik, company = self.cik(ticker)
+        recent = self._get(f"{self.data_url}/submissions/CIK{cik:010d}.json").json()
+        recent = recent["filings"]["recent"]
+        docs = []
+        for i, kind in enumerate(recent["form"]):
+            if kind != form:
+                continue
+            accession = recent["accessionNumber"][i]
+            primary = recent["primaryDocument"][i]
+            url = f"{self.www_url}/Archives/edgar/data/{cik}/{accession.replace('-', '')}/{primary}"
+            html = self._get(url).text
+            text = html_to_text(html)
+            docs.append(
+                Document(
+                    doc_id=f"edgar:{accession}",
+                    title=f"{company} {form} filed {recent['filingDate'][i]}",
+                    source="SEC EDGAR",
+                    doc_type=DocType.FILING,
+                    form=form,
+                    tickers=[ticker.upper()],
+                    published_at=date.fromisoformat(recent["filingDate"][i]),
+                    url=url,
+                    text=text,
+                    sections=split_items(text) or None,
+                )
+            )
+            if len(docs) >= limit:
+                break
+        if not docs:
+            raise IngestError(f"EDGAR lists no {form} filings for {ticker.upper()}")
+        return docs
+
+
+def split_items(text: str) -> list[tuple[str, str]]:
+    """(``Item 1A. Risk Factors``, body) pairs in document order."""
+    matches = list(_ITEM.finditer(text))
+    best: dict[str, tuple[int, str, str]] = {}
+    for m, nxt in zip(matches, [*matches[1:], None], strict=True):
+        body = text[m.end() : nxt.start() if nxt else len(text)].strip()
+        key = m.group(1).upper()
+        heading = f"Item {key}. {m.group(2).strip().rstrip('.')}".strip()
+        if key not in best or len(body) > len(best[key][2]):
+            best[key] = (m.start(), heading, body)
+    return [(heading, body) for _, heading, body in sorted(best.values()) if body]

@@ -1,0 +1,92 @@
+"""Documents, chunks, filters and citations: the index's vocabulary."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class DocType(StrEnum):
+    NEWS = "news"
+    FILING = "filing"
+
+
+class Document(BaseModel):
+    """One source document as a loader produces it."""
+
+    doc_id: str = Field(description="Stable id: re-ingesting the same id replaces the document.")
+    title: str
+    source: str = Field(description='Publisher, "SEC EDGAR", or "sample" for the synthetic corpus.')
+    doc_type: DocType
+    form: str | None = Field(None, description="10-K, 10-Q, 8-K for filings.")
+    tickers: list[str] = Field(default_factory=list)
+    published_at: date
+    url: str | None = None
+    text: str
+    sections: list[tuple[str, str]] | None = Field(
+        None, description="(heading, body) pairs when the loader knows the structure."
+    )
+    synthetic: bool = False
+
+
+class Chunk(BaseModel):
+    """A piece of a document as stored in the index (its text keeps the heading path)."""
+
+    chunk_id: str
+    doc_id: str
+    position: int
+    text: str
+    title: str
+    source: str
+    doc_type: DocType
+    form: str | None = None
+    section: str | None = None
+    tickers: list[str]
+    published_at: date
+    url: str | None = None
+    sentiment: float | None = Field(None, description="-1 (negative) .. 1 (positive), news only.")
+    sentiment_label: str | None = None
+    doc_hash: str = Field(description="Hash of the whole document; a change replaces its chunks.")
+    synthetic: bool = False
+
+
+class SearchFilters(BaseModel):
+    tickers: list[str] | None = None
+    doc_type: DocType | None = None
+    form: str | None = None
+    start: date | None = Field(None, description="Published on or after.")
+    end: date | None = Field(None, description="Published on or before.")
+    as_of: date | None = Field(None, description="Nothing published after this date.")
+
+    @property
+    def latest(self) -> date | None:
+        bounds = [d for d in (self.end, self.as_of) if d is not None]
+        return min(bounds) if bounds else None
+
+
+class Citation(BaseModel):
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    published_at: date
+    section: str | None = None
+    snippet: str
+    url: str | None = None
+
+
+class SearchHit(BaseModel):
+    score: float
+    chunk: Chunk
+    citation: Citation
+
+
+class SearchResult(BaseModel):
+    query: str
+    mode: str
+    filters: SearchFilters
+    as_of: date | None
+    source: str = "document index"
+    hits: list[SearchHit]

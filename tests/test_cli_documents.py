@@ -1,0 +1,125 @@
+"""`assistant ingest`, `assistant search` and `assistant eval` as a user runs them."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from tests.fakes.edgar import make_filings, serve_fake_edgar
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("docs-data")
+
+
+@pytest.fixture
+def use_docs(data_dir, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
+    return data_dir
+
+
+def test_ingest_sample_then_search_supply_chain(cli, use_docs):
+    result = cli("ingest", "--sample", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["documents"] == 148 and report["failures"] == []
+    found = cli("search", "supply chain risk", "--ticker", "AAPL", "--json")
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.output)["hits"]
+    assert hits[0]["chunk"]["doc_id"] in {"sample:AAPL:10-K:2020", "sample:AAPL:10-Q:2020Q1"}
+    citation = hits[0]["citation"]
+    assert set(citation) == {
+        "n",
+        "doc_id",
+        "title",
+        "source",
+        "published_at",
+        "section",
+        "snippet",
+        "url",
+    }
+    assert citation["n"] == 1 and citation["source"] == "sample"
+
+
+def test_search_as_of_and_type(cli, use_docs):
+    out = json.loads(
+        cli(
+            "search",
+            "bank profits",
+            "--as-of",
+            "2020-06-30",
+            "--type",
+            "news",
+            "-k",
+            "10",
+            "--json",
+        ).output
+    )
+    assert out["as_of"] == "2020-06-30"
+    assert out["hits"] and all(h["chunk"]["published_at"] <= "2020-06-30" for h in out["hits"])
+    assert all(h["chunk"]["doc_type"] == "news" for h in out["hits"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x", "--ticker", "NOPE"], "error: unknown ticker NOPE"),
+        (["x", "--as-of", (date.today() + timedelta(days=30)).isoformat()], "is in the future"),
+        (["x", "--type", "tweet"], "Invalid value for '--type'"),
+        (["   "], "error: the query is empty"),
+        (
+            ["x", "--start", "2021-01-01", "--end", "2020-01-01"],
+            "error: start 2021-01-01 is after 2020-01-01",
+        ),
+    ],
+)
+def test_search_bad_input(cli, use_docs, args, message):
+    result = cli("search", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_ingest_files_reports_failures_and_keeps_the_good(cli, use_docs, tmp_path):
+    (tmp_path / "good.md").write_text(
+        "---\ntitle: Good memo\npublished_at: 2021-01-01\n---\nMargins improved."
+    )
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "news.jsonl").write_text(
+        '{"title": "T", "text": "x", "published_at": "2021-01-02"}\n{oops\n'
+    )
+    result = cli("ingest", str(tmp_path / "good.md"), str(tmp_path / "empty.txt"), str(tmp_path / "news.jsonl"),
+                 str(tmp_path / "missing.md"))  # fmt: skip
+    assert result.exit_code == 2
+    assert "Ingested 2 documents: 2 written" in result.output
+    assert "3 item(s) failed" in result.output
+    assert (
+        "empty.txt: empty document" in result.output
+        and "news.jsonl line 2: malformed JSON" in result.output
+    )
+    assert "missing.md: no such file" in result.output
+    assert cli("ingest").exit_code == 2
+
+
+def test_ingest_edgar(cli, use_docs, monkeypatch):
+    with serve_fake_edgar(make_filings(1234, "WIDG", "Widget Corp")) as fake:
+        monkeypatch.setenv("ASSISTANT_EDGAR_BASE_URL", fake.url)
+        monkeypatch.setenv("ASSISTANT_EDGAR_USER_AGENT", "MA tests@example.com")
+        result = cli("ingest", "--edgar", "WIDG", "--json")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(cli("search", "magnet supplier", "--ticker", "WIDG", "--json").output)["hits"]
+    assert hits[0]["citation"]["section"] == "Item 1A. Risk Factors"
+    assert hits[0]["citation"]["source"] == "SEC EDGAR"
+
+
+def test_eval_retrieval_meets_its_gates(cli):
+    result = cli("eval", "--suite", "retrieval", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["queries"] >= 60
+    modes = {m["mode"]: m for m in data["modes"]}
+    assert modes["hybrid"]["recall_at_5"] >= 0.9
+    assert modes["hybrid"]["mrr_at_10"] > max(
+        modes["dense"]["mrr_at_10"], modes["sparse"]["mrr_at_10"]
+    )
+    assert all(g["passed"] for g in data["gates"])

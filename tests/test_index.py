@@ -1,0 +1,162 @@
+"""The index on the sample corpus: idempotent upserts, replacement, deletes, filters,
+the as-of guarantee, citations, and the embedded search agreeing with Qdrant's own."""
+
+from datetime import date
+
+import pytest
+
+from ingest.chunking import ChunkSettings
+from ingest.pipeline import ingest, sample_documents
+from ingest.sentiment import LexiconSentiment
+from retrieval.embeddings import shared_embedder
+from retrieval.errors import RetrievalError
+from retrieval.index import DocumentIndex
+from retrieval.models import DocType, Document, SearchFilters
+
+QUERIES = [
+    "supply chain risk", "why did the stock fall in March 2020", "interest rates and bank earnings",
+    "vaccine approval", "oil prices", "price increases inflation", "acquisition deal",
+    "pandemic lockdown sales", "debt reduction natural gas", "lawsuits and litigation",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    idx = DocumentIndex(shared_embedder(), path=tmp_path_factory.mktemp("index") / "qdrant")
+    report = ingest(idx, sample_documents(), sentiment=LexiconSentiment())
+    assert report.failures == []
+    assert report.documents == report.written == 148
+    yield idx
+    idx.close()
+
+
+def test_reingest_changes_nothing(index):
+    before = index.count()
+    again = ingest(index, sample_documents(), sentiment=LexiconSentiment())
+    assert (again.written, again.unchanged, again.chunks) == (0, 148, 0)
+    assert index.count() == before
+
+
+def test_supply_chain_question_cites_the_apple_filing(index):
+    result = index.search("supply chain risk", SearchFilters(tickers=["AAPL"]), k=5)
+    top = result.hits[0]
+    assert top.chunk.doc_id in {"sample:AAPL:10-K:2020", "sample:AAPL:10-Q:2020Q1"}
+    assert top.citation.n == 1 and top.citation.section == "Item 1A. Risk Factors"
+    assert "China" in top.chunk.text
+    assert [h.citation.n for h in result.hits] == [1, 2, 3, 4, 5]
+    assert all("AAPL" in h.chunk.tickers for h in result.hits)
+    assert all(len(h.citation.snippet) <= 280 for h in result.hits)
+
+
+@pytest.mark.parametrize(
+    "as_of", [date(2019, 12, 31), date(2020, 3, 31), date(2020, 12, 31), date(2021, 6, 30)]
+)
+def test_as_of_never_returns_later_documents(index, as_of):
+    for mode in ("hybrid", "dense", "sparse"):
+        for query in QUERIES:
+            hits = index.search(query, SearchFilters(as_of=as_of), k=20, mode=mode).hits
+            assert all(h.chunk.published_at <= as_of for h in hits), (query, mode)
+    # and the filter is not vacuous: later documents exist and match without it
+    unfiltered = index.search("vaccine approval", k=20).hits
+    assert any(h.chunk.published_at > date(2019, 12, 31) for h in unfiltered)
+
+
+def test_as_of_answers_about_the_past_from_the_past(index):
+    hits = index.search(
+        "JPMorgan loan loss reserves", SearchFilters(tickers=["JPM"], as_of=date(2020, 6, 30)), k=3
+    ).hits
+    assert (
+        hits[0].chunk.doc_id
+        == "sample:JPM:news:2020-04-14:jpmorgan-profit-falls-69-percent-as-bank-braces-"
+    )
+    assert all(
+        h.chunk.doc_id
+        != "sample:JPM:news:2021-01-15:jpmorgan-releases-reserves-as-economy-recovers"
+        for h in hits
+    )
+
+
+def test_type_form_and_date_filters(index):
+    filings = index.search(
+        "risk factors", SearchFilters(doc_type=DocType.FILING, form="10-Q"), k=10
+    ).hits
+    assert filings and all(h.chunk.form == "10-Q" for h in filings)
+    news = index.search(
+        "profit", SearchFilters(doc_type=DocType.NEWS, start=date(2022, 1, 1)), k=10
+    ).hits
+    assert news and all(
+        h.chunk.doc_type is DocType.NEWS and h.chunk.published_at >= date(2022, 1, 1) for h in news
+    )
+    assert all(h.chunk.sentiment is not None for h in news)
+    energy = index.search("crude", SearchFilters(tickers=["XOM", "CVX"]), k=10).hits
+    assert energy and all({"XOM", "CVX"} & set(h.chunk.tickers) for h in energy)
+    assert index.search("anything", SearchFilters(tickers=["NOPE"])).hits == []
+
+
+def test_embedded_search_ranks_like_qdrant(index):
+    """Same scores for each retriever; fused lists agree up to the order of tied chunks
+    (templated news about 20 companies ties on BM25, and tie order is arbitrary)."""
+    filters = SearchFilters(as_of=date(2021, 12, 31))
+    for query in QUERIES:
+        for mode in ("dense", "sparse"):
+            ours = index.search(query, filters, k=5, mode=mode).hits
+            theirs = index.server_search(query, filters, k=5, mode=mode)
+            assert [h.score for h in ours] == pytest.approx([s for _, s in theirs], rel=1e-4), (
+                query,
+                mode,
+            )
+        ours = index.search(query, filters, k=5).hits
+        theirs = index.server_search(query, filters, k=5)
+        shared = {h.chunk.chunk_id for h in ours} & {c.chunk_id for c, _ in theirs}
+        assert len(shared) >= 3, query
+        assert ours[0].score == pytest.approx(theirs[0][1], rel=0.02), query
+
+
+def test_changed_document_replaces_its_chunks_and_delete_removes_them(tmp_path):
+    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    long_text = "\n\n".join(f"Paragraph {i} about widgets and gizmos. " * 6 for i in range(8))
+    doc = Document(doc_id="d1", title="Widgets", source="t", doc_type="news", tickers=["W"],
+                   published_at=date(2021, 1, 1), text=long_text)  # fmt: skip
+    settings = ChunkSettings(chunk_words=60, overlap_words=0)
+    first = ingest(idx, [doc], settings=settings)
+    assert first.chunks > 3 and idx.count() == first.chunks
+    shorter = doc.model_copy(update={"text": "Only gizmos now."})
+    second = ingest(idx, [shorter], settings=settings)
+    assert (second.written, second.chunks) == (1, 1)
+    assert idx.count() == 1  # no stale chunks from the longer version
+    assert idx.search("gizmos").hits[0].chunk.text.endswith("Only gizmos now.")
+    idx.delete("d1")
+    assert idx.count() == 0 and idx.doc_ids() == set()
+    idx.close()
+
+
+def test_one_bad_document_does_not_stop_the_rest(tmp_path):
+    from retrieval.errors import IngestError
+
+    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    good = Document(
+        doc_id="g",
+        title="Good",
+        source="t",
+        doc_type="news",
+        published_at=date(2021, 1, 1),
+        text="fine text",
+    )
+    empty = good.model_copy(update={"doc_id": "e", "text": "   "})
+    report = ingest(idx, [IngestError("x.md: empty document"), empty, good])
+    assert report.written == 1 and [f.item for f in report.failures] == ["x.md", "e"]
+    idx.close()
+
+
+def test_bad_queries(index):
+    with pytest.raises(RetrievalError, match="empty"):
+        index.search("   ")
+    with pytest.raises(RetrievalError, match="unknown search mode"):
+        index.search("x", mode="fuzzy")
+
+
+def test_second_process_gets_a_clear_error(tmp_path):
+    first = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    with pytest.raises(RetrievalError, match="open in another process"):
+        DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    first.close()
