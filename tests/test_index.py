@@ -160,3 +160,25 @@ def test_second_process_gets_a_clear_error(tmp_path):
     with pytest.raises(RetrievalError, match="open in another process"):
         DocumentIndex(shared_embedder(), path=tmp_path / "q")
     first.close()
+
+
+def test_interrupted_ingest_resumes_without_duplicates(tmp_path):
+    docs = [d for d in sample_documents() if isinstance(d, Document)]
+    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    batches = []
+
+    def stop_after_first_batch(report):
+        batches.append(report.chunks)
+        if report.chunks:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C mid-ingest
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest(idx, docs, batch_chunks=64, progress=stop_after_first_batch)
+    partial = idx.count()
+    assert 0 < partial < 257
+    resumed = ingest(idx, docs, batch_chunks=64)
+    assert resumed.unchanged > 0  # what was written before the interruption is kept
+    assert idx.count() == 257
+    ids = [p.id for p in idx._scroll_all(with_vectors=False)]
+    assert len(ids) == len(set(ids)) == 257
+    idx.close()
