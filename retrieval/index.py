@@ -220,8 +220,7 @@ class DocumentIndex:
         if not query.strip():
             raise RetrievalError("the query is empty")
         filters = filters or SearchFilters()
-        dense = self.embedder.embed([query])[0] if mode != "sparse" else None
-        sparse_q = encode_query(query) if mode != "dense" else None
+        dense, sparse_q = self._query_vectors(query, mode)
         pool = max(candidates, k)
         if self.local:
             ranked = self._get_mirror().search(dense, sparse_q, filters, k, pool)
@@ -243,11 +242,15 @@ class DocumentIndex:
         candidates: int = 50,
     ) -> list[tuple[Chunk, float]]:
         """Qdrant's own ranking (what a server does), for checking the mirror against."""
-        dense = self.embedder.embed([query])[0] if mode != "sparse" else None
-        sparse_q = encode_query(query) if mode != "dense" else None
+        dense, sparse_q = self._query_vectors(query, mode)
         return self._server_search(
             dense, sparse_q, filters or SearchFilters(), k, max(candidates, k)
         )
+
+    def _query_vectors(self, query: str, mode: str):
+        dense = self.embedder.embed([query])[0] if mode != "sparse" else None
+        sparse_q = encode_query(query) if mode != "dense" else None
+        return dense, sparse_q
 
     def _server_search(self, dense, sparse_q, filters, k, pool) -> list[tuple[Chunk, float]]:
         qfilter = _qdrant_filter(filters)
