@@ -47,6 +47,15 @@ class Settings(BaseSettings):
         description="LLM by litellm model string; 'offline' is the built-in planner.",
     )
     api_base: str | None = Field(default=None, description="OpenAI-compatible base URL.")
+    model_fallbacks: list[str] = Field(default_factory=list, description="Models tried in order.")
+    model_timeout: float = Field(default=60.0, gt=0)
+    model_retries: int = Field(default=2, ge=0)
+    max_tool_calls: int = Field(default=12, ge=1, description="Per turn.")
+    max_tokens_per_turn: int = Field(default=60_000, ge=1000)
+    four_eyes: bool = Field(
+        default=False, description="An approver may not approve their own request."
+    )
+    approval_ttl_minutes: int = Field(default=60, ge=1)
     api_key: SecretStr | None = Field(default=None, description="Key for the model provider.")
     qdrant_url: str | None = Field(
         default=None, validation_alias=_alias("QDRANT_URL", "QDRANT_URL")

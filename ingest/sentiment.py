@@ -156,9 +156,12 @@ class TransformersSentiment:
 
         self.name = str(model)
         self._pipe = pipeline(
-            "text-classification", model=str(model), tokenizer=str(model), top_k=None,
+            "text-classification",
+            model=str(model),
+            tokenizer=str(model),
+            top_k=None,
             device="cpu",
-        )  # fmt: skip
+        )
 
     def score(self, texts: list[str]) -> list[tuple[str, float]]:
         if not texts:

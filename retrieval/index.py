@@ -267,14 +267,21 @@ class DocumentIndex:
         if len(prefetch) == 1:
             p = prefetch[0]
             response = self.client.query_points(
-                COLLECTION, query=p.query, using=p.using, query_filter=qfilter, limit=k,
+                COLLECTION,
+                query=p.query,
+                using=p.using,
+                query_filter=qfilter,
+                limit=k,
                 with_payload=True,
-            )  # fmt: skip
+            )
         else:
             response = self.client.query_points(
-                COLLECTION, prefetch=prefetch, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
-                limit=k, with_payload=True,
-            )  # fmt: skip
+                COLLECTION,
+                prefetch=prefetch,
+                query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+                limit=k,
+                with_payload=True,
+            )
         return [(_chunk(p.payload), float(p.score)) for p in response.points]
 
     def _scroll_all(self, *, with_vectors: bool):

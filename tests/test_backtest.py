@@ -45,9 +45,14 @@ def aapl(sample_dir):
 def test_sma_cross_matches_per_bar_loop(sample_store, aapl, cost_bps):
     price, first = aapl
     result = backtest(
-        sample_store, "AAPL", "sma-cross", {"fast": 20, "slow": 100},
-        start=START, end=END, cost_bps=cost_bps,
-    )  # fmt: skip
+        sample_store,
+        "AAPL",
+        "sma-cross",
+        {"fast": 20, "slow": 100},
+        start=START,
+        end=END,
+        cost_bps=cost_bps,
+    )
     equity, trades, positions, curve = loop_backtest(price, first, 20, 100, cost_bps / 1e4)
     assert result.metrics.final_equity == pytest.approx(equity, abs=1e-9)
     assert result.metrics.trades == trades
@@ -93,15 +98,28 @@ def test_changing_a_future_price_never_changes_past_positions(tmp_path):
 
 
 def test_warm_up_uses_history_before_start(sample_store):
-    result = backtest(sample_store, "AAPL", "sma-cross", {"fast": 50, "slow": 200},
-                      start=date(2020, 1, 1), end=END)  # fmt: skip
+    result = backtest(
+        sample_store,
+        "AAPL",
+        "sma-cross",
+        {"fast": 50, "slow": 200},
+        start=date(2020, 1, 1),
+        end=END,
+    )
     # 200-bar SMA available on day one thanks to the warm-up: a position from the start
     assert result.equity_curve.position[0] == 1.0
 
 
 def test_trade_log_and_chart(sample_store, tmp_path):
-    result = backtest(sample_store, "AAPL", "sma-cross", start=START, end=END,
-                      cost_bps=5, chart_dir=tmp_path / "charts")  # fmt: skip
+    result = backtest(
+        sample_store,
+        "AAPL",
+        "sma-cross",
+        start=START,
+        end=END,
+        cost_bps=5,
+        chart_dir=tmp_path / "charts",
+    )
     closed = [t for t in result.trades if not t.open]
     assert closed
     assert all(t.exit_date > t.entry_date for t in closed)
@@ -165,16 +183,40 @@ def test_bad_sweep_ranges(spec):
 
 
 def test_cli_backtest_and_sweep(cli, use_sample):
-    result = cli("tools", "backtest", "AAPL", "--strategy", "sma-cross", "--fast", "20",
-                 "--slow", "100", "--cost-bps", "10", "--start", "2012-01-01",
-                 "--end", "2020-12-31", "--json")  # fmt: skip
+    result = cli(
+        "tools",
+        "backtest",
+        "AAPL",
+        "--strategy",
+        "sma-cross",
+        "--fast",
+        "20",
+        "--slow",
+        "100",
+        "--cost-bps",
+        "10",
+        "--start",
+        "2012-01-01",
+        "--end",
+        "2020-12-31",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["params"] == {"fast": 20, "slow": 100}
     assert data["metrics"]["max_drawdown"] < 0
     assert data["chart_path"].endswith(".png")
-    swept = cli("tools", "backtest", "AAPL", "--strategy", "sma-cross", "--sweep",
-                "fast=5:50:5", "slow=20:200:10", "--json")  # fmt: skip
+    swept = cli(
+        "tools",
+        "backtest",
+        "AAPL",
+        "--strategy",
+        "sma-cross",
+        "--sweep",
+        "fast=5:50:5",
+        "slow=20:200:10",
+        "--json",
+    )
     assert swept.exit_code == 0, swept.output
     table = json.loads(swept.output)
     assert table["combinations"] == 174

@@ -9,11 +9,16 @@ from ingest.sentiment import LexiconSentiment, TransformersSentiment, load_senti
 from retrieval.models import DocType, Document
 
 FILING = Document(
-    doc_id="f1", title="Widget 10-K", source="sample", doc_type=DocType.FILING, form="10-K",
-    tickers=["WIDG"], published_at=date(2021, 2, 1),
+    doc_id="f1",
+    title="Widget 10-K",
+    source="sample",
+    doc_type=DocType.FILING,
+    form="10-K",
+    tickers=["WIDG"],
+    published_at=date(2021, 2, 1),
     text="# Widget 10-K\n\n## Item 1. Business\n\nWe make widgets.\n\n## Item 1A. Risk Factors\n\n"
     "### Supplier concentration\n\nOne supplier makes all magnets.\n\n### Rates\n\nDebt costs may rise.\n",
-)  # fmt: skip
+)
 
 
 def test_filing_chunks_follow_items_and_keep_the_heading_path():
@@ -58,8 +63,12 @@ def test_hash_changes_with_content_and_settings():
 
 def test_lexicon_scores():
     [(up_label, up), (down_label, down), (flat_label, flat)] = LexiconSentiment().score(
-        ["Profit surged to a record on strong growth", "Shares tumbled after the company warned of losses", "The meeting is on Tuesday"]
-    )  # fmt: skip
+        [
+            "Profit surged to a record on strong growth",
+            "Shares tumbled after the company warned of losses",
+            "The meeting is on Tuesday",
+        ]
+    )
     assert (up_label, down_label, flat_label) == ("positive", "negative", "neutral")
     assert up == 1.0 and down == -1.0 and flat == 0.0
 
@@ -87,11 +96,16 @@ def tiny_classifier(tmp_path_factory):
     (folder / "vocab.txt").write_text("\n".join(words) + "\n")
     BertTokenizer(str(folder / "vocab.txt")).save_pretrained(folder)
     config = BertConfig(
-        vocab_size=len(words), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=37, max_position_embeddings=64, num_labels=3,
+        vocab_size=len(words),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        num_labels=3,
         id2label={0: "positive", 1: "negative", 2: "neutral"},
         label2id={"positive": 0, "negative": 1, "neutral": 2},
-    )  # fmt: skip
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     return folder
 

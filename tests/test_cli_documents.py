@@ -88,8 +88,13 @@ def test_ingest_files_reports_failures_and_keeps_the_good(cli, use_docs, tmp_pat
     (tmp_path / "news.jsonl").write_text(
         '{"title": "T", "text": "x", "published_at": "2021-01-02"}\n{oops\n'
     )
-    result = cli("ingest", str(tmp_path / "good.md"), str(tmp_path / "empty.txt"), str(tmp_path / "news.jsonl"),
-                 str(tmp_path / "missing.md"))  # fmt: skip
+    result = cli(
+        "ingest",
+        str(tmp_path / "good.md"),
+        str(tmp_path / "empty.txt"),
+        str(tmp_path / "news.jsonl"),
+        str(tmp_path / "missing.md"),
+    )
     assert result.exit_code == 2
     assert "Ingested 2 documents: 2 written" in result.output
     assert "3 item(s) failed" in result.output

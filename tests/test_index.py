@@ -14,10 +14,17 @@ from retrieval.index import DocumentIndex
 from retrieval.models import DocType, Document, SearchFilters
 
 QUERIES = [
-    "supply chain risk", "why did the stock fall in March 2020", "interest rates and bank earnings",
-    "vaccine approval", "oil prices", "price increases inflation", "acquisition deal",
-    "pandemic lockdown sales", "debt reduction natural gas", "lawsuits and litigation",
-]  # fmt: skip
+    "supply chain risk",
+    "why did the stock fall in March 2020",
+    "interest rates and bank earnings",
+    "vaccine approval",
+    "oil prices",
+    "price increases inflation",
+    "acquisition deal",
+    "pandemic lockdown sales",
+    "debt reduction natural gas",
+    "lawsuits and litigation",
+]
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +122,15 @@ def test_embedded_search_ranks_like_qdrant(index):
 def test_changed_document_replaces_its_chunks_and_delete_removes_them(tmp_path):
     idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
     long_text = "\n\n".join(f"Paragraph {i} about widgets and gizmos. " * 6 for i in range(8))
-    doc = Document(doc_id="d1", title="Widgets", source="t", doc_type="news", tickers=["W"],
-                   published_at=date(2021, 1, 1), text=long_text)  # fmt: skip
+    doc = Document(
+        doc_id="d1",
+        title="Widgets",
+        source="t",
+        doc_type="news",
+        tickers=["W"],
+        published_at=date(2021, 1, 1),
+        text=long_text,
+    )
     settings = ChunkSettings(chunk_words=60, overlap_words=0)
     first = ingest(idx, [doc], settings=settings)
     assert first.chunks > 3 and idx.count() == first.chunks

@@ -94,17 +94,28 @@ def test_folders_expand_to_supported_files(tmp_path):
 
 def test_jsonl_reports_bad_lines_and_keeps_good_ones(tmp_path):
     path = tmp_path / "news.jsonl"
-    good = {"title": "Rates rise", "text": "The Fed raised rates.", "published_at": "2022-03-16",
-            "url": "https://example.com/a", "tickers": ["jpm"]}  # fmt: skip
+    good = {
+        "title": "Rates rise",
+        "text": "The Fed raised rates.",
+        "published_at": "2022-03-16",
+        "url": "https://example.com/a",
+        "tickers": ["jpm"],
+    }
     path.write_text(
-        json.dumps(good) + "\n{not json\n" + json.dumps({"text": "no title", "published_at": "2022-01-01"})
-        + "\n\n" + json.dumps({**good, "title": "Same story again"}) + "\n"
-    )  # fmt: skip
+        json.dumps(good)
+        + "\n{not json\n"
+        + json.dumps({"text": "no title", "published_at": "2022-01-01"})
+        + "\n\n"
+        + json.dumps({**good, "title": "Same story again"})
+        + "\n"
+    )
     items = list(read_jsonl(path))
     docs = [i for i in items if not isinstance(i, IngestError)]
     errors = [str(i) for i in items if isinstance(i, IngestError)]
-    assert errors == ["news.jsonl line 2: malformed JSON (Expecting property name enclosed in double quotes)",
-                      "news.jsonl line 3: no title"]  # fmt: skip
+    assert errors == [
+        "news.jsonl line 2: malformed JSON (Expecting property name enclosed in double quotes)",
+        "news.jsonl line 3: no title",
+    ]
     assert docs[0].tickers == ["JPM"] and docs[0].doc_id == docs[1].doc_id  # id from the URL
     assert len(dedupe(docs)) == 1
 
@@ -115,7 +126,7 @@ def test_rss_feed_items_and_broken_feed(tmp_path):
 <item><title>Oil jumps</title><link>https://example.com/oil</link>
 <pubDate>Tue, 08 Mar 2022 10:00:00 GMT</pubDate><description>&lt;p&gt;Crude rose 5%.&lt;/p&gt;</description></item>
 <item><title>No date</title><link>https://example.com/x</link><description>x</description></item>
-</channel></rss>""")  # fmt: skip
+</channel></rss>""")
     items = list(read_feed(str(feed), ["XOM"]))
     doc = items[0]
     assert (doc.title, doc.source, doc.published_at, doc.tickers) == (

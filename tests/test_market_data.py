@@ -10,9 +10,27 @@ from tools.market_data import SAMPLE_SOURCE, PriceStore, load_sample
 from .conftest import make_ohlcv
 
 SAMPLE_STOCKS = {
-    "AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO",
-    "LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH", "WMT", "XOM",
-}  # fmt: skip
+    "AAPL",
+    "AMD",
+    "BAC",
+    "BBY",
+    "CVX",
+    "GE",
+    "HD",
+    "JNJ",
+    "JPM",
+    "KO",
+    "LLY",
+    "MRK",
+    "MSFT",
+    "PEP",
+    "PFE",
+    "PG",
+    "RRC",
+    "UNH",
+    "WMT",
+    "XOM",
+}
 
 
 def test_sample_holds_real_close_only_prices(sample_store: PriceStore):

@@ -187,9 +187,22 @@ def test_max_sharpe_without_positive_returns_is_explained(sample_store):
 
 def test_cli_optimize_json(cli, use_sample):
     result = cli(
-        "tools", "optimize", "AAPL", "MSFT", "KO", "JNJ", "--method", "min-variance",
-        "--max-weight", "0.4", "--start", "2016-01-01", "--end", "2020-12-31", "--json",
-    )  # fmt: skip
+        "tools",
+        "optimize",
+        "AAPL",
+        "MSFT",
+        "KO",
+        "JNJ",
+        "--method",
+        "min-variance",
+        "--max-weight",
+        "0.4",
+        "--start",
+        "2016-01-01",
+        "--end",
+        "2020-12-31",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert sum(data["weights"].values()) == pytest.approx(1.0)

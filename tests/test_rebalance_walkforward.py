@@ -20,12 +20,19 @@ START, END = date(2016, 1, 1), date(2019, 12, 31)
 
 
 def test_rebalance_matches_a_per_bar_loop(sample_store, sample_dir):
-    result = rebalance_backtest(sample_store, SYMS, "min-variance", start=START, end=END,
-                                cost_bps=10, lookback_days=126)  # fmt: skip
+    result = rebalance_backtest(
+        sample_store, SYMS, "min-variance", start=START, end=END, cost_bps=10, lookback_days=126
+    )
     prices = pd.concat(
-        {s: pd.read_parquet(sample_dir / "prices" / f"{s}.parquet").set_index("date")["adj_close"]
-         for s in SYMS}, axis=1, join="inner",
-    ).loc[: pd.Timestamp(END)]  # fmt: skip
+        {
+            s: pd.read_parquet(sample_dir / "prices" / f"{s}.parquet").set_index("date")[
+                "adj_close"
+            ]
+            for s in SYMS
+        },
+        axis=1,
+        join="inner",
+    ).loc[: pd.Timestamp(END)]
     returns = prices.pct_change()
     first = int(np.searchsorted(prices.index, pd.Timestamp(START)))
     dates = prices.index[first:]
@@ -70,8 +77,9 @@ def test_rebalance_has_no_look_ahead(tmp_path):
 
 def test_quarterly_rebalances_less_and_costs_cost(sample_store):
     monthly = rebalance_backtest(sample_store, SYMS, "risk-parity", start=START, end=END)
-    quarterly = rebalance_backtest(sample_store, SYMS, "risk-parity", start=START, end=END,
-                                   frequency="quarterly")  # fmt: skip
+    quarterly = rebalance_backtest(
+        sample_store, SYMS, "risk-parity", start=START, end=END, frequency="quarterly"
+    )
     assert len(quarterly.rebalances) == 16 and len(monthly.rebalances) == 48
     costly = rebalance_backtest(
         sample_store, SYMS, "risk-parity", start=START, end=END, cost_bps=50
@@ -92,19 +100,43 @@ def test_rebalance_errors(sample_store):
 
 def test_walk_forward_picks_on_train_and_reports_on_test(sample_store):
     grid = {"fast": [10.0, 20.0, 50.0], "slow": [100.0, 200.0]}
-    result = walk_forward(sample_store, "AAPL", "sma-cross", grid, train_days=504, test_days=252,
-                          start=date(2010, 1, 1), end=date(2020, 12, 31), cost_bps=5)  # fmt: skip
+    result = walk_forward(
+        sample_store,
+        "AAPL",
+        "sma-cross",
+        grid,
+        train_days=504,
+        test_days=252,
+        start=date(2010, 1, 1),
+        end=date(2020, 12, 31),
+        cost_bps=5,
+    )
     assert len(result.windows) >= 8
     for earlier, later in zip(result.windows, result.windows[1:], strict=False):
         assert earlier.test_end < later.test_start  # test windows never overlap
     first = result.windows[0]
     assert first.train_end < first.test_start
-    on_train = sweep(sample_store, "AAPL", "sma-cross", grid, start=first.train_start,
-                     end=first.train_end, cost_bps=5, top=None)  # fmt: skip
+    on_train = sweep(
+        sample_store,
+        "AAPL",
+        "sma-cross",
+        grid,
+        start=first.train_start,
+        end=first.train_end,
+        cost_bps=5,
+        top=None,
+    )
     assert first.params == on_train.rows[0].params
     assert first.train_score == pytest.approx(on_train.rows[0].sharpe)
-    on_test = backtest(sample_store, "AAPL", "sma-cross", first.params, start=first.test_start,
-                       end=first.test_end, cost_bps=5)  # fmt: skip
+    on_test = backtest(
+        sample_store,
+        "AAPL",
+        "sma-cross",
+        first.params,
+        start=first.test_start,
+        end=first.test_end,
+        cost_bps=5,
+    )
     assert first.test_total_return == pytest.approx(on_test.metrics.total_return)
     chained = np.prod([1 + w.test_total_return for w in result.windows]) - 1
     assert result.oos_total_return == pytest.approx(chained)
@@ -112,8 +144,14 @@ def test_walk_forward_picks_on_train_and_reports_on_test(sample_store):
 
 def test_walk_forward_needs_enough_data(sample_store):
     with pytest.raises(NoDataError, match="at least train \\+ test"):
-        walk_forward(sample_store, "AAPL", "sma-cross", {"fast": [10.0], "slow": [50.0]},
-                     start=date(2020, 1, 1), end=date(2020, 12, 31))  # fmt: skip
+        walk_forward(
+            sample_store,
+            "AAPL",
+            "sma-cross",
+            {"fast": [10.0], "slow": [50.0]},
+            start=date(2020, 1, 1),
+            end=date(2020, 12, 31),
+        )
 
 
 def test_max_sharpe_falls_back_to_min_variance_when_everything_fell(tmp_path):
@@ -123,23 +161,54 @@ def test_max_sharpe_falls_back_to_min_variance_when_everything_fell(tmp_path):
         decline = np.linspace(1.0, 0.3, len(bars))[:, None]
         bars.iloc[:, :4] = bars.iloc[:, :4].to_numpy() * decline
         store.save(name, bars, "t")
-    result = rebalance_backtest(store, ["A", "B"], "max-sharpe", start=bars.index[150].date(),
-                                lookback_days=120)  # fmt: skip
+    result = rebalance_backtest(
+        store, ["A", "B"], "max-sharpe", start=bars.index[150].date(), lookback_days=120
+    )
     assert all(e.note and e.note.startswith("min-variance used") for e in result.rebalances)
 
 
 def test_cli_rebalance_and_walk_forward(cli, use_sample):
     import json
 
-    result = cli("tools", "backtest", "AAPL", "KO", "JNJ", "--strategy", "rebalance",
-                 "--method", "min-variance", "--frequency", "quarterly", "--start", "2016-01-01",
-                 "--end", "2019-12-31", "--json")  # fmt: skip
+    result = cli(
+        "tools",
+        "backtest",
+        "AAPL",
+        "KO",
+        "JNJ",
+        "--strategy",
+        "rebalance",
+        "--method",
+        "min-variance",
+        "--frequency",
+        "quarterly",
+        "--start",
+        "2016-01-01",
+        "--end",
+        "2019-12-31",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["symbols"] == ["AAPL", "KO", "JNJ"] and len(data["rebalances"]) == 16
     assert data["chart_path"].endswith(".png")
-    walked = cli("tools", "backtest", "AAPL", "--strategy", "sma-cross", "--sweep",
-                 "--walk-forward", "fast=10,20", "slow=100,200", "--train-days", "504",
-                 "--start", "2010-01-01", "--end", "2020-12-31", "--json")  # fmt: skip
+    walked = cli(
+        "tools",
+        "backtest",
+        "AAPL",
+        "--strategy",
+        "sma-cross",
+        "--sweep",
+        "--walk-forward",
+        "fast=10,20",
+        "slow=100,200",
+        "--train-days",
+        "504",
+        "--start",
+        "2010-01-01",
+        "--end",
+        "2020-12-31",
+        "--json",
+    )
     assert walked.exit_code == 0, walked.output
     assert json.loads(walked.output)["windows"][0]["train_start"] == "2010-01-04"

@@ -7,8 +7,13 @@ from tools.orders import Order
 from tools.risk import Account, RiskLimits, check_order
 
 ACCOUNT = Account(cash=10_000.0, positions={"AAPL": 10}, prices={"AAPL": 100.0, "MSFT": 200.0})
-LIMITS = RiskLimits(max_order_notional=5_000, max_position_weight=0.5, price_collar=0.05,
-                    max_orders_per_day=3, restricted_symbols=["GME"])  # fmt: skip
+LIMITS = RiskLimits(
+    max_order_notional=5_000,
+    max_position_weight=0.5,
+    price_collar=0.05,
+    max_orders_per_day=3,
+    restricted_symbols=["GME"],
+)
 
 
 def failed(order: Order, account: Account = ACCOUNT, limits: RiskLimits = LIMITS) -> dict[str, str]:
@@ -29,13 +34,29 @@ def test_a_reasonable_order_passes_every_check():
     [
         (Order(symbol="MSFT", side="buy", quantity=0), "quantity", "must be positive"),
         (Order(symbol="MSFT", side="buy", quantity=1.5), "quantity", "not a whole number"),
-        (Order(symbol="MSFT", side="buy", quantity=30), "max_order_notional", "exceeds the limit of 5,000.00"),
-        (Order(symbol="MSFT", side="buy", quantity=28, type="limit", limit_price=200), "max_position_weight", "above the limit 50%"),
+        (
+            Order(symbol="MSFT", side="buy", quantity=30),
+            "max_order_notional",
+            "exceeds the limit of 5,000.00",
+        ),
+        (
+            Order(symbol="MSFT", side="buy", quantity=28, type="limit", limit_price=200),
+            "max_position_weight",
+            "above the limit 50%",
+        ),
         (Order(symbol="AAPL", side="sell", quantity=11), "no_short_selling", "only 10 held"),
-        (Order(symbol="MSFT", side="buy", quantity=1, type="limit", limit_price=220), "price_collar", "10.0% from the last price"),
-        (Order(symbol="MSFT", side="sell", quantity=1, type="stop", stop_price=150), "price_collar", "collar is 5%"),
+        (
+            Order(symbol="MSFT", side="buy", quantity=1, type="limit", limit_price=220),
+            "price_collar",
+            "10.0% from the last price",
+        ),
+        (
+            Order(symbol="MSFT", side="sell", quantity=1, type="stop", stop_price=150),
+            "price_collar",
+            "collar is 5%",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_check_fails_with_a_reason(order, check, reason):
     failures = failed(order)
     assert check in failures

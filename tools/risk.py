@@ -64,9 +64,11 @@ def check_quantity(order: Order, limits: RiskLimits) -> CheckResult:
 def check_restricted(order: Order, limits: RiskLimits) -> CheckResult:
     banned = order.symbol.upper() in {s.upper() for s in limits.restricted_symbols}
     return _result(
-        "restricted_symbol", not banned, f"{order.symbol} is not restricted",
+        "restricted_symbol",
+        not banned,
+        f"{order.symbol} is not restricted",
         f"{order.symbol} is on the restricted list",
-    )  # fmt: skip
+    )
 
 
 def reference_price(order: Order, last: float) -> float:
@@ -81,10 +83,11 @@ def reference_price(order: Order, last: float) -> float:
 def check_notional(order: Order, last: float, limits: RiskLimits) -> CheckResult:
     notional = abs(order.quantity) * reference_price(order, last)
     return _result(
-        "max_order_notional", notional <= limits.max_order_notional,
+        "max_order_notional",
+        notional <= limits.max_order_notional,
         f"notional {notional:,.2f} within {limits.max_order_notional:,.2f}",
         f"notional {notional:,.2f} exceeds the limit of {limits.max_order_notional:,.2f}",
-    )  # fmt: skip
+    )
 
 
 def check_buying_power(
@@ -94,16 +97,18 @@ def check_buying_power(
     if order.side is Side.BUY:
         cost = order.quantity * reference_price(order, last)
         return _result(
-            "buying_power", cost <= account.cash + 1e-9,
+            "buying_power",
+            cost <= account.cash + 1e-9,
             f"cost {cost:,.2f} within cash {account.cash:,.2f}",
             f"cost {cost:,.2f} exceeds available cash {account.cash:,.2f}",
-        )  # fmt: skip
+        )
     short = order.quantity > held + 1e-12
     return _result(
-        "no_short_selling", limits.allow_short or not short,
+        "no_short_selling",
+        limits.allow_short or not short,
         f"selling {order.quantity:g} of {held:g} held" if not short else "short selling allowed",
         f"selling {order.quantity:g} {order.symbol} but only {held:g} held; short selling is off",
-    )  # fmt: skip
+    )
 
 
 def check_position_weight(
@@ -114,11 +119,12 @@ def check_position_weight(
     equity = account.equity
     weight = abs(after) * last / equity if equity > 0 else float("inf")
     return _result(
-        "max_position_weight", weight <= limits.max_position_weight + 1e-12,
+        "max_position_weight",
+        weight <= limits.max_position_weight + 1e-12,
         f"{order.symbol} would be {weight:.1%} of equity (limit {limits.max_position_weight:.0%})",
         f"{order.symbol} would be {weight:.1%} of equity, above the limit "
         f"{limits.max_position_weight:.0%}",
-    )  # fmt: skip
+    )
 
 
 def check_price_collar(order: Order, last: float, limits: RiskLimits) -> CheckResult:
@@ -127,20 +133,22 @@ def check_price_collar(order: Order, last: float, limits: RiskLimits) -> CheckRe
         return _result("price_collar", True, "market order: no price to check", "")
     gap = abs(price - last) / last
     return _result(
-        "price_collar", gap <= limits.price_collar,
+        "price_collar",
+        gap <= limits.price_collar,
         f"{order.type} price {price:g} is {gap:.1%} from last {last:g}",
         f"{order.type} price {price:g} is {gap:.1%} from the last price {last:g}; "
         f"the collar is {limits.price_collar:.0%}",
-    )  # fmt: skip
+    )
 
 
 def check_orders_per_day(account: Account, limits: RiskLimits) -> CheckResult:
     ok = account.orders_today < limits.max_orders_per_day
     return _result(
-        "max_orders_per_day", ok,
+        "max_orders_per_day",
+        ok,
         f"{account.orders_today} of {limits.max_orders_per_day} orders used today",
         f"the daily limit of {limits.max_orders_per_day} orders is reached",
-    )  # fmt: skip
+    )
 
 
 def check_order(order: Order, account: Account, limits: RiskLimits) -> RiskReport:

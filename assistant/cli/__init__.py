@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from assistant.cli import data, documents, evals, tools
+from assistant.cli import chat, data, documents, evals, tools
 from assistant.cli.output import emit
 from assistant.settings import get_settings
 from retrieval.errors import RetrievalError
@@ -48,6 +48,8 @@ app.add_typer(tools.app, name="tools")
 app.command("ingest")(documents.ingest_cmd)
 app.command("search")(documents.search_cmd)
 app.command("eval")(evals.eval_cmd)
+app.command("chat")(chat.chat_cmd)
+app.add_typer(chat.approvals_app, name="approvals")
 
 
 @app.command()

@@ -20,9 +20,14 @@ from retrieval.models import DocType, Document, SearchFilters, SearchResult
 
 
 def _gather(
-    paths: list[Path], sample: bool, edgar: str | None, form: str, limit: int,
-    rss: str | None, tickers: list[str],
-) -> list[Document | IngestError]:  # fmt: skip
+    paths: list[Path],
+    sample: bool,
+    edgar: str | None,
+    form: str,
+    limit: int,
+    rss: str | None,
+    tickers: list[str],
+) -> list[Document | IngestError]:
     items: list[Document | IngestError] = []
     if sample:
         items.extend(sample_documents())
@@ -84,9 +89,14 @@ def ingest_cmd(
 
             def show(r: IngestReport) -> None:
                 done = r.documents + len(r.failures)
-                bar.update(task, completed=done, description=(
-                    f"{r.written} written, {r.unchanged} unchanged, {r.chunks} chunks, "
-                    f"{r.chunks_per_second:.0f} chunks/s"))  # fmt: skip
+                bar.update(
+                    task,
+                    completed=done,
+                    description=(
+                        f"{r.written} written, {r.unchanged} unchanged, {r.chunks} chunks, "
+                        f"{r.chunks_per_second:.0f} chunks/s"
+                    ),
+                )
 
             report = ingest(
                 index, items, settings=chunk_settings(settings), sentiment=sentiment, progress=show
@@ -128,9 +138,13 @@ def search_cmd(
 ) -> None:
     """Hybrid search over news and filings, with citations."""
     filters = SearchFilters(
-        tickers=[t.upper() for t in ticker] or None, doc_type=doc_type, form=form,
-        start=as_date(start), end=as_date(end), as_of=as_date(as_of),
-    )  # fmt: skip
+        tickers=[t.upper() for t in ticker] or None,
+        doc_type=doc_type,
+        form=form,
+        start=as_date(start),
+        end=as_date(end),
+        as_of=as_date(as_of),
+    )
     if filters.as_of and filters.as_of > today():
         raise RetrievalError(f"as-of date {filters.as_of} is in the future")
     if filters.start and filters.latest and filters.start > filters.latest:
@@ -161,8 +175,16 @@ def _render(r: SearchResult):
     out = table(
         f"{len(r.hits)} results for {r.query!r}" + (f" as of {r.as_of}" if r.as_of else ""),
         ["n", "date", "title", "section", "snippet"],
-        [(h.citation.n, h.citation.published_at, h.citation.title, h.citation.section or "",
-          h.citation.snippet[:160]) for h in r.hits],
-    )  # fmt: skip
+        [
+            (
+                h.citation.n,
+                h.citation.published_at,
+                h.citation.title,
+                h.citation.section or "",
+                h.citation.snippet[:160],
+            )
+            for h in r.hits
+        ],
+    )
     console.print(out)
     return None

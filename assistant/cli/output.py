@@ -33,14 +33,18 @@ def to_json(result: BaseModel | list[BaseModel] | dict[str, Any]) -> str:
     if isinstance(result, BaseModel):
         return result.model_dump_json(indent=2)
     if isinstance(result, list):
-        return json.dumps([r.model_dump(mode="json") for r in result], indent=2)
+        return json.dumps(
+            [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in result],
+            indent=2,
+            default=str,
+        )
     return json.dumps(result, indent=2, default=str)
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
     out = Table(title=escape(title), title_justify="left")
     for column in columns:
-        out.add_column(column)
+        out.add_column(column, overflow="fold")  # ids must stay whole to be copied
     for row in rows:
         out.add_row(*(fmt(v) for v in row))
     return out

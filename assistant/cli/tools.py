@@ -158,10 +158,19 @@ def backtest_cmd(
     chart_dir = get_settings().data_dir / "charts"
     if strategy is Strategy.REBALANCE:
         result = rebalance_backtest(
-            store, [symbol, *(ranges or [])], method, Constraints(max_weight=max_weight),
-            frequency=frequency, lookback_days=lookback, start=as_date(start), end=as_date(end),
-            cost_bps=cost_bps, slippage_bps=slippage_bps, capital=capital, chart_dir=chart_dir,
-        )  # fmt: skip
+            store,
+            [symbol, *(ranges or [])],
+            method,
+            Constraints(max_weight=max_weight),
+            frequency=frequency,
+            lookback_days=lookback,
+            start=as_date(start),
+            end=as_date(end),
+            cost_bps=cost_bps,
+            slippage_bps=slippage_bps,
+            capital=capital,
+            chart_dir=chart_dir,
+        )
         emit(result, as_json, lambda: _render_backtest(result))
         return
     if walk and not do_sweep:
@@ -171,26 +180,51 @@ def backtest_cmd(
         grid = {**{n: [v] for n, v in params.items()}, **grid}
         if walk:
             result = walk_forward(
-                store, symbol, strategy, grid, train_days=train_days, test_days=test_days,
-                start=as_date(start), end=as_date(end), cost_bps=cost_bps,
-                slippage_bps=slippage_bps, allow_short=allow_short, rank_by=rank_by,
-            )  # fmt: skip
+                store,
+                symbol,
+                strategy,
+                grid,
+                train_days=train_days,
+                test_days=test_days,
+                start=as_date(start),
+                end=as_date(end),
+                cost_bps=cost_bps,
+                slippage_bps=slippage_bps,
+                allow_short=allow_short,
+                rank_by=rank_by,
+            )
             emit(result, as_json, lambda: _render_walk_forward(result))
             return
         result = sweep(
-            store, symbol, strategy, grid, start=as_date(start), end=as_date(end),
-            cost_bps=cost_bps, slippage_bps=slippage_bps, allow_short=allow_short,
-            rank_by=rank_by, top=top,
-        )  # fmt: skip
+            store,
+            symbol,
+            strategy,
+            grid,
+            start=as_date(start),
+            end=as_date(end),
+            cost_bps=cost_bps,
+            slippage_bps=slippage_bps,
+            allow_short=allow_short,
+            rank_by=rank_by,
+            top=top,
+        )
         emit(result, as_json, lambda: _render_sweep(result))
         return
     if ranges:
         raise InvalidInputError(f"unexpected arguments {' '.join(ranges)} (ranges need --sweep)")
     result = backtest(
-        store, symbol, strategy, params, start=as_date(start), end=as_date(end),
-        cost_bps=cost_bps, slippage_bps=slippage_bps, capital=capital,
-        allow_short=allow_short, chart_dir=chart_dir,
-    )  # fmt: skip
+        store,
+        symbol,
+        strategy,
+        params,
+        start=as_date(start),
+        end=as_date(end),
+        cost_bps=cost_bps,
+        slippage_bps=slippage_bps,
+        capital=capital,
+        allow_short=allow_short,
+        chart_dir=chart_dir,
+    )
     emit(result, as_json, lambda: _render_backtest(result))
 
 
@@ -211,11 +245,18 @@ def _render_sweep(r: SweepResult):
         f"best {r.rank_by} first",
         ["params", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "exposure"],
         [
-            (" ".join(f"{k}={v:g}" for k, v in row.params.items()), row.total_return, row.cagr,
-             row.sharpe, row.max_drawdown, row.trades, row.exposure)
+            (
+                " ".join(f"{k}={v:g}" for k, v in row.params.items()),
+                row.total_return,
+                row.cagr,
+                row.sharpe,
+                row.max_drawdown,
+                row.trades,
+                row.exposure,
+            )
             for row in r.rows
         ],
-    )  # fmt: skip
+    )
 
 
 def _render_walk_forward(r: WalkForwardResult):
@@ -225,9 +266,14 @@ def _render_walk_forward(r: WalkForwardResult):
         f"max drawdown {r.oos_max_drawdown:.2%}",
         ["test window", "params", "train score", "test return", "test sharpe"],
         [
-            (f"{w.test_start}..{w.test_end}", " ".join(f"{k}={v:g}" for k, v in w.params.items()),
-             w.train_score, w.test_total_return, w.test_sharpe)
+            (
+                f"{w.test_start}..{w.test_end}",
+                " ".join(f"{k}={v:g}" for k, v in w.params.items()),
+                w.train_score,
+                w.test_total_return,
+                w.test_sharpe,
+            )
             for w in r.windows
         ],
-    )  # fmt: skip
+    )
     return out

@@ -94,8 +94,14 @@ def evaluate(
             if mode == "hybrid" and not set(query.relevant) & set(ranking[:5]):
                 misses.append(QueryMiss(q=query.q, relevant=query.relevant, top5=ranking[:5]))
         n = len(queries)
-        modes.append(ModeScores(mode=mode, recall_at_5=totals[0] / n, mrr_at_10=totals[1] / n,
-                                ndcg_at_10=totals[2] / n))  # fmt: skip
+        modes.append(
+            ModeScores(
+                mode=mode,
+                recall_at_5=totals[0] / n,
+                mrr_at_10=totals[1] / n,
+                ndcg_at_10=totals[2] / n,
+            )
+        )
     return modes, misses
 
 
@@ -127,6 +133,9 @@ def run_retrieval_eval(queries_path: Path = QUERIES) -> RetrievalEval:
         ),
     ]
     return RetrievalEval(
-        queries=len(queries), documents=report.documents, modes=modes, gates=gates,
+        queries=len(queries),
+        documents=report.documents,
+        modes=modes,
+        gates=gates,
         hybrid_misses=misses,
-    )  # fmt: skip
+    )

@@ -20,23 +20,37 @@ from tools.market_data import sample_frames
 
 HERE = Path(__file__).resolve().parent
 SECTOR_NEWS = {
-    "Energy": ("2020-04-21", "Oil producers reel as US crude futures turn negative",
-               "Storage tanks filled up and the May crude contract fell below zero, forcing "
-               "producers to shut in wells and cut capital budgets."),
-    "Financials": ("2020-06-25", "Big banks pass Fed stress test but must cap dividends",
-                   "The Federal Reserve froze buybacks and limited dividends for large lenders "
-                   "because of uncertainty about pandemic loan losses."),
-    "Health Care": ("2022-08-16", "Inflation Reduction Act lets Medicare negotiate drug prices",
-                    "Drugmakers warned that negotiated prices for top-selling medicines would "
-                    "reduce funding for research."),
-    "Consumer Staples": ("2022-06-01",
-                         "Consumer goods makers push through the biggest price rises in decades",
-                         "Packaged food and household product companies raised prices to pass on "
-                         "costs of grain, oil, packaging and transport."),
-    "Technology": ("2022-12-15", "Tech stocks head for worst year since 2008 as rates rise",
-                   "Higher interest rates reduced the value investors place on future "
-                   "profits of growth companies."),
-}  # fmt: skip
+    "Energy": (
+        "2020-04-21",
+        "Oil producers reel as US crude futures turn negative",
+        "Storage tanks filled up and the May crude contract fell below zero, forcing "
+        "producers to shut in wells and cut capital budgets.",
+    ),
+    "Financials": (
+        "2020-06-25",
+        "Big banks pass Fed stress test but must cap dividends",
+        "The Federal Reserve froze buybacks and limited dividends for large lenders "
+        "because of uncertainty about pandemic loan losses.",
+    ),
+    "Health Care": (
+        "2022-08-16",
+        "Inflation Reduction Act lets Medicare negotiate drug prices",
+        "Drugmakers warned that negotiated prices for top-selling medicines would "
+        "reduce funding for research.",
+    ),
+    "Consumer Staples": (
+        "2022-06-01",
+        "Consumer goods makers push through the biggest price rises in decades",
+        "Packaged food and household product companies raised prices to pass on "
+        "costs of grain, oil, packaging and transport.",
+    ),
+    "Technology": (
+        "2022-12-15",
+        "Tech stocks head for worst year since 2008 as rates rise",
+        "Higher interest rates reduced the value investors place on future "
+        "profits of growth companies.",
+    ),
+}
 
 
 def slug(text: str) -> str:

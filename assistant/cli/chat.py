@@ -1,0 +1,211 @@
+"""`assistant chat` and `assistant approvals`: the agent from the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from assistant.approvals import Decision, approval_event
+from assistant.auth import LOCAL_USER, Role, User
+from assistant.chat import collect
+from assistant.cli.options import JsonOption
+from assistant.cli.output import emit, table
+from assistant.events import (
+    ApprovalRequired,
+    CitationEvent,
+    ErrorEvent,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+)
+from assistant.services import Services, build_services
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _services(model: str | None = None) -> Services:
+    services = build_services(model=model)
+    asyncio.run(_housekeeping(services))
+    return services
+
+
+async def _housekeeping(services: Services) -> None:
+    """On start: finish approvals a crash interrupted, expire the overdue."""
+    await services.approvals.reconcile()
+    await services.approvals.expire_due()
+
+
+def _show(event) -> None:
+    if isinstance(event, TextDelta):
+        out.print(escape(event.text), end="", highlight=False)
+    elif isinstance(event, ToolCall):
+        args = ", ".join(f"{k}={v}" for k, v in event.args.items())
+        err.print(f"[dim]→ {event.name}({escape(args)})[/dim]")
+    elif isinstance(event, ToolResult):
+        err.print(f"[dim]✓ {event.name}: {escape(event.summary)}[/dim]")
+    elif isinstance(event, CitationEvent):
+        out.print(
+            f"\n[{event.n}] {escape(event.title)} — {event.source}, {event.date}",
+            highlight=False,
+            end="",
+        )
+    elif isinstance(event, ApprovalRequired):
+        out.print()
+        out.print(
+            Panel(
+                f"approve: assistant approvals approve {event.approval_id}\n"
+                f"reject:  assistant approvals reject {event.approval_id}",
+                title="approval required",
+                expand=False,
+            )
+        )
+    elif isinstance(event, ErrorEvent):
+        err.print(f"[red]error ({event.code}): {escape(event.message)}[/red]")
+
+
+async def _turn(
+    services: Services, question: str, conversation_id: str | None, as_json: bool
+) -> str | None:
+    stream = services.chat.stream(question, LOCAL_USER, conversation_id)
+    if as_json:
+        turn = await collect(stream)
+        typer.echo(turn.model_dump_json(indent=2))
+        return turn.conversation_id if not turn.error else None
+    conversation = None
+    failed = False
+    async for event in stream:
+        conversation = getattr(event, "conversation_id", conversation)
+        failed = failed or isinstance(event, ErrorEvent)
+        _show(event)
+    out.print()
+    return None if failed else conversation
+
+
+def chat_cmd(
+    question: str | None = typer.Argument(
+        None, help="Ask one question; omit for an interactive session."
+    ),
+    model: str | None = typer.Option(None, "--model", help="litellm model string, or 'offline'."),
+    conversation: str | None = typer.Option(
+        None, "--conversation", help="Continue a conversation."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Ask the assistant; tool calls are shown as they happen."""
+    services = _services(model)
+    if question is not None:
+        if not question.strip():
+            raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+        if asyncio.run(_turn(services, question, conversation, as_json)) is None:
+            raise typer.Exit(1)
+        return
+    err.print(
+        f"Market Assistant (model: {services.chat.model_name}). Empty line or Ctrl-D to quit."
+    )
+    while True:
+        try:
+            line = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not line:
+            break
+        conversation = asyncio.run(_turn(services, line, conversation, as_json)) or conversation
+
+
+approvals_app = typer.Typer(help="List, approve and reject proposed orders.", no_args_is_help=True)
+
+
+def _acting(user: str | None) -> User:
+    """The CLI user owns the data dir; --as names who decides (for four-eyes)."""
+    return LOCAL_USER if user is None else User(id=user, role=Role.ADMIN)
+
+
+@approvals_app.command("list")
+def approvals_list(
+    status: str | None = typer.Option(
+        "pending", "--status", help="pending, executed, rejected, ... or 'all'."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    services = _services()
+    rows = services.store.approvals(None if status == "all" else status)
+    data = [
+        {
+            **approval_event(r).model_dump(mode="json"),
+            "status": r.status,
+            "requested_by": r.requested_by,
+            "decided_by": r.decided_by,
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
+    emit(
+        data,
+        as_json,
+        lambda: (
+            table(
+                f"{len(rows)} approval(s)" + (f" {status}" if status else ""),
+                ["id", "status", "order", "checks", "requested by", "expires"],
+                [
+                    (
+                        r.id,
+                        r.status,
+                        _order_text(d["order"]),
+                        "passed" if d["risk_checks"].get("passed") else "failed",
+                        r.requested_by,
+                        f"{r.expires_at:%Y-%m-%d %H:%M}",
+                    )
+                    for r, d in zip(rows, data, strict=True)
+                ],
+            )
+            if rows
+            else "No approvals."
+        ),
+    )
+
+
+def _order_text(o: dict) -> str:
+    return f"{o.get('side')} {o.get('quantity', 0):g} {o.get('symbol')} {o.get('type', '')}".strip()
+
+
+def _decided(decision: Decision, as_json: bool) -> None:
+    emit(
+        decision,
+        as_json,
+        lambda: (
+            f"{decision.approval_id}: {decision.status}"
+            + (f" ({decision.reason})" if decision.reason else "")
+            + (
+                f"\n{decision.turn.answer.strip()}"
+                if decision.turn and decision.turn.answer.strip()
+                else ""
+            )
+        ),
+    )
+
+
+@approvals_app.command("approve")
+def approvals_approve(
+    approval_id: str = typer.Argument(...),
+    user: str | None = typer.Option(None, "--as", help="Who approves (default: the local user)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Approve: re-run the checks and send the order to the broker, exactly once."""
+    services = _services()
+    _decided(asyncio.run(services.approvals.approve(approval_id, _acting(user))), as_json)
+
+
+@approvals_app.command("reject")
+def approvals_reject(
+    approval_id: str = typer.Argument(...),
+    reason: str = typer.Option("rejected", "--reason"),
+    user: str | None = typer.Option(None, "--as", help="Who rejects (default: the local user)."),
+    as_json: bool = JsonOption,
+) -> None:
+    services = _services()
+    _decided(asyncio.run(services.approvals.reject(approval_id, _acting(user), reason)), as_json)

@@ -1,0 +1,77 @@
+"""The events of one chat turn, as the SSE stream, the CLI and Slack show them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class MessageStart(BaseModel):
+    type: Literal["message_start"] = "message_start"
+    conversation_id: str
+    model: str
+
+
+class TextDelta(BaseModel):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class ToolCall(BaseModel):
+    type: Literal["tool_call"] = "tool_call"
+    id: str
+    name: str
+    args: dict[str, Any]
+
+
+class ToolResult(BaseModel):
+    type: Literal["tool_result"] = "tool_result"
+    id: str
+    name: str
+    summary: str
+    artifact_url: str | None = None
+
+
+class CitationEvent(BaseModel):
+    type: Literal["citation"] = "citation"
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    date: date
+    snippet: str
+
+
+class ApprovalRequired(BaseModel):
+    type: Literal["approval_required"] = "approval_required"
+    approval_id: str
+    order: dict[str, Any]
+    risk_checks: dict[str, Any]
+    expires_at: datetime
+
+
+class MessageEnd(BaseModel):
+    type: Literal["message_end"] = "message_end"
+    usage: dict[str, int]
+    latency_ms: float
+
+
+class ErrorEvent(BaseModel):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+ChatEvent = Annotated[
+    MessageStart
+    | TextDelta
+    | ToolCall
+    | ToolResult
+    | CitationEvent
+    | ApprovalRequired
+    | MessageEnd
+    | ErrorEvent,
+    Field(discriminator="type"),
+]

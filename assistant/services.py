@@ -1,0 +1,37 @@
+"""Wire the chat and approval services from settings (CLI, API and Slack share this)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.approvals import ApprovalService
+from assistant.chat import ChatService
+from assistant.resources import broker, document_index, engine, price_store, risk_limits
+from assistant.settings import Settings, get_settings
+from assistant.store import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    chat: ChatService
+    approvals: ApprovalService
+
+
+def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
+    settings = settings or get_settings()
+    store = Store(engine(settings))
+    prices = price_store(settings)
+    chat = ChatService(
+        settings,
+        store,
+        prices,
+        lambda: document_index(settings),
+        lambda: broker(settings),
+        model_name=model,
+    )
+    approvals = ApprovalService(
+        settings, store, prices, lambda: broker(settings), risk_limits(settings), chat
+    )
+    return Services(settings, store, chat, approvals)
