@@ -104,3 +104,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample corpus indexed once per session; open it with DocumentIndex(path=...)."""
+    from ingest.pipeline import ingest, sample_documents
+    from ingest.sentiment import LexiconSentiment
+    from retrieval.embeddings import shared_embedder
+    from retrieval.index import DocumentIndex
+
+    path = tmp_path_factory.mktemp("sample-index") / "qdrant"
+    index = DocumentIndex(shared_embedder(), path=path)
+    ingest(index, sample_documents(), sentiment=LexiconSentiment())
+    index.close()
+    return path

@@ -235,7 +235,10 @@ def _strategy(text: str) -> tuple[str, dict[str, float]]:
     return strategy, params
 
 
-def plan(question: str, previous: str | None, symbols: set[str]) -> Planned:
+def plan(
+    question: str, previous: str | None, symbols: set[str], dates: Dates | None = None
+) -> Planned:
+    """Tool calls for ``question``; ``dates`` (from a follow-up) replace any it names."""
     if APPROVE_ATTEMPT.search(question):
         return Planned(
             message=(
@@ -257,7 +260,7 @@ def plan(question: str, previous: str | None, symbols: set[str]) -> Planned:
     prev_tickers = parse_tickers(previous, symbols) if previous else []
     for name, text in clauses(question, intents):
         tickers = parse_tickers(text, symbols) or all_tickers or prev_tickers
-        d = parse_dates(text)
+        d = dates or parse_dates(text)
         if d == Dates():
             d = whole_dates
         out.calls.extend(_calls_for(name, text, question, tickers, d))
@@ -375,9 +378,7 @@ def _follow_up(question: str, previous: str, symbols: set[str]) -> Planned:
         if not old_tickers:
             text = f"{text} {' '.join(new_tickers)}"
     new_dates = parse_dates(question)
-    if new_dates != Dates():
-        text = f"{text} ({question})"
-    return plan(text, None, symbols)
+    return plan(text, None, symbols, new_dates if new_dates != Dates() else None)
 
 
 HELP = (
@@ -526,6 +527,9 @@ def write_answer(returns: list[ToolReturnPart], retries: list[RetryPromptPart]) 
             sections.append(f"The order was not placed: {part.content}.")
             continue
         d = part.model_response_object()
+        if set(d) == {"error"}:  # the tool failed; its message says why
+            sections.append(f"I could not complete {part.tool_name}: {d['error']}")
+            continue
         if d.get("as_of"):
             as_ofs.append(str(d["as_of"]))
         name = part.tool_name
