@@ -13,7 +13,7 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults
-from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
+from pydantic_ai.exceptions import UsageLimitExceeded
 from pydantic_ai.messages import (
     AgentStreamEvent,
     FunctionToolCallEvent,
@@ -177,8 +177,10 @@ class ChatService:
                 code="limit_exceeded", message=f"this question needs too many steps: {exc}"
             )
             return
-        except (AgentRunError, OSError, ValueError) as exc:
-            yield ErrorEvent(code="model_error", message=f"the model failed: {exc}")
+        except Exception as exc:  # a provider fault of any kind ends the turn, never the process
+            yield ErrorEvent(
+                code="model_error", message=f"the model failed: {type(exc).__name__}: {exc}"
+            )
             return
         finally:
             deps.close()

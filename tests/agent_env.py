@@ -20,16 +20,29 @@ from tools.risk import RiskLimits
 
 
 def make_services(
-    data_dir: Path, db_url: str, prices: PriceStore, index_dir: Path, *, broker_factory=None,
-    limits: RiskLimits | None = None, **settings,
+    data_dir: Path,
+    db_url: str,
+    prices: PriceStore,
+    index_dir: Path,
+    *,
+    broker_factory=None,
+    limits: RiskLimits | None = None,
+    **settings,
 ) -> Services:
     config = Settings(data_dir=data_dir, database_url=db_url, **settings)
     engine = create_engine(db_url)
     store = Store(engine)
     if broker_factory is None:
+
         def broker_factory():
             return PaperBroker(engine, last_price(prices), slippage_bps=0)
-    chat = ChatService(config, store, prices, lambda: DocumentIndex(shared_embedder(), path=index_dir),
-                       broker_factory)
+
+    chat = ChatService(
+        config,
+        store,
+        prices,
+        lambda: DocumentIndex(shared_embedder(), path=index_dir),
+        broker_factory,
+    )
     approvals = ApprovalService(config, store, prices, broker_factory, limits or RiskLimits(), chat)
     return Services(config, store, chat, approvals)

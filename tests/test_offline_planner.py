@@ -18,7 +18,10 @@ def calls(question: str, previous: str | None = None) -> list[tuple[str, dict]]:
     [
         ("RSI at the end of 2020", Dates(end=date(2020, 12, 31), as_of=date(2020, 12, 31))),
         ("since 2010", Dates(start=date(2010, 1, 1))),
-        ("why did it fall in March 2020", Dates(date(2020, 3, 1), date(2020, 3, 31), date(2020, 3, 31))),
+        (
+            "why did it fall in March 2020",
+            Dates(date(2020, 3, 1), date(2020, 3, 31), date(2020, 3, 31)),
+        ),
         ("as of 2021-06-30", Dates(end=date(2021, 6, 30), as_of=date(2021, 6, 30))),
         ("between 2019-01-01 and 2019-06-30", Dates(date(2019, 1, 1), date(2019, 6, 30))),
         ("from 2015 to 2018", Dates(date(2015, 1, 1), date(2018, 12, 31))),
@@ -31,35 +34,92 @@ def test_dates(text, expected):
 
 
 def test_tickers_from_symbols_and_names_in_order():
-    assert parse_tickers("Compare Apple, JPM and Coca-Cola with the S&P 500", SYMBOLS) == ["AAPL", "JPM", "KO", "SPX"]
+    assert parse_tickers("Compare Apple, JPM and Coca-Cola with the S&P 500", SYMBOLS) == [
+        "AAPL",
+        "JPM",
+        "KO",
+        "SPX",
+    ]
     assert parse_tickers("the word IT or A is not a ticker", SYMBOLS) == []
 
 
 def test_the_done_when_question_becomes_three_calls():
-    planned = calls("Compare the RSI of AAPL and MSFT at the end of 2020 and backtest a 50/200 SMA cross on AAPL since 2010")
+    planned = calls(
+        "Compare the RSI of AAPL and MSFT at the end of 2020 and backtest a 50/200 SMA cross on AAPL since 2010"
+    )
     assert planned == [
         ("get_indicators", {"symbol": "AAPL", "end": "2020-12-31"}),
         ("get_indicators", {"symbol": "MSFT", "end": "2020-12-31"}),
-        ("run_backtest", {"symbol": "AAPL", "strategy": "sma-cross", "params": {"fast": 50.0, "slow": 200.0},
-                          "start": "2010-01-01", "end": None}),
+        (
+            "run_backtest",
+            {
+                "symbol": "AAPL",
+                "strategy": "sma-cross",
+                "params": {"fast": 50.0, "slow": 200.0},
+                "start": "2010-01-01",
+                "end": None,
+            },
+        ),
     ]
 
 
 @pytest.mark.parametrize(
     ("question", "tool", "args"),
     [
-        ("buy 10 AAPL", "place_order", {"symbol": "AAPL", "side": "buy", "quantity": 10.0, "order_type": "market"}),
-        ("sell 5 shares of Microsoft at 250", "place_order",
-         {"symbol": "MSFT", "side": "sell", "quantity": 5.0, "order_type": "limit", "limit_price": 250.0}),
+        (
+            "buy 10 AAPL",
+            "place_order",
+            {"symbol": "AAPL", "side": "buy", "quantity": 10.0, "order_type": "market"},
+        ),
+        (
+            "sell 5 shares of Microsoft at 250",
+            "place_order",
+            {
+                "symbol": "MSFT",
+                "side": "sell",
+                "quantity": 5.0,
+                "order_type": "limit",
+                "limit_price": 250.0,
+            },
+        ),
         ("What's in my portfolio?", "get_portfolio", {}),
-        ("optimise AAPL MSFT KO with a max weight of 40%", "optimize_portfolio",
-         {"symbols": ["AAPL", "MSFT", "KO"], "method": "max-sharpe", "start": None, "end": None, "max_weight": 0.4}),
-        ("minimum variance weights for JPM and KO since 2015", "optimize_portfolio",
-         {"symbols": ["JPM", "KO"], "method": "min-variance", "start": "2015-01-01", "end": None}),
-        ("How did XOM perform in 2022?", "get_prices", {"symbol": "XOM", "start": "2022-01-01", "end": "2022-12-31"}),
-        ("What did the 10-K say about supply chain risk for Apple?", "search_documents",
-         {"query": "What did the 10-K say about supply chain risk for Apple?", "tickers": ["AAPL"],
-          "doc_type": "filing", "as_of": None, "k": 5}),
+        (
+            "optimise AAPL MSFT KO with a max weight of 40%",
+            "optimize_portfolio",
+            {
+                "symbols": ["AAPL", "MSFT", "KO"],
+                "method": "max-sharpe",
+                "start": None,
+                "end": None,
+                "max_weight": 0.4,
+            },
+        ),
+        (
+            "minimum variance weights for JPM and KO since 2015",
+            "optimize_portfolio",
+            {
+                "symbols": ["JPM", "KO"],
+                "method": "min-variance",
+                "start": "2015-01-01",
+                "end": None,
+            },
+        ),
+        (
+            "How did XOM perform in 2022?",
+            "get_prices",
+            {"symbol": "XOM", "start": "2022-01-01", "end": "2022-12-31"},
+        ),
+        (
+            "What did the 10-K say about supply chain risk for Apple?",
+            "search_documents",
+            {
+                "query": "What did the 10-K say about supply chain risk for Apple?",
+                "tickers": ["AAPL"],
+                "doc_type": "filing",
+                "as_of": None,
+                "k": 5,
+            },
+        ),
     ],
 )
 def test_single_intents(question, tool, args):
@@ -103,4 +163,9 @@ def test_refusals_and_help(question, phrase):
 
 def test_sweep_and_costs():
     [(name, args)] = calls("backtest sma cross on AAPL with the best parameters and 10 bps costs")
-    assert name == "run_backtest" and args["sweep_grid"] and args["cost_bps"] == 10.0 and args["params"] is None
+    assert (
+        name == "run_backtest"
+        and args["sweep_grid"]
+        and args["cost_bps"] == 10.0
+        and args["params"] is None
+    )

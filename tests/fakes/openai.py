@@ -1,0 +1,143 @@
+"""A local OpenAI-compatible chat-completions server that replays scripted replies.
+
+Each request takes the next reply from the script: text, or tool calls. Streamed
+requests get the chunk layout OpenAI sends (tool-call id and name first, then argument
+fragments keyed by index, ``finish_reason`` "tool_calls", a final usage chunk,
+``[DONE]``). Requests are recorded so tests can check what the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes import running
+
+
+@dataclass
+class Reply:
+    text: str | None = None
+    tool_calls: list[tuple[str, dict]] = field(default_factory=list)
+    status: int = 200
+
+
+@dataclass
+class FakeOpenAI:
+    script: list[Reply]
+    requests: list[dict] = field(default_factory=list)
+    url: str = ""
+
+    def completion(self, reply: Reply, model: str) -> dict:
+        message: dict = {"role": "assistant", "content": reply.text}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{i}",
+                    "type": "function",
+                    "function": {"name": n, "arguments": json.dumps(a)},
+                }
+                for i, (n, a) in enumerate(reply.tool_calls)
+            ]
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
+
+    def chunks(self, reply: Reply, model: str) -> Iterator[dict]:
+        base = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
+
+        def chunk(delta: dict, finish: str | None = None) -> dict:
+            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+        yield chunk({"role": "assistant", "content": ""})
+        if reply.text:
+            for word in reply.text.split(" "):
+                yield chunk({"content": word + " "})
+        for i, (name, args) in enumerate(reply.tool_calls):
+            yield chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": i,
+                            "id": f"call_{i}",
+                            "type": "function",
+                            "function": {"name": name, "arguments": ""},
+                        }
+                    ]
+                }
+            )
+            text = json.dumps(args)
+            for piece in (text[: len(text) // 2], text[len(text) // 2 :]):
+                yield chunk({"tool_calls": [{"index": i, "function": {"arguments": piece}}]})
+        yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
+        yield {
+            **base,
+            "choices": [],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
+
+
+@contextmanager
+def serve_fake_openai(script: list[Reply]) -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI(list(script))
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            fake.requests.append(body)
+            reply = fake.script.pop(0) if fake.script else Reply(text="(script exhausted)")
+            if reply.status != 200:
+                data = json.dumps(
+                    {"error": {"message": "upstream failure", "type": "server_error"}}
+                ).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for c in fake.chunks(reply, body["model"]):
+                    self.wfile.write(f"data: {json.dumps(c)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            data = json.dumps(fake.completion(reply, body["model"])).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    with running(Handler) as url:
+        fake.url = url + "/v1"
+        yield fake
