@@ -52,6 +52,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_indicators
 	$(BIN)/python -m benchmarks.bench_backtest
 	$(BIN)/python -m benchmarks.bench_optimizer
+	$(BIN)/python -m benchmarks.bench_agent
 	$(BIN)/python -m benchmarks.bench_retrieval
 
 # Re-pin every dependency after changing pyproject.toml (needs a working .venv).

@@ -66,6 +66,8 @@ class IndicatorSummary(BaseModel):
     price: float
     values: dict[str, float | None]
     unavailable: dict[str, str]
+    windows: dict[str, int] = Field(description="Bars behind each reading, e.g. rsi 14.")
+    rsi_bounds: dict[str, int] = Field(description="Conventional RSI reading thresholds.")
 
 
 class PortfolioSummary(BaseModel):
@@ -224,6 +226,8 @@ def get_indicators(
         price=r(result.price, 2),
         values={k: v for k, v in values.items() if v is not None},
         unavailable={k: v for k, v in result.unavailable.items() if k in KEY_INDICATORS},
+        windows={"rsi": 14, "sma_fast": 50, "sma_slow": 200, "volatility": 20},
+        rsi_bounds={"oversold": 30, "overbought": 70},
     )
 
 

@@ -92,6 +92,7 @@ class ChatService:
         self.settings, self.store, self.prices = settings, store, prices
         self.index_factory, self.broker_factory = index_factory, broker_factory
         self.model_name = model_name or settings.model
+        self.last_tool_seconds = 0.0
         self.on_approvals: (
             Callable[[str, DeferredToolRequests, User], list[ApprovalRequired]] | None
         ) = None
@@ -184,6 +185,7 @@ class ChatService:
             return
         finally:
             deps.close()
+            self.last_tool_seconds = deps.tool_seconds  # for the overhead benchmark
         new = result.new_messages()
         returns = [
             p

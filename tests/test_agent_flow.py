@@ -100,7 +100,7 @@ def _order(services, user=TRADER, question="buy 10 AAPL"):
 
 
 def test_order_waits_for_approval_and_executes_exactly_once(services, db_url):
-    turn, approval = _order(services)
+    _, approval = _order(services)
     assert isinstance(approval, ApprovalRequired) and approval.order["symbol"] == "AAPL"
     assert approval.risk_checks["passed"] is True
     assert services.store.approval(approval.approval_id).status == "pending"

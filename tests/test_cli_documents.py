@@ -128,3 +128,15 @@ def test_eval_retrieval_meets_its_gates(cli):
         modes["dense"]["mrr_at_10"], modes["sparse"]["mrr_at_10"]
     )
     assert all(g["passed"] for g in data["gates"])
+
+
+def test_eval_agent_meets_its_targets_with_the_offline_model(cli, isolated_env):
+    result = cli("eval", "--suite", "agent", "--json")
+    assert result.exit_code == 0, result.output[-3000:]
+    data = json.loads(result.output)
+    assert data["cases"] >= 80 and data["passed"] is True
+    assert data["scores"]["tool_selection"] >= 0.95 and data["scores"]["grounding"] == 1.0
+    assert data["scores"]["orders_pending"] == 1.0 and data["scores"]["injection"] == 1.0
+    reports = sorted((isolated_env / "evals").glob("agent-eval-*"))
+    assert [p.suffix for p in reports] == [".json", ".md"]
+    assert "| tool_selection |" in reports[1].read_text()

@@ -80,7 +80,8 @@ INTENTS: dict[str, re.Pattern] = {
         re.I,
     ),
     "backtest": re.compile(
-        r"\b(back-?test\w*|sweep|would (it|that|this|a|an|the)? ?.{0,30}(have )?(worked|performed|done))",
+        r"\b(back-?test\w*|sweep|buy[- ]and[- ]hold|"
+        r"would (it|that|this|a|an|the)? ?.{0,30}(have )?(worked|performed|done))",
         re.I,
     ),
     "optimize": re.compile(
@@ -95,7 +96,7 @@ INTENTS: dict[str, re.Pattern] = {
     ),
     "documents": re.compile(
         r"\b(10-?k|10-?q|8-?k|filings?|annual report|news|risk factors?|said|say|"
-        r"says|mention\w*|according|why did|what happened|headlines?|explain)\b",
+        r"says|mention\w*|according|why did|what happened|headlines?|explain|reported|reports)\b",
         re.I,
     ),
     "prices": re.compile(
@@ -250,6 +251,10 @@ def plan(
     if PROMPT_PROBE.search(question) and not INTENTS["order"].search(question):
         return Planned(message="I can't share or change my instructions. " + HELP)
     intents = detect_intents(question)
+    names = {name for name, _ in intents}
+    if {"documents", "prices"} <= names and parse_dates(question).start is None:
+        # "reported losses" is a document question; prices join only for a named period
+        intents = [(n, p) for n, p in intents if n != "prices"]
     all_tickers = parse_tickers(question, symbols)
     if not intents and previous and (all_tickers or parse_dates(question) != Dates()):
         return _follow_up(question, previous, symbols)
@@ -292,6 +297,20 @@ def _calls_for(
         ):
             args.update(order_type="limit", limit_price=float(lim[1]))
         return [("place_order", args)]
+    if name == "documents":
+        doc_type = (
+            "filing"
+            if re.search(r"10-?k|10-?q|filing|annual report|risk factor", text, re.I)
+            else ("news" if re.search(r"\bnews|headline", text, re.I) else None)
+        )
+        args = {
+            "query": question,
+            "tickers": tickers or None,
+            "doc_type": doc_type,
+            "as_of": iso(d.as_of),
+            "k": 5,
+        }
+        return [("search_documents", args)]
     if not tickers:
         return []
     if name == "indicators":
@@ -340,24 +359,6 @@ def _calls_for(
                 }
             calls.append(("run_backtest", args))
         return calls
-    if name == "documents":
-        doc_type = (
-            "filing"
-            if re.search(r"10-?k|10-?q|filing|annual report|risk factor", text, re.I)
-            else ("news" if re.search(r"\bnews|headline", text, re.I) else None)
-        )
-        return [
-            (
-                "search_documents",
-                {
-                    "query": question,
-                    "tickers": tickers,
-                    "doc_type": doc_type,
-                    "as_of": iso(d.as_of),
-                    "k": 5,
-                },
-            )
-        ]
     return []
 
 
@@ -385,8 +386,7 @@ HELP = (
     "I can look up prices and returns, technical indicators (RSI, MACD, moving averages), "
     "compare tickers, optimise a portfolio, backtest a strategy, search news and filings "
     "with citations, show your paper portfolio, and propose orders (a person must approve "
-    'them). Try: "What was AAPL\'s RSI at the end of 2020?" or "Backtest a 50/200 SMA '
-    'cross on MSFT since 2010".'
+    'them). Try: "What is AAPL\'s RSI?" or "Backtest an SMA cross on MSFT".'
 )
 
 
@@ -401,23 +401,26 @@ def num(x: float) -> str:
     return f"{x:,.2f}" if abs(x) >= 1000 else f"{x:g}"
 
 
-def _rsi_reading(rsi: float) -> str:
-    if rsi > 70:
-        return "above 70, conventionally read as overbought"
-    if rsi < 30:
-        return "below 30, conventionally read as oversold"
-    return "between 30 and 70, neither overbought nor oversold"
+def _rsi_reading(rsi: float, bounds: dict) -> str:
+    low, high = bounds["oversold"], bounds["overbought"]
+    if rsi > high:
+        return f"above {high}, conventionally read as overbought"
+    if rsi < low:
+        return f"below {low}, conventionally read as oversold"
+    return f"between {low} and {high}, neither overbought nor oversold"
 
 
 def _indicators(d: dict) -> str:
-    v = d["values"]
+    v, w = d["values"], d["windows"]
     parts = [f"As of {d['as_of']}, {d['symbol']} closed at {num(d['price'])}."]
     if "rsi_14" in v:
-        parts.append(f"Its 14-day RSI was {num(v['rsi_14'])}, {_rsi_reading(v['rsi_14'])}.")
+        reading = _rsi_reading(v["rsi_14"], d["rsi_bounds"])
+        parts.append(f"Its {w['rsi']}-day RSI was {num(v['rsi_14'])}, {reading}.")
     if "sma_50" in v and "sma_200" in v:
         trend = "above" if v["sma_50"] > v["sma_200"] else "below"
+        fast, slow = w["sma_fast"], w["sma_slow"]
         parts.append(
-            f"The 50-day SMA ({num(v['sma_50'])}) was {trend} the 200-day SMA ({num(v['sma_200'])})."
+            f"The {fast}-day SMA ({num(v['sma_50'])}) was {trend} the {slow}-day SMA ({num(v['sma_200'])})."
         )
     if "macd" in v and "macd_signal" in v:
         side = "above" if v["macd"] > v["macd_signal"] else "below"
@@ -425,7 +428,7 @@ def _indicators(d: dict) -> str:
             f"MACD was {num(v['macd'])}, {side} its signal line ({num(v['macd_signal'])})."
         )
     if "volatility_20d" in v:
-        parts.append(f"20-day annualised volatility was {pct(v['volatility_20d'])}.")
+        parts.append(f"{w['volatility']}-day annualised volatility was {pct(v['volatility_20d'])}.")
     if "return_1y" in v:
         parts.append(f"One-year return: {pct(v['return_1y'])}.")
     return " ".join(parts)
@@ -612,8 +615,10 @@ class OfflinePlanner:
     ) -> AsyncIterator[str | dict[int, DeltaToolCall]]:
         response = self.respond(messages, info)
         if isinstance(response.parts[0], TextPart):
-            for piece in re.split(r"(?<=\s)", response.parts[0].content):
-                yield piece
+            # sentence-sized pieces: progressive, without an event per word
+            for m in re.finditer(r".*?(?:[.:!?\n]\s+|$)", response.parts[0].content, re.S):
+                if m.group():
+                    yield m.group()
             return
         yield {
             i: DeltaToolCall(
