@@ -1,0 +1,61 @@
+"""`assistant chat` and `assistant approvals` as a user runs them."""
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def data_dir(tmp_path, sample_dir, monkeypatch):
+    """Sample prices (linked, read-only) in a fresh data dir with its own database."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "prices").symlink_to(sample_dir / "prices")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    return data
+
+
+def test_buy_then_approve_executes_exactly_once(cli, data_dir):
+    asked = cli("chat", "buy 10 AAPL", "--json")
+    assert asked.exit_code == 0, asked.output
+    turn = json.loads(asked.output)
+    [approval] = turn["approvals"]
+    assert "waiting for approval" in turn["answer"]
+    listed = json.loads(cli("approvals", "list", "--json").output)
+    assert [a["approval_id"] for a in listed] == [approval["approval_id"]]
+
+    approved = cli("approvals", "approve", approval["approval_id"], "--json")
+    assert approved.exit_code == 0, approved.output
+    decision = json.loads(approved.output)
+    assert (
+        decision["status"] == "executed"
+        and decision["broker_order"]["client_order_id"] == approval["approval_id"]
+    )
+    again = cli("approvals", "approve", approval["approval_id"])
+    assert again.exit_code == 2 and "is executed, not pending" in again.output
+    portfolio = json.loads(cli("chat", "what's in my portfolio?", "--json").output)
+    assert "holds 10 AAPL" in portfolio["answer"]
+
+
+def test_reject_and_unknown_ids(cli, data_dir):
+    turn = json.loads(cli("chat", "sell 0 AAPL", "--json").output)
+    [approval] = turn["approvals"]
+    assert approval["risk_checks"]["passed"] is False  # quantity must be positive
+    rejected = cli("approvals", "reject", approval["approval_id"], "--reason", "nonsense")
+    assert rejected.exit_code == 0 and "rejected" in rejected.output
+    missing = cli("approvals", "approve", "appr_missing")
+    assert missing.exit_code == 2 and missing.output.startswith("error: no approval 'appr_missing'")
+
+
+def test_chat_text_shows_tool_calls_and_answer(cli, data_dir):
+    result = cli("chat", "What was the RSI of AAPL at the end of 2020?")
+    assert result.exit_code == 0
+    assert "get_indicators(symbol=AAPL, end=2020-12-31)" in result.output
+    assert "RSI was 62.77" in result.output
+
+
+def test_tool_call_cap_per_turn_is_an_error_not_a_crash(cli, data_dir, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_MAX_TOOL_CALLS", "2")
+    result = cli("chat", "How did AAPL, MSFT and AMD perform in 2022?", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["error"]["code"] == "limit_exceeded"
