@@ -93,6 +93,7 @@ class ChatService:
         self.index_factory, self.broker_factory = index_factory, broker_factory
         self.model_name = model_name or settings.model
         self.last_tool_seconds = 0.0
+        self.index_is_shared = False
         self.on_approvals: (
             Callable[[str, DeferredToolRequests, User], list[ApprovalRequired]] | None
         ) = None
@@ -111,6 +112,7 @@ class ChatService:
             conversation_id=conversation_id,
             index_factory=self.index_factory,
             broker_factory=self.broker_factory,
+            close_index=not self.index_is_shared,
         )
 
     async def ask(
@@ -119,13 +121,23 @@ class ChatService:
         return await collect(self.stream(question, user, conversation_id, channel))
 
     async def stream(
-        self, question: str, user: User, conversation_id: str | None = None, channel: str = "cli"
+        self,
+        question: str,
+        user: User,
+        conversation_id: str | None = None,
+        channel: str = "cli",
+        history: list | None = None,
     ) -> AsyncIterator[ChatEvent]:
+        """One turn; ``history`` seeds a new conversation (the OpenAI-style API sends it)."""
         if conversation_id:
             conversation = self.store.conversation(conversation_id, user.id)
         else:
             conversation = self.store.create_conversation(
-                user.id, channel=channel, model=self.model_name, title=question
+                user.id,
+                channel=channel,
+                model=self.model_name,
+                title=question,
+                history_json=ModelMessagesTypeAdapter.dump_json(history or []).decode(),
             )
         async for event in self._run(conversation, user, question=question):
             yield event

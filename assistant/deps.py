@@ -25,6 +25,8 @@ class AgentDeps:
     executed_orders: dict[str, BrokerOrder | str] = field(default_factory=dict)
     """tool_call_id -> the broker's order (or why none), filled by the approval flow."""
     tool_seconds: float = 0.0
+    close_index: bool = True
+    """False when the index is shared by a long-running server."""
     _index: DocumentIndex | None = None
     _broker: Broker | None = None
 
@@ -39,9 +41,9 @@ class AgentDeps:
         return self._broker
 
     def close(self) -> None:
-        if self._index is not None:
+        if self._index is not None and self.close_index:
             self._index.close()
-            self._index = None
+        self._index = None
 
 
 class ToolTimer:

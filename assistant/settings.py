@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         default=None, description="Name and contact email EDGAR requires of automated clients."
     )
     edgar_base_url: str | None = Field(default=None, description="Send EDGAR requests here.")
+    auth: str = Field(
+        default="on", description="'off' allows anonymous use, on loopback hosts only."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_message_chars: int = Field(default=4000, ge=10)
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    turn_timeout_seconds: float = Field(default=120.0, gt=0)
+    cors_origins: list[str] = Field(default_factory=list)
     broker: str = Field(default="paper", description="paper | alpaca")
     paper_initial_cash: float = Field(default=100_000.0, gt=0)
     paper_slippage_bps: float = Field(default=5.0, ge=0)

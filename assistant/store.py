@@ -108,10 +108,15 @@ class Store:
     # -- conversations ----------------------------------------------------------------
 
     def create_conversation(
-        self, user_id: str, *, channel: str, model: str, title: str
+        self, user_id: str, *, channel: str, model: str, title: str, history_json: str = "[]"
     ) -> ConversationRow:
         row = ConversationRow(
-            id=new_id("conv"), user_id=user_id, channel=channel, model=model, title=title[:200]
+            id=new_id("conv"),
+            user_id=user_id,
+            channel=channel,
+            model=model,
+            title=title[:200],
+            history_json=history_json,
         )
         with Session(self.engine) as s:
             s.add(row)

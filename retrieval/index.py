@@ -14,6 +14,8 @@ a no-op, a changed one replaces all its chunks (deletes by ``doc_id`` first).
 
 from __future__ import annotations
 
+import functools
+import threading
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -33,6 +35,17 @@ DENSE, SPARSE = "dense", "sparse"
 RRF_K = 60
 SNIPPET_CHARS = 280
 MODES = ("hybrid", "dense", "sparse")
+
+
+def _locked(method):
+    """Serialise a DocumentIndex method on the instance's lock."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def as_int_date(day: date) -> int:
@@ -88,6 +101,8 @@ class DocumentIndex:
                 ) from None
         self.local = not url
         self.embedder = embedder
+        # pydantic-ai runs sync tools in worker threads; embedded Qdrant is not thread-safe
+        self._lock = threading.RLock()
         self._mirror: _Mirror | None = None
         self._hashes: dict[str, str] | None = None
         self._ensure_collection()
@@ -119,6 +134,7 @@ class DocumentIndex:
             ):
                 self.client.create_payload_index(COLLECTION, key, schema)
 
+    @_locked
     def doc_hashes(self) -> dict[str, str]:
         """doc_id -> stored doc_hash for every indexed document (read once, then kept)."""
         if self._hashes is None:
@@ -138,6 +154,7 @@ class DocumentIndex:
     def stored_hash(self, doc_id: str) -> str | None:
         return self.doc_hashes().get(doc_id)
 
+    @_locked
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray | None = None) -> int:
         """Write the chunks of one or more documents; returns how many were written.
 
@@ -185,6 +202,7 @@ class DocumentIndex:
             hashes[chunk.doc_id] = chunk.doc_hash
         return len(points)
 
+    @_locked
     def delete(self, doc_id: str) -> None:
         self.client.delete(
             COLLECTION, points_selector=models.FilterSelector(filter=_match("doc_id", doc_id))
@@ -192,12 +210,14 @@ class DocumentIndex:
         self._mirror = None
         self.doc_hashes().pop(doc_id, None)
 
+    @_locked
     def count(self) -> int:
         return self.client.count(COLLECTION, exact=True).count
 
     def doc_ids(self) -> set[str]:
         return set(self.doc_hashes())
 
+    @_locked
     def tickers(self) -> set[str]:
         """Every ticker some indexed document mentions."""
         if self.local:
@@ -206,6 +226,7 @@ class DocumentIndex:
 
     # -- searching -----------------------------------------------------------------
 
+    @_locked
     def search(
         self,
         query: str,
@@ -232,6 +253,7 @@ class DocumentIndex:
         ]
         return SearchResult(query=query, mode=mode, filters=filters, as_of=filters.as_of, hits=hits)
 
+    @_locked
     def server_search(
         self,
         query: str,

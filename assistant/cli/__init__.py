@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from assistant.cli import chat, data, documents, evals, tools
+from assistant.cli import chat, data, documents, evals, serve, tools
 from assistant.cli.output import emit
 from assistant.settings import get_settings
 from retrieval.errors import RetrievalError
@@ -50,6 +50,8 @@ app.command("search")(documents.search_cmd)
 app.command("eval")(evals.eval_cmd)
 app.command("chat")(chat.chat_cmd)
 app.add_typer(chat.approvals_app, name="approvals")
+app.command("serve")(serve.serve_cmd)
+app.add_typer(serve.keys_app, name="keys")
 
 
 @app.command()

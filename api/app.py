@@ -1,0 +1,490 @@
+"""The FastAPI service: SSE chat, an OpenAI-compatible endpoint, approvals, direct tool
+calls, search, ingest, health and metrics. Stateless apart from the database and the
+index, so several processes can run behind a load balancer (with a Qdrant server: the
+embedded index is owned by one process).
+"""
+
+import asyncio
+import inspect
+import ipaddress
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
+from sqlalchemy import text
+from sse_starlette import EventSourceResponse
+
+from api import errors
+from api.limits import RateLimiter, install_middleware
+from api.metrics import Metrics
+from assistant import agent as agent_tools
+from assistant.approvals import PENDING, approval_event
+from assistant.auth import Role, User
+from assistant.chat import collect
+from assistant.deps import AgentDeps
+from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall
+from assistant.keys import KeyStore
+from assistant.resources import chunk_settings, document_index, engine
+from assistant.services import Services, build_services
+from assistant.settings import Settings, get_settings
+from ingest.pipeline import ingest, sample_documents
+from ingest.sentiment import load_sentiment
+from retrieval.errors import RetrievalError
+from retrieval.models import DocType, Document, SearchFilters
+
+MODEL_ID = "market-assistant"
+SESSION_COOKIE = "ma_session"
+ANONYMOUS = User(id="anonymous", role=Role.ADMIN)
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- request models -----------------------------------------------------------------------
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(min_length=1)
+    conversation_id: str | None = None
+
+
+class OpenAIMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class CompletionRequest(BaseModel):
+    model: str = MODEL_ID
+    messages: list[OpenAIMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class RejectRequest(BaseModel):
+    reason: str = Field("rejected", max_length=500)
+
+
+class IngestRequest(BaseModel):
+    sample: bool = False
+    documents: list[Document] = Field(default_factory=list, max_length=500)
+
+
+# -- the app ------------------------------------------------------------------------------
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    login_token: str | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.auth == "off" and not is_loopback(settings.host):
+        raise RuntimeError(f"refusing ASSISTANT_AUTH=off on non-loopback host {settings.host!r}")
+    services = services or build_services(settings)
+    keys = KeyStore(engine(settings))
+    shared: dict[str, Any] = {}
+
+    def shared_index():
+        if "index" not in shared:
+            shared["index"] = document_index(settings)
+        return shared["index"]
+
+    services.chat.index_factory = shared_index
+    services.chat.index_is_shared = True
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await services.approvals.reconcile()
+        await services.approvals.expire_due()
+        yield
+        if "index" in shared:
+            shared["index"].close()
+
+    app = FastAPI(title="Market Assistant", version="0.1.0", lifespan=lifespan)
+    app.state.services, app.state.keys, app.state.login_tokens = services, keys, set()
+    if login_token:
+        app.state.login_tokens.add(login_token)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    errors.install(app)
+    install_middleware(app, settings, metrics)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    def current_user(request: Request) -> User:
+        header = request.headers.get("authorization", "")
+        token = (
+            header[7:].strip()
+            if header.lower().startswith("bearer ")
+            else request.cookies.get(SESSION_COOKIE)
+        )
+        user = keys.verify(token) if token else None
+        if user is None:
+            if settings.auth == "off":
+                user = ANONYMOUS
+            else:
+                raise HTTPException(
+                    401, "missing or invalid API key: send 'Authorization: Bearer <key>'"
+                )
+        if not limiter.allow(user.id):
+            raise HTTPException(
+                429, f"rate limit of {settings.rate_limit_per_minute} requests per minute reached"
+            )
+        return user
+
+    def role(needed: Role):
+        def check(user: Annotated[User, Depends(current_user)]) -> User:
+            if not user.role.allows(needed):
+                raise HTTPException(
+                    403, f"{needed.value} role required (you are {user.role.value})"
+                )
+            return user
+
+        return check
+
+    Viewer = Annotated[User, Depends(role(Role.VIEWER))]
+    Approver = Annotated[User, Depends(role(Role.APPROVER))]
+    Admin = Annotated[User, Depends(role(Role.ADMIN))]
+
+    def check_length(message: str) -> None:
+        if len(message) > settings.max_message_chars:
+            raise HTTPException(
+                413,
+                f"message is {len(message)} characters; the limit is {settings.max_message_chars}",
+            )
+
+    async def guarded(events: AsyncIterator) -> AsyncIterator:
+        """Per-turn timeout; a fault becomes an error event, never a dropped stream."""
+        try:
+            async with asyncio.timeout(settings.turn_timeout_seconds):
+                async for event in events:
+                    if isinstance(event, ToolCall):
+                        metrics.tool_calls.labels(event.name).inc()
+                    if isinstance(event, MessageEnd):
+                        metrics.tokens.labels("input").inc(event.usage.get("input_tokens", 0))
+                        metrics.tokens.labels("output").inc(event.usage.get("output_tokens", 0))
+                    yield event
+        except TimeoutError:
+            yield ErrorEvent(
+                code="timeout",
+                message=f"the turn took longer than {settings.turn_timeout_seconds}s",
+            )
+
+    # -- chat --------------------------------------------------------------------------
+
+    @app.post(
+        "/v1/chat", tags=["chat"], summary="Ask a question; server-sent events stream the answer"
+    )
+    async def chat(body: ChatRequest, user: Viewer):
+        check_length(body.message)
+        if body.conversation_id:
+            services.store.conversation(
+                body.conversation_id, None if user.role is Role.ADMIN else user.id
+            )
+        events = guarded(
+            services.chat.stream(body.message, user, body.conversation_id, channel="api")
+        )
+
+        async def sse():
+            async for event in events:
+                yield {"data": event.model_dump_json()}
+
+        return EventSourceResponse(sse(), ping=15)
+
+    @app.post("/v1/chat/completions", tags=["openai"], summary="OpenAI-compatible chat completions")
+    async def completions(body: CompletionRequest, user: Viewer):
+        users = [m for m in body.messages if m.role == "user"]
+        if not users or not users[-1].text().strip():
+            raise HTTPException(422, "messages must end with a user message that has text")
+        question = users[-1].text()
+        check_length(question)
+        history: list = []
+        for m in body.messages[: body.messages.index(users[-1])]:
+            if m.role == "user":
+                history.append(ModelRequest(parts=[UserPromptPart(m.text())]))
+            elif m.role == "assistant" and m.text():
+                history.append(ModelResponse(parts=[TextPart(m.text())]))
+        events = guarded(services.chat.stream(question, user, channel="openai", history=history))
+        created, cid = int(time.time()), f"chatcmpl-{secrets.token_hex(8)}"
+        if not body.stream:
+            turn = await collect(events)
+            if turn.error:
+                status = 504 if turn.error.code == "timeout" else 502
+                return errors.error(status, turn.error.code, turn.error.message)
+            usage = next((e.usage for e in turn.events if isinstance(e, MessageEnd)), {})
+            return {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": MODEL_ID,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": turn.answer},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": usage.get("input_tokens", 0),
+                    "completion_tokens": usage.get("output_tokens", 0),
+                    "total_tokens": usage.get("input_tokens", 0) + usage.get("output_tokens", 0),
+                },
+                "conversation_id": turn.conversation_id,
+                "approvals": [a.model_dump(mode="json") for a in turn.approvals],
+            }
+
+        async def chunks():
+            base = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": MODEL_ID,
+            }
+            yield {
+                "data": json.dumps(
+                    {
+                        **base,
+                        "choices": [
+                            {"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}
+                        ],
+                    }
+                )
+            }
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    delta = {"content": event.text}
+                elif isinstance(event, ErrorEvent):
+                    delta = {"content": f"\n[error {event.code}: {event.message}]"}
+                else:
+                    continue
+                yield {
+                    "data": json.dumps(
+                        {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                    )
+                }
+            yield {
+                "data": json.dumps(
+                    {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                )
+            }
+            yield {"data": "[DONE]"}
+
+        return EventSourceResponse(chunks())
+
+    @app.get("/v1/models", tags=["openai"])
+    async def models(_: Viewer):
+        return {
+            "object": "list",
+            "data": [
+                {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "market-assistant"}
+            ],
+        }
+
+    @app.get("/v1/conversations/{conversation_id}", tags=["chat"])
+    async def conversation(conversation_id: str, user: Viewer):
+        row = services.store.conversation(
+            conversation_id, None if user.role is Role.ADMIN else user.id
+        )
+        messages = services.store.messages(conversation_id)
+        return {
+            "id": row.id,
+            "title": row.title,
+            "model": row.model,
+            "channel": row.channel,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "messages": [
+                {
+                    "role": m.role,
+                    "content": m.content,
+                    "created_at": m.created_at,
+                    "meta": json.loads(m.meta_json),
+                }
+                for m in messages
+            ],
+        }
+
+    # -- approvals ---------------------------------------------------------------------
+
+    @app.get("/v1/approvals", tags=["approvals"])
+    async def approvals(_: Approver, status: str | None = Query(PENDING, max_length=32)):
+        rows = services.store.approvals(None if status == "all" else status)
+        return [
+            {
+                **approval_event(r).model_dump(mode="json"),
+                "status": r.status,
+                "requested_by": r.requested_by,
+                "decided_by": r.decided_by,
+                "reason": r.reason,
+            }
+            for r in rows
+        ]
+
+    @app.post("/v1/approvals/{approval_id}/approve", tags=["approvals"])
+    async def approve(approval_id: str, user: Approver):
+        decision = await services.approvals.approve(approval_id, user)
+        metrics.approvals.labels(decision.status).inc()
+        return decision
+
+    @app.post("/v1/approvals/{approval_id}/reject", tags=["approvals"])
+    async def reject(approval_id: str, user: Approver, body: RejectRequest | None = None):
+        decision = await services.approvals.reject(
+            approval_id, user, (body or RejectRequest()).reason
+        )
+        metrics.approvals.labels(decision.status).inc()
+        return decision
+
+    # -- direct tools, search, ingest ----------------------------------------------------
+
+    tool_models = {
+        name: _args_model(getattr(agent_tools, name)) for name in agent_tools.READ_ONLY_TOOLS
+    }
+
+    @app.post(
+        "/v1/tools/{name}", tags=["tools"], summary="Call one read-only tool directly (no LLM)"
+    )
+    async def call_tool(name: str, request: Request, user: Viewer):
+        if name not in tool_models:
+            raise HTTPException(404, f"unknown tool {name!r}; available: {', '.join(tool_models)}")
+        try:
+            raw = await request.json() if await request.body() else {}
+        except json.JSONDecodeError as exc:
+            raise HTTPException(422, f"body is not valid JSON: {exc.msg}") from None
+        try:
+            args = tool_models[name].model_validate(raw if isinstance(raw, dict) else {"_": raw})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            return errors.error(
+                422, "invalid_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+            )
+        deps = services.chat._deps(user, "direct")
+        ctx = _DirectContext(deps)
+        try:
+            result = await asyncio.to_thread(getattr(agent_tools, name), ctx, **args.model_dump())
+        except agent_tools.ModelRetry as exc:
+            return errors.error(400, "tool_error", str(exc))
+        finally:
+            deps.close()
+        metrics.tool_calls.labels(name).inc()
+        return result
+
+    @app.get("/v1/search", tags=["search"])
+    async def search(
+        _: Viewer,
+        q: str = Query(..., min_length=1, max_length=1000),
+        ticker: list[str] = Query(default_factory=list),
+        type: DocType | None = None,
+        as_of: date | None = None,
+        k: int = Query(5, ge=1, le=50),
+    ):
+        if as_of and as_of > date.today():
+            raise RetrievalError(f"as-of date {as_of} is in the future")
+        filters = SearchFilters(
+            tickers=[t.upper() for t in ticker] or None, doc_type=type, as_of=as_of
+        )
+        return await asyncio.to_thread(shared_index().search, q, filters, k=k)
+
+    @app.post("/v1/ingest", tags=["ingest"], summary="Add documents to the index (admin)")
+    async def ingest_documents(body: IngestRequest, _: Admin):
+        items = [*(sample_documents() if body.sample else []), *body.documents]
+        if not items:
+            raise HTTPException(422, "nothing to ingest: send documents or sample=true")
+        sentiment, note = load_sentiment(settings.sentiment_model)
+        report = await asyncio.to_thread(
+            ingest, shared_index(), items, settings=chunk_settings(settings), sentiment=sentiment
+        )
+        if note:
+            report.notes.append(note)
+        return report
+
+    # -- health, metrics, login -------------------------------------------------------------
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz():
+        checks: dict[str, str] = {}
+        try:
+            with services.store.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["database"] = f"error: {exc}"
+        try:
+            await asyncio.to_thread(shared_index().count)
+            checks["index"] = "ok"
+        except Exception as exc:
+            checks["index"] = f"error: {exc}"
+        checks["model"] = services.chat.model_name
+        ready = all(v == "ok" for k, v in checks.items() if k != "model")
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"])
+    async def prometheus():
+        counts: dict[str, int] = {}
+        for row in services.store.approvals():
+            counts[row.status] = counts.get(row.status, 0) + 1
+        return Response(metrics.render(counts), media_type="text/plain; version=0.0.4")
+
+    @app.get("/login", include_in_schema=False)
+    async def login(token: str = Query(..., max_length=200)):
+        if token not in app.state.login_tokens:
+            raise HTTPException(401, "this login link is invalid or was already used")
+        app.state.login_tokens.discard(token)
+        _, key = keys.create(Role.ADMIN, name="browser session")
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE, key, httponly=True, samesite="strict", max_age=7 * 24 * 3600
+        )
+        return response
+
+    return app
+
+
+class _DirectContext:
+    """What a tool needs of pydantic-ai's RunContext when called without the agent."""
+
+    def __init__(self, deps: AgentDeps) -> None:
+        self.deps = deps
+        self.tool_call_id = None
+
+
+def _args_model(fn) -> type[BaseModel]:
+    """A request model from a tool's signature (everything after ``ctx``)."""
+    fields: dict[str, Any] = {}
+    for name, param in list(inspect.signature(fn).parameters.items())[1:]:
+        annotation = fn.__annotations__.get(name, Any)
+        if isinstance(annotation, str):
+            annotation = eval(annotation, vars(agent_tools))
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (annotation, default)
+    return create_model(f"{fn.__name__}_args", __config__={"extra": "forbid"}, **fields)

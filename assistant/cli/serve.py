@@ -1,0 +1,76 @@
+"""`assistant serve` and `assistant keys`: run the HTTP service and manage API keys."""
+
+from __future__ import annotations
+
+import secrets
+
+import typer
+
+from assistant.auth import Role
+from assistant.cli.options import JsonOption
+from assistant.cli.output import emit
+from assistant.keys import KeyStore
+from assistant.resources import engine
+from assistant.settings import get_settings
+
+
+def serve_cmd(
+    host: str | None = typer.Option(None, "--host", help="Default: the host setting (127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Default: the port setting (8000)."),
+) -> None:
+    """Run the API; prints a one-time login link for the browser."""
+    import uvicorn
+
+    from api.app import create_app, is_loopback
+
+    settings = get_settings().model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v}
+    )
+    if settings.auth == "off" and not is_loopback(settings.host):
+        raise typer.BadParameter(
+            f"ASSISTANT_AUTH=off is only allowed on a loopback host, not {settings.host}"
+        )
+    token = secrets.token_urlsafe(24)
+    app = create_app(settings, login_token=token)
+    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    typer.echo(f"Market Assistant on http://{shown}:{settings.port}/")
+    typer.echo(f"Log in (once): http://{shown}:{settings.port}/login?token={token}")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+keys_app = typer.Typer(help="Create and list API keys.", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Role = typer.Option(..., "--role", help="viewer, trader, approver or admin."),
+    name: str = typer.Option("", "--name", help="A label for the key."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a key; it is shown once and stored only as a hash."""
+    row, key = KeyStore(engine()).create(role, name)
+    emit(
+        {"id": row.id, "name": row.name, "role": row.role, "key": key},
+        as_json,
+        lambda: f"{key}\n(role {row.role}; store it now: it cannot be shown again)",
+    )
+
+
+@keys_app.command("list")
+def keys_list(as_json: bool = JsonOption) -> None:
+    rows = KeyStore(engine()).list()
+    data = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "role": r.role,
+            "created_at": r.created_at,
+            "revoked": r.revoked,
+        }
+        for r in rows
+    ]
+    emit(
+        data,
+        as_json,
+        lambda: "\n".join(f"{r['id']}  {r['role']:9} {r['name']}" for r in data) or "No keys.",
+    )

@@ -1,0 +1,235 @@
+"""The HTTP service over real HTTP (uvicorn on a loopback port): SSE chat, the official
+openai client, approvals with roles, direct tools, search, ingest, errors, limits."""
+
+import json
+import shutil
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from assistant.auth import Role
+from assistant.keys import KeyStore
+from assistant.resources import engine
+from assistant.settings import Settings
+
+
+class Server:
+    def __init__(self, app, port_holder):
+        self.config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(self.config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, sample_dir, sample_index_dir):
+    data = tmp_path_factory.mktemp("api-data")
+    (data / "prices").symlink_to(sample_dir / "prices")
+    shutil.copytree(sample_index_dir, data / "qdrant")
+    settings = Settings(data_dir=data, rate_limit_per_minute=10_000)
+    keys = KeyStore(engine(settings))
+    tokens = {role: keys.create(role)[1] for role in Role}
+    app = create_app(settings, login_token="one-time-token")
+    with Server(app, None) as server:
+        server.keys = tokens
+        yield server
+
+
+def client(api, role=Role.TRADER):
+    headers = {"Authorization": f"Bearer {api.keys[role]}"} if role else {}
+    return httpx.Client(base_url=api.url, headers=headers, timeout=60)
+
+
+def sse_events(response) -> list[dict]:
+    return [json.loads(line[5:]) for line in response.iter_lines() if line.startswith("data:")]
+
+
+def test_health_ready_and_metrics(api):
+    with client(api, None) as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        ready = c.get("/readyz").json()
+        assert (
+            ready["ready"] is True
+            and ready["checks"]["database"] == "ok"
+            and ready["checks"]["index"] == "ok"
+        )
+        metrics = c.get("/metrics").text
+        assert "ma_http_requests_total" in metrics
+        assert c.get("/healthz").headers["x-content-type-options"] == "nosniff"
+
+
+def test_keys_are_required_and_roles_enforced(api):
+    with client(api, None) as c:
+        response = c.post("/v1/chat", json={"message": "hi"})
+        assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+        bad = c.post(
+            "/v1/chat", json={"message": "hi"}, headers={"Authorization": "Bearer ma_nope_nope"}
+        )
+        assert bad.status_code == 401
+    with client(api, Role.VIEWER) as c:
+        assert c.get("/v1/approvals").status_code == 403
+        assert c.post("/v1/ingest", json={"sample": True}).status_code == 403
+
+
+def test_sse_chat_streams_the_documented_events(api):
+    with (
+        client(api) as c,
+        c.stream(
+            "POST",
+            "/v1/chat",
+            json={"message": "What did Apple's 10-K say about supply chain risk?"},
+        ) as r,
+    ):
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(r)
+    types = [e["type"] for e in events]
+    assert types[0] == "message_start" and types[-1] == "message_end"
+    assert {"tool_call", "tool_result", "text_delta", "citation"} <= set(types)
+    citation = next(e for e in events if e["type"] == "citation")
+    assert citation["n"] == 1 and citation["doc_id"].startswith("sample:AAPL:")
+    conversation = events[0]["conversation_id"]
+    with client(api) as c:
+        stored = c.get(f"/v1/conversations/{conversation}").json()
+        assert [m["role"] for m in stored["messages"]] == ["user", "assistant"]
+        assert (
+            c.get(
+                f"/v1/conversations/{conversation}",
+                headers={"Authorization": f"Bearer {api.keys[Role.VIEWER]}"},
+            ).status_code
+            == 404
+        )  # not theirs
+
+
+def test_official_openai_client_streamed_and_not(api):
+    from openai import OpenAI
+
+    oa = OpenAI(base_url=f"{api.url}/v1", api_key=api.keys[Role.VIEWER])
+    assert [m.id for m in oa.models.list()] == ["market-assistant"]
+    reply = oa.chat.completions.create(
+        model="market-assistant",
+        messages=[{"role": "user", "content": "What was the RSI of AAPL at the end of 2020?"}],
+    )
+    assert "RSI was 62.77" in reply.choices[0].message.content
+    assert reply.usage.total_tokens > 0
+    stream = oa.chat.completions.create(
+        model="market-assistant",
+        stream=True,
+        messages=[
+            {"role": "user", "content": "What was the RSI of AAPL at the end of 2020?"},
+            {"role": "assistant", "content": "AAPL's RSI was 62.77."},
+            {"role": "user", "content": "and for MSFT?"},
+        ],
+    )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert "MSFT" in text and "RSI was 58.18" in text
+
+
+def test_order_needs_an_approver_and_executes_once(api):
+    with client(api) as c, c.stream("POST", "/v1/chat", json={"message": "buy 10 KO"}) as r:
+        events = sse_events(r)
+    [approval] = [e for e in events if e["type"] == "approval_required"]
+    assert approval["order"]["symbol"] == "KO" and approval["risk_checks"]["passed"] is True
+    with client(api, Role.APPROVER) as c:
+        pending = c.get("/v1/approvals").json()
+        assert approval["approval_id"] in [a["approval_id"] for a in pending]
+        decided = c.post(f"/v1/approvals/{approval['approval_id']}/approve")
+        assert decided.status_code == 200 and decided.json()["status"] == "executed"
+        again = c.post(f"/v1/approvals/{approval['approval_id']}/approve")
+        assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+        assert c.post("/v1/approvals/appr_nope/approve").status_code == 404
+
+
+def test_direct_tools_and_search(api):
+    with client(api, Role.VIEWER) as c:
+        rsi = c.post("/v1/tools/get_indicators", json={"symbol": "AAPL", "end": "2020-12-31"})
+        assert rsi.status_code == 200 and rsi.json()["values"]["rsi_14"] == 62.77
+        assert c.post("/v1/tools/get_indicators", json={"symbol": 5, "extra": 1}).status_code == 422
+        unknown = c.post("/v1/tools/get_indicators", json={"symbol": "NOPE"})
+        assert unknown.status_code == 400 and "unknown symbol" in unknown.json()["error"]["message"]
+        assert (
+            c.post("/v1/tools/place_order", json={}).status_code == 404
+        )  # orders only via approval
+        hits = c.get(
+            "/v1/search", params={"q": "supply chain risk", "ticker": "AAPL", "k": 3}
+        ).json()["hits"]
+        assert len(hits) == 3 and hits[0]["citation"]["doc_id"].startswith("sample:AAPL:")
+        future = c.get("/v1/search", params={"q": "x", "as_of": "2999-01-01"})
+        assert future.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        (
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+            422,
+            "invalid_request",
+        ),
+        ({"json": {"message": 12}}, 422, "invalid_request"),
+        ({"json": {"message": ""}}, 422, "invalid_request"),
+        ({"json": {"message": "x" * 5000}}, 413, "too_large"),
+        ({"json": {"message": "hi", "conversation_id": "conv_nope"}}, 404, "not_found"),
+        (
+            {"content": b"x" * 70_000, "headers": {"Content-Type": "application/json"}},
+            413,
+            "too_large",
+        ),
+    ],
+)
+def test_bad_input_is_a_json_4xx(api, kwargs, status, code):
+    with client(api) as c:
+        response = c.post("/v1/chat", **kwargs)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+def test_ingest_is_admin_only_and_reports(api):
+    doc = {
+        "doc_id": "api:1",
+        "title": "Widget news",
+        "source": "wire",
+        "doc_type": "news",
+        "published_at": "2022-01-03",
+        "tickers": ["KO"],
+        "text": "Coca-Cola launches a widget soda.",
+    }
+    with client(api, Role.ADMIN) as c:
+        report = c.post("/v1/ingest", json={"documents": [doc]}).json()
+        assert report["written"] == 1 and report["chunks"] == 1
+        assert c.post("/v1/ingest", json={}).status_code == 422
+
+
+def test_login_link_works_once(api):
+    with httpx.Client(base_url=api.url, follow_redirects=False) as c:
+        first = c.get("/login", params={"token": "one-time-token"})
+        assert first.status_code == 303 and "ma_session" in first.cookies
+        assert c.get("/v1/models").status_code == 200  # the cookie authenticates
+        assert c.get("/login", params={"token": "one-time-token"}).status_code == 401
+
+
+def test_auth_off_only_on_loopback_and_rate_limits(tmp_path):
+    with pytest.raises(RuntimeError, match="non-loopback"):
+        create_app(Settings(data_dir=tmp_path, auth="off", host="0.0.0.0"))
+    from fastapi.testclient import TestClient
+
+    app = create_app(Settings(data_dir=tmp_path / "b", auth="off", rate_limit_per_minute=2))
+    with TestClient(app) as c:
+        codes = [c.get("/v1/models").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
