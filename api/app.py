@@ -30,7 +30,7 @@ from assistant import agent as agent_tools
 from assistant.approvals import PENDING, approval_event
 from assistant.auth import Role, User
 from assistant.chat import collect
-from assistant.deps import AgentDeps
+from assistant.deps import DirectContext
 from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall
 from assistant.keys import KeyStore
 from assistant.resources import chunk_settings, document_index, engine
@@ -385,7 +385,7 @@ def create_app(
                 422, "invalid_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
             )
         deps = services.chat._deps(user, "direct")
-        ctx = _DirectContext(deps)
+        ctx = DirectContext(deps)
         try:
             result = await asyncio.to_thread(getattr(agent_tools, name), ctx, **args.model_dump())
         except agent_tools.ModelRetry as exc:
@@ -468,14 +468,6 @@ def create_app(
         return response
 
     return app
-
-
-class _DirectContext:
-    """What a tool needs of pydantic-ai's RunContext when called without the agent."""
-
-    def __init__(self, deps: AgentDeps) -> None:
-        self.deps = deps
-        self.tool_call_id = None
 
 
 def _args_model(fn) -> type[BaseModel]:

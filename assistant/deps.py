@@ -46,6 +46,15 @@ class AgentDeps:
         self._index = None
 
 
+class DirectContext:
+    """What a tool needs of pydantic-ai's RunContext when called without the agent
+    (the direct-tools API and the MCP server)."""
+
+    def __init__(self, deps: AgentDeps) -> None:
+        self.deps = deps
+        self.tool_call_id = None
+
+
 class ToolTimer:
     """Adds the wall time of tool work to ``deps.tool_seconds`` (for the overhead benchmark)."""
 

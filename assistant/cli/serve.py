@@ -38,6 +38,13 @@ def serve_cmd(
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
+def mcp_cmd() -> None:
+    """Serve the read-only tools over MCP on stdio (no order placement)."""
+    from assistant.mcp_server import build_mcp
+
+    build_mcp().run(show_banner=False)
+
+
 keys_app = typer.Typer(help="Create and list API keys.", no_args_is_help=True)
 
 
