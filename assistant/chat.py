@@ -7,6 +7,7 @@ history (serialised with ``ModelMessagesTypeAdapter``) for follow-ups and restar
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import cache
@@ -46,7 +47,7 @@ from assistant.events import (
 )
 from assistant.models import resolve_model
 from assistant.settings import Settings
-from assistant.store import ConversationRow, Store
+from assistant.store import ConversationRow, Store, new_id
 from retrieval.index import DocumentIndex
 from tools.broker import Broker
 from tools.market_data import PriceStore
@@ -94,6 +95,9 @@ class ChatService:
         self.model_name = model_name or settings.model
         self.last_tool_seconds = 0.0
         self.index_is_shared = False
+        # Bounded work per process: every stream gets its first event at once, then waits
+        # for a slot, instead of 100 turns fighting over the event loop and the GIL.
+        self._slots = asyncio.Semaphore(settings.max_concurrent_turns)
         self.on_approvals: (
             Callable[[str, DeferredToolRequests, User], list[ApprovalRequired]] | None
         ) = None
@@ -130,16 +134,21 @@ class ChatService:
     ) -> AsyncIterator[ChatEvent]:
         """One turn; ``history`` seeds a new conversation (the OpenAI-style API sends it)."""
         if conversation_id:
-            conversation = self.store.conversation(conversation_id, user.id)
-        else:
-            conversation = self.store.create_conversation(
-                user.id,
+            conversation = await asyncio.to_thread(
+                self.store.conversation, conversation_id, user.id
+            )
+        else:  # stored once the first event is out: a new chat never waits on the database
+            conversation = ConversationRow(
+                id=new_id("conv"),
+                user_id=user.id,
                 channel=channel,
                 model=self.model_name,
-                title=question,
+                title=question[:200],
                 history_json=ModelMessagesTypeAdapter.dump_json(history or []).decode(),
             )
-        async for event in self._run(conversation, user, question=question):
+        async for event in self._run(
+            conversation, user, question=question, new=not conversation_id
+        ):
             yield event
 
     async def resume(
@@ -160,9 +169,12 @@ class ChatService:
         question: str | None = None,
         deferred: DeferredToolResults | None = None,
         executed: dict | None = None,
+        new: bool = False,
     ) -> AsyncIterator[ChatEvent]:
         started = time.perf_counter()
         yield MessageStart(conversation_id=conversation.id, model=self.model_name)
+        if new:
+            await asyncio.to_thread(self.store.add_conversation, conversation)
         history = ModelMessagesTypeAdapter.validate_json(conversation.history_json)
         deps = self._deps(user, conversation.id)
         deps.executed_orders.update(executed or {})
@@ -173,13 +185,16 @@ class ChatService:
         answer: list[str] = []
         result = None
         try:
-            async with self.agent().run_stream_events(
-                question,
-                message_history=history,
-                deps=deps,
-                deferred_tool_results=deferred,
-                usage_limits=limits,
-            ) as events:
+            async with (
+                self._slots,
+                self.agent().run_stream_events(
+                    question,
+                    message_history=history,
+                    deps=deps,
+                    deferred_tool_results=deferred,
+                    usage_limits=limits,
+                ) as events,
+            ):
                 async for event in events:
                     for out in self._translate(event, answer):
                         yield out
@@ -231,7 +246,9 @@ class ChatService:
                 {"model": self.model_name, "approvals": [a.approval_id for a in approvals]},
             )
         )
-        self.store.save_turn(conversation.id, result.all_messages_json().decode(), messages)
+        await asyncio.to_thread(
+            self.store.save_turn, conversation.id, result.all_messages_json().decode(), messages
+        )
         usage = result.usage
         yield MessageEnd(
             usage={

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 
 from assistant.settings import Settings, get_settings
 from ingest.chunking import ChunkSettings
@@ -21,7 +21,17 @@ def price_store(settings: Settings | None = None) -> PriceStore:
 @cache
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        sqlite = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(sqlite, "connect")
+        def _wal(dbapi_connection, _record):
+            # WAL lets readers run beside the writer; NORMAL sync is safe in WAL mode
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return sqlite
     return create_engine(url, pool_pre_ping=True)
 
 

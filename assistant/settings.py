@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=10)
     rate_limit_per_minute: int = Field(default=120, ge=1)
     turn_timeout_seconds: float = Field(default=120.0, gt=0)
+    max_concurrent_turns: int = Field(
+        default=8, ge=1, description="Agent turns run at once per process."
+    )
     cors_origins: list[str] = Field(default_factory=list)
     broker: str = Field(default="paper", description="paper | alpaca")
     paper_initial_cash: float = Field(default=100_000.0, gt=0)

@@ -118,6 +118,9 @@ class Store:
             title=title[:200],
             history_json=history_json,
         )
+        return self.add_conversation(row)
+
+    def add_conversation(self, row: ConversationRow) -> ConversationRow:
         with Session(self.engine) as s:
             s.add(row)
             s.commit()

@@ -218,3 +218,23 @@ def test_alpaca_wrong_key_and_paper_default(alpaca):
     assert "paper-api" not in AlpacaBroker(KEY, SECRET, paper=False)._client._base_url
     with pytest.raises(BrokerError, match="API key"):
         AlpacaBroker("", "")
+
+
+def test_many_brokers_built_at_once_share_one_schema(db_url, prices):
+    """A server builds a broker per request; concurrent first uses must not race on DDL."""
+    engine = create_engine(db_url)
+    errors = []
+
+    def build():
+        try:
+            PaperBroker(engine, prices).account()
+        except Exception as exc:  # the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine.dispose()

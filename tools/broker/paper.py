@@ -10,7 +10,9 @@ two processes race.
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -95,8 +97,17 @@ PAPER_TABLES = [
 ]
 
 
+_tables_lock = threading.Lock()
+_tables_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def create_paper_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=PAPER_TABLES)
+    """Once per engine: brokers are built per request, and concurrent CREATE TABLEs race."""
+    with _tables_lock:
+        if engine in _tables_ready:
+            return
+        SQLModel.metadata.create_all(engine, tables=PAPER_TABLES)
+        _tables_ready.add(engine)
 
 
 class PaperBroker:
