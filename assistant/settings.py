@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=120, ge=1)
     turn_timeout_seconds: float = Field(default=120.0, gt=0)
     max_concurrent_turns: int = Field(
-        default=8, ge=1, description="Agent turns run at once per process."
+        default=4, ge=1, description="Agent turns run at once per process."
     )
     cors_origins: list[str] = Field(default_factory=list)
     broker: str = Field(default="paper", description="paper | alpaca")
