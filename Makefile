@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@# torch first and pinned: anything else asking for torch would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0 2>&1 | $(QUIET_PIP)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,live]' 2>&1 | $(QUIET_PIP)
+	@# Debian's chromium for the widget's browser test (Playwright never downloads a browser here)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+		echo "chromium could not be installed: the browser test will be skipped"
 	@touch $(STAMP)
 
 demo: setup

@@ -13,11 +13,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError, create_model
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 from sqlalchemy import text
@@ -31,7 +32,7 @@ from assistant.approvals import PENDING, approval_event
 from assistant.auth import Role, User
 from assistant.chat import collect
 from assistant.deps import DirectContext
-from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall
+from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall, ToolResult
 from assistant.keys import KeyStore
 from assistant.resources import chunk_settings, document_index, engine
 from assistant.services import Services, build_services
@@ -214,6 +215,8 @@ def create_app(
 
         async def sse():
             async for event in events:
+                if isinstance(event, ToolResult) and event.artifact_url:
+                    event.artifact_url = f"/v1/artifacts/{Path(event.artifact_url).name}"
                 yield {"data": event.model_dump_json()}
 
         return EventSourceResponse(sse(), ping=15)
@@ -454,6 +457,28 @@ def create_app(
         for row in services.store.approvals():
             counts[row.status] = counts.get(row.status, 0) + 1
         return Response(metrics.render(counts), media_type="text/plain; version=0.0.4")
+
+    static = Path(__file__).resolve().parent / "static"
+
+    @app.get("/", include_in_schema=False)
+    async def home():
+        return FileResponse(static / "index.html", media_type="text/html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget():
+        return FileResponse(static / "widget.js", media_type="application/javascript")
+
+    @app.get("/v1/me", tags=["auth"])
+    async def me(user: Viewer):
+        return {"id": user.id, "role": user.role.value}
+
+    @app.get("/v1/artifacts/{name}", tags=["chat"], summary="A chart a tool produced")
+    async def artifact(name: str, _: Viewer):
+        charts = (settings.data_dir / "charts").resolve()
+        path = (charts / name).resolve()
+        if path.parent != charts or not path.is_file() or path.suffix != ".png":
+            raise HTTPException(404, f"no artifact {name!r}")
+        return FileResponse(path, media_type="image/png")
 
     @app.get("/login", include_in_schema=False)
     async def login(token: str = Query(..., max_length=200)):

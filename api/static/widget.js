@@ -1,0 +1,169 @@
+// Market Assistant chat widget: one <script src="/widget.js"></script> adds a chat bubble.
+// A web component, no build step, no external resources. It talks to the same origin:
+// POST /v1/chat (server-sent events), GET /v1/me, POST /v1/approvals/{id}/approve|reject.
+(() => {
+  const css = `
+  :host { all: initial; font: 14px/1.45 system-ui, sans-serif; color: #1d2330; }
+  .bubble { position: fixed; right: 20px; bottom: 20px; width: 56px; height: 56px; border-radius: 50%;
+    border: 0; background: #1f5eff; color: #fff; font-size: 15px; font-weight: 600; cursor: pointer; box-shadow: 0 4px 14px #0003; }
+  .panel { position: fixed; right: 20px; bottom: 88px; width: min(440px, 94vw); height: min(640px, 80vh);
+    background: #fff; border-radius: 12px; box-shadow: 0 8px 30px #0004; display: none; flex-direction: column; overflow: hidden; }
+  .panel.open { display: flex; }
+  header { background: #1f5eff; color: #fff; padding: 10px 14px; font-weight: 600; }
+  .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 10px; }
+  .msg { padding: 8px 10px; border-radius: 8px; white-space: pre-wrap; word-wrap: break-word; }
+  .user { background: #e8eeff; align-self: flex-end; max-width: 85%; }
+  .assistant { background: #f4f5f7; }
+  details.step { font-size: 12px; color: #555; background: #fafafa; border: 1px solid #eee; border-radius: 6px; padding: 4px 8px; }
+  .cites { font-size: 12px; margin-top: 6px; border-top: 1px solid #ddd; padding-top: 4px; }
+  .card { border: 1px solid #f0b429; background: #fffbea; border-radius: 8px; padding: 8px 10px; }
+  .card button { margin: 6px 6px 0 0; padding: 4px 12px; border-radius: 6px; border: 1px solid #999; cursor: pointer; }
+  .card .approve { background: #0f9d58; color: #fff; border-color: #0f9d58; }
+  .error { color: #b00020; }
+  img.chart { max-width: 100%; border: 1px solid #eee; border-radius: 6px; margin-top: 4px; }
+  form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #eee; }
+  input { flex: 1; padding: 8px; border: 1px solid #ccc; border-radius: 6px; font: inherit; }
+  form button { padding: 8px 14px; border: 0; border-radius: 6px; background: #1f5eff; color: #fff; cursor: pointer; }`;
+
+  const el = (tag, cls, text) => {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+
+  class MarketAssistant extends HTMLElement {
+    constructor() {
+      super();
+      this.root = this.attachShadow({ mode: "open" });
+      this.conversation = null;
+      this.userRole = "viewer";
+    }
+
+    connectedCallback() {
+      const style = el("style");
+      style.textContent = css;
+      this.bubble = el("button", "bubble", "Ask");
+      this.bubble.setAttribute("aria-label", "Open Market Assistant");
+      this.panel = el("div", "panel");
+      this.panel.append(el("header", "", "Market Assistant"));
+      this.log = el("div", "log");
+      this.form = el("form");
+      this.input = el("input");
+      this.input.placeholder = "Ask about prices, indicators, backtests, filings…";
+      this.form.append(this.input, el("button", "", "Send"));
+      this.panel.append(this.log, this.form);
+      this.root.append(style, this.bubble, this.panel);
+      this.bubble.addEventListener("click", () => this.panel.classList.toggle("open"));
+      this.form.addEventListener("submit", (e) => { e.preventDefault(); this.ask(); });
+      fetch("/v1/me", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null)
+        .then((me) => { if (me) this.userRole = me.role; }).catch(() => {});
+    }
+
+    canApprove() { return this.userRole === "approver" || this.userRole === "admin"; }
+
+    async ask() {
+      const text = this.input.value.trim();
+      if (!text) return;
+      this.input.value = "";
+      this.log.append(el("div", "msg user", text));
+      const answer = el("div", "msg assistant");
+      const body = el("div");
+      answer.append(body);
+      this.log.append(answer);
+      const steps = {};
+      const cites = el("div", "cites");
+      try {
+        const response = await fetch("/v1/chat", {
+          method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ message: text, conversation_id: this.conversation }),
+        });
+        if (!response.ok) {
+          const err = await response.json().catch(() => ({ error: { message: response.statusText } }));
+          body.append(el("div", "error", err.error ? err.error.message : "request failed"));
+          return;
+        }
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let cut;
+          while ((cut = buffer.indexOf("\n")) >= 0) {
+            const line = buffer.slice(0, cut).replace(/\r$/, "");
+            buffer = buffer.slice(cut + 1);
+            if (line.startsWith("data:")) this.handle(JSON.parse(line.slice(5)), body, answer, steps, cites);
+          }
+          this.log.scrollTop = this.log.scrollHeight;
+        }
+      } catch (exc) {
+        body.append(el("div", "error", "connection lost: " + exc));
+      }
+    }
+
+    handle(event, body, answer, steps, cites) {
+      switch (event.type) {
+        case "message_start": this.conversation = event.conversation_id; break;
+        case "text_delta": body.append(document.createTextNode(event.text)); break;
+        case "tool_call": {
+          const step = el("details", "step");
+          const summary = el("summary", "", "→ " + event.name);
+          step.append(summary, el("pre", "", JSON.stringify(event.args, null, 1)));
+          steps[event.id] = { step, summary };
+          answer.insertBefore(step, body);
+          break;
+        }
+        case "tool_result": {
+          const s = steps[event.id];
+          if (s) s.summary.textContent = "✓ " + event.name + ": " + event.summary;
+          if (event.artifact_url) {
+            const img = el("img", "chart");
+            img.src = event.artifact_url;
+            img.alt = event.name + " chart";
+            answer.append(img);
+          }
+          break;
+        }
+        case "citation":
+          if (!cites.parentNode) answer.append(cites);
+          cites.append(el("div", "", `[${event.n}] ${event.title} — ${event.source}, ${event.date}`));
+          break;
+        case "approval_required": answer.append(this.card(event)); break;
+        case "error": body.append(el("div", "error", event.message)); break;
+      }
+    }
+
+    card(event) {
+      const o = event.order;
+      const card = el("div", "card");
+      card.append(el("div", "", `Approval needed: ${o.side} ${o.quantity} ${o.symbol} (${o.type})`));
+      const checks = event.risk_checks;
+      card.append(el("div", "", checks.passed ? "Pre-trade checks passed"
+        : "Checks failed: " + checks.checks.filter((c) => !c.passed).map((c) => c.reason).join("; ")));
+      card.append(el("div", "", "Expires " + event.expires_at));
+      const status = el("div");
+      if (this.canApprove()) {
+        for (const [label, action] of [["Approve", "approve"], ["Reject", "reject"]]) {
+          const button = el("button", action, label);
+          button.addEventListener("click", async () => {
+            card.querySelectorAll("button").forEach((b) => (b.disabled = true));
+            const r = await fetch(`/v1/approvals/${event.approval_id}/${action}`, { method: "POST", credentials: "same-origin" });
+            const data = await r.json();
+            status.textContent = r.ok ? `${data.status}. ${data.turn ? data.turn.answer.trim() : ""}`
+              : (data.error ? data.error.message : "failed");
+          });
+          card.append(button);
+        }
+      } else {
+        card.append(el("div", "", "An approver must decide on this order."));
+      }
+      card.append(status);
+      return card;
+    }
+  }
+
+  if (!customElements.get("market-assistant")) customElements.define("market-assistant", MarketAssistant);
+  if (!document.querySelector("market-assistant")) document.body.append(document.createElement("market-assistant"));
+})();

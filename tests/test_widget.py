@@ -1,0 +1,85 @@
+"""The chat widget: served assets, and a real headless Chromium session that asks a
+question, sees streamed text and a citation, requests an order, approves it and sees
+the fill. A screenshot is saved by the run."""
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from assistant.settings import Settings
+from tests.test_api import Server
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT_DIR = Path(
+    os.environ.get("ASSISTANT_TEST_ARTIFACTS", "/tmp/market-assistant-test-artifacts")
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, sample_dir, sample_index_dir):
+    data = tmp_path_factory.mktemp("widget-data")
+    (data / "prices").symlink_to(sample_dir / "prices")
+    shutil.copytree(sample_index_dir, data / "qdrant")
+    app = create_app(Settings(data_dir=data), login_token="widget-login")
+    with Server(app, None) as running:
+        yield running
+
+
+def test_assets_and_me(server):
+    with httpx.Client(base_url=server.url) as c:
+        page = c.get("/")
+        assert page.status_code == 200 and '<script src="/widget.js"></script>' in page.text
+        js = c.get("/widget.js")
+        assert js.headers["content-type"].startswith("application/javascript")
+        assert 'customElements.define("market-assistant"' in js.text and "https://" not in js.text
+        assert c.get("/v1/me").status_code == 401
+        assert c.get("/v1/artifacts/../../etc/passwd").status_code in (401, 404)
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium is installed by `make setup`"
+)
+def test_chat_in_headless_chromium(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.goto(f"{server.url}/login?token=widget-login")  # sets the session cookie, lands on /
+        widget = page.locator("market-assistant")
+        widget.locator(".bubble").click()
+        box = widget.locator("input")
+        box.fill("What did Apple's 10-K say about supply chain risk?")
+        box.press("Enter")
+        answer = widget.locator(".msg.assistant").last
+        expect(answer).to_contain_text("[1]", timeout=30_000)
+        expect(answer.locator(".cites")).to_contain_text("[1] Apple Inc.", timeout=30_000)
+        expect(answer.locator("details.step")).to_contain_text("search_documents")
+
+        box.fill("buy 10 AAPL")
+        box.press("Enter")
+        card = widget.locator(".card").last
+        expect(card).to_contain_text("Approval needed: buy 10 AAPL", timeout=30_000)
+        card.locator("button.approve").click()
+        expect(card).to_contain_text("executed", timeout=30_000)
+        expect(card).to_contain_text("was filled at")
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        shot = SCREENSHOT_DIR / "widget-approved-order.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        browser.close()
