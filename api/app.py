@@ -458,6 +458,17 @@ def create_app(
             counts[row.status] = counts.get(row.status, 0) + 1
         return Response(metrics.render(counts), media_type="text/plain; version=0.0.4")
 
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+        from api.slack import build_slack_app
+
+        slack = AsyncSlackRequestHandler(build_slack_app(settings, services))
+
+        @app.post("/slack/events", include_in_schema=False)
+        async def slack_events(request: Request):
+            return await slack.handle(request)
+
     static = Path(__file__).resolve().parent / "static"
 
     @app.get("/", include_in_schema=False)

@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Agent turns run at once per process."
     )
     cors_origins: list[str] = Field(default_factory=list)
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="xapp- token for Socket Mode."
+    )
+    slack_api_url: str | None = Field(default=None, description="Slack Web API base URL override.")
+    slack_approvers: list[str] = Field(
+        default_factory=list, description="Slack user ids allowed to approve."
+    )
     broker: str = Field(default="paper", description="paper | alpaca")
     paper_initial_cash: float = Field(default=100_000.0, gt=0)
     paper_slippage_bps: float = Field(default=5.0, ge=0)

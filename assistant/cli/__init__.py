@@ -52,6 +52,7 @@ app.command("chat")(chat.chat_cmd)
 app.add_typer(chat.approvals_app, name="approvals")
 app.command("serve")(serve.serve_cmd)
 app.command("mcp")(serve.mcp_cmd)
+app.command("slack")(serve.slack_cmd)
 app.add_typer(serve.keys_app, name="keys")
 
 

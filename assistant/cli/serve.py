@@ -45,6 +45,20 @@ def mcp_cmd() -> None:
     build_mcp().run(show_banner=False)
 
 
+def slack_cmd() -> None:
+    """Run the Slack bot in Socket Mode (no public URL needed)."""
+    import asyncio
+
+    from api.slack import run_socket_mode
+    from assistant.services import build_services
+
+    settings = get_settings()
+    try:
+        asyncio.run(run_socket_mode(settings, build_services(settings)))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 keys_app = typer.Typer(help="Create and list API keys.", no_args_is_help=True)
 
 
