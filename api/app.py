@@ -334,6 +334,20 @@ def create_app(
             ],
         }
 
+    @app.get(
+        "/v1/conversations/{conversation_id}/events",
+        tags=["chat"],
+        summary="Server-sent events of every later turn, e.g. a run resumed by an approval",
+    )
+    async def conversation_events(conversation_id: str, user: Viewer):
+        services.store.conversation(conversation_id, None if user.role is Role.ADMIN else user.id)
+
+        async def sse():
+            async for event in services.chat.hub.subscribe(conversation_id):
+                yield {"data": event.model_dump_json()}
+
+        return EventSourceResponse(sse(), ping=15)
+
     # -- approvals ---------------------------------------------------------------------
 
     @app.get("/v1/approvals", tags=["approvals"])

@@ -45,6 +45,7 @@ from assistant.events import (
     ToolCall,
     ToolResult,
 )
+from assistant.hub import EventHub
 from assistant.models import resolve_model
 from assistant.settings import Settings
 from assistant.store import ConversationRow, Store, new_id
@@ -95,6 +96,7 @@ class ChatService:
         self.model_name = model_name or settings.model
         self.last_tool_seconds = 0.0
         self.index_is_shared = False
+        self.hub = EventHub()
         # Bounded work per process: every stream gets its first event at once, then waits
         # for a slot, instead of 100 turns fighting over the event loop and the GIL.
         self._slots = asyncio.Semaphore(settings.max_concurrent_turns)
@@ -149,6 +151,7 @@ class ChatService:
         async for event in self._run(
             conversation, user, question=question, new=not conversation_id
         ):
+            self.hub.publish(conversation.id, event)
             yield event
 
     async def resume(
@@ -159,7 +162,13 @@ class ChatService:
         executed: dict[str, BrokerOrder | str],
     ) -> ChatTurn:
         conversation = self.store.conversation(conversation_id)
-        return await collect(self._run(conversation, user, deferred=results, executed=executed))
+
+        async def published():
+            async for event in self._run(conversation, user, deferred=results, executed=executed):
+                self.hub.publish(conversation_id, event)
+                yield event
+
+        return await collect(published())
 
     async def _run(
         self,

@@ -233,3 +233,31 @@ def test_auth_off_only_on_loopback_and_rate_limits(tmp_path):
     with TestClient(app) as c:
         codes = [c.get("/v1/models").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_a_decision_streams_to_the_conversation_subscribers(api):
+    with client(api) as c, c.stream("POST", "/v1/chat", json={"message": "buy 2 PEP"}) as r:
+        events = sse_events(r)
+    conversation = events[0]["conversation_id"]
+    [approval] = [e for e in events if e["type"] == "approval_required"]
+    received: list[dict] = []
+
+    def watch():
+        with client(api) as c, c.stream("GET", f"/v1/conversations/{conversation}/events") as r:
+            for line in r.iter_lines():
+                if line.startswith("data:"):
+                    received.append(json.loads(line[5:]))
+                    if received[-1]["type"] == "message_end":
+                        return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    time.sleep(0.5)  # let the subscription register
+    with client(api, Role.APPROVER) as c:
+        assert (
+            c.post(f"/v1/approvals/{approval['approval_id']}/approve").json()["status"]
+            == "executed"
+        )
+    watcher.join(timeout=30)
+    text = "".join(e["text"] for e in received if e["type"] == "text_delta")
+    assert received[0]["type"] == "message_start" and "was filled at" in text
