@@ -59,6 +59,53 @@ def is_loopback(host: str) -> bool:
 # -- request models -----------------------------------------------------------------------
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer has this shape."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        400: "Bad request",
+        401: "Missing or invalid key",
+        403: "Role too low",
+        404: "Not found",
+        409: "Conflict",
+        413: "Too large",
+        422: "Invalid request",
+        429: "Rate limited",
+        502: "Model failed",
+        504: "Turn timed out",
+    }.items()
+}
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events; each data line is a JSON event with a type",
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "object",
+                    "required": ["data"],
+                    "properties": {
+                        "data": {"type": "string", "description": "a JSON chat event"},
+                        "event": {"type": "string"},
+                        "id": {"type": "string"},
+                    },
+                }
+            }
+        },
+    },
+}
+
+
 class ChatRequest(BaseModel):
     message: str = Field(min_length=1)
     conversation_id: str | None = None
@@ -121,7 +168,9 @@ def create_app(
         if "index" in shared:
             shared["index"].close()
 
-    app = FastAPI(title="Market Assistant", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Market Assistant", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+    )
     app.state.services, app.state.keys, app.state.login_tokens = services, keys, set()
     if login_token:
         app.state.login_tokens.add(login_token)
@@ -201,7 +250,11 @@ def create_app(
     # -- chat --------------------------------------------------------------------------
 
     @app.post(
-        "/v1/chat", tags=["chat"], summary="Ask a question; server-sent events stream the answer"
+        "/v1/chat",
+        tags=["chat"],
+        summary="Ask a question; server-sent events stream the answer",
+        response_class=EventSourceResponse,
+        responses=SSE_RESPONSE,
     )
     async def chat(body: ChatRequest, user: Viewer):
         check_length(body.message)
@@ -338,6 +391,8 @@ def create_app(
         "/v1/conversations/{conversation_id}/events",
         tags=["chat"],
         summary="Server-sent events of every later turn, e.g. a run resumed by an approval",
+        response_class=EventSourceResponse,
+        responses=SSE_RESPONSE,
     )
     async def conversation_events(conversation_id: str, user: Viewer):
         services.store.conversation(conversation_id, None if user.role is Role.ADMIN else user.id)
