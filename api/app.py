@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sse_starlette import EventSourceResponse
 
 from api import errors
-from api.limits import RateLimiter, install_middleware
+from api.limits import install_middleware, rate_limiter
 from api.metrics import Metrics
 from assistant import agent as agent_tools
 from assistant.approvals import PENDING, approval_event
@@ -186,7 +186,7 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    limiter = rate_limiter(settings)
 
     def current_user(request: Request) -> User:
         header = request.headers.get("authorization", "")

@@ -40,6 +40,35 @@ class RateLimiter:
             return True
 
 
+class RedisRateLimiter:
+    """The same budget shared by every API process: a per-minute counter in Redis.
+
+    A fixed window (INCR + EXPIRE in one round trip) is coarser than the in-process token
+    bucket but needs no script and stays correct across processes.
+    """
+
+    def __init__(self, url: str, per_minute: int, prefix: str = "ma:rate") -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=1.0)
+        self.limit, self.prefix = per_minute, prefix
+
+    def allow(self, key: str) -> bool:
+        window = int(time.time() // 60)
+        name = f"{self.prefix}:{key}:{window}"
+        pipe = self.client.pipeline()
+        pipe.incr(name)
+        pipe.expire(name, 61)
+        count, _ = pipe.execute()
+        return int(count) <= self.limit
+
+
+def rate_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, settings.rate_limit_per_minute)
+    return RateLimiter(settings.rate_limit_per_minute)
+
+
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     class Guard(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next):

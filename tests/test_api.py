@@ -261,3 +261,48 @@ def test_a_decision_streams_to_the_conversation_subscribers(api):
     watcher.join(timeout=30)
     text = "".join(e["text"] for e in received if e["type"] == "text_delta")
     assert received[0]["type"] == "message_start" and "was filled at" in text
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    not _redis_up(), reason="Redis runs on 127.0.0.1:6379 on every dev and CI machine"
+)
+def test_rate_limit_is_shared_through_redis(tmp_path):
+    import uuid
+
+    from fastapi.testclient import TestClient
+
+    from api.limits import RedisRateLimiter
+
+    prefix = f"ma:test:{uuid.uuid4().hex}"
+    shared = RedisRateLimiter("redis://127.0.0.1:6379/0", 3, prefix=prefix)
+    other = RedisRateLimiter("redis://127.0.0.1:6379/0", 3, prefix=prefix)  # a second process
+    assert [shared.allow("k"), other.allow("k"), shared.allow("k"), other.allow("k")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    app = create_app(
+        Settings(
+            data_dir=tmp_path,
+            auth="off",
+            rate_limit_per_minute=2,
+            redis_url="redis://127.0.0.1:6379/0",
+        )
+    )
+    app_prefix = f"ma:rate:anonymous:{int(time.time() // 60)}"
+    shared.client.delete(app_prefix)
+    with TestClient(app) as c:
+        codes = [c.get("/v1/models").status_code for _ in range(3)]
+    shared.client.delete(app_prefix)
+    assert codes[-1] == 429
