@@ -306,3 +306,22 @@ def test_rate_limit_is_shared_through_redis(tmp_path):
         codes = [c.get("/v1/models").status_code for _ in range(3)]
     shared.client.delete(app_prefix)
     assert codes[-1] == 429
+
+
+def test_client_disconnect_frees_the_subscription_and_the_turn(api):
+    services = api.server.config.app.state.services
+    with client(api) as c, c.stream("POST", "/v1/chat", json={"message": "buy 1 GE"}) as r:
+        first = next(line for line in r.iter_lines() if line.startswith("data:"))
+    conversation = json.loads(first[5:])["conversation_id"]
+    with client(api) as c, c.stream("GET", f"/v1/conversations/{conversation}/events") as r:
+        deadline = time.monotonic() + 5
+        while services.chat.hub.subscribers(conversation) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert services.chat.hub.subscribers(conversation) == 1
+    # the client went away: the server notices and drops the subscription
+    deadline = time.monotonic() + 10
+    while services.chat.hub.subscribers(conversation) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert services.chat.hub.subscribers(conversation) == 0
+    slots = services.chat._slots
+    assert slots._value == services.settings.max_concurrent_turns  # no turn holds a slot
