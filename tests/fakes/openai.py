@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
-from tests.fakes import running
+from tests.fakes import running, send_json
 
 
 @dataclass
@@ -111,14 +111,8 @@ def serve_fake_openai(script: list[Reply]) -> Iterator[FakeOpenAI]:
             fake.requests.append(body)
             reply = fake.script.pop(0) if fake.script else Reply(text="(script exhausted)")
             if reply.status != 200:
-                data = json.dumps(
-                    {"error": {"message": "upstream failure", "type": "server_error"}}
-                ).encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                error = {"error": {"message": "upstream failure", "type": "server_error"}}
+                send_json(self, reply.status, error)
                 return
             if body.get("stream"):
                 self.send_response(200)
@@ -131,12 +125,7 @@ def serve_fake_openai(script: list[Reply]) -> Iterator[FakeOpenAI]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            data = json.dumps(fake.completion(reply, body["model"])).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, 200, fake.completion(reply, body["model"]))
 
     with running(Handler) as url:
         fake.url = url + "/v1"

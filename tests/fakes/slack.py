@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
-from tests.fakes import running
+from tests.fakes import running, send_json
 
 
 @dataclass
@@ -49,12 +49,7 @@ def serve_fake_slack() -> Iterator[FakeSlack]:
                     channel=params.get("channel"),
                     ts=params.get("ts") or f"1700000000.{next(stamps):06d}",
                 )
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, 200, body)
 
     with running(Handler) as url:
         fake.url = url + "/api/"
