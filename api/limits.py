@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from fastapi import FastAPI, Request
-from starlette.middleware.base import BaseHTTPMiddleware
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
 
 from api.errors import error
 from api.metrics import Metrics
@@ -69,24 +69,47 @@ def rate_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
     return RateLimiter(settings.rate_limit_per_minute)
 
 
-def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
-    class Guard(BaseHTTPMiddleware):
-        async def dispatch(self, request: Request, call_next):
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > settings.max_request_bytes:
-                return error(
-                    413,
-                    "too_large",
-                    f"request body of {length} bytes exceeds {settings.max_request_bytes}",
-                )
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-            metrics.latency.labels(path).observe(time.perf_counter() - started)
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-            return response
+class Guard:
+    """Pure ASGI middleware: body size limit, security headers, request metrics.
 
-    app.add_middleware(Guard)
+    (Starlette's BaseHTTPMiddleware wraps every response in an extra task and stream,
+    which costs on a server that mostly streams.)
+    """
+
+    def __init__(self, app, settings: Settings, metrics: Metrics) -> None:
+        self.app, self.settings, self.metrics = app, settings, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.settings.max_request_bytes:
+            limit = self.settings.max_request_bytes
+            response = error(
+                413, "too_large", f"request body of {int(length)} bytes exceeds {limit}"
+            )
+            await response(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], path, str(status)).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
+def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    app.add_middleware(Guard, settings=settings, metrics=metrics)
