@@ -58,6 +58,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_optimizer
 	$(BIN)/python -m benchmarks.bench_agent
 	$(BIN)/python -m benchmarks.bench_retrieval
+	$(BIN)/python -m benchmarks.bench_api_load
 
 # Re-pin every dependency after changing pyproject.toml (needs a working .venv).
 lock:
