@@ -107,19 +107,6 @@ class Store:
 
     # -- conversations ----------------------------------------------------------------
 
-    def create_conversation(
-        self, user_id: str, *, channel: str, model: str, title: str, history_json: str = "[]"
-    ) -> ConversationRow:
-        row = ConversationRow(
-            id=new_id("conv"),
-            user_id=user_id,
-            channel=channel,
-            model=model,
-            title=title[:200],
-            history_json=history_json,
-        )
-        return self.add_conversation(row)
-
     def add_conversation(self, row: ConversationRow) -> ConversationRow:
         with Session(self.engine) as s:
             s.add(row)

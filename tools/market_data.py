@@ -64,9 +64,6 @@ class PriceFrame:
     def price(self) -> pd.Series:
         return self.frame[self.price_column]
 
-    def has(self, *columns: str) -> bool:
-        return all(c in self.frame.columns for c in columns)
-
     def missing(self, *columns: str) -> list[str]:
         return [c for c in columns if c not in self.frame.columns]
 
