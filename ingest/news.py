@@ -102,13 +102,23 @@ def read_feed(source: str, tickers: list[str] | None = None) -> Iterator[Documen
             yield exc
 
 
+class Deduper:
+    """Recognises the same story seen again within one batch: same id, URL or text."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def is_repeat(self, doc: Document) -> bool:
+        keys = {f"id:{doc.doc_id}", f"text:{hashlib.sha1(doc.text.encode()).hexdigest()}"}
+        if doc.url:
+            keys.add(f"url:{doc.url}")
+        if keys & self.seen:
+            return True
+        self.seen |= keys
+        return False
+
+
 def dedupe(docs: list[Document]) -> list[Document]:
-    """Drop repeats of the same story within one batch (same URL or same content)."""
-    seen: set[str] = set()
-    out = []
-    for d in docs:
-        key = d.url or hashlib.sha1(d.text.encode()).hexdigest()
-        if key not in seen and d.doc_id not in seen:
-            seen.update({key, d.doc_id})
-            out.append(d)
-    return out
+    """Drop repeats of the same story within one batch (same id, URL or content)."""
+    deduper = Deduper()
+    return [d for d in docs if not deduper.is_repeat(d)]

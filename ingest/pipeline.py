@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ingest.chunking import ChunkSettings, chunk_document, document_hash
+from ingest.news import Deduper
 from ingest.sentiment import Sentiment
 from retrieval.errors import IngestError
 from retrieval.index import DocumentIndex
@@ -32,6 +33,9 @@ class IngestReport(BaseModel):
     documents: int = Field(0, description="Documents read successfully.")
     written: int = Field(0, description="New or changed documents written.")
     unchanged: int = 0
+    duplicates: int = Field(
+        0, description="Repeats within this batch (same id, URL or text), skipped."
+    )
     chunks: int = Field(0, description="Chunks written.")
     failures: list[Failure] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -77,6 +81,7 @@ def ingest(
     report = IngestReport()
     started = time.perf_counter()
     stored = index.doc_hashes()
+    deduper = Deduper()
     pending: list[Chunk] = []
     pending_docs = 0
 
@@ -93,6 +98,9 @@ def ingest(
     for item in items:
         if isinstance(item, IngestError):
             report.failures.append(Failure(item=str(item).split(":", 1)[0], error=str(item)))
+            continue
+        if deduper.is_repeat(item):
+            report.duplicates += 1
             continue
         report.documents += 1
         try:

@@ -196,3 +196,22 @@ def test_interrupted_ingest_resumes_without_duplicates(tmp_path):
     ids = [p.id for p in idx._scroll_all(with_vectors=False)]
     assert len(ids) == len(set(ids)) == 257
     idx.close()
+
+
+def test_the_same_story_twice_in_one_batch_is_written_once(tmp_path):
+    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    story = Document(
+        doc_id="n1",
+        title="Oil jumps",
+        source="wire",
+        doc_type="news",
+        published_at=date(2022, 3, 8),
+        url="https://example.com/oil",
+        text="Crude rose five percent on supply fears.",
+    )
+    same_url = story.model_copy(update={"doc_id": "n2", "title": "Oil jumps (update)"})
+    same_text = story.model_copy(update={"doc_id": "n3", "url": None})
+    report = ingest(idx, [story, same_url, same_text])
+    assert (report.documents, report.duplicates, report.written) == (1, 2, 1)
+    assert idx.doc_ids() == {"n1"}
+    idx.close()
