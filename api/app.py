@@ -577,11 +577,8 @@ def create_app(
 
 def _args_model(fn) -> type[BaseModel]:
     """A request model from a tool's signature (everything after ``ctx``)."""
-    fields: dict[str, Any] = {}
-    for name, param in list(inspect.signature(fn).parameters.items())[1:]:
-        annotation = fn.__annotations__.get(name, Any)
-        if isinstance(annotation, str):
-            annotation = eval(annotation, vars(agent_tools))
-        default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (annotation, default)
+    fields = {
+        p.name: (p.annotation, ... if p.default is inspect.Parameter.empty else p.default)
+        for p in agent_tools.tool_parameters(fn)
+    }
     return create_model(f"{fn.__name__}_args", __config__={"extra": "forbid"}, **fields)

@@ -8,7 +8,9 @@ reaches it pauses with ``DeferredToolRequests`` and is resumed by the approval f
 
 from __future__ import annotations
 
+import inspect
 import math
+import typing
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -442,6 +444,16 @@ def place_order(
         broker_order_id=outcome.id,
         detail=outcome.reason,
     )
+
+
+def tool_parameters(fn) -> list[inspect.Parameter]:
+    """A tool's user-facing parameters (everything after ``ctx``) with annotations resolved:
+    what the direct-tools API and the MCP server expose."""
+    hints = typing.get_type_hints(fn)
+    return [
+        p.replace(annotation=hints[p.name])
+        for p in list(inspect.signature(fn).parameters.values())[1:]
+    ]
 
 
 def build_agent(model: Model) -> Agent[AgentDeps, str | DeferredToolRequests]:

@@ -45,8 +45,7 @@ def build_mcp(settings: Settings | None = None) -> FastMCP:
 
 def _plain(fn, make_deps):
     """The tool without its ``ctx`` parameter, so MCP sees only the user-facing arguments."""
-    hints = typing.get_type_hints(fn)
-    params = list(inspect.signature(fn).parameters.values())[1:]
+    params = agent_tools.tool_parameters(fn)
 
     def call(**kwargs):
         deps = make_deps()
@@ -58,8 +57,7 @@ def _plain(fn, make_deps):
             deps.close()
 
     call.__name__, call.__doc__ = fn.__name__, fn.__doc__
-    call.__signature__ = inspect.Signature(
-        [p.replace(annotation=hints[p.name]) for p in params], return_annotation=hints.get("return")
-    )
-    call.__annotations__ = {p.name: hints[p.name] for p in params} | {"return": hints.get("return")}
+    returns = typing.get_type_hints(fn).get("return")
+    call.__signature__ = inspect.Signature(params, return_annotation=returns)
+    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
     return call
