@@ -420,13 +420,7 @@ def place_order(
 ) -> OrderOutcome:
     """Propose an order. It always waits for approval by a person; you cannot approve it."""
     try:
-        order = Order(
-            symbol=symbol,
-            side=Side(side),
-            quantity=quantity,
-            type=OrderType(order_type),
-            limit_price=limit_price,
-        )
+        order = order_from_tool_args(symbol, side, quantity, order_type, limit_price)
     except ValueError as exc:
         raise ModelRetry(f"invalid order: {exc}") from None
     outcome = ctx.deps.executed_orders.get(ctx.tool_call_id or "")
@@ -443,6 +437,23 @@ def place_order(
         filled_avg_price=r(outcome.filled_avg_price, 2),
         broker_order_id=outcome.id,
         detail=outcome.reason,
+    )
+
+
+def order_from_tool_args(
+    symbol: str,
+    side: str,
+    quantity: float,
+    order_type: str = "market",
+    limit_price: float | None = None,
+) -> Order:
+    """The order a ``place_order`` call asks for (also read back by the approval flow)."""
+    return Order(
+        symbol=symbol,
+        side=Side(side),
+        quantity=quantity,
+        type=OrderType(order_type),
+        limit_price=limit_price,
     )
 
 

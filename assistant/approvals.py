@@ -18,6 +18,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 from pydantic_ai import DeferredToolRequests, DeferredToolResults, ToolDenied
 
+from assistant.agent import order_from_tool_args
 from assistant.auth import Role, User
 from assistant.chat import ChatService, ChatTurn
 from assistant.events import ApprovalRequired
@@ -26,7 +27,7 @@ from assistant.store import ApprovalRow, Store, new_id, utcnow
 from tools.broker import Broker
 from tools.errors import ToolError
 from tools.market_data import PriceStore
-from tools.orders import BrokerOrder, Order, OrderType, Side
+from tools.orders import BrokerOrder, Order
 from tools.risk import Account, RiskLimits, RiskReport, check_order
 
 
@@ -53,16 +54,6 @@ class Decision(BaseModel):
     reason: str | None = None
     broker_order: BrokerOrder | None = None
     turn: ChatTurn | None = None
-
-
-def order_from_args(args: dict) -> Order:
-    return Order(
-        symbol=args["symbol"],
-        side=Side(args["side"]),
-        quantity=args["quantity"],
-        type=OrderType(args.get("order_type", "market")),
-        limit_price=args.get("limit_price"),
-    )
 
 
 class ApprovalService:
@@ -107,8 +98,8 @@ class ApprovalService:
         for call in requests.approvals:
             args = call.args_as_dict()
             try:
-                order = order_from_args(args)
-            except (KeyError, ValueError) as exc:
+                order = order_from_tool_args(**args)
+            except (TypeError, ValueError) as exc:  # missing or wrong arguments
                 order = None
                 report = None
                 reason = f"invalid order: {exc}"
