@@ -17,6 +17,16 @@ def error(status: int, code: str, message: str, **extra) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
 
 
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    ForbiddenError: (403, "forbidden"),
+    ConflictError: (409, "conflict"),
+    NotFoundError: (404, "not_found"),
+    UnknownSymbolError: (404, "unknown_symbol"),
+    ToolError: (400, "bad_request"),
+    RetrievalError: (400, "bad_request"),
+}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError):
@@ -48,26 +58,10 @@ def install(app: FastAPI) -> None:
             str(exc.detail),
         )
 
-    @app.exception_handler(ForbiddenError)
-    async def forbidden(_: Request, exc: ForbiddenError):
-        return error(403, "forbidden", str(exc))
+    async def domain(_: Request, exc: Exception):
+        # the most specific registered class wins (Starlette walks the exception's MRO)
+        status, code = DOMAIN_ERRORS[next(c for c in type(exc).__mro__ if c in DOMAIN_ERRORS)]
+        return error(status, code, str(exc))
 
-    @app.exception_handler(ConflictError)
-    async def conflict(_: Request, exc: ConflictError):
-        return error(409, "conflict", str(exc))
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(_: Request, exc: NotFoundError):
-        return error(404, "not_found", str(exc))
-
-    @app.exception_handler(UnknownSymbolError)
-    async def unknown_symbol(_: Request, exc: UnknownSymbolError):
-        return error(404, "unknown_symbol", str(exc))
-
-    @app.exception_handler(ToolError)
-    async def tool(_: Request, exc: ToolError):
-        return error(400, "bad_request", str(exc))
-
-    @app.exception_handler(RetrievalError)
-    async def retrieval(_: Request, exc: RetrievalError):
-        return error(400, "bad_request", str(exc))
+    for kind in DOMAIN_ERRORS:
+        app.add_exception_handler(kind, domain)
