@@ -412,23 +412,18 @@ def backtest(
     r = np.diff(price, prepend=np.nan) / np.concatenate([[np.nan], price[:-1]])
     cost = (cost_bps + slippage_bps) / 10_000
     steps = _step_returns(pos[:, None], r, cost)
-    m = _matrix_metrics(steps, pos[:, None], risk_free_rate)
     dates = prep.window_dates()
     days = _as_dates(dates)
     trades = _trades(days, price, pos, cost)
     win_rate, profit_factor = _trade_stats(trades)
-    metrics = Metrics(
-        **{k: float(v[0]) for k, v in m.items() if not k.startswith("_")},
+    metrics, curve = summarise_run(
+        steps[:, 0],
+        pos,
+        days,
+        capital,
+        risk_free_rate=risk_free_rate,
         win_rate=win_rate,
         profit_factor=profit_factor,
-    )
-    metrics.final_equity *= capital
-    equity = m["_equity"][:, 0] * capital
-    curve = EquityCurve(
-        dates=days,
-        equity=equity.tolist(),
-        drawdown=m["_drawdown"][:, 0].tolist(),
-        position=pos.tolist(),
     )
     result = BacktestResult(
         symbol=prep.symbol,
@@ -450,6 +445,36 @@ def backtest(
     if chart_dir is not None:
         result.chart_path = str(write_chart(result, chart_dir))
     return result
+
+
+def summarise_run(
+    steps: np.ndarray,
+    position: np.ndarray,
+    days: list[date],
+    capital: float,
+    *,
+    risk_free_rate: float = 0.0,
+    win_rate: float | None = None,
+    profit_factor: float | None = None,
+    trades: int | None = None,
+) -> tuple[Metrics, EquityCurve]:
+    """Metrics and equity curve of one run from its step returns and positions held."""
+    m = _matrix_metrics(steps[:, None], position[:, None], risk_free_rate)
+    metrics = Metrics(
+        **{k: float(v[0]) for k, v in m.items() if not k.startswith("_")},
+        win_rate=win_rate,
+        profit_factor=profit_factor,
+    )
+    if trades is not None:
+        metrics.trades = trades
+    metrics.final_equity *= capital
+    curve = EquityCurve(
+        dates=days,
+        equity=(m["_equity"][:, 0] * capital).tolist(),
+        drawdown=m["_drawdown"][:, 0].tolist(),
+        position=position.tolist(),
+    )
+    return metrics, curve
 
 
 def write_chart(result: RunResult, chart_dir: Path) -> Path:

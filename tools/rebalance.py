@@ -22,12 +22,10 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from tools.backtest import (
-    EquityCurve,
-    Metrics,
     RunResult,
     Strategy,
     _as_dates,
-    _matrix_metrics,
+    summarise_run,
     write_chart,
 )
 from tools.errors import InvalidInputError, NoDataError
@@ -149,20 +147,8 @@ def rebalance_backtest(
     r = values[1:] / values[:-1] - 1
     cost = (cost_bps + slippage_bps) / 10_000
     steps = (held[:-1] * r).sum(axis=1) - cost * turnover[:-1]
-    m = _matrix_metrics(steps[:, None], np.ones((n_days, 1)))
-    metrics = Metrics(
-        **{k: float(v[0]) for k, v in m.items() if not k.startswith("_")},
-        win_rate=None,
-        profit_factor=None,
-    )
-    metrics.trades = len(events)
-    metrics.final_equity *= capital
-    curve = EquityCurve(
-        dates=_as_dates(dates),
-        equity=(m["_equity"][:, 0] * capital).tolist(),
-        drawdown=m["_drawdown"][:, 0].tolist(),
-        position=held.sum(axis=1).tolist(),
-    )
+    invested = held.sum(axis=1)  # fully invested: the weights sum to one
+    metrics, curve = summarise_run(steps, invested, _as_dates(dates), capital, trades=len(events))
     result = RebalanceResult(
         symbols=symbols,
         method=method,
