@@ -18,7 +18,7 @@ from assistant.settings import Settings
 
 
 class Server:
-    def __init__(self, app, port_holder):
+    def __init__(self, app):
         self.config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
         )
@@ -47,7 +47,7 @@ def api(tmp_path_factory, sample_dir, sample_index_dir):
     keys = KeyStore(engine(settings))
     tokens = {role: keys.create(role)[1] for role in Role}
     app = create_app(settings, login_token="one-time-token")
-    with Server(app, None) as server:
+    with Server(app) as server:
         server.keys = tokens
         yield server
 

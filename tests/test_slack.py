@@ -30,7 +30,7 @@ def slack(tmp_path_factory, sample_dir):
             slack_api_url=fake.url,
             slack_approvers=[APPROVER],
         )
-        with Server(create_app(settings), None) as server:
+        with Server(create_app(settings)) as server:
             server.fake = fake
             yield server
 

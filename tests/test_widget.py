@@ -25,7 +25,7 @@ def server(tmp_path_factory, sample_dir, sample_index_dir):
     (data / "prices").symlink_to(sample_dir / "prices")
     shutil.copytree(sample_index_dir, data / "qdrant")
     app = create_app(Settings(data_dir=data), login_token="widget-login")
-    with Server(app, None) as running:
+    with Server(app) as running:
         yield running
 
 
