@@ -59,3 +59,8 @@ def test_tool_call_cap_per_turn_is_an_error_not_a_crash(cli, data_dir, monkeypat
     result = cli("chat", "How did AAPL, MSFT and AMD perform in 2022?", "--json")
     assert result.exit_code == 1
     assert json.loads(result.output)["error"]["code"] == "limit_exceeded"
+
+
+def test_serve_rejects_an_impossible_port(cli):
+    result = cli("serve", "--port", "99999")
+    assert result.exit_code == 2 and "--port" in result.output

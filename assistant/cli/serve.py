@@ -16,7 +16,9 @@ from assistant.settings import get_settings
 
 def serve_cmd(
     host: str | None = typer.Option(None, "--host", help="Default: the host setting (127.0.0.1)."),
-    port: int | None = typer.Option(None, "--port", help="Default: the port setting (8000)."),
+    port: int | None = typer.Option(
+        None, "--port", min=1, max=65535, help="Default: the port setting (8000)."
+    ),
 ) -> None:
     """Run the API; prints a one-time login link for the browser."""
     import uvicorn
