@@ -188,14 +188,15 @@ def create_app(
         )
     limiter = rate_limiter(settings)
 
-    def current_user(request: Request) -> User:
+    async def current_user(request: Request) -> User:
+        """Async all the way: a sync dependency costs a thread hop on every request."""
         header = request.headers.get("authorization", "")
         token = (
             header[7:].strip()
             if header.lower().startswith("bearer ")
             else request.cookies.get(SESSION_COOKIE)
         )
-        user = keys.verify(token) if token else None
+        user = await keys.verify_cached(token) if token else None
         if user is None:
             if settings.auth == "off":
                 user = ANONYMOUS
@@ -203,14 +204,14 @@ def create_app(
                 raise HTTPException(
                     401, "missing or invalid API key: send 'Authorization: Bearer <key>'"
                 )
-        if not limiter.allow(user.id):
+        if not await limiter.allow(user.id):
             raise HTTPException(
                 429, f"rate limit of {settings.rate_limit_per_minute} requests per minute reached"
             )
         return user
 
     def role(needed: Role):
-        def check(user: Annotated[User, Depends(current_user)]) -> User:
+        async def check(user: Annotated[User, Depends(current_user)]) -> User:
             if not user.role.allows(needed):
                 raise HTTPException(
                     403, f"{needed.value} role required (you are {user.role.value})"
@@ -259,8 +260,10 @@ def create_app(
     async def chat(body: ChatRequest, user: Viewer):
         check_length(body.message)
         if body.conversation_id:
-            services.store.conversation(
-                body.conversation_id, None if user.role is Role.ADMIN else user.id
+            await asyncio.to_thread(
+                services.store.conversation,
+                body.conversation_id,
+                None if user.role is Role.ADMIN else user.id,
             )
         events = guarded(
             services.chat.stream(body.message, user, body.conversation_id, channel="api")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 from fastapi import FastAPI
@@ -26,18 +25,17 @@ class RateLimiter:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
+    async def allow(self, key: str) -> bool:
+        """Async to share the Redis limiter's signature; no await inside, so atomic on the loop."""
         now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1, now)
-            return True
+        tokens, last = self._buckets.get(key, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1, now)
+        return True
 
 
 class RedisRateLimiter:
@@ -48,18 +46,16 @@ class RedisRateLimiter:
     """
 
     def __init__(self, url: str, per_minute: int, prefix: str = "ma:rate") -> None:
-        import redis
+        from redis.asyncio import Redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=1.0)
+        self.client = Redis.from_url(url, socket_timeout=1.0)
         self.limit, self.prefix = per_minute, prefix
 
-    def allow(self, key: str) -> bool:
+    async def allow(self, key: str) -> bool:
         window = int(time.time() // 60)
         name = f"{self.prefix}:{key}:{window}"
-        pipe = self.client.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, 61)
-        count, _ = pipe.execute()
+        async with self.client.pipeline() as pipe:
+            count, _ = await pipe.incr(name).expire(name, 61).execute()
         return int(count) <= self.limit
 
 

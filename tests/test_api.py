@@ -277,21 +277,28 @@ def _redis_up() -> bool:
     not _redis_up(), reason="Redis runs on 127.0.0.1:6379 on every dev and CI machine"
 )
 def test_rate_limit_is_shared_through_redis(tmp_path):
+    import asyncio
     import uuid
 
+    import redis
     from fastapi.testclient import TestClient
 
     from api.limits import RedisRateLimiter
 
     prefix = f"ma:test:{uuid.uuid4().hex}"
-    shared = RedisRateLimiter("redis://127.0.0.1:6379/0", 3, prefix=prefix)
-    other = RedisRateLimiter("redis://127.0.0.1:6379/0", 3, prefix=prefix)  # a second process
-    assert [shared.allow("k"), other.allow("k"), shared.allow("k"), other.allow("k")] == [
-        True,
-        True,
-        True,
-        False,
-    ]
+
+    async def four_calls():
+        shared = RedisRateLimiter("redis://127.0.0.1:6379/0", 3, prefix=prefix)
+        other = RedisRateLimiter("redis://127.0.0.1:6379/0", 3, prefix=prefix)  # a second process
+        return [
+            await shared.allow("k"),
+            await other.allow("k"),
+            await shared.allow("k"),
+            await other.allow("k"),
+        ]
+
+    assert asyncio.run(four_calls()) == [True, True, True, False]
+    plain = redis.Redis.from_url("redis://127.0.0.1:6379/0")
     app = create_app(
         Settings(
             data_dir=tmp_path,
@@ -301,10 +308,10 @@ def test_rate_limit_is_shared_through_redis(tmp_path):
         )
     )
     app_prefix = f"ma:rate:anonymous:{int(time.time() // 60)}"
-    shared.client.delete(app_prefix)
+    plain.delete(app_prefix)
     with TestClient(app) as c:
         codes = [c.get("/v1/models").status_code for _ in range(3)]
-    shared.client.delete(app_prefix)
+    plain.delete(app_prefix, f"{prefix}:k:{int(time.time() // 60)}")
     assert codes[-1] == 429
 
 

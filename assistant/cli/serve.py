@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 
 import typer
@@ -34,6 +35,12 @@ def serve_cmd(
         )
     token = secrets.token_urlsafe(24)
     app = create_app(settings, login_token=token)
+    app.state.services.chat.agent()  # built now, not on the first question
+    # Everything loaded so far (torch, pandas, pydantic-ai...) lives as long as the process;
+    # frozen, the collector stops rescanning it, which otherwise stalls the event loop for
+    # ~300 ms whenever a full collection runs under load.
+    gc.collect()
+    gc.freeze()
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     typer.echo(f"Market Assistant on http://{shown}:{settings.port}/")
     typer.echo(f"Log in (once): http://{shown}:{settings.port}/login?token={token}")
@@ -61,7 +68,7 @@ def slack_cmd() -> None:
         raise typer.BadParameter(str(exc)) from None
 
 
-keys_app = typer.Typer(help="Create and list API keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
 
 @keys_app.command("create")
@@ -95,5 +102,25 @@ def keys_list(as_json: bool = JsonOption) -> None:
     emit(
         data,
         as_json,
-        lambda: "\n".join(f"{r['id']}  {r['role']:9} {r['name']}" for r in data) or "No keys.",
+        lambda: (
+            "\n".join(
+                f"{r['id']}  {r['role']:9} {r['name']}" + ("  (revoked)" if r["revoked"] else "")
+                for r in data
+            )
+            or "No keys."
+        ),
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key's id, as `assistant keys list` shows it."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Revoke a key; running servers refuse it within 10 seconds."""
+    row = KeyStore(engine()).revoke(key_id)
+    emit(
+        {"id": row.id, "name": row.name, "role": row.role, "revoked": row.revoked},
+        as_json,
+        lambda: f"Revoked {row.id} ({row.role}, {row.name}).",
     )
