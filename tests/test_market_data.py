@@ -84,6 +84,21 @@ def test_save_never_overwrites_without_replace(tmp_path):
     assert store.info("ACME").bars == 5
 
 
+def test_a_table_rewritten_by_another_process_is_never_served_stale(tmp_path):
+    server, importer = PriceStore(tmp_path), PriceStore(tmp_path)  # two processes' stores
+    importer.save("ACME", make_ohlcv(10), "feed")
+    first = server.load("ACME")
+    assert len(first.frame) == 10
+    importer.save("ACME", make_ohlcv(30, seed=3), "other", replace=True)
+    again = server.load("ACME")
+    assert len(again.frame) == 30 and again.source == "other"
+    again.frame.loc[again.frame.index[0], "close"] = -1.0  # a caller scribbling on its copy
+    assert server.load("ACME").frame["close"].iloc[0] > 0
+    importer.delete("ACME")
+    with pytest.raises(UnknownSymbolError):
+        server.load("ACME")
+
+
 def test_merge_adds_new_rows_and_new_wins(tmp_path):
     store = PriceStore(tmp_path)
     bars = make_ohlcv(20)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -88,10 +90,22 @@ def check_range(start: date | None, end: date | None) -> None:
 
 
 class PriceStore:
-    """Parquet-backed price tables under one directory."""
+    """Parquet-backed price tables under one directory.
+
+    Decoded tables are kept in memory, keyed by the file's identity (inode, size,
+    mtime), because every tool call reads one and decoding Parquet costs more than the
+    indicators computed from it. A table replaced by any process (writes are atomic
+    renames) has a new identity, so a stale copy is never served. Frames are shared:
+    pandas copy-on-write keeps callers from changing each other's data.
+    """
+
+    CACHE_TABLES = 64
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._tables: OrderedDict[Path, tuple[tuple[int, int, int], SymbolInfo, pd.DataFrame]]
+        self._tables = OrderedDict()
+        self._lock = threading.Lock()
 
     def path(self, symbol: str) -> Path:
         return self.root / f"{normalise_symbol(symbol)}.parquet"
@@ -119,8 +133,7 @@ class PriceStore:
         stored data does not reach.
         """
         check_range(start, end)
-        info = self.info(symbol)
-        frame = pd.read_parquet(self.path(symbol)).set_index("date")
+        info, frame = self._table(symbol)
         window = frame.loc[
             pd.Timestamp(start) if start else None : pd.Timestamp(end) if end else None
         ]
@@ -160,6 +173,24 @@ class PriceStore:
 
     def delete(self, symbol: str) -> None:
         self._existing_path(symbol).unlink()
+
+    def _table(self, symbol: str) -> tuple[SymbolInfo, pd.DataFrame]:
+        path = self._existing_path(symbol)
+        st = path.stat()
+        identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            hit = self._tables.get(path)
+            if hit is not None and hit[0] == identity:
+                self._tables.move_to_end(path)
+                return hit[1], hit[2]
+        table = pq.read_table(path)
+        info = SymbolInfo.model_validate_json((table.schema.metadata or {})[_META_KEY])
+        frame = table.to_pandas().set_index("date")
+        with self._lock:
+            self._tables[path] = (identity, info, frame)
+            while len(self._tables) > self.CACHE_TABLES:
+                self._tables.popitem(last=False)
+        return info, frame
 
     def _existing_path(self, symbol: str) -> Path:
         path = self.path(symbol)
