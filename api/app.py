@@ -398,7 +398,11 @@ def create_app(
         responses=SSE_RESPONSE,
     )
     async def conversation_events(conversation_id: str, user: Viewer):
-        services.store.conversation(conversation_id, None if user.role is Role.ADMIN else user.id)
+        await asyncio.to_thread(
+            services.store.conversation,
+            conversation_id,
+            None if user.role is Role.ADMIN else user.id,
+        )
 
         async def sse():
             async for event in services.chat.hub.subscribe(conversation_id):

@@ -45,7 +45,7 @@ from assistant.events import (
     ToolCall,
     ToolResult,
 )
-from assistant.hub import EventHub
+from assistant.hub import EventHub, LocalEventHub
 from assistant.models import resolve_model
 from assistant.settings import Settings
 from assistant.store import ConversationRow, Store, new_id
@@ -90,13 +90,14 @@ class ChatService:
         broker_factory: Callable[[], Broker],
         *,
         model_name: str | None = None,
+        hub: EventHub | None = None,
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
         self.index_factory, self.broker_factory = index_factory, broker_factory
         self.model_name = model_name or settings.model
         self.last_tool_seconds = 0.0
         self.index_is_shared = False
-        self.hub = EventHub()
+        self.hub = hub or LocalEventHub()
         # Bounded work per process: every stream gets its first event at once, then waits
         # for a slot, instead of 100 turns fighting over the event loop and the GIL.
         self._slots = asyncio.Semaphore(settings.max_concurrent_turns)
@@ -151,7 +152,7 @@ class ChatService:
         async for event in self._run(
             conversation, user, question=question, new=not conversation_id
         ):
-            self.hub.publish(conversation.id, event)
+            await self.hub.publish(conversation.id, event)
             yield event
 
     async def resume(
@@ -165,7 +166,7 @@ class ChatService:
 
         async def published():
             async for event in self._run(conversation, user, deferred=results, executed=executed):
-                self.hub.publish(conversation_id, event)
+                await self.hub.publish(conversation_id, event)
                 yield event
 
         return await collect(published())

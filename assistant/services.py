@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from assistant.approvals import ApprovalService
 from assistant.chat import ChatService
+from assistant.hub import event_hub
 from assistant.resources import broker, document_index, engine, price_store, risk_limits
 from assistant.settings import Settings, get_settings
 from assistant.store import Store
@@ -30,6 +31,7 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         lambda: document_index(settings),
         lambda: broker(settings),
         model_name=model,
+        hub=event_hub(settings),
     )
     approvals = ApprovalService(
         settings, store, prices, lambda: broker(settings), risk_limits(settings), chat

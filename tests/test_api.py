@@ -315,6 +315,56 @@ def test_rate_limit_is_shared_through_redis(tmp_path):
     assert codes[-1] == 429
 
 
+@pytest.mark.skipif(
+    not _redis_up(), reason="Redis runs on 127.0.0.1:6379 on every dev and CI machine"
+)
+def test_a_decision_on_one_server_streams_to_a_watcher_on_another(tmp_path, sample_dir):
+    """Two API processes behind a load balancer: the approval lands on A, the watcher on B."""
+    (tmp_path / "prices").symlink_to(sample_dir / "prices")
+    settings = Settings(
+        data_dir=tmp_path, rate_limit_per_minute=10_000, redis_url="redis://127.0.0.1:6379/0"
+    )
+    keys = KeyStore(engine(settings))
+    trader, approver = keys.create(Role.TRADER)[1], keys.create(Role.APPROVER)[1]
+    with Server(create_app(settings)) as a, Server(create_app(settings)) as b:
+        on_a = httpx.Client(base_url=a.url, headers={"Authorization": f"Bearer {trader}"})
+        with on_a.stream("POST", "/v1/chat", json={"message": "buy 3 KO"}) as r:
+            events = sse_events(r)
+        conversation = events[0]["conversation_id"]
+        [approval] = [e for e in events if e["type"] == "approval_required"]
+        received: list[dict] = []
+
+        def watch():
+            with (
+                httpx.Client(base_url=b.url, headers={"Authorization": f"Bearer {trader}"}) as c,
+                c.stream("GET", f"/v1/conversations/{conversation}/events", timeout=30) as r,
+            ):
+                for line in r.iter_lines():
+                    if line.startswith("data:"):
+                        received.append(json.loads(line[5:]))
+                        if received[-1]["type"] == "message_end":
+                            return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        hub_b = b.server.config.app.state.services.chat.hub
+        deadline = time.monotonic() + 10
+        while hub_b.subscribers(conversation) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert a.server.config.app.state.services.chat.hub.subscribers(conversation) == 0
+        decided = httpx.post(
+            f"{a.url}/v1/approvals/{approval['approval_id']}/approve",
+            headers={"Authorization": f"Bearer {approver}"},
+            timeout=30,
+        )
+        assert decided.json()["status"] == "executed"
+        watcher.join(timeout=30)
+        on_a.close()
+    text = "".join(e["text"] for e in received if e["type"] == "text_delta")
+    assert [received[0]["type"], received[-1]["type"]] == ["message_start", "message_end"]
+    assert "was filled at" in text
+
+
 def test_client_disconnect_frees_the_subscription_and_the_turn(api):
     services = api.server.config.app.state.services
     with client(api) as c, c.stream("POST", "/v1/chat", json={"message": "buy 1 GE"}) as r:
