@@ -1,52 +1,35 @@
 """The Slack bot (slack-bolt AsyncApp): mentions and DMs answered in thread, progress
-shown by updating one message, approvals as Block Kit buttons that only the approvers
-mapped in settings can press. Bolt verifies request signatures (forged or stale
-requests get 401). HTTP mode is mounted at ``/slack/events``; ``assistant slack`` runs
-Socket Mode.
+shown by updating one message, charts uploaded into the thread, approvals as Block Kit
+buttons that only the approvers mapped in settings can press. Bolt verifies request
+signatures (forged or stale requests get 401). HTTP mode is mounted at
+``/slack/events``; ``assistant slack`` runs Socket Mode (no public URL, no signing
+secret: Slack authenticates the websocket by the app token).
+
+Outcomes of approvals are posted by :class:`assistant.slack_threads.SlackNotifier`,
+whoever decided, so the button handler only decides.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from pathlib import Path
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel
 
 from assistant.approvals import ConflictError, ForbiddenError
 from assistant.auth import Role, User
-from assistant.events import ApprovalRequired, ErrorEvent, TextDelta, ToolCall
+from assistant.events import ApprovalRequired, ErrorEvent, TextDelta, ToolCall, ToolResult
 from assistant.services import Services
 from assistant.settings import Settings
+from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
 from assistant.store import NotFoundError
 
+log = logging.getLogger(__name__)
+
 MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
-
-
-class SlackThreadRow(SQLModel, table=True):
-    """Which conversation a Slack thread continues."""
-
-    __tablename__ = "slack_threads"
-
-    thread_key: str = Field(primary_key=True)  # channel:thread_ts
-    conversation_id: str = Field(foreign_key="conversations.id")
-
-
-class ThreadMap:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        SQLModel.metadata.create_all(engine, tables=[SlackThreadRow.__table__])
-
-    def get(self, key: str) -> str | None:
-        with Session(self.engine) as s:
-            row = s.get(SlackThreadRow, key)
-        return row.conversation_id if row else None
-
-    def set(self, key: str, conversation_id: str) -> None:
-        with Session(self.engine) as s:
-            s.merge(SlackThreadRow(thread_key=key, conversation_id=conversation_id))
-            s.commit()
 
 
 def approval_blocks(event: ApprovalRequired) -> list[dict]:
@@ -81,17 +64,40 @@ def approval_blocks(event: ApprovalRequired) -> list[dict]:
     ]
 
 
-def build_slack_app(settings: Settings, services: Services) -> AsyncApp:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+def build_slack_app(
+    settings: Settings, services: Services, *, socket_mode: bool = False
+) -> AsyncApp:
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
-    if not token or not secret:
+    if not settings.slack_bot_token or not (secret or socket_mode):
         raise ValueError("Slack needs ASSISTANT_SLACK_BOT_TOKEN and ASSISTANT_SLACK_SIGNING_SECRET")
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL)
-    app = AsyncApp(client=client, signing_secret=secret)
+    client = web_client(settings)
+    app = AsyncApp(client=client, signing_secret=secret or "")
     threads = ThreadMap(services.store.engine)
+    if not any(isinstance(x, SlackNotifier) for x in services.approvals.listeners):
+        services.approvals.listeners.append(SlackNotifier(threads, client))
     approvers = set(settings.slack_approvers)
+
+    async def upload(
+        client: AsyncWebClient, channel: str, thread_ts: str, chart: ToolResult
+    ) -> None:
+        path = Path(chart.artifact_url or "")
+        try:
+            await client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                file=str(path),
+                filename=path.name,
+                title=f"{chart.summary} ({chart.name})",
+            )
+        except (OSError, SlackApiError, SlackRequestError) as exc:  # the answer stands without it
+            log.warning("chart upload failed for %s: %s", path.name, exc)
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=f"(The chart {path.name} could not be uploaded.)",
+            )
 
     async def answer(
         text: str, channel: str, thread_ts: str, slack_user: str, client: AsyncWebClient
@@ -101,7 +107,7 @@ def build_slack_app(settings: Settings, services: Services) -> AsyncApp:
         posted = await client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, text="Working on it…"
         )
-        ts, steps, chunks, approvals, error = posted["ts"], [], [], [], None
+        ts, steps, chunks, charts, approvals, error = posted["ts"], [], [], [], [], None
         conversation = threads.get(key)
         async for event in services.chat.stream(text, user, conversation, channel="slack"):
             if conversation is None and getattr(event, "conversation_id", None):
@@ -112,6 +118,8 @@ def build_slack_app(settings: Settings, services: Services) -> AsyncApp:
                 await client.chat_update(
                     channel=channel, ts=ts, text=f"Working on it… ({', '.join(steps)})"
                 )
+            elif isinstance(event, ToolResult) and event.artifact_url:
+                charts.append(event)
             elif isinstance(event, TextDelta):
                 chunks.append(event.text)
             elif isinstance(event, ApprovalRequired):
@@ -122,13 +130,16 @@ def build_slack_app(settings: Settings, services: Services) -> AsyncApp:
             f"Sorry, that failed: {error.message}" if error else "(no answer)"
         )
         await client.chat_update(channel=channel, ts=ts, text=final)
+        for chart in charts:
+            await upload(client, channel, thread_ts, chart)
         for approval in approvals:
-            await client.chat_postMessage(
+            card = await client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread_ts,
                 text="Approval needed",
                 blocks=approval_blocks(approval),
             )
+            threads.add_card(approval.approval_id, channel, card["ts"])
 
     @app.event("app_mention")
     async def on_mention(event, client):
@@ -154,7 +165,6 @@ def build_slack_app(settings: Settings, services: Services) -> AsyncApp:
         slack_user = body["user"]["id"]
         approval_id = body["actions"][0]["value"]
         channel = body["channel"]["id"]
-        thread_ts = body["message"].get("thread_ts") or body["message"]["ts"]
         if slack_user not in approvers:
             await client.chat_postEphemeral(
                 channel=channel,
@@ -165,25 +175,13 @@ def build_slack_app(settings: Settings, services: Services) -> AsyncApp:
         user = User(id=f"slack:{slack_user}", role=Role.APPROVER)
         try:
             if action == "approve":
-                decision = await services.approvals.approve(approval_id, user)
+                await services.approvals.approve(approval_id, user)
             else:
-                decision = await services.approvals.reject(
+                await services.approvals.reject(
                     approval_id, user, f"rejected in Slack by <@{slack_user}>"
                 )
         except (ConflictError, ForbiddenError, NotFoundError) as exc:
             await client.chat_postEphemeral(channel=channel, user=slack_user, text=str(exc))
-            return
-        summary = f"{decision.status} by <@{slack_user}> · `{approval_id}`"
-        await client.chat_update(
-            channel=channel,
-            ts=body["message"]["ts"],
-            text=summary,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": summary}}],
-        )
-        if decision.turn and decision.turn.answer.strip():
-            await client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=decision.turn.answer.strip()
-            )
 
     @app.action("approve")
     async def on_approve(ack, body, client):
@@ -196,12 +194,17 @@ def build_slack_app(settings: Settings, services: Services) -> AsyncApp:
     return app
 
 
-async def run_socket_mode(settings: Settings, services: Services) -> None:
+def socket_mode_handler(settings: Settings, services: Services):
+    """Socket Mode: the bot dials out to Slack over a websocket (``apps.connections.open``)."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     if not settings.slack_app_token:
         raise ValueError("Socket Mode needs ASSISTANT_SLACK_APP_TOKEN (xapp-...)")
-    handler = AsyncSocketModeHandler(
-        build_slack_app(settings, services), settings.slack_app_token.get_secret_value()
+    return AsyncSocketModeHandler(
+        build_slack_app(settings, services, socket_mode=True),
+        settings.slack_app_token.get_secret_value(),
     )
-    await handler.start_async()
+
+
+async def run_socket_mode(settings: Settings, services: Services) -> None:
+    await socket_mode_handler(settings, services).start_async()

@@ -12,7 +12,8 @@ approval left "approved" by a crash is reconciled on start with the same client 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -39,6 +40,7 @@ class ConflictError(ToolError):
     """The approval is no longer pending (decided, expired or executed)."""
 
 
+log = logging.getLogger(__name__)
 PENDING, APPROVED, EXECUTED = "pending", "approved", "executed"
 REJECTED, EXPIRED, FAILED_CHECKS, BROKER_ERROR = (
     "rejected",
@@ -52,6 +54,7 @@ class Decision(BaseModel):
     approval_id: str
     status: str
     reason: str | None = None
+    decided_by: str | None = None
     broker_order: BrokerOrder | None = None
     turn: ChatTurn | None = None
 
@@ -69,6 +72,9 @@ class ApprovalService:
         self.settings, self.store, self.prices = settings, store, prices
         self.broker_factory, self.limits, self.chat = broker_factory, limits, chat
         chat.on_approvals = self.create_all
+        # Told of every final decision, whoever took it and wherever (API, CLI, Slack,
+        # expiry, reconcile): e.g. the Slack thread the order came from hears the outcome.
+        self.listeners: list[Callable[[ApprovalRow, Decision], Awaitable[None]]] = []
 
     # -- proposing --------------------------------------------------------------------
 
@@ -167,16 +173,31 @@ class ApprovalService:
         turn = await self._resume(
             row, ToolDenied(f"the order was rejected by {user.id}: {reason}"), {}, user
         )
-        return Decision(approval_id=approval_id, status=REJECTED, reason=reason, turn=turn)
+        return await self._announce(
+            row,
+            Decision(approval_id=approval_id, status=REJECTED, reason=reason, turn=turn),
+            user,
+        )
 
     async def _expire(self, row: ApprovalRow) -> Decision:
+        decision = Decision(approval_id=row.id, status=EXPIRED, reason="expired before a decision")
         if self.store.transition(
             row.id, PENDING, EXPIRED, "system", reason="expired before a decision"
         ):
-            await self._resume(
+            decision.turn = await self._resume(
                 row, ToolDenied("the approval expired before anyone decided"), {}, None
             )
-        return Decision(approval_id=row.id, status=EXPIRED, reason="expired before a decision")
+            await self._announce(row, decision, None)
+        return decision
+
+    async def _announce(self, row: ApprovalRow, decision: Decision, user: User | None) -> Decision:
+        decision.decided_by = user.id if user else "system"
+        for listener in self.listeners:
+            try:
+                await listener(row, decision)
+            except Exception:  # a notification failing never undoes or hides the decision
+                log.exception("approval listener failed for %s", row.id)
+        return decision
 
     async def _execute(self, row: ApprovalRow, user: User | None) -> Decision:
         """From ``approved``: re-check, submit (idempotently), record, resume."""
@@ -189,7 +210,11 @@ class ApprovalService:
             turn = await self._resume(
                 row, ToolDenied(f"pre-trade checks failed at approval: {reason}"), {}, user
             )
-            return Decision(approval_id=row.id, status=FAILED_CHECKS, reason=reason, turn=turn)
+            return await self._announce(
+                row,
+                Decision(approval_id=row.id, status=FAILED_CHECKS, reason=reason, turn=turn),
+                user,
+            )
         try:
             placed = self.broker_factory().submit(order, client_order_id=row.id)
         except ToolError as exc:
@@ -197,7 +222,11 @@ class ApprovalService:
             turn = await self._resume(
                 row, ToolDenied(f"the broker refused the order: {exc}"), {}, user
             )
-            return Decision(approval_id=row.id, status=BROKER_ERROR, reason=str(exc), turn=turn)
+            return await self._announce(
+                row,
+                Decision(approval_id=row.id, status=BROKER_ERROR, reason=str(exc), turn=turn),
+                user,
+            )
         self.store.transition(
             row.id,
             APPROVED,
@@ -207,7 +236,11 @@ class ApprovalService:
             reason=placed.reason,
         )
         turn = await self._resume(row, True, {row.tool_call_id: placed}, user)
-        return Decision(approval_id=row.id, status=EXECUTED, broker_order=placed, turn=turn)
+        return await self._announce(
+            row,
+            Decision(approval_id=row.id, status=EXECUTED, broker_order=placed, turn=turn),
+            user,
+        )
 
     async def _resume(
         self, row: ApprovalRow, decision, executed: dict, user: User | None
@@ -244,9 +277,10 @@ class ApprovalService:
                     broker_order_json=existing.model_dump_json(),
                 )
                 turn = await self._resume(row, True, {row.tool_call_id: existing}, None)
-                done.append(
-                    Decision(approval_id=row.id, status=EXECUTED, broker_order=existing, turn=turn)
+                decision = Decision(
+                    approval_id=row.id, status=EXECUTED, broker_order=existing, turn=turn
                 )
+                done.append(await self._announce(row, decision, None))
             else:
                 done.append(await self._execute(row, None))
         return done

@@ -36,4 +36,8 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
     approvals = ApprovalService(
         settings, store, prices, lambda: broker(settings), risk_limits(settings), chat
     )
+    if settings.slack_bot_token:  # decisions on Slack-born orders reach their thread
+        from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
+
+        approvals.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
     return Services(settings, store, chat, approvals)

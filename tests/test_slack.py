@@ -162,3 +162,152 @@ def test_approval_buttons_only_work_for_mapped_approvers(slack):
             p for p in slack.fake.of("chat.postEphemeral") if "not pending" in p.get("text", "")
         ]
     )
+
+
+def test_charts_are_uploaded_into_the_thread(slack):
+    event(slack, "Backtest a 50/200 SMA cross on KO since 2010", "1700000300.000001")
+    [done] = wait_for(lambda: slack.fake.of("files.completeUploadExternal"))
+    assert done["channel_id"] == "C1" and done["thread_ts"] == "1700000300.000001"
+    [requested] = slack.fake.of("files.getUploadURLExternal")
+    file_id = done["files"][0]["id"]
+    png = slack.fake.uploads[file_id]
+    assert png.startswith(b"\x89PNG") and int(requested["length"]) == len(png)
+    assert requested["filename"].endswith(".png") and "KO" in done["files"][0]["title"]
+
+
+def test_a_decision_taken_through_the_api_is_posted_to_the_slack_thread(slack):
+    from assistant.auth import Role
+    from assistant.keys import KeyStore
+    from assistant.resources import engine
+
+    settings = slack.server.config.app.state.services.settings
+    approver = KeyStore(engine(settings)).create(Role.APPROVER)[1]
+    event(slack, "buy 4 PG", "1700000400.000001")
+    card = wait_for(
+        lambda: [
+            p
+            for p in slack.fake.of("chat.postMessage")
+            if p.get("blocks") and p.get("thread_ts") == "1700000400.000001"
+        ]
+    )[-1]
+    approval_id = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    rejected = httpx.post(
+        f"{slack.url}/v1/approvals/{approval_id}/reject",
+        json={"reason": "too concentrated"},
+        headers={"Authorization": f"Bearer {approver}"},
+        timeout=30,
+    )
+    assert rejected.json()["status"] == "rejected"
+    [update] = wait_for(lambda: [u for u in slack.fake.of("chat.update") if u["ts"] == card["_ts"]])
+    assert update["text"].startswith("rejected by `key:") and "too concentrated" in update["text"]
+    assert approval_id in update["text"] and update["blocks"][0]["type"] == "section"  # no buttons
+    posted = wait_for(
+        lambda: [
+            p
+            for p in slack.fake.of("chat.postMessage")
+            if p.get("thread_ts") == "1700000400.000001" and "rejected" in p.get("text", "")
+        ]
+    )
+    assert posted[-1]["channel"] == "C1"
+
+
+def test_socket_mode_answers_and_takes_button_presses(tmp_path, sample_dir):
+    """`assistant slack` as a user runs it: no signing secret, no public URL, a websocket."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "prices").symlink_to(sample_dir / "prices")
+    with serve_fake_slack() as fake:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")},
+            "ASSISTANT_DATA_DIR": str(tmp_path),
+            "ASSISTANT_SLACK_BOT_TOKEN": "xoxb-test",
+            "ASSISTANT_SLACK_APP_TOKEN": "xapp-test",
+            "ASSISTANT_SLACK_API_URL": fake.url,
+            "ASSISTANT_SLACK_APPROVERS": json.dumps([APPROVER]),
+        }
+        exe = str(Path(sys.executable).with_name("assistant"))
+        bot = subprocess.Popen([exe, "slack"], env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(fake.socket.connected, timeout=120)
+            [opened] = fake.of("apps.connections.open")
+            assert opened["_auth"] == "Bearer xapp-test"  # the app token opens the socket
+            mention = {
+                "type": "event_callback",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event_id": "Ev1",
+                "event_time": int(time.time()),
+                "event": {
+                    "type": "app_mention",
+                    "user": "UASKER",
+                    "text": "<@UBOT> buy 2 KO",
+                    "ts": "1700000500.000001",
+                    "channel": "C9",
+                    "event_ts": "1700000500.000001",
+                },
+            }
+            fake.socket.push(
+                {
+                    "envelope_id": "env-1",
+                    "type": "events_api",
+                    "payload": mention,
+                    "accepts_response_payload": False,
+                    "retry_attempt": 0,
+                }
+            )
+            wait_for(lambda: [m for m in fake.socket.received if m.get("envelope_id") == "env-1"])
+            card = wait_for(lambda: [p for p in fake.of("chat.postMessage") if p.get("blocks")])[-1]
+            approval_id = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0][
+                "value"
+            ]
+            press = {
+                "type": "block_actions",
+                "user": {"id": APPROVER},
+                "team": {"id": "T1"},
+                "api_app_id": "A1",
+                "trigger_id": "1.2",
+                "channel": {"id": "C9"},
+                "container": {"type": "message"},
+                "message": {"ts": card["_ts"], "thread_ts": "1700000500.000001", "text": "x"},
+                "actions": [
+                    {
+                        "action_id": "approve",
+                        "block_id": f"approval:{approval_id}",
+                        "value": approval_id,
+                        "type": "button",
+                        "action_ts": str(time.time()),
+                    }
+                ],
+            }
+            fake.socket.push(
+                {
+                    "envelope_id": "env-2",
+                    "type": "interactive",
+                    "payload": press,
+                    "accepts_response_payload": False,
+                }
+            )
+            [update] = wait_for(
+                lambda: [u for u in fake.of("chat.update") if u["ts"] == card["_ts"]]
+            )
+            assert update["text"].startswith(f"executed by <@{APPROVER}>")
+            wait_for(
+                lambda: [
+                    p
+                    for p in fake.of("chat.postMessage")
+                    if p.get("thread_ts") == "1700000500.000001" and "was filled at" in p["text"]
+                ]
+            )
+        finally:
+            bot.terminate()
+            _, err = bot.communicate(timeout=30)
+        assert "Traceback" not in err, err
+
+
+def test_socket_mode_without_an_app_token_is_a_usage_error(cli, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_SLACK_BOT_TOKEN", "xoxb-test")
+    result = cli("slack")
+    assert result.exit_code == 2 and "ASSISTANT_SLACK_APP_TOKEN" in result.output
