@@ -8,6 +8,7 @@ import asyncio
 import inspect
 import ipaddress
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -42,6 +43,7 @@ from ingest.sentiment import load_sentiment
 from retrieval.errors import RetrievalError
 from retrieval.models import DocType, Document, SearchFilters
 
+log = logging.getLogger(__name__)
 MODEL_ID = "market-assistant"
 SESSION_COOKIE = "ma_session"
 ANONYMOUS = User(id="anonymous", role=Role.ADMIN)
@@ -160,11 +162,26 @@ def create_app(
     services.chat.index_factory = shared_index
     services.chat.index_is_shared = True
 
+    async def expiry_sweep() -> None:
+        """Overdue approvals expire (and their runs resume) without anyone touching them.
+
+        Several processes may sweep at once: the pending→expired transition is a
+        compare-and-set, so each approval expires, and is announced, exactly once.
+        """
+        while True:
+            await asyncio.sleep(settings.approval_sweep_seconds)
+            try:
+                await services.approvals.expire_due()
+            except Exception:  # a database hiccup must not end the sweep
+                log.exception("approval expiry sweep failed")
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         await services.approvals.reconcile()
         await services.approvals.expire_due()
+        sweeper = asyncio.create_task(expiry_sweep())
         yield
+        sweeper.cancel()
         if "index" in shared:
             shared["index"].close()
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         default=False, description="An approver may not approve their own request."
     )
     approval_ttl_minutes: int = Field(default=60, ge=1)
+    approval_sweep_seconds: float = Field(
+        default=30.0, gt=0, description="How often the server expires overdue approvals."
+    )
     api_key: SecretStr | None = Field(default=None, description="Key for the model provider.")
     qdrant_url: str | None = Field(
         default=None, validation_alias=_alias("QDRANT_URL", "QDRANT_URL")
