@@ -393,21 +393,20 @@ def test_the_server_expires_overdue_approvals_by_itself(tmp_path, sample_dir):
 
     (tmp_path / "prices").symlink_to(sample_dir / "prices")
     settings = Settings(data_dir=tmp_path, auth="off", approval_sweep_seconds=0.2)
-    with Server(create_app(settings)) as server:
-        with httpx.Client(base_url=server.url, timeout=30) as c:
-            with c.stream("POST", "/v1/chat", json={"message": "buy 5 JNJ"}) as r:
-                events = sse_events(r)
-            [approval] = [e for e in events if e["type"] == "approval_required"]
-            store = server.server.config.app.state.services.store
-            with Session(store.engine) as s:  # an hour passes
-                row = s.get(ApprovalRow, approval["approval_id"])
-                row.expires_at = utcnow() - timedelta(seconds=1)
-                s.add(row)
-                s.commit()
-            deadline = time.monotonic() + 10
-            while store.approval(approval["approval_id"]).status == "pending":
-                assert time.monotonic() < deadline, "the sweep never expired the approval"
-                time.sleep(0.1)
-            assert store.approval(approval["approval_id"]).status == "expired"
-            stored = c.get(f"/v1/conversations/{events[0]['conversation_id']}").json()
-            assert "expired" in stored["messages"][-1]["content"]
+    with Server(create_app(settings)) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+        with c.stream("POST", "/v1/chat", json={"message": "buy 5 JNJ"}) as r:
+            events = sse_events(r)
+        [approval] = [e for e in events if e["type"] == "approval_required"]
+        store = server.server.config.app.state.services.store
+        with Session(store.engine) as s:  # an hour passes
+            row = s.get(ApprovalRow, approval["approval_id"])
+            row.expires_at = utcnow() - timedelta(seconds=1)
+            s.add(row)
+            s.commit()
+        deadline = time.monotonic() + 10
+        while store.approval(approval["approval_id"]).status == "pending":
+            assert time.monotonic() < deadline, "the sweep never expired the approval"
+            time.sleep(0.1)
+        assert store.approval(approval["approval_id"]).status == "expired"
+        stored = c.get(f"/v1/conversations/{events[0]['conversation_id']}").json()
+        assert "expired" in stored["messages"][-1]["content"]
