@@ -74,6 +74,8 @@ class Guard:
 
     def __init__(self, app, settings: Settings, metrics: Metrics) -> None:
         self.app, self.settings, self.metrics = app, settings, metrics
+        merged = {**SECURITY_HEADERS, **settings.security_headers}
+        self.headers = {name: value for name, value in merged.items() if value}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -95,7 +97,7 @@ class Guard:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
             await send(message)
 

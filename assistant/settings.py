@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Agent turns run at once per process."
     )
     cors_origins: list[str] = Field(default_factory=list)
+    security_headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Response headers added to (or, with an empty value, removed from) the "
+        "defaults: nosniff, X-Frame-Options DENY, Referrer-Policy no-referrer.",
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = Field(

@@ -235,6 +235,25 @@ def test_auth_off_only_on_loopback_and_rate_limits(tmp_path):
     assert codes == [200, 200, 429]
 
 
+def test_cors_and_security_headers_are_configurable(tmp_path):
+    from fastapi.testclient import TestClient
+
+    settings = Settings(
+        data_dir=tmp_path,
+        auth="off",
+        cors_origins=["https://desk.example"],
+        security_headers={"Content-Security-Policy": "default-src 'self'", "X-Frame-Options": ""},
+    )
+    with TestClient(create_app(settings)) as c:
+        page = c.get("/healthz", headers={"Origin": "https://desk.example"})
+        other = c.get("/healthz", headers={"Origin": "https://evil.example"})
+    assert page.headers["access-control-allow-origin"] == "https://desk.example"
+    assert "access-control-allow-origin" not in other.headers
+    assert page.headers["content-security-policy"] == "default-src 'self'"
+    assert "x-frame-options" not in page.headers  # removed by an empty value
+    assert page.headers["x-content-type-options"] == "nosniff"  # defaults stay
+
+
 def test_a_decision_streams_to_the_conversation_subscribers(api):
     with client(api) as c, c.stream("POST", "/v1/chat", json={"message": "buy 2 PEP"}) as r:
         events = sse_events(r)
