@@ -207,4 +207,14 @@ def socket_mode_handler(settings: Settings, services: Services):
 
 
 async def run_socket_mode(settings: Settings, services: Services) -> None:
-    await socket_mode_handler(settings, services).start_async()
+    """Check both tokens first: the socket client would otherwise retry a refused token
+    forever, logging a traceback each time."""
+    handler = socket_mode_handler(settings, services)
+    try:
+        await handler.app.client.auth_test()
+        await handler.app.client.apps_connections_open(app_token=handler.app_token)
+    except SlackApiError as exc:
+        raise ValueError(f"Slack refused the bot or app token: {exc.response['error']}") from None
+    except SlackRequestError as exc:
+        raise ValueError(f"cannot reach Slack at {handler.app.client.base_url}: {exc}") from None
+    await handler.start_async()

@@ -232,8 +232,8 @@ def test_socket_mode_answers_and_takes_button_presses(tmp_path, sample_dir):
         bot = subprocess.Popen([exe, "slack"], env=env, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(fake.socket.connected, timeout=120)
-            [opened] = fake.of("apps.connections.open")
-            assert opened["_auth"] == "Bearer xapp-test"  # the app token opens the socket
+            opened = fake.of("apps.connections.open")  # once to check the token, once to connect
+            assert [o["_auth"] for o in opened] == ["Bearer xapp-test"] * 2
             mention = {
                 "type": "event_callback",
                 "team_id": "T1",
@@ -311,3 +311,16 @@ def test_socket_mode_without_an_app_token_is_a_usage_error(cli, monkeypatch):
     monkeypatch.setenv("ASSISTANT_SLACK_BOT_TOKEN", "xoxb-test")
     result = cli("slack")
     assert result.exit_code == 2 and "ASSISTANT_SLACK_APP_TOKEN" in result.output
+
+
+@pytest.mark.parametrize(
+    ("bot", "app"), [("xoxb-revoked", "xapp-test"), ("xoxb-test", "xapp-revoked")]
+)
+def test_socket_mode_with_a_refused_token_says_so_and_stops(cli, monkeypatch, bot, app):
+    with serve_fake_slack() as fake:
+        monkeypatch.setenv("ASSISTANT_SLACK_API_URL", fake.url)
+        monkeypatch.setenv("ASSISTANT_SLACK_BOT_TOKEN", bot)
+        monkeypatch.setenv("ASSISTANT_SLACK_APP_TOKEN", app)
+        result = cli("slack")
+    assert result.exit_code == 2 and "refused the bot or app token: invalid_auth" in result.output
+    assert not fake.socket.connected()

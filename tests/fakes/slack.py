@@ -113,7 +113,9 @@ def serve_fake_slack() -> Iterator[FakeSlack]:
             params["_auth"] = self.headers.get("Authorization", "")
             fake.calls.append((method, params))
             body: dict = {"ok": True}
-            if method == "auth.test":
+            if params["_auth"].endswith("-revoked"):
+                body = {"ok": False, "error": "invalid_auth"}
+            elif method == "auth.test":
                 body.update(team_id="T1", user_id="UBOT", bot_id="B1", url="https://fake.slack/")
             elif method in ("chat.postMessage", "chat.update"):
                 body.update(
