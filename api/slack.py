@@ -214,7 +214,11 @@ async def run_socket_mode(settings: Settings, services: Services) -> None:
         await handler.app.client.auth_test()
         await handler.app.client.apps_connections_open(app_token=handler.app_token)
     except SlackApiError as exc:
-        raise ValueError(f"Slack refused the bot or app token: {exc.response['error']}") from None
-    except SlackRequestError as exc:
-        raise ValueError(f"cannot reach Slack at {handler.app.client.base_url}: {exc}") from None
-    await handler.start_async()
+        problem = f"Slack refused the bot or app token: {exc.response['error']}"
+    except (SlackRequestError, OSError) as exc:
+        problem = f"cannot reach Slack at {handler.app.client.base_url}: {exc}"
+    else:
+        await handler.start_async()
+        return
+    await handler.close_async()
+    raise ValueError(problem)
