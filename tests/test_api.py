@@ -61,6 +61,23 @@ def sse_events(response) -> list[dict]:
     return [json.loads(line[5:]) for line in response.iter_lines() if line.startswith("data:")]
 
 
+def watch(http: httpx.Client, conversation: str, received: list[dict]) -> threading.Thread:
+    """Collect a conversation's events (GET .../events) in a thread until a message_end."""
+
+    def run():
+        path = f"/v1/conversations/{conversation}/events"
+        with http, http.stream("GET", path, timeout=30) as r:
+            for line in r.iter_lines():
+                if line.startswith("data:"):
+                    received.append(json.loads(line[5:]))
+                    if received[-1]["type"] == "message_end":
+                        return
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 def test_health_ready_and_metrics(api):
     with client(api, None) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
@@ -260,17 +277,7 @@ def test_a_decision_streams_to_the_conversation_subscribers(api):
     conversation = events[0]["conversation_id"]
     [approval] = [e for e in events if e["type"] == "approval_required"]
     received: list[dict] = []
-
-    def watch():
-        with client(api) as c, c.stream("GET", f"/v1/conversations/{conversation}/events") as r:
-            for line in r.iter_lines():
-                if line.startswith("data:"):
-                    received.append(json.loads(line[5:]))
-                    if received[-1]["type"] == "message_end":
-                        return
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    watcher = watch(client(api), conversation, received)
     time.sleep(0.5)  # let the subscription register
     with client(api, Role.APPROVER) as c:
         assert (
@@ -352,20 +359,8 @@ def test_a_decision_on_one_server_streams_to_a_watcher_on_another(tmp_path, samp
         conversation = events[0]["conversation_id"]
         [approval] = [e for e in events if e["type"] == "approval_required"]
         received: list[dict] = []
-
-        def watch():
-            with (
-                httpx.Client(base_url=b.url, headers={"Authorization": f"Bearer {trader}"}) as c,
-                c.stream("GET", f"/v1/conversations/{conversation}/events", timeout=30) as r,
-            ):
-                for line in r.iter_lines():
-                    if line.startswith("data:"):
-                        received.append(json.loads(line[5:]))
-                        if received[-1]["type"] == "message_end":
-                            return
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
+        on_b = httpx.Client(base_url=b.url, headers={"Authorization": f"Bearer {trader}"})
+        watcher = watch(on_b, conversation, received)
         hub_b = b.server.config.app.state.services.chat.hub
         deadline = time.monotonic() + 10
         while hub_b.subscribers(conversation) == 0 and time.monotonic() < deadline:

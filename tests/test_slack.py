@@ -75,6 +75,32 @@ def wait_for(predicate, timeout=30.0):
     raise AssertionError("timed out waiting for the bot")
 
 
+def button_press(user: str, action: str, *, card: dict, channel: str) -> dict:
+    """The block_actions payload Slack sends when ``user`` presses a button on ``card``."""
+    actions = next(b for b in card["blocks"] if b["type"] == "actions")
+    button = next(e for e in actions["elements"] if e["action_id"] == action)
+    return {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "token": "t",
+        "trigger_id": "1.2",
+        "channel": {"id": channel},
+        "container": {"type": "message"},
+        "message": {"ts": card["_ts"], "thread_ts": card["thread_ts"], "text": card["text"]},
+        "actions": [
+            {
+                "action_id": action,
+                "block_id": actions["block_id"],
+                "value": button["value"],
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
 def test_url_verification_and_signatures(slack):
     challenge = json.dumps({"type": "url_verification", "challenge": "xyz", "token": "t"})
     assert signed_post(slack, challenge, "application/json").json()["challenge"] == "xyz"
@@ -114,30 +140,7 @@ def test_approval_buttons_only_work_for_mapped_approvers(slack):
     approval_id = actions["elements"][0]["value"]
 
     def click(user: str, action: str = "approve"):
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user},
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "token": "t",
-            "trigger_id": "1.2",
-            "channel": {"id": "C1"},
-            "container": {"type": "message"},
-            "message": {
-                "ts": "1700000999.000001",
-                "thread_ts": "1700000200.000001",
-                "text": "Approval needed",
-            },
-            "actions": [
-                {
-                    "action_id": action,
-                    "block_id": actions["block_id"],
-                    "value": approval_id,
-                    "type": "button",
-                    "action_ts": str(time.time()),
-                }
-            ],
-        }
+        payload = button_press(user, action, card=blocks_msg, channel="C1")
         return signed_post(
             slack, urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
@@ -263,25 +266,7 @@ def test_socket_mode_answers_and_takes_button_presses(tmp_path, sample_dir):
             approval_id = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0][
                 "value"
             ]
-            press = {
-                "type": "block_actions",
-                "user": {"id": APPROVER},
-                "team": {"id": "T1"},
-                "api_app_id": "A1",
-                "trigger_id": "1.2",
-                "channel": {"id": "C9"},
-                "container": {"type": "message"},
-                "message": {"ts": card["_ts"], "thread_ts": "1700000500.000001", "text": "x"},
-                "actions": [
-                    {
-                        "action_id": "approve",
-                        "block_id": f"approval:{approval_id}",
-                        "value": approval_id,
-                        "type": "button",
-                        "action_ts": str(time.time()),
-                    }
-                ],
-            }
+            press = button_press(APPROVER, "approve", card=card, channel="C9")
             fake.socket.push(
                 {
                     "envelope_id": "env-2",
@@ -294,6 +279,7 @@ def test_socket_mode_answers_and_takes_button_presses(tmp_path, sample_dir):
                 lambda: [u for u in fake.of("chat.update") if u["ts"] == card["_ts"]]
             )
             assert update["text"].startswith(f"executed by <@{APPROVER}>")
+            assert approval_id in update["text"]
             wait_for(
                 lambda: [
                     p
