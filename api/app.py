@@ -540,6 +540,15 @@ def create_app(
             checks["index"] = "ok"
         except Exception as exc:
             checks["index"] = f"error: {exc}"
+        if settings.redis_url:  # shared rate limits and cross-process conversation events
+            try:
+                from redis.asyncio import Redis
+
+                async with Redis.from_url(settings.redis_url, socket_connect_timeout=1) as r:
+                    await r.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {exc}"
         checks["model"] = services.chat.model_name
         ready = all(v == "ok" for k, v in checks.items() if k != "model")
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from api.errors import error
 from api.metrics import Metrics
 from assistant.settings import Settings
 
+log = logging.getLogger(__name__)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -48,14 +50,25 @@ class RedisRateLimiter:
     def __init__(self, url: str, per_minute: int, prefix: str = "ma:rate") -> None:
         from redis.asyncio import Redis
 
-        self.client = Redis.from_url(url, socket_timeout=1.0)
+        self.client = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self.limit, self.prefix = per_minute, prefix
+        self._warned = float("-inf")
 
     async def allow(self, key: str) -> bool:
+        """Fails open: with Redis unreachable requests are served (and /readyz says why),
+        rather than the whole API answering 500 for a missing counter."""
+        from redis.exceptions import RedisError
+
         window = int(time.time() // 60)
         name = f"{self.prefix}:{key}:{window}"
-        async with self.client.pipeline() as pipe:
-            count, _ = await pipe.incr(name).expire(name, 61).execute()
+        try:
+            async with self.client.pipeline() as pipe:
+                count, _ = await pipe.incr(name).expire(name, 61).execute()
+        except (RedisError, OSError) as exc:
+            if time.monotonic() - self._warned > 60:
+                log.warning("rate limiter cannot reach Redis, not limiting: %s", exc)
+                self._warned = time.monotonic()
+            return True
         return int(count) <= self.limit
 
 

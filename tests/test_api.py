@@ -3,6 +3,7 @@ openai client, approvals with roles, direct tools, search, ingest, errors, limit
 
 import json
 import shutil
+import socket
 import threading
 import time
 
@@ -424,3 +425,21 @@ def test_the_server_expires_overdue_approvals_by_itself(tmp_path, sample_dir):
         assert store.approval(approval["approval_id"]).status == "expired"
         stored = c.get(f"/v1/conversations/{events[0]['conversation_id']}").json()
         assert "expired" in stored["messages"][-1]["content"]
+
+
+def test_an_unreachable_redis_is_reported_not_a_500(tmp_path):
+    from fastapi.testclient import TestClient
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    app = create_app(Settings(data_dir=tmp_path, auth="off", redis_url=dead))
+    with TestClient(app) as c:
+        assert c.get("/v1/models").status_code == 200  # the limiter fails open
+        with c.stream("POST", "/v1/chat", json={"message": "RSI of AAPL"}) as r:
+            types = [e["type"] for e in sse_events(r)]
+        ready = c.get("/readyz")
+    assert (
+        types[0] == "message_start" and types[-1] == "message_end"
+    )  # publishing failed; the turn did not
+    assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("error")
