@@ -162,8 +162,9 @@ def create_app(
     services.chat.index_factory = shared_index
     services.chat.index_is_shared = True
 
-    async def expiry_sweep() -> None:
-        """Overdue approvals expire (and their runs resume) without anyone touching them.
+    async def housekeeping() -> None:
+        """Overdue approvals expire (and their runs resume) without anyone touching them,
+        and resting paper orders fill once the stored prices reach them.
 
         Several processes may sweep at once: the pending→expired transition is a
         compare-and-set, so each approval expires, and is announced, exactly once.
@@ -172,14 +173,17 @@ def create_app(
             await asyncio.sleep(settings.approval_sweep_seconds)
             try:
                 await services.approvals.expire_due()
+                paper = services.approvals.broker_factory()
+                if hasattr(paper, "process_open_orders"):
+                    await asyncio.to_thread(paper.process_open_orders)
             except Exception:  # a database hiccup must not end the sweep
-                log.exception("approval expiry sweep failed")
+                log.exception("housekeeping sweep failed")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         await services.approvals.reconcile()
         await services.approvals.expire_due()
-        sweeper = asyncio.create_task(expiry_sweep())
+        sweeper = asyncio.create_task(housekeeping())
         yield
         sweeper.cancel()
         if "index" in shared:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
@@ -15,7 +16,14 @@ from tools.risk import RiskLimits
 
 
 def price_store(settings: Settings | None = None) -> PriceStore:
-    return PriceStore((settings or get_settings()).prices_dir)
+    """One store per directory per process, so tools, broker and risk checks share its
+    cache of decoded tables (which re-checks each file's identity on every read)."""
+    return _price_store((settings or get_settings()).prices_dir)
+
+
+@cache
+def _price_store(root: Path) -> PriceStore:
+    return PriceStore(root)
 
 
 @cache

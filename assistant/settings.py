@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     )
     approval_ttl_minutes: int = Field(default=60, ge=1)
     approval_sweep_seconds: float = Field(
-        default=30.0, gt=0, description="How often the server expires overdue approvals."
+        default=30.0,
+        gt=0,
+        description="How often the server expires overdue approvals and fills resting "
+        "paper orders the stored prices have reached.",
     )
     api_key: SecretStr | None = Field(default=None, description="Key for the model provider.")
     qdrant_url: str | None = Field(

@@ -443,3 +443,34 @@ def test_an_unreachable_redis_is_reported_not_a_500(tmp_path):
         types[0] == "message_start" and types[-1] == "message_end"
     )  # publishing failed; the turn did not
     assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("error")
+
+
+def test_the_server_fills_resting_paper_orders_when_prices_reach_them(tmp_path):
+    import pandas as pd
+
+    from assistant.resources import broker, price_store
+    from tests.conftest import make_ohlcv
+    from tools.orders import Order, OrderStatus
+
+    settings = Settings(data_dir=tmp_path, auth="off", approval_sweep_seconds=0.2)
+    store = price_store(settings)
+    bars = make_ohlcv(30)
+    store.save("ACME", bars, "feed")
+    last = float(bars["close"].iloc[-1])
+    paper = broker(settings)
+    resting = paper.submit(
+        Order(symbol="ACME", side="buy", quantity=5, type="limit", limit_price=last * 0.9),
+        client_order_id="rest-1",
+    )
+    assert resting.status is OrderStatus.NEW
+    with Server(create_app(settings)):
+        time.sleep(0.5)
+        assert paper.get_order(resting.id).status is OrderStatus.NEW  # price not reached
+        drop = bars.iloc[[-1]].copy() * 0.8  # a new bar, 20% lower
+        drop.index = pd.DatetimeIndex([bars.index[-1] + pd.Timedelta(days=1)], name="date")
+        store.merge("ACME", drop, "feed")
+        deadline = time.monotonic() + 10
+        while paper.get_order(resting.id).status is not OrderStatus.FILLED:
+            assert time.monotonic() < deadline, "the sweep never filled the resting order"
+            time.sleep(0.1)
+    assert paper.positions()[0].quantity == 5

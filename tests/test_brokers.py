@@ -116,6 +116,27 @@ def test_limit_order_waits_for_its_price(broker, prices):
     assert filled.filled_avg_price == pytest.approx(min(94 * 1.001, 95))
 
 
+def test_two_sweeps_at_once_fill_a_resting_order_once(db_url, prices, clock):
+    """Process B sweeps between process A reading the open orders and filling them."""
+    engine_a, engine_b = create_engine(db_url), create_engine(db_url)
+    b = PaperBroker(engine_b, prices, initial_cash=10_000, slippage_bps=0, now=clock)
+
+    class RacedBroker(PaperBroker):
+        def _claim(self, session, row):
+            b.process_open_orders()  # the other process wins the race
+            return super()._claim(session, row)
+
+    a = RacedBroker(engine_a, prices, initial_cash=10_000, slippage_bps=0, now=clock)
+    order = a.submit(buy(10, type="limit", limit_price=95), "lim")
+    prices.prices["AAPL"] = 94.0
+    assert a.process_open_orders() == []  # B filled it; A must not fill it again
+    assert b.get_order(order.id).status is OrderStatus.FILLED
+    assert a.account().cash == pytest.approx(10_000 - 940)
+    assert a.positions()[0].quantity == 10
+    engine_a.dispose()
+    engine_b.dispose()
+
+
 def test_stop_sell_triggers_on_the_way_down(broker, prices):
     broker.submit(buy(10), "b")
     stop = broker.submit(sell(10, type="stop", stop_price=90), "s")

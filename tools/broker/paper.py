@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
@@ -232,6 +232,8 @@ class PaperBroker:
             ).all()
             today = self.now().date()
             for row in rows:
+                if not self._claim(session, row):
+                    continue  # another process handled it since we read it
                 created = row.created_at.date()
                 if row.time_in_force == TimeInForce.DAY.value and created < today:
                     row.status, row.updated_at = OrderStatus.EXPIRED.value, self.now()
@@ -243,6 +245,24 @@ class PaperBroker:
             return [self._out(session.get(PaperOrderRow, r.id)) for r in changed]
 
     # -- internals -----------------------------------------------------------------
+
+    def _claim(self, session: Session, row: PaperOrderRow) -> bool:
+        """Lock a resting order that is still as we read it, or report that it is not.
+
+        Several API processes sweep the same account: without this, two could both read
+        an order as open and both fill it. The conditional UPDATE takes the row (or, in
+        SQLite, the database) lock and matches nothing once another sweep changed it.
+        """
+        claimed = session.execute(
+            update(PaperOrderRow)
+            .where(PaperOrderRow.id == row.id, PaperOrderRow.status == row.status)
+            .values(updated_at=row.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            return True
+        session.expunge(row)
+        return False
 
     def _ensure_account(self, initial_cash: float) -> None:
         with Session(self.engine) as session:
