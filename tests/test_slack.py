@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from api.app import create_app
+from assistant.slack_threads import ThreadMap
 from assistant.settings import Settings
 from tests.fakes.slack import serve_fake_slack
 from tests.test_api import Server
@@ -46,21 +47,18 @@ def signed_post(server, body: str, content_type: str, *, secret=SECRET, age: int
     return httpx.post(f"{server.url}/slack/events", content=body, headers=headers, timeout=30)
 
 
-def event(server, text: str, ts: str, user: str = "UASKER"):
+def event(server, text: str, ts: str, user: str = "UASKER", *, dm: bool = False, **fields):
+    """A signed Events API request: a mention in C1, or (``dm``) a direct message in D1."""
+    body = {"type": "message", "channel_type": "im", "channel": "D1", "text": text}
+    if not dm:
+        body = {"type": "app_mention", "channel": "C1", "text": f"<@UBOT> {text}"}
     payload = {
         "type": "event_callback",
         "team_id": "T1",
         "api_app_id": "A1",
         "event_id": f"Ev{ts}",
         "event_time": int(time.time()),
-        "event": {
-            "type": "app_mention",
-            "user": user,
-            "text": f"<@UBOT> {text}",
-            "ts": ts,
-            "channel": "C1",
-            "event_ts": ts,
-        },
+        "event": {**body, "user": user, "ts": ts, "event_ts": ts, **fields},
     }
     return signed_post(server, json.dumps(payload), "application/json")
 
@@ -310,3 +308,29 @@ def test_socket_mode_with_a_refused_token_says_so_and_stops(cli, monkeypatch, bo
         result = cli("slack")
     assert result.exit_code == 2 and "refused the bot or app token: invalid_auth" in result.output
     assert not fake.socket.connected()
+
+
+def test_direct_messages_are_answered_and_a_thread_keeps_its_conversation(slack):
+    store = slack.server.config.app.state.services.store
+    event(slack, "What was the RSI of MSFT at the end of 2020?", "1700000600.000001", dm=True)
+    wait_for(
+        lambda: [
+            u
+            for u in slack.fake.of("chat.update")
+            if u["channel"] == "D1" and "MSFT" in u["text"] and "RSI" in u["text"]
+        ]
+    )
+    # the bot's own messages and edits come back as events too: they are ignored
+    event(slack, "Working on it…", "1700000600.000002", dm=True, bot_id="B1")
+    event(slack, "edited", "1700000600.000003", dm=True, subtype="message_changed")
+    event(slack, "and for AAPL?", "1700000600.000004", dm=True, thread_ts="1700000600.000001")
+    wait_for(
+        lambda: [
+            u for u in slack.fake.of("chat.update") if u["channel"] == "D1" and "AAPL" in u["text"]
+        ]
+    )
+    posts = [p for p in slack.fake.of("chat.postMessage") if p["channel"] == "D1"]
+    assert [p["thread_ts"] for p in posts] == ["1700000600.000001"] * 2  # no reply to the bot
+    conversation = ThreadMap(store.engine).get("D1:1700000600.000001")
+    turns = [m.role for m in store.messages(conversation)]
+    assert turns == ["user", "assistant", "user", "assistant"]
