@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from api.app import create_app
-from assistant.slack_threads import ThreadMap
 from assistant.settings import Settings
+from assistant.slack_threads import ThreadMap
 from tests.fakes.slack import serve_fake_slack
 from tests.test_api import Server
 
