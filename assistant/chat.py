@@ -8,6 +8,7 @@ history (serialised with ``ModelMessagesTypeAdapter``) for follow-ups and restar
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import cache
@@ -100,7 +101,10 @@ class ChatService:
         self.hub = hub or LocalEventHub()
         # Bounded work per process: every stream gets its first event at once, then waits
         # for a slot, instead of 100 turns fighting over the event loop and the GIL.
-        self._slots = asyncio.Semaphore(settings.max_concurrent_turns)
+        self.turn_slots = settings.max_concurrent_turns or (
+            (os.cpu_count() or 2) if self.model_name in ("offline", "") else 64
+        )
+        self._slots = asyncio.Semaphore(self.turn_slots)
         self.on_approvals: (
             Callable[[str, DeferredToolRequests, User], list[ApprovalRequired]] | None
         ) = None

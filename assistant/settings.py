@@ -97,8 +97,11 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=10)
     rate_limit_per_minute: int = Field(default=120, ge=1)
     turn_timeout_seconds: float = Field(default=120.0, gt=0)
-    max_concurrent_turns: int = Field(
-        default=4, ge=1, description="Agent turns run at once per process."
+    max_concurrent_turns: int | None = Field(
+        default=None,
+        ge=1,
+        description="Agent turns run at once per process. Default: the CPU count for the "
+        "offline model (its turns are CPU work), 64 for a remote model (they wait on it).",
     )
     cors_origins: list[str] = Field(default_factory=list)
     security_headers: dict[str, str] = Field(

@@ -3,6 +3,7 @@
 
 import asyncio
 import json
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from assistant.events import (
     MessageStart,
     ToolResult,
 )
+from assistant.settings import Settings
 from assistant.store import ApprovalRow, utcnow
 from tests.agent_env import make_services
 from tools.broker import BrokerError
@@ -253,3 +255,17 @@ def test_injection_in_a_document_does_not_place_orders(services, sample_index_di
         index = DocumentIndex(shared_embedder(), path=sample_index_dir)
         index.delete("evil:1")
         index.close()
+
+
+@pytest.mark.parametrize(
+    ("model", "setting", "slots"),
+    [("offline", None, os.cpu_count() or 2), ("openai/gpt-4o-mini", None, 64), ("offline", 3, 3)],
+)
+def test_concurrent_turns_default_to_what_the_model_is_bound_by(tmp_path, model, setting, slots):
+    """The offline planner is CPU work (more turns than cores only queue on the GIL); a
+    remote model mostly waits, so a process must hold many turns open at once."""
+    from assistant.chat import ChatService
+
+    settings = Settings(data_dir=tmp_path, model=model, max_concurrent_turns=setting)
+    chat = ChatService(settings, None, None, lambda: None, lambda: None)
+    assert chat.turn_slots == slots
