@@ -78,8 +78,53 @@ def test_chat_in_headless_chromium(server):
         card.locator("button.approve").click()
         expect(card).to_contain_text("executed", timeout=30_000)
         expect(card).to_contain_text("was filled at")
+        page.wait_for_timeout(500)  # the watched conversation must not draw our own run again
+        assert widget.locator(".msg.assistant").count() == 2
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         shot = SCREENSHOT_DIR / "widget-approved-order.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
+        browser.close()
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium is installed by `make setup`"
+)
+def test_a_trader_sees_the_fill_when_an_approver_elsewhere_decides(server):
+    """The trader's widget has no buttons; an approver decides through the API (as from
+    Slack or another browser) and the resumed run appears in the trader's chat."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.auth import Role
+    from assistant.keys import KeyStore
+    from assistant.resources import engine
+
+    keys = KeyStore(engine(server.server.config.app.state.services.settings))
+    trader, approver = keys.create(Role.TRADER)[1], keys.create(Role.APPROVER)[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        context = browser.new_context()
+        context.add_cookies([{"name": "ma_session", "value": trader, "url": server.url}])
+        page = context.new_page()
+        page.goto(server.url)
+        widget = page.locator("market-assistant")
+        widget.locator(".bubble").click()
+        widget.locator("input").fill("buy 2 KO")
+        widget.locator("input").press("Enter")
+        card = widget.locator(".card").last
+        expect(card).to_contain_text("An approver must decide", timeout=30_000)
+        assert card.locator("button").count() == 0
+        approval_id = httpx.get(
+            f"{server.url}/v1/approvals", headers={"Authorization": f"Bearer {approver}"}
+        ).json()[-1]["approval_id"]
+        decided = httpx.post(
+            f"{server.url}/v1/approvals/{approval_id}/approve",
+            headers={"Authorization": f"Bearer {approver}"},
+            timeout=30,
+        )
+        assert decided.json()["status"] == "executed"
+        resumed = widget.locator(".msg.assistant").last
+        expect(resumed).to_contain_text("was filled at", timeout=30_000)
+        expect(card).to_contain_text("Decided; the outcome is below.")
+        assert widget.locator(".msg.assistant").count() == 2  # the order turn + the resumed one
         browser.close()

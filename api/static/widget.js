@@ -1,6 +1,7 @@
 // Market Assistant chat widget: one <script src="/widget.js"></script> adds a chat bubble.
 // A web component, no build step, no external resources. It talks to the same origin:
-// POST /v1/chat (server-sent events), GET /v1/me, POST /v1/approvals/{id}/approve|reject.
+// POST /v1/chat (server-sent events), GET /v1/me, POST /v1/approvals/{id}/approve|reject,
+// GET /v1/conversations/{id}/events (runs resumed by a decision taken elsewhere).
 (() => {
   const css = `
   :host { all: initial; font: 14px/1.45 system-ui, sans-serif; color: #1d2330; }
@@ -62,17 +63,46 @@
 
     canApprove() { return this.userRole === "approver" || this.userRole === "admin"; }
 
+    message() {
+      const answer = el("div", "msg assistant");
+      const body = el("div");
+      answer.append(body);
+      this.log.append(answer);
+      return { answer, body, steps: {}, cites: el("div", "cites") };
+    }
+
+    // Once an order waits for someone, watch the conversation: an approver elsewhere
+    // (another browser, Slack, the API) resumes the run, and its answer appears here.
+    // Our own turns and our own decisions arrive on their own responses, so the events
+    // that come while one of those is in flight are not drawn twice.
+    watch() {
+      if (this.source || !this.conversation) return;
+      this.source = new EventSource(`/v1/conversations/${this.conversation}/events`);
+      let current = null;
+      this.source.onmessage = (m) => {
+        const event = JSON.parse(m.data);
+        if (event.type === "message_start") current = this.busy ? null : this.message();
+        if (!current) return;
+        this.handle(event, current.body, current.answer, current.steps, current.cites);
+        this.log.scrollTop = this.log.scrollHeight;
+        if (event.type === "message_end" || event.type === "error") {
+          current = null;
+          this.log.querySelectorAll(".card:not(.decided)").forEach((card) => {
+            card.classList.add("decided");
+            card.querySelectorAll("button").forEach((b) => (b.disabled = true));
+            card.querySelector(".status").textContent = "Decided; the outcome is below.";
+          });
+        }
+      };
+    }
+
     async ask() {
       const text = this.input.value.trim();
       if (!text) return;
       this.input.value = "";
       this.log.append(el("div", "msg user", text));
-      const answer = el("div", "msg assistant");
-      const body = el("div");
-      answer.append(body);
-      this.log.append(answer);
-      const steps = {};
-      const cites = el("div", "cites");
+      const { answer, body, steps, cites } = this.message();
+      this.busy = (this.busy || 0) + 1;
       try {
         const response = await fetch("/v1/chat", {
           method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
@@ -100,6 +130,8 @@
         }
       } catch (exc) {
         body.append(el("div", "error", "connection lost: " + exc));
+      } finally {
+        this.busy -= 1;
       }
     }
 
@@ -130,7 +162,7 @@
           if (!cites.parentNode) answer.append(cites);
           cites.append(el("div", "", `[${event.n}] ${event.title} — ${event.source}, ${event.date}`));
           break;
-        case "approval_required": answer.append(this.card(event)); break;
+        case "approval_required": answer.append(this.card(event)); this.watch(); break;
         case "error": body.append(el("div", "error", event.message)); break;
       }
     }
@@ -143,16 +175,24 @@
       card.append(el("div", "", checks.passed ? "Pre-trade checks passed"
         : "Checks failed: " + checks.checks.filter((c) => !c.passed).map((c) => c.reason).join("; ")));
       card.append(el("div", "", "Expires " + event.expires_at));
-      const status = el("div");
+      const status = el("div", "status");
       if (this.canApprove()) {
         for (const [label, action] of [["Approve", "approve"], ["Reject", "reject"]]) {
           const button = el("button", action, label);
           button.addEventListener("click", async () => {
+            card.classList.add("decided");
             card.querySelectorAll("button").forEach((b) => (b.disabled = true));
-            const r = await fetch(`/v1/approvals/${event.approval_id}/${action}`, { method: "POST", credentials: "same-origin" });
-            const data = await r.json();
-            status.textContent = r.ok ? `${data.status}. ${data.turn ? data.turn.answer.trim() : ""}`
-              : (data.error ? data.error.message : "failed");
+            this.busy = (this.busy || 0) + 1;
+            try {
+              const r = await fetch(`/v1/approvals/${event.approval_id}/${action}`, { method: "POST", credentials: "same-origin" });
+              const data = await r.json();
+              status.textContent = r.ok ? `${data.status}. ${data.turn ? data.turn.answer.trim() : ""}`
+                : (data.error ? data.error.message : "failed");
+            } catch (exc) {
+              status.textContent = "connection lost: " + exc;
+            } finally {
+              this.busy -= 1;
+            }
           });
           card.append(button);
         }
