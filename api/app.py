@@ -186,6 +186,7 @@ def create_app(
         sweeper = asyncio.create_task(housekeeping())
         yield
         sweeper.cancel()
+        await services.chat.hub.aclose()
         if "index" in shared:
             shared["index"].close()
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from pydantic import TypeAdapter
 
-from assistant.events import ChatEvent
+from assistant.events import ChatEvent, ErrorEvent
 from assistant.settings import Settings
 
 QUEUE_LIMIT = 1000
@@ -37,6 +37,10 @@ class EventHub(Protocol):
         """Subscribers in this process (for tests and metrics)."""
         ...
 
+    async def aclose(self) -> None:
+        """Release connections (server shutdown)."""
+        ...
+
 
 class LocalEventHub:
     def __init__(self) -> None:
@@ -47,33 +51,110 @@ class LocalEventHub:
             if queue.qsize() < QUEUE_LIMIT:  # a stalled subscriber loses events
                 queue.put_nowait(event)
 
-    async def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
+    def open(self, conversation_id: str) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue()
         self._subscribers[conversation_id].add(queue)
+        return queue
+
+    def close(self, conversation_id: str, queue: asyncio.Queue) -> None:
+        self._subscribers[conversation_id].discard(queue)
+        if not self._subscribers[conversation_id]:
+            del self._subscribers[conversation_id]
+
+    async def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
+        queue = self.open(conversation_id)
         try:
             while True:
                 yield await queue.get()
         finally:
-            self._subscribers[conversation_id].discard(queue)
-            if not self._subscribers[conversation_id]:
-                del self._subscribers[conversation_id]
+            self.close(conversation_id, queue)
 
     def subscribers(self, conversation_id: str) -> int:
         return len(self._subscribers.get(conversation_id, ()))
 
+    async def aclose(self) -> None:
+        return None
+
+
+class _Listener:
+    """One pub/sub connection per event loop, shared by every watcher in the process.
+
+    A channel is subscribed when its first local watcher arrives and unsubscribed when
+    the last one leaves; a reader task hands each message to the local fan-out.
+    Releasing never awaits (a watcher may be leaving because it was cancelled), so the
+    unsubscribe is a task that re-checks, under the lock, that nobody came back.
+    """
+
+    def __init__(self, client, local: LocalEventHub, prefix: str) -> None:
+        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self.local, self.prefix = local, prefix
+        self.refs: dict[str, int] = defaultdict(int)
+        self.lock = asyncio.Lock()
+        self.reader: asyncio.Task | None = None
+
+    async def acquire(self, channel: str) -> None:
+        self.refs[channel] += 1
+        if self.refs[channel] == 1:
+            try:
+                async with self.lock:
+                    await self.pubsub.subscribe(channel)
+            except BaseException:
+                self.release(channel)
+                raise
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.create_task(self._read())
+
+    def release(self, channel: str) -> None:
+        self.refs[channel] -= 1
+        if self.refs[channel] <= 0:
+            del self.refs[channel]
+            asyncio.get_running_loop().create_task(self._unsubscribe(channel))
+
+    async def _unsubscribe(self, channel: str) -> None:
+        async with self.lock:
+            if channel not in self.refs:
+                try:
+                    await self.pubsub.unsubscribe(channel)
+                except Exception as exc:
+                    log.warning("could not unsubscribe %s: %s", channel, exc)
+
+    async def aclose(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+            await asyncio.gather(self.reader, return_exceptions=True)
+        await self.pubsub.aclose()
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # redis-py reconnects and resubscribes on the next read
+                log.warning("Redis pub/sub read failed, retrying: %s", exc)
+                await asyncio.sleep(1.0)
+                continue
+            if message and message.get("type") == "message":
+                channel = message["channel"]
+                channel = channel.decode() if isinstance(channel, bytes) else channel
+                conversation_id = channel.removeprefix(f"{self.prefix}:")
+                try:
+                    event = event_adapter.validate_json(message["data"])
+                except ValueError:
+                    log.warning("ignored a malformed event on %s", channel)
+                    continue
+                await self.local.publish(conversation_id, event)
+
 
 class RedisEventHub:
-    """One channel per conversation (``<prefix>:<conversation id>``), JSON events.
-
-    Each subscriber holds its own pub/sub connection for as long as it watches, which
-    keeps subscribe/unsubscribe trivially correct; watchers are few (people waiting on
-    an approval), so connection count is not the constraint.
-    """
+    """One channel per conversation (``<prefix>:<conversation id>``), JSON events, and
+    one pub/sub connection per process however many people watch."""
 
     def __init__(self, url: str, prefix: str = "ma:events") -> None:
         self.url, self.prefix = url, prefix
+        self.local = LocalEventHub()
         self._clients: dict[asyncio.AbstractEventLoop, object] = {}
-        self._local: dict[str, int] = defaultdict(int)
+        self._listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
 
     def _client(self):
         """A client per event loop: asyncio connections cannot cross loops (CLI runs, tests)."""
@@ -82,8 +163,18 @@ class RedisEventHub:
         loop = asyncio.get_running_loop()
         if loop not in self._clients:
             self._clients = {lp: c for lp, c in self._clients.items() if not lp.is_closed()}
-            self._clients[loop] = Redis.from_url(self.url, socket_timeout=2.0)
+            self._listeners = {lp: x for lp, x in self._listeners.items() if not lp.is_closed()}
+            self._clients[loop] = Redis.from_url(
+                self.url, socket_timeout=2.0, socket_connect_timeout=2.0
+            )
         return self._clients[loop]
+
+    def _listener(self) -> _Listener:
+        client = self._client()
+        loop = asyncio.get_running_loop()
+        if loop not in self._listeners:
+            self._listeners[loop] = _Listener(client, self.local, self.prefix)
+        return self._listeners[loop]
 
     def channel(self, conversation_id: str) -> str:
         return f"{self.prefix}:{conversation_id}"
@@ -95,21 +186,33 @@ class RedisEventHub:
             log.warning("could not publish to Redis (%s): %s", self.url, exc)
 
     async def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
-        pubsub = self._client().pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.channel(conversation_id))
-        self._local[conversation_id] += 1
+        listener, channel = self._listener(), self.channel(conversation_id)
+        queue = self.local.open(conversation_id)
         try:
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
-                    yield event_adapter.validate_json(message["data"])
+            try:
+                await listener.acquire(channel)
+            except Exception as exc:
+                yield ErrorEvent(code="events_unavailable", message=f"cannot watch: {exc}")
+                return
+            try:
+                while True:
+                    yield await queue.get()
+            finally:
+                listener.release(channel)
         finally:
-            self._local[conversation_id] -= 1
-            if not self._local[conversation_id]:
-                del self._local[conversation_id]
-            await pubsub.aclose()
+            self.local.close(conversation_id, queue)
 
     def subscribers(self, conversation_id: str) -> int:
-        return self._local.get(conversation_id, 0)
+        return self.local.subscribers(conversation_id)
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        listener = self._listeners.pop(loop, None)
+        if listener is not None:
+            await listener.aclose()
+        client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()
 
 
 def event_hub(settings: Settings) -> EventHub:

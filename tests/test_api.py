@@ -443,8 +443,13 @@ def test_an_unreachable_redis_is_reported_not_a_500(tmp_path):
     with TestClient(app) as c:
         assert c.get("/v1/models").status_code == 200  # the limiter fails open
         with c.stream("POST", "/v1/chat", json={"message": "RSI of AAPL"}) as r:
-            types = [e["type"] for e in sse_events(r)]
+            events = sse_events(r)
+        types = [e["type"] for e in events]
+        watch_path = f"/v1/conversations/{events[0]['conversation_id']}/events"
+        with c.stream("GET", watch_path) as r:
+            [watched] = sse_events(r)  # told why, and the stream ends
         ready = c.get("/readyz")
+    assert watched["type"] == "error" and watched["code"] == "events_unavailable"
     assert (
         types[0] == "message_start" and types[-1] == "message_end"
     )  # publishing failed; the turn did not
@@ -480,3 +485,53 @@ def test_the_server_fills_resting_paper_orders_when_prices_reach_them(tmp_path):
             assert time.monotonic() < deadline, "the sweep never filled the resting order"
             time.sleep(0.1)
     assert paper.positions()[0].quantity == 5
+
+
+@pytest.mark.skipif(
+    not _redis_up(), reason="Redis runs on 127.0.0.1:6379 on every dev and CI machine"
+)
+def test_watchers_in_one_process_share_one_redis_subscription():
+    import asyncio
+    import uuid
+
+    import redis
+
+    from assistant.events import MessageEnd, TextDelta
+    from assistant.hub import RedisEventHub
+
+    url, prefix = "redis://127.0.0.1:6379/0", f"ma:test:{uuid.uuid4().hex}"
+    plain = redis.Redis.from_url(url)
+    channel = f"{prefix}:conv_1"
+
+    def numsub() -> int:
+        return dict(plain.pubsub_numsub(channel))[channel.encode()]
+
+    async def scenario():
+        hub, other_process = RedisEventHub(url, prefix), RedisEventHub(url, prefix)
+        got: list[list] = [[], [], []]
+
+        async def watch(sink):
+            async for event in hub.subscribe("conv_1"):
+                sink.append(event)
+                if isinstance(event, MessageEnd):
+                    return
+
+        watchers = [asyncio.create_task(watch(sink)) for sink in got]
+        for _ in range(100):
+            if hub.subscribers("conv_1") == 3 and numsub() == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert numsub() == 1  # three watchers, one connection subscribed
+        await other_process.publish("conv_1", TextDelta(text="filled"))
+        await other_process.publish("conv_1", MessageEnd(usage={}, latency_ms=1.0))
+        await asyncio.wait_for(asyncio.gather(*watchers), 5)
+        assert [[e.type for e in sink] for sink in got] == [["text_delta", "message_end"]] * 3
+        for _ in range(100):  # the last watcher left: the channel is given up
+            if numsub() == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert hub.subscribers("conv_1") == 0 and numsub() == 0
+        await hub.aclose()
+        await other_process.aclose()
+
+    asyncio.run(scenario())
