@@ -48,9 +48,9 @@ class RedisRateLimiter:
     """
 
     def __init__(self, url: str, per_minute: int, prefix: str = "ma:rate") -> None:
-        from redis.asyncio import Redis
+        from assistant.hub import redis_client
 
-        self.client = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.client = redis_client(url)
         self.limit, self.prefix = per_minute, prefix
         self._warned = float("-inf")
 

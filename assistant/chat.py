@@ -156,8 +156,8 @@ class ChatService:
         async for event in self._run(
             conversation, user, question=question, new=not conversation_id
         ):
+            yield event  # the asker first; watchers (maybe through Redis) right after
             await self.hub.publish(conversation.id, event)
-            yield event
 
     async def resume(
         self,

@@ -158,15 +158,11 @@ class RedisEventHub:
 
     def _client(self):
         """A client per event loop: asyncio connections cannot cross loops (CLI runs, tests)."""
-        from redis.asyncio import Redis
-
         loop = asyncio.get_running_loop()
         if loop not in self._clients:
             self._clients = {lp: c for lp, c in self._clients.items() if not lp.is_closed()}
             self._listeners = {lp: x for lp, x in self._listeners.items() if not lp.is_closed()}
-            self._clients[loop] = Redis.from_url(
-                self.url, socket_timeout=2.0, socket_connect_timeout=2.0
-            )
+            self._clients[loop] = redis_client(self.url)
         return self._clients[loop]
 
     def _listener(self) -> _Listener:
@@ -213,6 +209,22 @@ class RedisEventHub:
         client = self._clients.pop(loop, None)
         if client is not None:
             await client.aclose()
+
+
+def redis_client(url: str, connections: int = 16):
+    """An asyncio Redis client with a bounded pool: a burst of requests waits a moment for
+    one of a few connections instead of opening one per request, so Redis sees a few
+    connections per API process however many requests are in flight."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=connections,
+        timeout=1.0,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+    )
+    return Redis(connection_pool=pool)
 
 
 def event_hub(settings: Settings) -> EventHub:
