@@ -326,6 +326,7 @@ def test_rate_limit_is_shared_through_redis(tmp_path):
 
     assert asyncio.run(four_calls()) == [True, True, True, False]
     plain = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    assert 0 < plain.ttl(f"{prefix}:k:{int(time.time() // 60)}") <= 61  # counters expire
     app = create_app(
         Settings(
             data_dir=tmp_path,
