@@ -91,6 +91,7 @@ class _Listener:
         self.refs: dict[str, int] = defaultdict(int)
         self.lock = asyncio.Lock()
         self.reader: asyncio.Task | None = None
+        self._pending: set[asyncio.Task] = set()  # unsubscribes (asyncio keeps weak refs)
 
     async def acquire(self, channel: str) -> None:
         self.refs[channel] += 1
@@ -108,7 +109,9 @@ class _Listener:
         self.refs[channel] -= 1
         if self.refs[channel] <= 0:
             del self.refs[channel]
-            asyncio.get_running_loop().create_task(self._unsubscribe(channel))
+            task = asyncio.get_running_loop().create_task(self._unsubscribe(channel))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     async def _unsubscribe(self, channel: str) -> None:
         async with self.lock:
