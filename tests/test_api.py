@@ -325,8 +325,17 @@ def test_rate_limit_is_shared_through_redis(tmp_path):
         ]
 
     assert asyncio.run(four_calls()) == [True, True, True, False]
+
+    async def drain_and_refill():  # a token bucket, not a window: 60/min refills 1 a second
+        bucket = RedisRateLimiter("redis://127.0.0.1:6379/0", 60, prefix=f"{prefix}:refill")
+        drained = [await bucket.allow("k") for _ in range(61)]
+        await asyncio.sleep(1.2)
+        return drained, await bucket.allow("k"), await bucket.allow("k")
+
+    drained, refilled, again = asyncio.run(drain_and_refill())
+    assert drained == [True] * 60 + [False] and (refilled, again) == (True, False)
     plain = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-    assert 0 < plain.ttl(f"{prefix}:k:{int(time.time() // 60)}") <= 61  # counters expire
+    assert 0 < plain.ttl(f"{prefix}:k") <= 61  # an idle bucket goes away once it would be full
     app = create_app(
         Settings(
             data_dir=tmp_path,
@@ -335,11 +344,10 @@ def test_rate_limit_is_shared_through_redis(tmp_path):
             redis_url="redis://127.0.0.1:6379/0",
         )
     )
-    app_prefix = f"ma:rate:anonymous:{int(time.time() // 60)}"
-    plain.delete(app_prefix)
+    plain.delete("ma:rate:anonymous")
     with TestClient(app) as c:
         codes = [c.get("/v1/models").status_code for _ in range(3)]
-    plain.delete(app_prefix, f"{prefix}:k:{int(time.time() // 60)}")
+    plain.delete("ma:rate:anonymous", f"{prefix}:k", f"{prefix}:refill:k")
     assert codes[-1] == 429
 
 
