@@ -560,9 +560,7 @@ def create_app(
 
     @app.get("/metrics", tags=["ops"])
     async def prometheus():
-        counts: dict[str, int] = {}
-        for row in services.store.approvals():
-            counts[row.status] = counts.get(row.status, 0) + 1
+        counts = await asyncio.to_thread(services.store.approval_counts)
         return Response(metrics.render(counts), media_type="text/plain; version=0.0.4")
 
     if settings.slack_bot_token and settings.slack_signing_secret:

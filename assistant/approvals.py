@@ -86,12 +86,8 @@ class ApprovalService:
         for symbol in {order.symbol, *positions}:
             if self.prices.exists(symbol):
                 prices[symbol] = float(self.prices.load(symbol).price.iloc[-1])
-        today = utcnow().date()
-        orders_today = sum(
-            1
-            for a in self.store.approvals(EXECUTED)
-            if a.decided_at and a.decided_at.date() == today
-        )
+        midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        orders_today = self.store.decided_since(EXECUTED, midnight)
         snapshot = Account(
             cash=account.cash, positions=positions, prices=prices, orders_today=orders_today
         )

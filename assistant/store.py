@@ -12,9 +12,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Text, update
+from sqlalchemy import Engine, Text, func, update
 from sqlmodel import Column, Field, Session, SQLModel, select
 
+from assistant.auth import Role, User
 from tools.errors import ToolError
 
 
@@ -114,6 +115,10 @@ class Store:
             s.refresh(row)
         return row
 
+    def conversation_for(self, conversation_id: str, user: User) -> ConversationRow:
+        """The one access rule: people see their own conversations, admins see all."""
+        return self.conversation(conversation_id, None if user.role is Role.ADMIN else user.id)
+
     def conversation(self, conversation_id: str, user_id: str | None = None) -> ConversationRow:
         with Session(self.engine) as s:
             row = s.get(ConversationRow, conversation_id)
@@ -180,6 +185,23 @@ class Store:
             if status:
                 query = query.where(ApprovalRow.status == status)
             return list(s.exec(query).all())
+
+    def approval_counts(self) -> dict[str, int]:
+        """How many approvals are in each state (for /metrics), counted by the database."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(ApprovalRow.status, func.count()).group_by(ApprovalRow.status)
+            ).all()
+        return dict(rows)
+
+    def decided_since(self, status: str, moment: datetime) -> int:
+        """Approvals now in ``status`` decided since ``moment`` (e.g. the daily order limit)."""
+        with Session(self.engine) as s:
+            return s.exec(
+                select(func.count()).where(
+                    ApprovalRow.status == status, ApprovalRow.decided_at >= moment
+                )
+            ).one()
 
     def transition(
         self, approval_id: str, from_status: str, to_status: str, actor: str, **fields: Any

@@ -193,6 +193,20 @@ def test_checks_rerun_at_approval_and_broker_errors_are_stored(
     assert broken.store.approval(approval.approval_id).status == "broker_error"
 
 
+def test_the_daily_order_limit_counts_todays_executed_orders(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    services = make_services(tmp_path / "d", db_url, sample_store, sample_index_dir)
+    services.approvals.limits = RiskLimits(max_orders_per_day=1)
+    _, first = _order(services)
+    assert run(services.approvals.approve(first.approval_id, APPROVER)).status == "executed"
+    assert services.store.decided_since("executed", utcnow() - timedelta(minutes=1)) == 1
+    assert services.store.decided_since("executed", utcnow() + timedelta(minutes=1)) == 0
+    _, second = _order(services)
+    decision = run(services.approvals.approve(second.approval_id, APPROVER))
+    assert decision.status == "failed_checks" and "daily limit of 1 orders" in decision.reason
+
+
 def test_approval_survives_a_restart_and_crash_is_reconciled_once(
     tmp_path, db_url, sample_store, sample_index_dir
 ):

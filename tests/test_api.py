@@ -288,6 +288,8 @@ def test_a_decision_streams_to_the_conversation_subscribers(api):
     watcher.join(timeout=30)
     text = "".join(e["text"] for e in received if e["type"] == "text_delta")
     assert received[0]["type"] == "message_start" and "was filled at" in text
+    with client(api, None) as c:
+        assert 'ma_approvals{status="executed"}' in c.get("/metrics").text
 
 
 def _redis_up() -> bool:
