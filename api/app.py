@@ -281,15 +281,12 @@ def create_app(
     )
     async def chat(body: ChatRequest, user: Viewer):
         check_length(body.message)
-        if body.conversation_id:
-            await asyncio.to_thread(
-                services.store.conversation,
-                body.conversation_id,
-                None if user.role is Role.ADMIN else user.id,
+        conversation = None
+        if body.conversation_id:  # a 404 now, before the stream has started
+            conversation = await asyncio.to_thread(
+                services.store.conversation_for, body.conversation_id, user
             )
-        events = guarded(
-            services.chat.stream(body.message, user, body.conversation_id, channel="api")
-        )
+        events = guarded(services.chat.stream(body.message, user, conversation, channel="api"))
 
         async def sse():
             async for event in events:
@@ -390,10 +387,8 @@ def create_app(
 
     @app.get("/v1/conversations/{conversation_id}", tags=["chat"])
     async def conversation(conversation_id: str, user: Viewer):
-        row = services.store.conversation(
-            conversation_id, None if user.role is Role.ADMIN else user.id
-        )
-        messages = services.store.messages(conversation_id)
+        row = await asyncio.to_thread(services.store.conversation_for, conversation_id, user)
+        messages = await asyncio.to_thread(services.store.messages, conversation_id)
         return {
             "id": row.id,
             "title": row.title,
@@ -420,11 +415,7 @@ def create_app(
         responses=SSE_RESPONSE,
     )
     async def conversation_events(conversation_id: str, user: Viewer):
-        await asyncio.to_thread(
-            services.store.conversation,
-            conversation_id,
-            None if user.role is Role.ADMIN else user.id,
-        )
+        await asyncio.to_thread(services.store.conversation_for, conversation_id, user)
 
         async def sse():
             async for event in services.chat.hub.subscribe(conversation_id):

@@ -135,16 +135,17 @@ class ChatService:
         self,
         question: str,
         user: User,
-        conversation_id: str | None = None,
+        conversation: str | ConversationRow | None = None,
         channel: str = "cli",
         history: list | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        """One turn; ``history`` seeds a new conversation (the OpenAI-style API sends it)."""
-        if conversation_id:
-            conversation = await asyncio.to_thread(
-                self.store.conversation, conversation_id, user.id
-            )
-        else:  # stored once the first event is out: a new chat never waits on the database
+        """One turn. ``conversation`` continues one, by id or as already loaded (the API
+        loads it first to answer 404 before streaming); ``history`` seeds a new one (the
+        OpenAI-style API sends it)."""
+        new = conversation is None
+        if isinstance(conversation, str):
+            conversation = await asyncio.to_thread(self.store.conversation_for, conversation, user)
+        elif conversation is None:  # stored once the first event is out: no DB wait
             conversation = ConversationRow(
                 id=new_id("conv"),
                 user_id=user.id,
@@ -153,9 +154,7 @@ class ChatService:
                 title=question[:200],
                 history_json=ModelMessagesTypeAdapter.dump_json(history or []).decode(),
             )
-        async for event in self._run(
-            conversation, user, question=question, new=not conversation_id
-        ):
+        async for event in self._run(conversation, user, question=question, new=new):
             yield event  # the asker first; watchers (maybe through Redis) right after
             await self.hub.publish(conversation.id, event)
 
@@ -166,7 +165,7 @@ class ChatService:
         results: DeferredToolResults,
         executed: dict[str, BrokerOrder | str],
     ) -> ChatTurn:
-        conversation = self.store.conversation(conversation_id)
+        conversation = await asyncio.to_thread(self.store.conversation, conversation_id)
 
         async def published():
             async for event in self._run(conversation, user, deferred=results, executed=executed):

@@ -135,6 +135,21 @@ def test_sse_chat_streams_the_documented_events(api):
         )  # not theirs
 
 
+def test_a_conversation_is_continued_by_its_owner_or_an_admin_only(api):
+    with client(api) as c, c.stream("POST", "/v1/chat", json={"message": "RSI of KO"}) as r:
+        conversation = sse_events(r)[0]["conversation_id"]
+    follow_up = {"message": "and for PEP?", "conversation_id": conversation}
+    with client(api, Role.VIEWER) as c:  # another user: as if it did not exist
+        refused = c.post("/v1/chat", json=follow_up)
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
+    with client(api, Role.ADMIN) as c, c.stream("POST", "/v1/chat", json=follow_up) as r:
+        events = sse_events(r)
+    assert events[0]["conversation_id"] == conversation and events[-1]["type"] == "message_end"
+    with client(api) as c:
+        stored = c.get(f"/v1/conversations/{conversation}").json()
+    assert [m["role"] for m in stored["messages"]] == ["user", "assistant"] * 2
+
+
 def test_official_openai_client_streamed_and_not(api):
     from openai import OpenAI
 
