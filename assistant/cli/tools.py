@@ -156,6 +156,10 @@ def backtest_cmd(
     params = {name: float(v) for name, v in given.items() if v is not None}
     store = price_store()
     chart_dir = get_settings().data_dir / "charts"
+    # what every kind of run shares: the period and the trading costs
+    common = dict(
+        start=as_date(start), end=as_date(end), cost_bps=cost_bps, slippage_bps=slippage_bps
+    )
     if strategy is Strategy.REBALANCE:
         result = rebalance_backtest(
             store,
@@ -164,12 +168,9 @@ def backtest_cmd(
             Constraints(max_weight=max_weight),
             frequency=frequency,
             lookback_days=lookback,
-            start=as_date(start),
-            end=as_date(end),
-            cost_bps=cost_bps,
-            slippage_bps=slippage_bps,
             capital=capital,
             chart_dir=chart_dir,
+            **common,
         )
         emit(result, as_json, lambda: _render_backtest(result))
         return
@@ -186,12 +187,9 @@ def backtest_cmd(
                 grid,
                 train_days=train_days,
                 test_days=test_days,
-                start=as_date(start),
-                end=as_date(end),
-                cost_bps=cost_bps,
-                slippage_bps=slippage_bps,
                 allow_short=allow_short,
                 rank_by=rank_by,
+                **common,
             )
             emit(result, as_json, lambda: _render_walk_forward(result))
             return
@@ -200,13 +198,10 @@ def backtest_cmd(
             symbol,
             strategy,
             grid,
-            start=as_date(start),
-            end=as_date(end),
-            cost_bps=cost_bps,
-            slippage_bps=slippage_bps,
             allow_short=allow_short,
             rank_by=rank_by,
             top=top,
+            **common,
         )
         emit(result, as_json, lambda: _render_sweep(result))
         return
@@ -217,13 +212,10 @@ def backtest_cmd(
         symbol,
         strategy,
         params,
-        start=as_date(start),
-        end=as_date(end),
-        cost_bps=cost_bps,
-        slippage_bps=slippage_bps,
         capital=capital,
         allow_short=allow_short,
         chart_dir=chart_dir,
+        **common,
     )
     emit(result, as_json, lambda: _render_backtest(result))
 
@@ -239,6 +231,10 @@ def _render_backtest(r: RunResult):
     return out
 
 
+def _params(params: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:g}" for k, v in params.items())
+
+
 def _render_sweep(r: SweepResult):
     return table(
         f"{r.symbol} {r.strategy}: {r.combinations} combinations on {r.start}..{r.end}, "
@@ -246,7 +242,7 @@ def _render_sweep(r: SweepResult):
         ["params", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "exposure"],
         [
             (
-                " ".join(f"{k}={v:g}" for k, v in row.params.items()),
+                _params(row.params),
                 row.total_return,
                 row.cagr,
                 row.sharpe,
@@ -268,7 +264,7 @@ def _render_walk_forward(r: WalkForwardResult):
         [
             (
                 f"{w.test_start}..{w.test_end}",
-                " ".join(f"{k}={v:g}" for k, v in w.params.items()),
+                _params(w.params),
                 w.train_score,
                 w.test_total_return,
                 w.test_sharpe,
