@@ -11,6 +11,7 @@ whoever decided, so the button handler only decides.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -74,9 +75,11 @@ def build_slack_app(
         raise ValueError("Slack needs ASSISTANT_SLACK_BOT_TOKEN and ASSISTANT_SLACK_SIGNING_SECRET")
     client = web_client(settings)
     app = AsyncApp(client=client, signing_secret=secret or "")
-    threads = ThreadMap(services.store.engine)
-    if not any(isinstance(x, SlackNotifier) for x in services.approvals.listeners):
-        services.approvals.listeners.append(SlackNotifier(threads, client))
+    notifier = next((x for x in services.approvals.listeners if isinstance(x, SlackNotifier)), None)
+    if notifier is None:  # services built without the bot token in their settings
+        notifier = SlackNotifier(ThreadMap(services.store.engine), client)
+        services.approvals.listeners.append(notifier)
+    threads = notifier.threads
     approvers = set(settings.slack_approvers)
 
     async def upload(
@@ -108,11 +111,11 @@ def build_slack_app(
             channel=channel, thread_ts=thread_ts, text="Working on it…"
         )
         ts, steps, chunks, charts, approvals, error = posted["ts"], [], [], [], [], None
-        conversation = threads.get(key)
+        conversation = await asyncio.to_thread(threads.get, key)
         async for event in services.chat.stream(text, user, conversation, channel="slack"):
             if conversation is None and getattr(event, "conversation_id", None):
                 conversation = event.conversation_id
-                threads.set(key, conversation)
+                await asyncio.to_thread(threads.set, key, conversation)
             if isinstance(event, ToolCall):
                 steps.append(event.name)
                 await client.chat_update(
@@ -139,7 +142,7 @@ def build_slack_app(
                 text="Approval needed",
                 blocks=approval_blocks(approval),
             )
-            threads.add_card(approval.approval_id, channel, card["ts"])
+            await asyncio.to_thread(threads.add_card, approval.approval_id, channel, card["ts"])
 
     @app.event("app_mention")
     async def on_mention(event, client):

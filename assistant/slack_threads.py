@@ -9,6 +9,7 @@ the outcome reaches the thread whoever decided.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -106,7 +107,7 @@ class SlackNotifier:
         self.threads, self.client = threads, client
 
     async def __call__(self, row: ApprovalRow, decision: Decision) -> None:
-        thread = self.threads.thread_of(row.conversation_id)
+        thread = await asyncio.to_thread(self.threads.thread_of, row.conversation_id)
         if thread is None:  # not a Slack conversation
             return
         channel, thread_ts = thread
@@ -114,7 +115,7 @@ class SlackNotifier:
         summary = f"{decision.status} by {mention(decision.decided_by)} · `{row.id}`"
         if decision.reason and decision.status != "executed":
             summary += f" · {decision.reason}"
-        card = self.threads.card(row.id)
+        card = await asyncio.to_thread(self.threads.card, row.id)
         if card is not None:
             await client.chat_update(
                 channel=card.channel,
