@@ -314,6 +314,11 @@ class EquityCurve(BaseModel):
     position: list[float]
 
 
+def format_params(params: dict[str, float]) -> str:
+    """``fast=50 slow=200``: a parameter set as people write it."""
+    return " ".join(f"{k}={v:g}" for k, v in params.items())
+
+
 class RunResult(BaseModel):
     """What every backtest reports, single-asset or portfolio."""
 
@@ -342,7 +347,7 @@ class BacktestResult(RunResult):
     trades: list[Trade]
 
     def label(self) -> str:
-        params = " ".join(f"{k}={v:g}" for k, v in self.params.items())
+        params = format_params(self.params)
         return f"{self.symbol} {self.strategy} {params}".strip()
 
 

@@ -10,7 +10,15 @@ from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
 from assistant.cli.output import emit, table
 from assistant.resources import price_store
 from assistant.settings import get_settings
-from tools.backtest import RunResult, Strategy, SweepResult, backtest, parse_range, sweep
+from tools.backtest import (
+    RunResult,
+    Strategy,
+    SweepResult,
+    backtest,
+    format_params,
+    parse_range,
+    sweep,
+)
 from tools.errors import InvalidInputError
 from tools.indicators import INDICATOR_NAMES, Indicators, indicators
 from tools.portfolio import Constraints, Method, PortfolioResult, optimize
@@ -231,10 +239,6 @@ def _render_backtest(r: RunResult):
     return out
 
 
-def _params(params: dict[str, float]) -> str:
-    return " ".join(f"{k}={v:g}" for k, v in params.items())
-
-
 def _render_sweep(r: SweepResult):
     return table(
         f"{r.symbol} {r.strategy}: {r.combinations} combinations on {r.start}..{r.end}, "
@@ -242,7 +246,7 @@ def _render_sweep(r: SweepResult):
         ["params", "total_return", "cagr", "sharpe", "max_drawdown", "trades", "exposure"],
         [
             (
-                _params(row.params),
+                format_params(row.params),
                 row.total_return,
                 row.cagr,
                 row.sharpe,
@@ -264,7 +268,7 @@ def _render_walk_forward(r: WalkForwardResult):
         [
             (
                 f"{w.test_start}..{w.test_end}",
-                _params(w.params),
+                format_params(w.params),
                 w.train_score,
                 w.test_total_return,
                 w.test_sharpe,
