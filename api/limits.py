@@ -71,7 +71,7 @@ class RedisRateLimiter:
     """
 
     def __init__(self, url: str, per_minute: int, prefix: str = "ma:rate") -> None:
-        from assistant.hub import redis_client
+        from assistant.resources import redis_client
 
         self.client = redis_client(url)
         self.script = self.client.register_script(TOKEN_BUCKET)

@@ -21,6 +21,7 @@ from typing import Protocol
 from pydantic import TypeAdapter
 
 from assistant.events import ChatEvent, ErrorEvent
+from assistant.resources import redis_client
 from assistant.settings import Settings
 
 QUEUE_LIMIT = 1000
@@ -212,22 +213,6 @@ class RedisEventHub:
         client = self._clients.pop(loop, None)
         if client is not None:
             await client.aclose()
-
-
-def redis_client(url: str, connections: int = 16):
-    """An asyncio Redis client with a bounded pool: a burst of requests waits a moment for
-    one of a few connections instead of opening one per request, so Redis sees a few
-    connections per API process however many requests are in flight."""
-    from redis.asyncio import BlockingConnectionPool, Redis
-
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=connections,
-        timeout=1.0,
-        socket_timeout=1.0,
-        socket_connect_timeout=1.0,
-    )
-    return Redis(connection_pool=pool)
 
 
 def event_hub(settings: Settings) -> EventHub:

@@ -121,3 +121,19 @@ def document_index(settings: Settings | None = None) -> DocumentIndex:
 def chunk_settings(settings: Settings | None = None) -> ChunkSettings:
     settings = settings or get_settings()
     return ChunkSettings(settings.chunk_words, settings.chunk_overlap_words)
+
+
+def redis_client(url: str, connections: int = 16):
+    """An asyncio Redis client with a bounded pool: a burst of requests waits a moment for
+    one of a few connections instead of opening one per request, so Redis sees a few
+    connections per API process however many requests are in flight."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=connections,
+        timeout=1.0,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+    )
+    return Redis(connection_pool=pool)
