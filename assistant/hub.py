@@ -212,7 +212,7 @@ class RedisEventHub:
             await listener.aclose()
         client = self._clients.pop(loop, None)
         if client is not None:
-            await client.aclose()
+            await client.aclose(close_connection_pool=True)
 
 
 def event_hub(settings: Settings) -> EventHub:
