@@ -31,8 +31,8 @@ from pydantic import BaseModel, Field
 
 from tools.errors import InvalidInputError, NoDataError
 from tools.market_data import PriceStore, check_range
+from tools.performance import full_measures, ranking_measures
 
-TRADING_DAYS = 252
 _SWEEP_CHUNK = 32
 
 
@@ -191,57 +191,6 @@ class Metrics(BaseModel):
     var_95: float = Field(description="5% quantile of daily returns.")
     cvar_95: float = Field(description="Mean daily return at or below var_95.")
     final_equity: float
-
-
-def _matrix_metrics(steps: np.ndarray, pos: np.ndarray, rf: float = 0.0) -> dict[str, np.ndarray]:
-    """Every metric except trade statistics, for each column of ``steps`` at once."""
-    n = steps.shape[0]
-    growth = np.cumprod(1 + steps, axis=0)
-    equity = np.vstack([np.ones((1, steps.shape[1])), growth])
-    total = equity[-1] - 1
-    years = n / TRADING_DAYS
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cagr = np.where(equity[-1] > 0, equity[-1] ** (1 / years) - 1, -1.0)
-        mean = steps.mean(axis=0)
-        std = steps.std(axis=0, ddof=1)
-        excess = mean - rf / TRADING_DAYS
-        sharpe = np.where(std > 0, excess / std * math.sqrt(TRADING_DAYS), 0.0)
-        downside = np.sqrt(np.mean(np.minimum(steps, 0.0) ** 2, axis=0))
-        sortino = np.where(downside > 0, excess / downside * math.sqrt(TRADING_DAYS), 0.0)
-        peak = np.maximum.accumulate(equity, axis=0)
-        drawdown = equity / peak - 1
-        mdd = drawdown.min(axis=0)
-        calmar = np.where(mdd < 0, cagr / np.abs(mdd), 0.0)
-    var = np.quantile(steps, 0.05, axis=0)
-    tail = np.where(steps <= var, steps, np.nan)
-    cvar = np.nanmean(tail, axis=0)
-    return {
-        "total_return": total,
-        "cagr": cagr,
-        "annual_volatility": std * math.sqrt(TRADING_DAYS),
-        "sharpe": sharpe,
-        "sortino": sortino,
-        "calmar": calmar,
-        "max_drawdown": mdd,
-        "max_drawdown_duration": _longest_underwater(drawdown),
-        "trades": (np.abs(np.diff(pos, axis=0, prepend=0.0)) > 0).sum(axis=0),
-        "exposure": (pos != 0).mean(axis=0),
-        "var_95": var,
-        "cvar_95": cvar,
-        "final_equity": equity[-1],
-        "_equity": equity,
-        "_drawdown": drawdown,
-    }
-
-
-def _longest_underwater(drawdown: np.ndarray) -> np.ndarray:
-    """Longest run of consecutive days below the running peak, per column (no loop over days)."""
-    under = drawdown < 0
-    # Count within runs: cumulative count minus the count at the last non-underwater day.
-    count = np.cumsum(under, axis=0)
-    reset = np.where(~under, count, 0)
-    run = count - np.maximum.accumulate(reset, axis=0)
-    return run.max(axis=0)
 
 
 class Trade(BaseModel):
@@ -464,19 +413,21 @@ def summarise_run(
     trades: int | None = None,
 ) -> tuple[Metrics, EquityCurve]:
     """Metrics and equity curve of one run from its step returns and positions held."""
-    m = _matrix_metrics(steps[:, None], position[:, None], risk_free_rate)
+    m = full_measures(steps[:, None], risk_free_rate)
+    paths = {"equity": m.pop("equity")[:, 0], "drawdown": m.pop("drawdown")[:, 0]}
+    traded = np.abs(np.diff(position, prepend=0.0))
     metrics = Metrics(
-        **{k: float(v[0]) for k, v in m.items() if not k.startswith("_")},
+        **{k: float(v[0]) for k, v in m.items()},
+        trades=int((traded > 0).sum()) if trades is None else trades,
+        exposure=float((position != 0).mean()),
         win_rate=win_rate,
         profit_factor=profit_factor,
     )
-    if trades is not None:
-        metrics.trades = trades
     metrics.final_equity *= capital
     curve = EquityCurve(
         dates=days,
-        equity=(m["_equity"][:, 0] * capital).tolist(),
-        drawdown=m["_drawdown"][:, 0].tolist(),
+        equity=(paths["equity"] * capital).tolist(),
+        drawdown=paths["drawdown"].tolist(),
         position=position.tolist(),
     )
     return metrics, curve
@@ -612,23 +563,13 @@ def sweep(
 
 
 def sweep_matrix(price: np.ndarray, pos: np.ndarray, cost: float) -> dict[str, np.ndarray]:
-    """Ranking metrics for each column of the position matrix ``pos`` (T x K), same
-    definitions as :class:`Metrics` but only those a sweep table shows."""
+    """Ranking measures for each column of the position matrix ``pos`` (T x K): the
+    definitions of :mod:`tools.performance`, plus trade count and exposure."""
     r = np.concatenate([[np.nan], price[1:] / price[:-1] - 1])
     traded = np.abs(np.diff(pos, axis=0, prepend=0.0))
     steps = pos[:-1] * r[1:, None] - cost * traded[:-1]
-    growth = np.cumprod(1 + steps, axis=0)
-    peak = np.maximum.accumulate(np.maximum(growth, 1.0), axis=0)  # equity starts at 1
-    final = growth[-1]
-    std = steps.std(axis=0, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sharpe = np.where(std > 0, steps.mean(axis=0) / std * math.sqrt(TRADING_DAYS), 0.0)
-        cagr = np.where(final > 0, final ** (TRADING_DAYS / len(steps)) - 1, -1.0)
     return {
-        "total_return": final - 1,
-        "cagr": cagr,
-        "sharpe": sharpe,
-        "max_drawdown": np.minimum((growth / peak).min(axis=0) - 1, 0.0),
+        **ranking_measures(steps),
         "trades": (traded > 0).sum(axis=0),
         "exposure": (pos != 0).mean(axis=0),
     }

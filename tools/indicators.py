@@ -26,9 +26,9 @@ from ta.volatility import BollingerBands
 from ta.volume import OnBalanceVolumeIndicator, VolumeWeightedAveragePrice
 
 from tools.market_data import PriceFrame, PriceStore
+from tools.performance import TRADING_DAYS
 
-TRADING_DAYS = 252
-RETURN_HORIZONS = {"return_1w": 5, "return_1m": 21, "return_3m": 63, "return_1y": 252}
+RETURN_HORIZONS = {"return_1w": 5, "return_1m": 21, "return_3m": 63, "return_1y": TRADING_DAYS}
 
 
 @dataclass(frozen=True)

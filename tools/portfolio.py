@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field
 
 from tools.errors import InvalidInputError, NoDataError, ToolError
 from tools.market_data import PriceStore, check_range, normalise_symbol
+from tools.performance import TRADING_DAYS
 
-TRADING_DAYS = 252
 MIN_OBSERVATIONS = 60
 
 

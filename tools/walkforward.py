@@ -6,14 +6,12 @@ matrix per parameter set is equivalent to re-running each window (and much faste
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.backtest import (
-    TRADING_DAYS,
     Strategy,
     _combinations,
     _Indicators,
@@ -24,6 +22,7 @@ from tools.backtest import (
     sweep_matrix,
 )
 from tools.errors import InvalidInputError, NoDataError
+from tools.performance import ranking_measures
 
 
 class WalkForwardWindow(BaseModel):
@@ -111,10 +110,7 @@ def walk_forward(
                 test_max_drawdown=float(test["max_drawdown"][0]),
             )
         )
-    steps = np.concatenate(oos_steps)
-    equity = np.cumprod(1 + steps)
-    peak = np.maximum.accumulate(np.maximum(equity, 1.0))
-    std = steps.std(ddof=1)
+    oos = ranking_measures(np.concatenate(oos_steps)[:, None])
     return WalkForwardResult(
         symbol=prep.symbol,
         strategy=strategy,
@@ -127,8 +123,8 @@ def walk_forward(
         as_of=dates[-1].date(),
         source=prep.source,
         windows=windows,
-        oos_total_return=float(equity[-1] - 1),
-        oos_cagr=float(equity[-1] ** (TRADING_DAYS / len(steps)) - 1) if equity[-1] > 0 else -1.0,
-        oos_sharpe=float(steps.mean() / std * math.sqrt(TRADING_DAYS)) if std > 0 else 0.0,
-        oos_max_drawdown=float(min((equity / peak).min() - 1, 0.0)),
+        oos_total_return=float(oos["total_return"][0]),
+        oos_cagr=float(oos["cagr"][0]),
+        oos_sharpe=float(oos["sharpe"][0]),
+        oos_max_drawdown=float(oos["max_drawdown"][0]),
     )
