@@ -89,15 +89,10 @@ def broker(settings: Settings | None = None) -> Broker:
 
 
 def risk_limits(settings: Settings | None = None) -> RiskLimits:
+    """The limits in force: every field of :class:`RiskLimits` read from the settings."""
     settings = settings or get_settings()
-    return RiskLimits(
-        max_order_notional=settings.max_order_notional,
-        max_position_weight=settings.max_position_weight,
-        allow_short=settings.allow_short,
-        restricted_symbols=settings.restricted_symbols,
-        price_collar=settings.price_collar,
-        max_orders_per_day=settings.max_orders_per_day,
-        allow_fractional=settings.allow_fractional,
+    return RiskLimits.model_validate(
+        {name: getattr(settings, name) for name in RiskLimits.model_fields}
     )
 
 

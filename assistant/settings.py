@@ -8,19 +8,29 @@ second, independent instance. Values come from ``ASSISTANT_*`` environment varia
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.auth import Role
+from tools.risk import RiskLimits
 
 MASK = "**********"
 
 
 def _alias(name: str, *extra: str) -> AliasChoices:
     return AliasChoices(f"ASSISTANT_{name}", *extra)
+
+
+def _limit(name: str, **constraints: Any) -> Any:
+    """A risk-limit setting whose default is the one in :class:`tools.risk.RiskLimits`."""
+    field = RiskLimits.model_fields[name]
+    return Field(default=field.default, description=field.description, **constraints)
 
 
 class Settings(BaseSettings):
@@ -127,13 +137,39 @@ class Settings(BaseSettings):
         default=False, description="Trade real money on Alpaca; the paper endpoint otherwise."
     )
     alpaca_base_url: str | None = Field(default=None, description="Override Alpaca's URL.")
-    allow_short: bool = False
-    max_order_notional: float = Field(default=50_000.0, gt=0)
-    max_position_weight: float = Field(default=0.25, gt=0, le=1)
+    allow_short: bool = _limit("allow_short")
+    max_order_quantity: float = _limit("max_order_quantity", gt=0)
+    max_order_notional: float = _limit("max_order_notional", gt=0)
+    max_position_weight: float = _limit("max_position_weight", gt=0, le=1)
     restricted_symbols: list[str] = Field(default_factory=list)
-    price_collar: float = Field(default=0.05, gt=0)
-    max_orders_per_day: int = Field(default=20, ge=0)
-    allow_fractional: bool = False
+    price_collar: float = _limit("price_collar", gt=0)
+    max_orders_per_day: int = _limit("max_orders_per_day", ge=0)
+    allow_fractional: bool = _limit("allow_fractional")
+    max_sweep_combinations: int = Field(
+        default=2_000,
+        ge=1,
+        le=100_000,
+        description="Parameter sets one backtest sweep may run (the API, MCP and the agent).",
+    )
+    heavy_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Threads for CPU-heavy tool work (backtests, sweeps, optimisation), apart "
+        "from the threads that serve requests and check keys.",
+    )
+    heavy_calls_per_key: int = Field(
+        default=1, ge=1, description="Heavy tool calls one caller may have running at once."
+    )
+    login_role: Role = Field(
+        default=Role.ADMIN, description="Role of the browser session the login link opens."
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="Browser sessions expire.")
+    auth_failures_per_minute: int = Field(
+        default=10, ge=1, description="Bad keys from one address before it gets 429."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="On SIGTERM, how long running turns may finish."
+    )
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -166,13 +202,26 @@ class Settings(BaseSettings):
         return shown
 
 
+SECRET_PARAMETERS = re.compile(
+    r"(pass(word|wd)?|pwd|secret|token|(api[-_]?)?key|auth\w*|credential\w*|sig(nature)?)$", re.I
+)
+
+
 def mask_url_password(url: str) -> str:
-    """Hide the password in ``scheme://user:password@host/...``; other URLs pass unchanged."""
+    """Hide the credentials in a URL: the password of ``scheme://user:password@host`` and
+    query parameters that carry secrets (``?password=``, ``?api-key=``, ``?token=``...)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(SECRET_PARAMETERS.search(k) for k, _ in pairs):
+            query = urlencode(
+                [(k, MASK if SECRET_PARAMETERS.search(k) else v) for k, v in pairs], safe="*"
+            )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def get_settings() -> Settings:

@@ -22,6 +22,29 @@ def failed(order: Order, account: Account = ACCOUNT, limits: RiskLimits = LIMITS
     return {c.name: c.reason for c in report.failures}
 
 
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"quantity": 0}, "greater than 0"),
+        ({"quantity": -3}, "greater than 0"),
+        ({"quantity": float("inf")}, "finite number"),
+        ({"quantity": float("nan")}, "finite number"),
+        ({"quantity": 10**400}, "valid number"),
+        ({"side": "hold"}, "'buy' or 'sell'"),
+        ({"type": "limit"}, "a limit order needs limit_price"),
+        ({"type": "stop", "stop_price": 10, "limit_price": 9}, "a stop order takes no limit_price"),
+        ({"limit_price": 10}, "a market order takes no limit_price"),
+        ({"symbol": "AA PL"}, "should match pattern"),
+        ({"symbol": ""}, "at least 1 character"),
+    ],
+)
+def test_an_order_is_complete_and_consistent_or_refused(fields, problem):
+    """Finding 1 of issue 11: 400 digits became an infinite quantity and a limit order
+    without a price was stored, then sent as a market order."""
+    with pytest.raises(ValidationError, match=problem):
+        Order.model_validate({"symbol": "MSFT", "side": "buy", "quantity": 1, **fields})
+
+
 def test_a_reasonable_order_passes_every_check():
     report = check_order(Order(symbol="MSFT", side="buy", quantity=5), ACCOUNT, LIMITS)
     assert report.passed
@@ -32,7 +55,6 @@ def test_a_reasonable_order_passes_every_check():
 @pytest.mark.parametrize(
     ("order", "check", "reason"),
     [
-        (Order(symbol="MSFT", side="buy", quantity=0), "quantity", "must be positive"),
         (Order(symbol="MSFT", side="buy", quantity=1.5), "quantity", "not a whole number"),
         (
             Order(symbol="MSFT", side="buy", quantity=30),

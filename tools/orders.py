@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 
 class Side(StrEnum):
@@ -36,29 +37,63 @@ class OrderStatus(StrEnum):
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
 
 
+Symbol = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_upper=True,
+        min_length=1,
+        max_length=12,
+        pattern=r"^\s*[A-Za-z0-9.^=-]+\s*$",
+    ),
+]
+"""A ticker as brokers spell it: letters, digits and . ^ = - (BRK.B, ^GSPC, EURUSD=X)."""
+Quantity = Annotated[float, Field(gt=0, allow_inf_nan=False, description="Shares, > 0.")]
+Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
 class Order(BaseModel):
-    """An order as a person or the agent asks for it."""
+    """An order as a person or the agent asks for it: complete and consistent, or refused.
 
-    symbol: str
+    The price fields must match the type (a limit order has a limit price and no stop
+    price, a market order has neither), so the order that is approved is exactly the
+    order that was shown: nothing is dropped or reinterpreted on the way to the broker.
+    """
+
+    symbol: Symbol
     side: Side
-    quantity: float
+    quantity: Quantity
     type: OrderType = OrderType.MARKET
-    limit_price: float | None = Field(None, gt=0)
-    stop_price: float | None = Field(None, gt=0)
+    limit_price: Price | None = None
+    stop_price: Price | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
-
-    @field_validator("symbol")
-    @classmethod
-    def _upper(cls, symbol: str) -> str:
-        return symbol.strip().upper()
 
     @model_validator(mode="after")
     def _prices_match_type(self) -> Order:
-        if self.type is OrderType.LIMIT and self.limit_price is None:
-            raise ValueError("a limit order needs limit_price")
-        if self.type is OrderType.STOP and self.stop_price is None:
-            raise ValueError("a stop order needs stop_price")
+        wanted = {OrderType.LIMIT: "limit_price", OrderType.STOP: "stop_price"}.get(self.type)
+        for name in ("limit_price", "stop_price"):
+            given = getattr(self, name) is not None
+            if name == wanted and not given:
+                raise ValueError(f"a {self.type} order needs {name}")
+            if name != wanted and given:
+                raise ValueError(f"a {self.type} order takes no {name}")
         return self
+
+    def describe(self) -> str:
+        """The one way an order is written for people (answers, approvals, Slack, CLI)."""
+        text = f"{self.side} {format_quantity(self.quantity)} {self.symbol}"
+        if self.type is OrderType.LIMIT:
+            return f"{text}, limit {self.limit_price:,.2f} ({self.time_in_force})"
+        if self.type is OrderType.STOP:
+            return f"{text}, stop {self.stop_price:,.2f} ({self.time_in_force})"
+        return f"{text} at market"
+
+
+def format_quantity(quantity: float) -> str:
+    """1000000 -> "1,000,000"; 2.5 -> "2.5" (never an exponent)."""
+    if float(quantity).is_integer():
+        return f"{quantity:,.0f}"
+    return f"{quantity:,.6f}".rstrip("0")
 
 
 class BrokerOrder(Order):

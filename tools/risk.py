@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from tools.orders import Order, OrderType, Side
+from tools.orders import Order, OrderType, Side, format_quantity
 
 
 class Account(BaseModel):
@@ -25,6 +25,11 @@ class Account(BaseModel):
 
 
 class RiskLimits(BaseModel):
+    """The pre-trade limits and their defaults (settings take their defaults from here)."""
+
+    max_order_quantity: float = Field(
+        1_000_000.0, gt=0, description="Shares per order; more is refused when proposed."
+    )
     max_order_notional: float = 50_000.0
     max_position_weight: float = Field(0.25, gt=0, le=1)
     allow_short: bool = False
@@ -54,11 +59,12 @@ def _result(name: str, ok: bool, good: str, bad: str) -> CheckResult:
 
 
 def check_quantity(order: Order, limits: RiskLimits) -> CheckResult:
-    q = order.quantity
-    if q <= 0:
-        return _result("quantity", False, "", f"quantity must be positive, got {q:g}")
+    q, shown = order.quantity, format_quantity(order.quantity)
+    if q > limits.max_order_quantity:
+        limit = format_quantity(limits.max_order_quantity)
+        return _result("quantity", False, "", f"{shown} shares exceed the limit of {limit}")
     whole = limits.allow_fractional or float(q).is_integer()
-    return _result("quantity", whole, f"{q:g} shares", f"{q:g} is not a whole number of shares")
+    return _result("quantity", whole, f"{shown} shares", f"{shown} is not a whole number of shares")
 
 
 def check_restricted(order: Order, limits: RiskLimits) -> CheckResult:
