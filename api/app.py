@@ -5,11 +5,10 @@ embedded index is owned by one process).
 """
 
 import asyncio
-import inspect
-import ipaddress
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,42 +19,33 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 from sqlalchemy import text
 from sse_starlette import EventSourceResponse
 
 from api import errors
-from api.limits import install_middleware, rate_limiter
+from api.auth import SESSION_COOKIE, Authenticator, credential, is_loopback
+from api.limits import install_middleware
 from api.metrics import Metrics
-from assistant import agent as agent_tools
-from assistant.approvals import PENDING, approval_event
+from api.tool_routes import add_tool_routes
+from assistant.approvals import approval_event
 from assistant.auth import Role, User
 from assistant.chat import collect
-from assistant.deps import DirectContext
-from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall, ToolResult
+from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall
 from assistant.keys import KeyStore
 from assistant.resources import chunk_settings, document_index, engine
+from assistant.results import ApprovalStatus
 from assistant.services import Services, build_services
-from assistant.settings import Settings, get_settings
+from assistant.settings import Settings, get_settings, mask_url_password
 from ingest.pipeline import ingest, sample_documents
 from ingest.sentiment import load_sentiment
 from retrieval.errors import RetrievalError
-from retrieval.models import DocType, Document, SearchFilters
+from retrieval.models import DocType, Document, SearchFilters, StoredText
 
 log = logging.getLogger(__name__)
 MODEL_ID = "market-assistant"
-SESSION_COOKIE = "ma_session"
-ANONYMOUS = User(id="anonymous", role=Role.ADMIN)
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = ["create_app", "is_loopback"]
 
 
 # -- request models -----------------------------------------------------------------------
@@ -109,13 +99,13 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 class ChatRequest(BaseModel):
-    message: str = Field(min_length=1)
-    conversation_id: str | None = None
+    message: StoredText = Field(min_length=1)
+    conversation_id: str | None = Field(None, max_length=100)
 
 
 class OpenAIMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict[str, Any]] | None = None
+    content: StoredText | list[dict[str, Any]] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -130,7 +120,7 @@ class CompletionRequest(BaseModel):
 
 
 class RejectRequest(BaseModel):
-    reason: str = Field("rejected", max_length=500)
+    reason: StoredText = Field("rejected", max_length=500)
 
 
 class IngestRequest(BaseModel):
@@ -149,14 +139,22 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     if settings.auth == "off" and not is_loopback(settings.host):
-        raise RuntimeError(f"refusing ASSISTANT_AUTH=off on non-loopback host {settings.host!r}")
+        where = repr(settings.host) if settings.host else "every interface"
+        raise RuntimeError(
+            f"refusing ASSISTANT_AUTH=off on non-loopback host {where}: anyone who can reach "
+            "it would be an admin. Bind 127.0.0.1, or turn auth on and create keys."
+        )
     services = services or build_services(settings)
     keys = KeyStore(engine(settings))
+    auth = Authenticator(settings, keys)
     shared: dict[str, Any] = {}
+    index_lock = threading.Lock()
 
     def shared_index():
-        if "index" not in shared:
-            shared["index"] = document_index(settings)
+        """Built on first use, in a worker thread (loading the embedder takes seconds)."""
+        with index_lock:
+            if "index" not in shared:
+                shared["index"] = document_index(settings)
         return shared["index"]
 
     services.chat.index_factory = shared_index
@@ -172,20 +170,22 @@ def create_app(
         while True:
             await asyncio.sleep(settings.approval_sweep_seconds)
             try:
-                await services.approvals.expire_due()
-                paper = services.approvals.broker_factory()
+                await services.decisions.expire_due()
+                paper = await asyncio.to_thread(services.approvals.broker_factory)
                 if hasattr(paper, "process_open_orders"):
                     await asyncio.to_thread(paper.process_open_orders)
-            except Exception:  # a database hiccup must not end the sweep
-                log.exception("housekeeping sweep failed")
+            except Exception as exc:  # a database hiccup must not end the sweep
+                log.warning("housekeeping sweep failed: %s: %s", type(exc).__name__, exc)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        await services.approvals.reconcile()
-        await services.approvals.expire_due()
+        await services.decisions.reconcile()
+        await services.decisions.expire_due()
         sweeper = asyncio.create_task(housekeeping())
         yield
         sweeper.cancel()
+        await services.chat.drain(1.0)  # streams already had the grace period to finish
+        services.chat.heavy.close()
         await services.chat.hub.aclose()
         if "index" in shared:
             shared["index"].close()
@@ -200,6 +200,8 @@ def create_app(
     app.state.metrics = metrics
     errors.install(app)
     install_middleware(app, settings, metrics)
+    shutting_down = asyncio.Event()  # set by sse-starlette when the server begins to stop
+    app.state.shutting_down = shutting_down
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -208,29 +210,9 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    limiter = rate_limiter(settings)
 
     async def current_user(request: Request) -> User:
-        """Async all the way: a sync dependency costs a thread hop on every request."""
-        header = request.headers.get("authorization", "")
-        token = (
-            header[7:].strip()
-            if header.lower().startswith("bearer ")
-            else request.cookies.get(SESSION_COOKIE)
-        )
-        user = await keys.verify_cached(token) if token else None
-        if user is None:
-            if settings.auth == "off":
-                user = ANONYMOUS
-            else:
-                raise HTTPException(
-                    401, "missing or invalid API key: send 'Authorization: Bearer <key>'"
-                )
-        if not await limiter.allow(user.id):
-            raise HTTPException(
-                429, f"rate limit of {settings.rate_limit_per_minute} requests per minute reached"
-            )
-        return user
+        return await auth.current_user(request)
 
     def role(needed: Role):
         async def check(user: Annotated[User, Depends(current_user)]) -> User:
@@ -253,22 +235,77 @@ def create_app(
                 f"message is {len(message)} characters; the limit is {settings.max_message_chars}",
             )
 
-    async def guarded(events: AsyncIterator) -> AsyncIterator:
-        """Per-turn timeout; a fault becomes an error event, never a dropped stream."""
+    async def guarded(
+        events: AsyncIterator, token: str | None, *, drain: bool = True
+    ) -> AsyncIterator:
+        """A stream's guard: the turn's timeout, the caller's key (revoked: the stream
+        stops) and shutdown (a turn may finish within the grace period, then the stream
+        ends with an error event; a watcher stops at once). Any end has an event."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        next_check = started + 5.0
+        drain_until: float | None = None
+        iterator = aiter(events)
+        pending: asyncio.Future | None = None
         try:
-            async with asyncio.timeout(settings.turn_timeout_seconds):
-                async for event in events:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(iterator))
+                done, _ = await asyncio.wait({pending}, timeout=0.5)
+                if pending in done:
+                    try:
+                        event = pending.result()
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        pending = None
                     if isinstance(event, ToolCall):
                         metrics.tool_calls.labels(event.name).inc()
                     if isinstance(event, MessageEnd):
                         metrics.tokens.labels("input").inc(event.usage.get("input_tokens", 0))
                         metrics.tokens.labels("output").inc(event.usage.get("output_tokens", 0))
                     yield event
-        except TimeoutError:
-            yield ErrorEvent(
-                code="timeout",
-                message=f"the turn took longer than {settings.turn_timeout_seconds}s",
-            )
+                now = loop.time()
+                if drain and now - started > settings.turn_timeout_seconds:
+                    yield ErrorEvent(
+                        code="timeout",
+                        message=f"the turn took longer than {settings.turn_timeout_seconds}s",
+                    )
+                    return
+                if shutting_down.is_set():
+                    grace = settings.shutdown_grace_seconds if drain else 0.0
+                    drain_until = drain_until or now + grace
+                    if now >= drain_until:
+                        yield ErrorEvent(
+                            code="shutting_down",
+                            message="the server is restarting; your question is kept: ask again",
+                        )
+                        return
+                if now >= next_check:
+                    next_check = now + 5.0
+                    if not await auth.still_valid(token):
+                        yield ErrorEvent(
+                            code="unauthorized",
+                            message="your key was revoked or your session ended",
+                        )
+                        return
+        finally:
+            if pending is not None:
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+            await iterator.aclose()
+
+    def sse(events: AsyncIterator, *, drain: bool = True) -> EventSourceResponse:
+        async def frames():
+            async for event in events:
+                yield {"data": event.model_dump_json()}
+
+        # sse-starlette's own shutdown handling waits a little longer than our drain, so
+        # the turn's last event (or the shutdown error) is sent before it cancels
+        grace = settings.shutdown_grace_seconds + 2 if drain else 0
+        return EventSourceResponse(
+            frames(), ping=15, shutdown_event=shutting_down, shutdown_grace_period=grace
+        )
 
     # -- chat --------------------------------------------------------------------------
 
@@ -279,25 +316,18 @@ def create_app(
         response_class=EventSourceResponse,
         responses=SSE_RESPONSE,
     )
-    async def chat(body: ChatRequest, user: Viewer):
+    async def chat(body: ChatRequest, user: Viewer, request: Request):
         check_length(body.message)
         conversation = None
         if body.conversation_id:  # a 404 now, before the stream has started
             conversation = await asyncio.to_thread(
                 services.store.conversation_for, body.conversation_id, user
             )
-        events = guarded(services.chat.stream(body.message, user, conversation, channel="api"))
-
-        async def sse():
-            async for event in events:
-                if isinstance(event, ToolResult) and event.artifact_url:
-                    event.artifact_url = f"/v1/artifacts/{Path(event.artifact_url).name}"
-                yield {"data": event.model_dump_json()}
-
-        return EventSourceResponse(sse(), ping=15)
+        turn = services.chat.stream(body.message, user, conversation, channel="api")
+        return sse(guarded(turn, credential(request)))
 
     @app.post("/v1/chat/completions", tags=["openai"], summary="OpenAI-compatible chat completions")
-    async def completions(body: CompletionRequest, user: Viewer):
+    async def completions(body: CompletionRequest, user: Viewer, request: Request):
         users = [m for m in body.messages if m.role == "user"]
         if not users or not users[-1].text().strip():
             raise HTTPException(422, "messages must end with a user message that has text")
@@ -309,12 +339,16 @@ def create_app(
                 history.append(ModelRequest(parts=[UserPromptPart(m.text())]))
             elif m.role == "assistant" and m.text():
                 history.append(ModelResponse(parts=[TextPart(m.text())]))
-        events = guarded(services.chat.stream(question, user, channel="openai", history=history))
+        events = guarded(
+            services.chat.stream(question, user, channel="openai", history=history),
+            credential(request),
+        )
         created, cid = int(time.time()), f"chatcmpl-{secrets.token_hex(8)}"
         if not body.stream:
             turn = await collect(events)
             if turn.error:
-                status = 504 if turn.error.code == "timeout" else 502
+                status = {"timeout": 504, "busy": 409, "unauthorized": 401}.get(turn.error.code)
+                status = status or (503 if turn.error.code == "shutting_down" else 502)
                 return errors.error(status, turn.error.code, turn.error.message)
             usage = next((e.usage for e in turn.events if isinstance(e, MessageEnd)), {})
             return {
@@ -374,7 +408,11 @@ def create_app(
             }
             yield {"data": "[DONE]"}
 
-        return EventSourceResponse(chunks())
+        return EventSourceResponse(
+            chunks(),
+            shutdown_event=shutting_down,
+            shutdown_grace_period=settings.shutdown_grace_seconds + 2,
+        )
 
     @app.get("/v1/models", tags=["openai"])
     async def models(_: Viewer):
@@ -414,20 +452,23 @@ def create_app(
         response_class=EventSourceResponse,
         responses=SSE_RESPONSE,
     )
-    async def conversation_events(conversation_id: str, user: Viewer):
+    async def conversation_events(conversation_id: str, user: Viewer, request: Request):
         await asyncio.to_thread(services.store.conversation_for, conversation_id, user)
-
-        async def sse():
-            async for event in services.chat.hub.subscribe(conversation_id):
-                yield {"data": event.model_dump_json()}
-
-        return EventSourceResponse(sse(), ping=15)
+        watched = services.chat.hub.subscribe(conversation_id)
+        return sse(guarded(watched, credential(request), drain=False), drain=False)
 
     # -- approvals ---------------------------------------------------------------------
 
     @app.get("/v1/approvals", tags=["approvals"])
-    async def approvals(_: Approver, status: str | None = Query(PENDING, max_length=32)):
-        rows = services.store.approvals(None if status == "all" else status)
+    async def approvals(
+        _: Approver,
+        status: ApprovalStatus | Literal["all"] = Query(
+            ApprovalStatus.PENDING, description="A state, or all"
+        ),
+    ):
+        rows = await asyncio.to_thread(
+            services.store.approvals, None if status == "all" else status
+        )
         return [
             {
                 **approval_event(r).model_dump(mode="json"),
@@ -441,13 +482,13 @@ def create_app(
 
     @app.post("/v1/approvals/{approval_id}/approve", tags=["approvals"])
     async def approve(approval_id: str, user: Approver):
-        decision = await services.approvals.approve(approval_id, user)
+        decision = await services.decisions.approve(approval_id, user)
         metrics.approvals.labels(decision.status).inc()
         return decision
 
     @app.post("/v1/approvals/{approval_id}/reject", tags=["approvals"])
     async def reject(approval_id: str, user: Approver, body: RejectRequest | None = None):
-        decision = await services.approvals.reject(
+        decision = await services.decisions.reject(
             approval_id, user, (body or RejectRequest()).reason
         )
         metrics.approvals.labels(decision.status).inc()
@@ -455,42 +496,12 @@ def create_app(
 
     # -- direct tools, search, ingest ----------------------------------------------------
 
-    tool_models = {
-        name: _args_model(getattr(agent_tools, name)) for name in agent_tools.READ_ONLY_TOOLS
-    }
-
-    @app.post(
-        "/v1/tools/{name}", tags=["tools"], summary="Call one read-only tool directly (no LLM)"
-    )
-    async def call_tool(name: str, request: Request, user: Viewer):
-        if name not in tool_models:
-            raise HTTPException(404, f"unknown tool {name!r}; available: {', '.join(tool_models)}")
-        try:
-            raw = await request.json() if await request.body() else {}
-        except json.JSONDecodeError as exc:
-            raise HTTPException(422, f"body is not valid JSON: {exc.msg}") from None
-        try:
-            args = tool_models[name].model_validate(raw if isinstance(raw, dict) else {"_": raw})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            return errors.error(
-                422, "invalid_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-            )
-        deps = services.chat._deps(user, "direct")
-        ctx = DirectContext(deps)
-        try:
-            result = await asyncio.to_thread(getattr(agent_tools, name), ctx, **args.model_dump())
-        except agent_tools.ModelRetry as exc:
-            return errors.error(400, "tool_error", str(exc))
-        finally:
-            deps.close()
-        metrics.tool_calls.labels(name).inc()
-        return result
+    add_tool_routes(app, services.chat, Viewer, metrics)
 
     @app.get("/v1/search", tags=["search"])
     async def search(
         _: Viewer,
-        q: str = Query(..., min_length=1, max_length=1000),
+        q: StoredText = Query(..., min_length=1, max_length=1000),
         ticker: list[str] = Query(default_factory=list),
         type: DocType | None = None,
         as_of: date | None = None,
@@ -501,16 +512,18 @@ def create_app(
         filters = SearchFilters(
             tickers=[t.upper() for t in ticker] or None, doc_type=type, as_of=as_of
         )
-        return await asyncio.to_thread(shared_index().search, q, filters, k=k)
+        index = await asyncio.to_thread(shared_index)
+        return await asyncio.to_thread(index.search, q, filters, k=k)
 
     @app.post("/v1/ingest", tags=["ingest"], summary="Add documents to the index (admin)")
     async def ingest_documents(body: IngestRequest, _: Admin):
         items = [*(sample_documents() if body.sample else []), *body.documents]
         if not items:
             raise HTTPException(422, "nothing to ingest: send documents or sample=true")
-        sentiment, note = load_sentiment(settings.sentiment_model)
+        sentiment, note = await asyncio.to_thread(load_sentiment, settings.sentiment_model)
+        index = await asyncio.to_thread(shared_index)
         report = await asyncio.to_thread(
-            ingest, shared_index(), items, settings=chunk_settings(settings), sentiment=sentiment
+            ingest, index, items, settings=chunk_settings(settings), sentiment=sentiment
         )
         if note:
             report.notes.append(note)
@@ -524,18 +537,24 @@ def create_app(
 
     @app.get("/readyz", tags=["ops"])
     async def readyz():
+        """Ready when the database takes writes, the index opens and Redis (if configured)
+        answers; each failing part says why."""
         checks: dict[str, str] = {}
-        try:
+
+        def database() -> None:
             with services.store.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:  # readiness reports, it does not raise
-            checks["database"] = f"error: {exc}"
-        try:
-            await asyncio.to_thread(shared_index().count)
-            checks["index"] = "ok"
-        except Exception as exc:
-            checks["index"] = f"error: {exc}"
+            services.store.check_writable()
+
+        def index() -> None:
+            shared_index().count()
+
+        for name, probe in (("database", database), ("index", index)):
+            try:
+                await asyncio.to_thread(probe)
+                checks[name] = "ok"
+            except Exception as exc:  # readiness reports, it does not raise
+                checks[name] = f"error: {type(exc).__name__}: {exc}"[:300]
         if settings.redis_url:  # shared rate limits and cross-process conversation events
             try:
                 from redis.asyncio import Redis
@@ -544,7 +563,8 @@ def create_app(
                     await r.ping()
                 checks["redis"] = "ok"
             except Exception as exc:
-                checks["redis"] = f"error: {exc}"
+                where = mask_url_password(settings.redis_url)
+                checks["redis"] = f"error: {type(exc).__name__} at {where}"
         checks["model"] = services.chat.model_name
         ready = all(v == "ok" for k, v in checks.items() if k != "model")
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
@@ -557,12 +577,20 @@ def create_app(
     if settings.slack_bot_token and settings.slack_signing_secret:
         from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
-        from api.slack import build_slack_app
+        from api.slack import SlackDeliveries, build_slack_app, slack_request_problem
 
         slack = AsyncSlackRequestHandler(build_slack_app(settings, services))
+        seen = SlackDeliveries(
+            services.store.engine, settings.slack_signing_secret.get_secret_value()
+        )
 
         @app.post("/slack/events", include_in_schema=False)
         async def slack_events(request: Request):
+            problem = slack_request_problem(request)
+            if problem:
+                return errors.error(400, "bad_request", problem)
+            if await seen.already_handled(request):  # a retry or a replay: acknowledged only
+                return Response(status_code=200)
             return await slack.handle(request)
 
     static = Path(__file__).resolve().parent / "static"
@@ -582,9 +610,13 @@ def create_app(
     @app.get("/v1/artifacts/{name}", tags=["chat"], summary="A chart a tool produced")
     async def artifact(name: str, _: Viewer):
         charts = (settings.data_dir / "charts").resolve()
-        path = (charts / name).resolve()
-        if path.parent != charts or not path.is_file() or path.suffix != ".png":
-            raise HTTPException(404, f"no artifact {name!r}")
+        try:
+            path = (charts / name).resolve()
+            found = path.parent == charts and path.suffix == ".png" and path.is_file()
+        except (ValueError, OSError):  # a NUL or an impossible name
+            found = False
+        if not found:
+            raise HTTPException(404, f"no artifact {name[:100]!r}")
         return FileResponse(path, media_type="image/png")
 
     @app.get("/login", include_in_schema=False)
@@ -592,20 +624,28 @@ def create_app(
         if token not in app.state.login_tokens:
             raise HTTPException(401, "this login link is invalid or was already used")
         app.state.login_tokens.discard(token)
-        _, key = keys.create(Role.ADMIN, name="browser session")
+        _, session = await asyncio.to_thread(
+            keys.open_session, settings.login_role, settings.session_hours
+        )
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
-            SESSION_COOKIE, key, httponly=True, samesite="strict", max_age=7 * 24 * 3600
+            SESSION_COOKIE,
+            session,
+            httponly=True,
+            samesite="strict",
+            max_age=int(settings.session_hours * 3600),
         )
         return response
 
+    @app.post("/v1/logout", tags=["auth"], summary="End this browser session")
+    async def logout(request: Request):
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token or not await asyncio.to_thread(keys.close_session, token):
+            raise HTTPException(
+                400, "no browser session to end (API keys are revoked with `assistant keys revoke`)"
+            )
+        response = JSONResponse({"logged_out": True})
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
     return app
-
-
-def _args_model(fn) -> type[BaseModel]:
-    """A request model from a tool's signature (everything after ``ctx``)."""
-    fields = {
-        p.name: (p.annotation, ... if p.default is inspect.Parameter.empty else p.default)
-        for p in agent_tools.tool_parameters(fn)
-    }
-    return create_model(f"{fn.__name__}_args", __config__={"extra": "forbid"}, **fields)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +13,8 @@ from assistant.approvals import ConflictError, ForbiddenError
 from assistant.store import NotFoundError
 from retrieval.errors import RetrievalError
 from tools.errors import ToolError, UnknownSymbolError
+
+log = logging.getLogger(__name__)
 
 
 def error(status: int, code: str, message: str, **extra) -> JSONResponse:
@@ -65,3 +69,9 @@ def install(app: FastAPI) -> None:
 
     for kind in DOMAIN_ERRORS:
         app.add_exception_handler(kind, domain)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        """A bug, not the caller's fault: logged with its traceback, answered as JSON."""
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error(500, "internal_error", "an internal error occurred; it has been logged")

@@ -118,12 +118,17 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.settings.max_request_bytes
         length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.settings.max_request_bytes:
-            limit = self.settings.max_request_bytes
+        if length.isdigit() and int(length) > limit:
             response = error(
                 413, "too_large", f"request body of {int(length)} bytes exceeds {limit}"
             )
+            await response(scope, receive, send)
+            return
+        body = await _read_body(receive, limit)
+        if body is None:  # a chunked body (no length announced) grew past the limit
+            response = error(413, "too_large", f"request body exceeds {limit} bytes")
             await response(scope, receive, send)
             return
         started = time.perf_counter()
@@ -139,11 +144,44 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, _replay(body, receive), send_with_headers)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(scope["method"], path, str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
+async def _read_body(receive, limit: int) -> bytes | None:
+    """The whole request body, counting the bytes actually received (a Content-Length
+    can be absent, with chunked transfer): None once it exceeds ``limit``."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    """A ``receive`` that hands the app the body already read, then waits for the client
+    to disconnect (streaming responses watch for it)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:

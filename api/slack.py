@@ -12,20 +12,23 @@ whoever decided, so the button handler only decides.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from pathlib import Path
 
+from fastapi import Request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from assistant.approvals import ConflictError, ForbiddenError
+from assistant.approvals import ConflictError, ForbiddenError, describe_order
 from assistant.auth import Role, User
 from assistant.events import ApprovalRequired, ErrorEvent, TextDelta, ToolCall, ToolResult
 from assistant.services import Services
 from assistant.settings import Settings
-from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
+from assistant.slack_threads import SlackEventLog, SlackNotifier, ThreadMap, web_client
 from assistant.store import NotFoundError
 
 log = logging.getLogger(__name__)
@@ -33,11 +36,48 @@ log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
 
 
+def slack_request_problem(request: Request) -> str | None:
+    """What Bolt would crash on (a 500) instead of refusing."""
+    stamp = request.headers.get("x-slack-request-timestamp")
+    if stamp is not None and not stamp.strip().isdigit():
+        return "X-Slack-Request-Timestamp must be a Unix time in seconds"
+    return None
+
+
+class SlackDeliveries:
+    """Each signed Events API delivery is handled once: retries and replays (the same
+    ``event_id``) are acknowledged and dropped. Unsigned requests are left to Bolt's 401,
+    so nobody can block an event id before Slack sends it."""
+
+    def __init__(self, engine, signing_secret: str) -> None:
+        self.log = SlackEventLog(engine)
+        self.verifier = SignatureVerifier(signing_secret)
+
+    async def already_handled(self, request: Request) -> bool:
+        body = await request.body()
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            return False
+        if not self.verifier.is_valid(
+            text,
+            request.headers.get("x-slack-request-timestamp", ""),
+            request.headers.get("x-slack-signature", ""),
+        ):
+            return False
+        try:
+            event_id = json.loads(text).get("event_id")
+        except (ValueError, AttributeError):  # a form-encoded button press has none
+            return False
+        if not isinstance(event_id, str) or not event_id:
+            return False
+        return not await asyncio.to_thread(self.log.first_time, event_id)
+
+
 def approval_blocks(event: ApprovalRequired) -> list[dict]:
-    o = event.order
     checks = "passed" if event.risk_checks.get("passed") else "FAILED"
     text = (
-        f"*Approval needed:* {o['side']} {o['quantity']:g} {o['symbol']} ({o['type']}) · pre-trade checks "
+        f"*Approval needed:* {describe_order(event.order)} · pre-trade checks "
         f"{checks} · expires {event.expires_at:%Y-%m-%d %H:%M} UTC · `{event.approval_id}`"
     )
     return [
@@ -75,17 +115,17 @@ def build_slack_app(
         raise ValueError("Slack needs ASSISTANT_SLACK_BOT_TOKEN and ASSISTANT_SLACK_SIGNING_SECRET")
     client = web_client(settings)
     app = AsyncApp(client=client, signing_secret=secret or "")
-    notifier = next((x for x in services.approvals.listeners if isinstance(x, SlackNotifier)), None)
+    notifier = next((x for x in services.decisions.listeners if isinstance(x, SlackNotifier)), None)
     if notifier is None:  # services built without the bot token in their settings
         notifier = SlackNotifier(ThreadMap(services.store.engine), client)
-        services.approvals.listeners.append(notifier)
+        services.decisions.listeners.append(notifier)
     threads = notifier.threads
     approvers = set(settings.slack_approvers)
 
     async def upload(
         client: AsyncWebClient, channel: str, thread_ts: str, chart: ToolResult
     ) -> None:
-        path = Path(chart.artifact_url or "")
+        path = settings.data_dir / "charts" / Path(chart.artifact_url or "").name
         try:
             await client.files_upload_v2(
                 channel=channel,
@@ -178,9 +218,9 @@ def build_slack_app(
         user = User(id=f"slack:{slack_user}", role=Role.APPROVER)
         try:
             if action == "approve":
-                await services.approvals.approve(approval_id, user)
+                await services.decisions.approve(approval_id, user)
             else:
-                await services.approvals.reject(
+                await services.decisions.reject(
                     approval_id, user, f"rejected in Slack by <@{slack_user}>"
                 )
         except (ConflictError, ForbiddenError, NotFoundError) as exc:

@@ -1,35 +1,42 @@
-"""The only path by which an order reaches a broker.
+"""The only path by which an order reaches a broker (synchronous: call it off the loop).
 
-The agent proposes (``place_order`` pauses the run) -> pre-trade checks run and a
-pending approval with an expiry is stored -> a person with the approver role (not the
-requester when four-eyes is on) approves -> an atomic pending->approved transition ->
-the checks run again -> the broker gets ``client_order_id`` = approval id (idempotent)
--> the paused run resumes and reports the outcome. Rejection, expiry, failed checks and
-broker errors each end in a stored state, and every transition is in the audit log. An
-approval left "approved" by a crash is reconciled on start with the same client id.
+``place_order`` proposes -> :meth:`ApprovalService.propose` validates the order
+completely (a known symbol, within the maximum quantity), checks the caller may propose
+(trader role, in their own conversation) and runs the pre-trade checks; failed checks end
+in ``failed_checks`` at once -> the paused run's approvals are stored pending, requested
+by the conversation's owner -> a person with the approver role (not the requester when
+four-eyes is on) approves -> an atomic pending->approved transition -> under the
+account's lock, the checks run again and the broker gets ``client_order_id`` = approval
+id (idempotent) -> ``executed``; any broker failure, network errors included, ends in
+``broker_error``. Rejection and expiry are stored states too, every transition is in the
+audit log, and reconciliation after a crash records a bad row and goes on.
+
+Resuming the conversation with the outcome is :mod:`assistant.decisions`' job.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
-from pydantic import BaseModel
-from pydantic_ai import DeferredToolRequests, DeferredToolResults, ToolDenied
+from pydantic import ValidationError
+from pydantic_ai import DeferredToolRequests
 
-from assistant.agent import order_from_tool_args
+from assistant.account_lock import AccountLock
 from assistant.auth import Role, User
-from assistant.chat import ChatService, ChatTurn
 from assistant.events import ApprovalRequired
+from assistant.results import ApprovalStatus, OrderOutcome
 from assistant.settings import Settings
 from assistant.store import ApprovalRow, Store, new_id, utcnow
 from tools.broker import Broker
-from tools.errors import ToolError
+from tools.errors import InvalidInputError, ToolError, UnknownSymbolError
 from tools.market_data import PriceStore
 from tools.orders import BrokerOrder, Order
 from tools.risk import Account, RiskLimits, RiskReport, check_order
+
+log = logging.getLogger(__name__)
 
 
 class ForbiddenError(ToolError):
@@ -40,23 +47,15 @@ class ConflictError(ToolError):
     """The approval is no longer pending (decided, expired or executed)."""
 
 
-log = logging.getLogger(__name__)
-PENDING, APPROVED, EXECUTED = "pending", "approved", "executed"
-REJECTED, EXPIRED, FAILED_CHECKS, BROKER_ERROR = (
-    "rejected",
-    "expired",
-    "failed_checks",
-    "broker_error",
-)
+class ExpiredError(ConflictError):
+    """The approval's time ran out before this decision (it is now stored as expired)."""
 
-
-class Decision(BaseModel):
-    approval_id: str
-    status: str
-    reason: str | None = None
-    decided_by: str | None = None
-    broker_order: BrokerOrder | None = None
-    turn: ChatTurn | None = None
+    def __init__(self, row: ApprovalRow) -> None:
+        super().__init__(
+            f"approval {row.id} expired at {row.expires_at:%Y-%m-%d %H:%M} UTC before a "
+            "decision; the order can be proposed again"
+        )
+        self.row = row
 
 
 class ApprovalService:
@@ -67,19 +66,28 @@ class ApprovalService:
         prices: PriceStore,
         broker_factory: Callable[[], Broker],
         limits: RiskLimits,
-        chat: ChatService,
+        lock: AccountLock | None = None,
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
-        self.broker_factory, self.limits, self.chat = broker_factory, limits, chat
-        chat.on_approvals = self.create_all
-        # Told of every final decision, whoever took it and wherever (API, CLI, Slack,
-        # expiry, reconcile): e.g. the Slack thread the order came from hears the outcome.
-        self.listeners: list[Callable[[ApprovalRow, Decision], Awaitable[None]]] = []
+        self.broker_factory, self.limits = broker_factory, limits
+        self.lock = lock or AccountLock(store.engine, settings.data_dir)
 
     # -- proposing --------------------------------------------------------------------
 
-    def risk(self, order: Order) -> RiskReport:
-        broker = self.broker_factory()
+    def validate(self, order: Order) -> None:
+        """What the order model alone cannot know: the symbol and the configured maximum."""
+        if not self.prices.exists(order.symbol):
+            raise UnknownSymbolError(
+                f"unknown symbol {order.symbol!r}: the store has no prices for it"
+            )
+        if order.quantity > self.limits.max_order_quantity:
+            raise InvalidInputError(
+                f"{order.quantity:,.0f} shares exceed the maximum of "
+                f"{self.limits.max_order_quantity:,.0f} per order"
+            )
+
+    def risk(self, order: Order, broker: Broker | None = None) -> RiskReport:
+        broker = broker or self.broker_factory()
         account = broker.account()
         positions = {p.symbol: p.quantity for p in broker.positions()}
         prices = {}
@@ -87,44 +95,77 @@ class ApprovalService:
             if self.prices.exists(symbol):
                 prices[symbol] = float(self.prices.load(symbol).price.iloc[-1])
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        orders_today = self.store.decided_since(EXECUTED, midnight)
+        orders_today = self.store.decided_since(ApprovalStatus.EXECUTED, midnight)
         snapshot = Account(
             cash=account.cash, positions=positions, prices=prices, orders_today=orders_today
         )
         return check_order(order, snapshot, self.limits)
 
-    def create_all(
-        self, conversation_id: str, requests: DeferredToolRequests, user: User
-    ) -> list[ApprovalRequired]:
-        out = []
-        for call in requests.approvals:
-            args = call.args_as_dict()
-            try:
-                order = order_from_tool_args(**args)
-            except (TypeError, ValueError) as exc:  # missing or wrong arguments
-                order = None
-                report = None
-                reason = f"invalid order: {exc}"
-            else:
-                report, reason = self.risk(order), None
-            row = ApprovalRow(
-                id=new_id("appr"),
-                conversation_id=conversation_id,
-                tool_call_id=call.tool_call_id,
-                order_json=(order.model_dump_json() if order else json.dumps(args)),
-                risk_json=(
-                    report.model_dump_json()
-                    if report
-                    else json.dumps({"passed": False, "checks": []})
-                ),
-                requested_by=user.id,
-                status=PENDING,
-                reason=reason,
-                expires_at=utcnow() + timedelta(minutes=self.settings.approval_ttl_minutes),
+    def propose(
+        self, order: Order, *, user: User, owner: str, conversation_id: str, tool_call_id: str
+    ) -> OrderOutcome:
+        """``pending`` (checks passed: the run pauses for a person), ``failed_checks``
+        (stored, never approvable) or ``refused`` (nothing stored). Raises a ToolError
+        for an order that cannot exist (unknown symbol, above the maximum)."""
+
+        def refused(why: str) -> OrderOutcome:
+            return OrderOutcome(status=ApprovalStatus.REFUSED, order=order, detail=why)
+
+        if user.id != owner:
+            return refused("orders can only be proposed in your own conversation")
+        if not user.role.allows(Role.TRADER):
+            return refused(
+                f"proposing orders needs the trader role; {user.id} has the {user.role} role"
             )
-            self.store.add_approval(row, actor=user.id)
-            out.append(approval_event(row))
-        return out
+        self.validate(order)
+        try:
+            report = self.risk(order)
+        except Exception as exc:  # the broker's account could not be read
+            return refused(f"the account could not be read to check the order: {exc}")
+        if report.passed:
+            return OrderOutcome(status=ApprovalStatus.PENDING, order=order, risk_checks=report)
+        row = self._row(conversation_id, tool_call_id, order, report, owner)
+        row.status = ApprovalStatus.FAILED_CHECKS
+        row.reason = "; ".join(c.reason for c in report.failures)
+        self.store.add_approval(row)
+        return OrderOutcome(
+            status=ApprovalStatus.FAILED_CHECKS,
+            order=order,
+            approval_id=row.id,
+            risk_checks=report,
+            detail=row.reason,
+        )
+
+    def pending(
+        self, conversation_id: str, owner: str, requests: DeferredToolRequests
+    ) -> list[ApprovalRow]:
+        """Approval rows for a paused run, from what ``place_order`` validated and checked
+        (its metadata), never from the raw arguments. Stored with the turn."""
+        rows = []
+        for call in requests.approvals:
+            meta = requests.metadata.get(call.tool_call_id) or {}
+            try:
+                order = Order.model_validate(meta["order"])
+                report = RiskReport.model_validate(meta["risk_checks"])
+            except (KeyError, ValidationError):
+                log.error("deferred call %s carries no checked order", call.tool_call_id)
+                continue
+            rows.append(self._row(conversation_id, call.tool_call_id, order, report, owner))
+        return rows
+
+    def _row(
+        self, conversation_id: str, tool_call_id: str, order: Order, report: RiskReport, owner: str
+    ) -> ApprovalRow:
+        return ApprovalRow(
+            id=new_id("appr"),
+            conversation_id=conversation_id,
+            tool_call_id=tool_call_id,
+            order_json=order.model_dump_json(),
+            risk_json=report.model_dump_json(),
+            requested_by=owner,
+            status=ApprovalStatus.PENDING,
+            expires_at=utcnow() + timedelta(minutes=self.settings.approval_ttl_minutes),
+        )
 
     # -- deciding ---------------------------------------------------------------------
 
@@ -138,26 +179,39 @@ class ApprovalService:
                 f"four-eyes is on: {user.id!r} requested this order and cannot approve it"
             )
 
-    async def approve(self, approval_id: str, user: User) -> Decision:
+    def _pending(self, approval_id: str, user: User) -> ApprovalRow:
         row = self.store.approval(approval_id)
         self._authorise(row, user)
-        if row.status == PENDING and row.expires_at < utcnow():
-            return await self._expire(row)
+        if row.status == ApprovalStatus.PENDING and row.expires_at < utcnow():
+            if self.expire(row):
+                raise ExpiredError(self.store.approval(approval_id))
+            row = self.store.approval(approval_id)
+        if row.status != ApprovalStatus.PENDING:
+            raise ConflictError(f"approval {approval_id} is {row.status}, not pending")
+        return row
+
+    def approve(self, approval_id: str, user: User) -> ApprovalRow:
+        """Approve and execute; the row as it ended (executed, failed_checks, broker_error)."""
+        self._pending(approval_id, user)
         if not self.store.transition(
-            approval_id, PENDING, APPROVED, user.id, decided_by=user.id, decided_at=utcnow()
+            approval_id,
+            ApprovalStatus.PENDING,
+            ApprovalStatus.APPROVED,
+            user.id,
+            decided_by=user.id,
+            decided_at=utcnow(),
         ):
             raise ConflictError(
                 f"approval {approval_id} is {self.store.approval(approval_id).status}, not pending"
             )
-        return await self._execute(self.store.approval(approval_id), user)
+        return self.execute(self.store.approval(approval_id), user.id)
 
-    async def reject(self, approval_id: str, user: User, reason: str = "rejected") -> Decision:
-        row = self.store.approval(approval_id)
-        self._authorise(row, user)
+    def reject(self, approval_id: str, user: User, reason: str = "rejected") -> ApprovalRow:
+        self._pending(approval_id, user)
         if not self.store.transition(
             approval_id,
-            PENDING,
-            REJECTED,
+            ApprovalStatus.PENDING,
+            ApprovalStatus.REJECTED,
             user.id,
             decided_by=user.id,
             decided_at=utcnow(),
@@ -166,120 +220,147 @@ class ApprovalService:
             raise ConflictError(
                 f"approval {approval_id} is {self.store.approval(approval_id).status}, not pending"
             )
-        turn = await self._resume(
-            row, ToolDenied(f"the order was rejected by {user.id}: {reason}"), {}, user
-        )
-        return await self._announce(
-            row,
-            Decision(approval_id=approval_id, status=REJECTED, reason=reason, turn=turn),
-            user,
-        )
+        return self.store.approval(approval_id)
 
-    async def _expire(self, row: ApprovalRow) -> Decision:
-        decision = Decision(approval_id=row.id, status=EXPIRED, reason="expired before a decision")
-        if self.store.transition(
-            row.id, PENDING, EXPIRED, "system", reason="expired before a decision"
-        ):
-            decision.turn = await self._resume(
-                row, ToolDenied("the approval expired before anyone decided"), {}, None
-            )
-            await self._announce(row, decision, None)
-        return decision
-
-    async def _announce(self, row: ApprovalRow, decision: Decision, user: User | None) -> Decision:
-        decision.decided_by = user.id if user else "system"
-        for listener in self.listeners:
-            try:
-                await listener(row, decision)
-            except Exception:  # a notification failing never undoes or hides the decision
-                log.exception("approval listener failed for %s", row.id)
-        return decision
-
-    async def _execute(self, row: ApprovalRow, user: User | None) -> Decision:
-        """From ``approved``: re-check, submit (idempotently), record, resume."""
-        order = Order.model_validate_json(row.order_json)
-        actor = user.id if user else "system"
-        report = self.risk(order)
-        if not report.passed:
-            reason = "; ".join(c.reason for c in report.failures)
-            self.store.transition(row.id, APPROVED, FAILED_CHECKS, actor, reason=reason)
-            turn = await self._resume(
-                row, ToolDenied(f"pre-trade checks failed at approval: {reason}"), {}, user
-            )
-            return await self._announce(
-                row,
-                Decision(approval_id=row.id, status=FAILED_CHECKS, reason=reason, turn=turn),
-                user,
-            )
-        try:
-            placed = self.broker_factory().submit(order, client_order_id=row.id)
-        except ToolError as exc:
-            self.store.transition(row.id, APPROVED, BROKER_ERROR, actor, reason=str(exc))
-            turn = await self._resume(
-                row, ToolDenied(f"the broker refused the order: {exc}"), {}, user
-            )
-            return await self._announce(
-                row,
-                Decision(approval_id=row.id, status=BROKER_ERROR, reason=str(exc), turn=turn),
-                user,
-            )
-        self.store.transition(
+    def expire(self, row: ApprovalRow) -> bool:
+        """Pending -> expired (once, whoever tries first)."""
+        return self.store.transition(
             row.id,
-            APPROVED,
-            EXECUTED,
-            actor,
-            broker_order_json=placed.model_dump_json(),
-            reason=placed.reason,
-        )
-        turn = await self._resume(row, True, {row.tool_call_id: placed}, user)
-        return await self._announce(
-            row,
-            Decision(approval_id=row.id, status=EXECUTED, broker_order=placed, turn=turn),
-            user,
+            ApprovalStatus.PENDING,
+            ApprovalStatus.EXPIRED,
+            "system",
+            reason="expired before a decision",
         )
 
-    async def _resume(
-        self, row: ApprovalRow, decision, executed: dict, user: User | None
-    ) -> ChatTurn:
-        requester = user or User(id=row.requested_by, role=Role.VIEWER)
-        results = DeferredToolResults(approvals={row.tool_call_id: decision})
-        return await self.chat.resume(row.conversation_id, requester, results, executed)
+    def expire_due(self) -> list[ApprovalRow]:
+        now = utcnow()
+        due = [r for r in self.store.approvals(ApprovalStatus.PENDING) if r.expires_at < now]
+        return [self.store.approval(r.id) for r in due if self.expire(r)]
 
-    # -- housekeeping -----------------------------------------------------------------
+    def execute(self, row: ApprovalRow, actor: str) -> ApprovalRow:
+        """From ``approved``: under the account's lock, re-check, submit idempotently and
+        record the result. Every failure ends in a stored final state."""
 
-    async def expire_due(self) -> list[str]:
-        expired = []
-        for row in self.store.approvals(PENDING):
-            if row.expires_at < utcnow():
-                await self._expire(row)
-                expired.append(row.id)
-        return expired
+        def end(status: ApprovalStatus, reason: str, placed: BrokerOrder | None = None):
+            fields = {"reason": reason}
+            if placed is not None:
+                fields["broker_order_json"] = placed.model_dump_json()
+            self.store.transition(row.id, ApprovalStatus.APPROVED, status, actor, **fields)
+            return self.store.approval(row.id)
 
-    async def reconcile(self) -> list[Decision]:
-        """Finish approvals a crash left between the approved transition and the broker.
+        try:
+            order = Order.model_validate_json(row.order_json)
+        except ValidationError as exc:  # a row stored before orders were validated
+            return end(ApprovalStatus.FAILED_CHECKS, f"the stored order is invalid: {exc}")
+        try:
+            broker = self.broker_factory()
+        except Exception as exc:
+            return end(ApprovalStatus.BROKER_ERROR, f"the broker is not available: {exc}")
+        with self.lock.hold(_account_key(broker)):
+            try:
+                report = self.risk(order, broker)
+            except Exception as exc:
+                return end(ApprovalStatus.BROKER_ERROR, f"the account could not be read: {exc}")
+            if not report.passed:
+                reason = "; ".join(c.reason for c in report.failures)
+                return end(ApprovalStatus.FAILED_CHECKS, reason)
+            try:
+                placed = broker.submit(order, client_order_id=row.id)
+            except Exception as exc:  # refused, or the connection dropped: did it arrive?
+                placed = self._find(broker, row.id)
+                if placed is None:
+                    return end(
+                        ApprovalStatus.BROKER_ERROR,
+                        f"{_reason(exc)}; nothing was found at the broker under client order "
+                        f"id {row.id}",
+                    )
+            return end(ApprovalStatus.EXECUTED, placed.reason, placed)
+
+    def _find(self, broker: Broker, client_order_id: str) -> BrokerOrder | None:
+        try:
+            return broker.get_order_by_client_id(client_order_id)
+        except Exception as exc:
+            log.warning("could not look up order %s at the broker: %s", client_order_id, exc)
+            return None
+
+    def reconcile(self) -> list[ApprovalRow]:
+        """Finish approvals a crash left between ``approved`` and the broker's answer.
 
         The broker is asked for the order by client id first; submitting again is safe
-        anyway, since the same client id never makes a second order.
+        anyway, since the same client id never makes a second order. A row that cannot
+        be finished is recorded as ``broker_error`` with the reason, and the next goes on.
         """
         done = []
-        for row in self.store.approvals(APPROVED):
-            existing = self.broker_factory().get_order_by_client_id(row.id)
-            if existing is not None:
+        for row in self.store.approvals(ApprovalStatus.APPROVED):
+            try:
+                existing = self.broker_factory().get_order_by_client_id(row.id)
+                if existing is None:
+                    done.append(self.execute(row, "reconcile"))
+                    continue
                 self.store.transition(
                     row.id,
-                    APPROVED,
-                    EXECUTED,
+                    ApprovalStatus.APPROVED,
+                    ApprovalStatus.EXECUTED,
                     "reconcile",
                     broker_order_json=existing.model_dump_json(),
                 )
-                turn = await self._resume(row, True, {row.tool_call_id: existing}, None)
-                decision = Decision(
-                    approval_id=row.id, status=EXECUTED, broker_order=existing, turn=turn
+            except Exception as exc:
+                log.error("reconcile: approval %s could not be finished: %s", row.id, exc)
+                self.store.transition(
+                    row.id,
+                    ApprovalStatus.APPROVED,
+                    ApprovalStatus.BROKER_ERROR,
+                    "reconcile",
+                    reason=f"could not be confirmed after a restart ({_reason(exc)}); check the "
+                    f"broker for client order id {row.id} before proposing it again",
                 )
-                done.append(await self._announce(row, decision, None))
-            else:
-                done.append(await self._execute(row, None))
+            done.append(self.store.approval(row.id))
         return done
+
+    # -- reading ----------------------------------------------------------------------
+
+    def outcome(self, row: ApprovalRow) -> OrderOutcome:
+        """What a decision means for the run that proposed the order."""
+        try:
+            order = Order.model_validate_json(row.order_json)
+        except ValidationError:
+            order = None
+        status = ApprovalStatus(row.status)
+        placed = (
+            BrokerOrder.model_validate_json(row.broker_order_json)
+            if row.broker_order_json
+            else None
+        )
+        if order is None:  # a row stored before orders were validated: report, never trade
+            order = placed or Order(symbol="UNKNOWN", side="buy", quantity=1)
+        detail = row.reason
+        if status in (ApprovalStatus.REJECTED,) and row.decided_by:
+            detail = f"rejected by {row.decided_by}: {row.reason}"
+        return OrderOutcome(
+            status=status,
+            order=order,
+            approval_id=row.id,
+            broker_order=placed,
+            risk_checks=RiskReport.model_validate_json(row.risk_json) if row.risk_json else None,
+            detail=detail,
+        )
+
+
+def _account_key(broker: Broker) -> str:
+    return f"{broker.name}:{getattr(broker, 'account_name', 'default')}"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, ToolError) else f"{type(exc).__name__}: {text}"
+
+
+def describe_order(order: dict) -> str:
+    """An approval's order in words; a row stored before orders were validated says so."""
+    try:
+        return Order.model_validate(order).describe()
+    except ValidationError:
+        return f"invalid order {json.dumps(order)[:200]}"
 
 
 def approval_event(row: ApprovalRow) -> ApprovalRequired:

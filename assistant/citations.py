@@ -6,30 +6,33 @@ so hits are renumbered across the turn in call order (first call's hits first).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic_ai.messages import ToolReturnPart
 
+from assistant.results import SearchSummary
+from assistant.toolsets import read_result
 from retrieval.models import Citation
 
 
-def _search_hits(returns: list[ToolReturnPart]):
+def _search_hits(returns: list[ToolReturnPart]) -> Iterator[tuple[int, Citation]]:
     for call, part in enumerate(returns):
-        if part.tool_name != "search_documents" or isinstance(part.content, str):
-            continue
-        for hit in part.model_response_object().get("hits", []):
-            yield call, hit
+        result = read_result(part)
+        if isinstance(result, SearchSummary):
+            for hit in result.hits:
+                yield call, hit
 
 
 def number_citations(returns: list[ToolReturnPart]) -> dict[tuple[int, int], int]:
     """(call position, hit number within that call) -> number in the answer."""
     numbers: dict[tuple[int, int], int] = {}
     for call, hit in _search_hits(returns):
-        numbers[(call, hit["n"])] = len(numbers) + 1
+        numbers[(call, hit.n)] = len(numbers) + 1
     return numbers
 
 
 def citations(returns: list[ToolReturnPart]) -> list[Citation]:
     numbers = number_citations(returns)
-    out = []
-    for call, hit in _search_hits(returns):
-        out.append(Citation.model_validate({**hit, "n": numbers[(call, hit["n"])]}))
-    return out
+    return [
+        hit.model_copy(update={"n": numbers[(call, hit.n)]}) for call, hit in _search_hits(returns)
+    ]

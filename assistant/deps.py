@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.auth import User
 from assistant.settings import Settings
+from assistant.workload import HeavyWork
 from retrieval.index import DocumentIndex
 from tools.broker import Broker
 from tools.market_data import PriceStore
-from tools.orders import BrokerOrder
+
+if TYPE_CHECKING:
+    from assistant.approvals import ApprovalService
 
 
 @dataclass
@@ -19,11 +23,15 @@ class AgentDeps:
     settings: Settings
     store: PriceStore
     user: User
+    """Who acts: the asker, or the conversation's owner when a decision resumes a run."""
+    owner: str
+    """The conversation's owner: the requester of every order proposed in it."""
     conversation_id: str
     index_factory: Callable[[], DocumentIndex]
     broker_factory: Callable[[], Broker]
-    executed_orders: dict[str, BrokerOrder | str] = field(default_factory=dict)
-    """tool_call_id -> the broker's order (or why none), filled by the approval flow."""
+    heavy: HeavyWork
+    orders: ApprovalService | None = None
+    """Proposes orders; None where orders cannot be placed (MCP, the direct-tools API)."""
     tool_seconds: float = 0.0
     close_index: bool = True
     """False when the index is shared by a long-running server."""
@@ -48,11 +56,13 @@ class AgentDeps:
 
 class DirectContext:
     """What a tool needs of pydantic-ai's RunContext when called without the agent
-    (the direct-tools API and the MCP server)."""
+    (the direct-tools API and the MCP server): no tool call, nothing approved."""
 
     def __init__(self, deps: AgentDeps) -> None:
         self.deps = deps
         self.tool_call_id = None
+        self.tool_call_approved = False
+        self.tool_call_metadata = None
 
 
 class ToolTimer:

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Field, Session, SQLModel, select
@@ -24,6 +24,19 @@ from assistant.auth import Role, User
 from assistant.store import NotFoundError, utcnow
 
 CACHE_SECONDS = 10.0
+
+
+class SessionRow(SQLModel, table=True):
+    """A browser session opened by the login link: it expires, and logout revokes it."""
+
+    __tablename__ = "browser_sessions"
+
+    id: str = Field(primary_key=True)
+    role: str
+    secret_sha256: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked: bool = False
 
 
 class ApiKeyRow(SQLModel, table=True):
@@ -37,6 +50,11 @@ class ApiKeyRow(SQLModel, table=True):
     revoked: bool = False
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -45,7 +63,7 @@ class KeyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._verdicts: dict[str, tuple[User | None, float]] = {}
-        SQLModel.metadata.create_all(engine, tables=[ApiKeyRow.__table__])
+        SQLModel.metadata.create_all(engine, tables=[ApiKeyRow.__table__, SessionRow.__table__])
 
     def create(self, role: Role, name: str = "") -> tuple[ApiKeyRow, str]:
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
@@ -61,18 +79,54 @@ class KeyStore:
             s.refresh(row)
         return row, f"ma_{key_id}_{secret}"
 
-    def verify(self, key: str) -> User | None:
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != "ma":
-            return None
+    def open_session(self, role: Role, hours: float) -> tuple[SessionRow, str]:
+        """A browser session; the token (``ms_<id>_<secret>``) is shown once, as a cookie."""
+        session_id, secret = secrets.token_hex(8), secrets.token_urlsafe(24)
+        row = SessionRow(
+            id=session_id,
+            role=role.value,
+            secret_sha256=_digest(secret),
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
         with Session(self.engine) as s:
-            row = s.get(ApiKeyRow, parts[1])
+            s.add(row)
+            s.commit()
+            s.refresh(row)
+        return row, f"ms_{session_id}_{secret}"
+
+    def close_session(self, token: str) -> bool:
+        """Logout: the session is revoked at once (here) and within CACHE_SECONDS elsewhere."""
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "ms":
+            return False
+        with Session(self.engine) as s:
+            row = s.get(SessionRow, parts[1])
+            if row is None or not hmac.compare_digest(row.secret_sha256, _digest(parts[2])):
+                return False
+            row.revoked = True
+            s.add(row)
+            s.commit()
+        self._verdicts.pop(_digest(token), None)
+        return True
+
+    def verify(self, key: str) -> User | None:
+        """The user an API key (``ma_``) or a session token (``ms_``) stands for, if valid."""
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] not in ("ma", "ms"):
+            return None
+        table = ApiKeyRow if parts[0] == "ma" else SessionRow
+        with Session(self.engine) as s:
+            row = s.get(table, parts[1])
         if (
             row is None
             or row.revoked
             or not hmac.compare_digest(row.secret_sha256, _digest(parts[2]))
         ):
             return None
+        if isinstance(row, SessionRow):
+            if _aware(row.expires_at) < utcnow():
+                return None
+            return User(id=f"session:{row.id}", role=Role(row.role))
         return User(id=f"key:{row.id}", role=Role(row.role))
 
     async def verify_cached(self, key: str) -> User | None:
@@ -89,6 +143,22 @@ class KeyStore:
                 self._verdicts.clear()
         self._verdicts[digest] = (user, now + CACHE_SECONDS)
         return user
+
+    def role_of(self, user_id: str) -> Role:
+        """The role a user id has now, for a run resumed on its owner's behalf.
+
+        Ids name where the user came from: ``key:ID`` (an API key; a revoked key is a
+        viewer), ``slack:U…`` (Slack users chat as traders), ``local`` (whoever owns the
+        data dir, on the CLI) and ``anonymous`` (auth off, loopback only).
+        """
+        kind, _, ident = user_id.partition(":")
+        if kind in ("key", "session"):
+            with Session(self.engine) as s:
+                row = s.get(ApiKeyRow if kind == "key" else SessionRow, ident)
+            return Role(row.role) if row is not None and not row.revoked else Role.VIEWER
+        return {"slack": Role.TRADER, "local": Role.ADMIN, "anonymous": Role.ADMIN}.get(
+            kind, Role.VIEWER
+        )
 
     def revoke(self, key_id: str) -> ApiKeyRow:
         with Session(self.engine) as s:

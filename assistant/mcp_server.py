@@ -1,6 +1,8 @@
-"""`assistant mcp`: the read-only tools over MCP (stdio), for other agents to use.
+"""`assistant mcp`: the read-only toolset over MCP (stdio), for other agents to use.
 
-Order placement is deliberately absent: orders only ever go through the approval flow.
+The tools are those of :data:`assistant.toolsets.READ_ONLY`, with the same typed
+parameters and result models. Order placement is absent by construction: orders only
+ever go through the approval flow.
 """
 
 from __future__ import annotations
@@ -10,27 +12,32 @@ import typing
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError as MCPToolError
+from pydantic_ai import ModelRetry, ToolFailed
 
-from assistant import agent as agent_tools
 from assistant.auth import Role, User
-from assistant.deps import AgentDeps, DirectContext
+from assistant.deps import AgentDeps
 from assistant.resources import broker, document_index, price_store
 from assistant.settings import Settings, get_settings
+from assistant.toolsets import READ_ONLY, call_directly, parameters
+from assistant.workload import HeavyWork
 
 MCP_USER = User(id="mcp", role=Role.VIEWER)
 
 
 def build_mcp(settings: Settings | None = None) -> FastMCP:
     settings = settings or get_settings()
+    heavy = HeavyWork(settings.heavy_workers, settings.heavy_calls_per_key)
 
     def make_deps() -> AgentDeps:
         return AgentDeps(
             settings=settings,
             store=price_store(settings),
             user=MCP_USER,
+            owner=MCP_USER.id,
             conversation_id="mcp",
             index_factory=lambda: document_index(settings),
             broker_factory=lambda: broker(settings),
+            heavy=heavy,
         )
 
     server = FastMCP(
@@ -38,21 +45,21 @@ def build_mcp(settings: Settings | None = None) -> FastMCP:
         instructions="Market data, indicators, portfolio optimisation, "
         "backtests and cited document search. Read-only: no orders.",
     )
-    for name in agent_tools.READ_ONLY_TOOLS:
-        server.add_tool(_plain(getattr(agent_tools, name), make_deps))
+    for tool in READ_ONLY.tools.values():
+        server.add_tool(_plain(tool.function, make_deps))
     return server
 
 
 def _plain(fn, make_deps):
     """The tool without its ``ctx`` parameter, so MCP sees only the user-facing arguments."""
-    params = agent_tools.tool_parameters(fn)
+    params = parameters(fn)
 
-    def call(**kwargs):
+    async def call(**kwargs):
         deps = make_deps()
         try:
-            return fn(DirectContext(deps), **kwargs)
-        except agent_tools.ModelRetry as exc:
-            raise MCPToolError(str(exc)) from None
+            return await call_directly(fn, deps, kwargs)
+        except (ModelRetry, ToolFailed) as exc:
+            raise MCPToolError(exc.message) from None
         finally:
             deps.close()
 

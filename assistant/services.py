@@ -1,4 +1,4 @@
-"""Wire the chat and approval services from settings (CLI, API and Slack share this)."""
+"""Wire the chat, approval and decision services from settings (CLI, API and Slack share this)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from assistant.approvals import ApprovalService
 from assistant.chat import ChatService
+from assistant.decisions import Decisions
 from assistant.hub import event_hub
+from assistant.keys import KeyStore
 from assistant.resources import broker, document_index, engine, price_store, risk_limits
 from assistant.settings import Settings, get_settings
 from assistant.store import Store
@@ -18,26 +20,30 @@ class Services:
     store: Store
     chat: ChatService
     approvals: ApprovalService
+    decisions: Decisions
 
 
 def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
     settings = settings or get_settings()
     store = Store(engine(settings))
     prices = price_store(settings)
+    approvals = ApprovalService(
+        settings, store, prices, lambda: broker(settings), risk_limits(settings)
+    )
     chat = ChatService(
         settings,
         store,
         prices,
         lambda: document_index(settings),
         lambda: broker(settings),
+        approvals,
         model_name=model,
         hub=event_hub(settings),
+        role_of=KeyStore(store.engine).role_of,
     )
-    approvals = ApprovalService(
-        settings, store, prices, lambda: broker(settings), risk_limits(settings), chat
-    )
+    decisions = Decisions(approvals, chat)
     if settings.slack_bot_token:  # decisions on Slack-born orders reach their thread
         from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
 
-        approvals.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
-    return Services(settings, store, chat, approvals)
+        decisions.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
+    return Services(settings, store, chat, approvals, decisions)

@@ -10,16 +10,19 @@ the outcome reaches the thread whoever decided.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from assistant.settings import Settings
+from assistant.store import utcnow
 
 if TYPE_CHECKING:
-    from assistant.approvals import Decision
+    from assistant.decisions import Decision
     from assistant.store import ApprovalRow
 
 
@@ -40,6 +43,33 @@ class SlackCardRow(SQLModel, table=True):
     approval_id: str = Field(primary_key=True)
     channel: str
     ts: str
+
+
+class SlackEventRow(SQLModel, table=True):
+    """Events API deliveries already taken: Slack retries an event it thinks we missed,
+    and a captured request can be replayed within its signature's five minutes."""
+
+    __tablename__ = "slack_events"
+
+    event_id: str = Field(primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class SlackEventLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        SQLModel.metadata.create_all(engine, tables=[SlackEventRow.__table__])
+
+    def first_time(self, event_id: str) -> bool:
+        """Record the event; False when it was recorded before (by any process)."""
+        with Session(self.engine) as s:
+            s.add(SlackEventRow(event_id=event_id))
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+        return True
 
 
 class ThreadMap:

@@ -12,7 +12,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Text, func, update
+from sqlalchemy import Engine, Text, delete, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, select
 
 from assistant.auth import Role, User
@@ -29,6 +30,10 @@ def new_id(prefix: str) -> str:
 
 class NotFoundError(ToolError):
     """No such conversation or approval (for this user)."""
+
+
+class LeaseLostError(RuntimeError):
+    """A turn outlived its lease on the conversation and another turn took it over."""
 
 
 class ConversationRow(SQLModel, table=True):
@@ -76,6 +81,21 @@ class ApprovalRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class ConversationLeaseRow(SQLModel, table=True):
+    """Who is running a turn of a conversation now (a question, or a resumed run).
+
+    Turns of one conversation run one at a time in any number of processes: each turn
+    claims the lease with one conditional write and gives it back when it has stored its
+    messages. A lease left by a crashed process lapses at ``expires_at``.
+    """
+
+    __tablename__ = "conversation_leases"
+
+    conversation_id: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime
+
+
 class AuditRow(SQLModel, table=True):
     __tablename__ = "audit_log"
 
@@ -92,6 +112,7 @@ TABLES = [
     MessageRow.__table__,
     ApprovalRow.__table__,
     AuditRow.__table__,
+    ConversationLeaseRow.__table__,
 ]
 
 
@@ -126,24 +147,115 @@ class Store:
             raise NotFoundError(f"no conversation {conversation_id!r}")
         return row
 
-    def save_turn(
-        self, conversation_id: str, history_json: str, messages: list[tuple[str, str, dict]]
-    ) -> None:
-        """Store the new history and the visible messages of a turn together."""
+    # -- turns -----------------------------------------------------------------------
+
+    def start_conversation(
+        self, row: ConversationRow, holder: str, expires_at: datetime, question: str | None
+    ) -> ConversationRow:
+        """Store a new conversation with its lease and the question, in one transaction."""
         with Session(self.engine) as s:
+            s.add(row)
+            s.add(
+                ConversationLeaseRow(conversation_id=row.id, holder=holder, expires_at=expires_at)
+            )
+            if question is not None:
+                s.add(_message(row.id, "user", question, {"user_id": row.user_id}))
+            s.commit()
+            s.refresh(row)
+        return row
+
+    def claim(self, conversation_id: str, holder: str, expires_at: datetime) -> bool:
+        """Take the conversation's lease if nobody holds it (or theirs lapsed)."""
+        with Session(self.engine) as s:
+            taken = s.exec(
+                update(ConversationLeaseRow)
+                .where(
+                    ConversationLeaseRow.conversation_id == conversation_id,
+                    ConversationLeaseRow.expires_at < utcnow(),
+                )
+                .values(holder=holder, expires_at=expires_at)
+            )
+            if taken.rowcount == 1:
+                s.commit()
+                return True
+            s.add(
+                ConversationLeaseRow(
+                    conversation_id=conversation_id, holder=holder, expires_at=expires_at
+                )
+            )
+            try:
+                s.commit()
+            except IntegrityError:  # held by a running turn
+                s.rollback()
+                return False
+        return True
+
+    def continue_conversation(
+        self, conversation_id: str, question: str | None, user_id: str
+    ) -> ConversationRow:
+        """Under the lease: the stored question, and the conversation as it is now."""
+        with Session(self.engine) as s:
+            if question is not None:
+                s.add(_message(conversation_id, "user", question, {"user_id": user_id}))
+                s.commit()
+            row = s.get(ConversationRow, conversation_id)
+        if row is None:
+            raise NotFoundError(f"no conversation {conversation_id!r}")
+        return row
+
+    def finish_turn(
+        self,
+        conversation_id: str,
+        holder: str,
+        history_json: str,
+        messages: list[tuple[str, str, dict]],
+        approvals: list[ApprovalRow] = (),
+    ) -> None:
+        """Store the turn's history, its visible messages and the approvals it proposed,
+        and give the lease back: all or nothing."""
+        with Session(self.engine) as s:
+            released = s.exec(
+                delete(ConversationLeaseRow).where(
+                    ConversationLeaseRow.conversation_id == conversation_id,
+                    ConversationLeaseRow.holder == holder,
+                )
+            )
+            if released.rowcount != 1:
+                s.rollback()
+                raise LeaseLostError(
+                    f"conversation {conversation_id} was taken over while this turn ran"
+                )
             row = s.get(ConversationRow, conversation_id)
             row.history_json, row.updated_at = history_json, utcnow()
             s.add(row)
             for role, content, meta in messages:
-                s.add(
-                    MessageRow(
-                        conversation_id=conversation_id,
-                        role=role,
-                        content=content,
-                        meta_json=json.dumps(meta, default=str),
-                    )
-                )
+                s.add(_message(conversation_id, role, content, meta))
+            for approval in approvals:
+                s.add(approval)
+                s.add(_created(approval))
             s.commit()
+
+    def release(self, conversation_id: str, holder: str) -> None:
+        """Give the lease back without storing a turn (the turn failed)."""
+        with Session(self.engine) as s:
+            s.exec(
+                delete(ConversationLeaseRow).where(
+                    ConversationLeaseRow.conversation_id == conversation_id,
+                    ConversationLeaseRow.holder == holder,
+                )
+            )
+            s.commit()
+
+    def check_writable(self) -> None:
+        """Raise if the database refuses writes (read-only file, read-only replica...)."""
+        with Session(self.engine) as s:
+            s.add(
+                ConversationLeaseRow(
+                    conversation_id=new_id("probe"), holder="probe", expires_at=utcnow()
+                )
+            )
+            s.flush()
+            s.rollback()
 
     def messages(self, conversation_id: str) -> list[MessageRow]:
         with Session(self.engine) as s:
@@ -157,20 +269,29 @@ class Store:
 
     # -- approvals --------------------------------------------------------------------
 
-    def add_approval(self, row: ApprovalRow, actor: str) -> ApprovalRow:
+    def add_approval(self, row: ApprovalRow) -> ApprovalRow:
         with Session(self.engine) as s:
             s.add(row)
-            s.add(
-                _audit(
-                    actor,
-                    "approval.created",
-                    row.id,
-                    {"order": json.loads(row.order_json), "status": row.status},
-                )
-            )
+            s.add(_created(row))
             s.commit()
             s.refresh(row)
         return row
+
+    def approvals_of_calls(
+        self, conversation_id: str, tool_call_ids: list[str]
+    ) -> list[ApprovalRow]:
+        """The approvals that ``place_order`` calls of a conversation became."""
+        if not tool_call_ids:
+            return []
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(ApprovalRow).where(
+                        ApprovalRow.conversation_id == conversation_id,
+                        ApprovalRow.tool_call_id.in_(tool_call_ids),
+                    )
+                ).all()
+            )
 
     def approval(self, approval_id: str) -> ApprovalRow:
         with Session(self.engine) as s:
@@ -233,6 +354,21 @@ class Store:
             if subject:
                 query = query.where(AuditRow.subject == subject)
             return list(s.exec(query).all())
+
+
+def _message(conversation_id: str, role: str, content: str, meta: dict) -> MessageRow:
+    # PostgreSQL text cannot hold NUL; nothing a person reads needs one
+    return MessageRow(
+        conversation_id=conversation_id,
+        role=role,
+        content=content.replace("\x00", ""),
+        meta_json=json.dumps(meta, default=str),
+    )
+
+
+def _created(row: ApprovalRow) -> AuditRow:
+    detail = {"order": json.loads(row.order_json), "status": row.status, "reason": row.reason}
+    return _audit(row.requested_by, "approval.created", row.id, detail)
 
 
 def _audit(actor: str, action: str, subject: str, detail: dict) -> AuditRow:

@@ -4,8 +4,39 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+
+def storable(text: str) -> str:
+    """Text that every store can hold and every page can show: no NUL (PostgreSQL text
+    refuses it) and no lone surrogate (it cannot be encoded as UTF-8)."""
+    if "\x00" in text:
+        raise ValueError("contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains an invalid character (a lone surrogate)") from None
+    return text
+
+
+def web_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// address")
+    return url
+
+
+StoredText = Annotated[str, AfterValidator(storable)]
+DocId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    AfterValidator(storable),
+]
 
 
 class DocType(StrEnum):
@@ -16,16 +47,18 @@ class DocType(StrEnum):
 class Document(BaseModel):
     """One source document as a loader produces it."""
 
-    doc_id: str = Field(description="Stable id: re-ingesting the same id replaces the document.")
-    title: str
-    source: str = Field(description='Publisher, "SEC EDGAR", or "sample" for the synthetic corpus.')
+    doc_id: DocId = Field(description="Stable id: re-ingesting the same id replaces the document.")
+    title: StoredText
+    source: StoredText = Field(
+        description='Publisher, "SEC EDGAR", or "sample" for the synthetic corpus.'
+    )
     doc_type: DocType
-    form: str | None = Field(None, description="10-K, 10-Q, 8-K for filings.")
-    tickers: list[str] = Field(default_factory=list)
+    form: StoredText | None = Field(None, description="10-K, 10-Q, 8-K for filings.")
+    tickers: list[StoredText] = Field(default_factory=list)
     published_at: date
-    url: str | None = None
-    text: str
-    sections: list[tuple[str, str]] | None = Field(
+    url: Annotated[str | None, AfterValidator(web_url)] = None
+    text: StoredText
+    sections: list[tuple[StoredText, StoredText]] | None = Field(
         None, description="(heading, body) pairs when the loader knows the structure."
     )
     synthetic: bool = False

@@ -8,6 +8,8 @@ from sqlalchemy import create_engine
 
 from assistant.approvals import ApprovalService
 from assistant.chat import ChatService
+from assistant.decisions import Decisions
+from assistant.keys import KeyStore
 from assistant.resources import last_price
 from assistant.services import Services
 from assistant.settings import Settings
@@ -27,8 +29,11 @@ def make_services(
     *,
     broker_factory=None,
     limits: RiskLimits | None = None,
+    roles: dict[str, str] | None = None,
     **settings,
 ) -> Services:
+    """``roles``: user id -> role for runs resumed on an owner's behalf (default: the key
+    store's rule, under which test users like "tina" are viewers)."""
     config = Settings(data_dir=data_dir, database_url=db_url, **settings)
     engine = create_engine(db_url)
     store = Store(engine)
@@ -37,12 +42,15 @@ def make_services(
         def broker_factory():
             return PaperBroker(engine, last_price(prices), slippage_bps=0)
 
+    approvals = ApprovalService(config, store, prices, broker_factory, limits or RiskLimits())
+    keys = KeyStore(engine)
     chat = ChatService(
         config,
         store,
         prices,
         lambda: DocumentIndex(shared_embedder(), path=index_dir),
         broker_factory,
+        approvals,
+        role_of=lambda user_id: (roles or {}).get(user_id) or keys.role_of(user_id),
     )
-    approvals = ApprovalService(config, store, prices, broker_factory, limits or RiskLimits(), chat)
-    return Services(config, store, chat, approvals)
+    return Services(config, store, chat, approvals, Decisions(approvals, chat))

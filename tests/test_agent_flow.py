@@ -108,12 +108,12 @@ def test_order_waits_for_approval_and_executes_exactly_once(services, db_url):
     assert services.store.approval(approval.approval_id).status == "pending"
     broker = PaperBroker(create_engine(db_url), lambda s: 1.0)
     assert broker.get_order_by_client_id(approval.approval_id) is None  # nothing sent yet
-    decision = run(services.approvals.approve(approval.approval_id, APPROVER))
+    decision = run(services.decisions.approve(approval.approval_id, APPROVER))
     assert decision.status == "executed" and decision.broker_order.status == "filled"
     assert "was filled at" in decision.turn.answer
     assert broker.get_order_by_client_id(approval.approval_id).id == decision.broker_order.id
     with pytest.raises(ConflictError, match="is executed, not pending"):
-        run(services.approvals.approve(approval.approval_id, APPROVER))
+        run(services.decisions.approve(approval.approval_id, APPROVER))
     actions = [a.action for a in services.store.audit(approval.approval_id)]
     assert actions == ["approval.created", "approval.approved", "approval.executed"]
 
@@ -123,8 +123,8 @@ def test_two_concurrent_approvals_execute_one_order(services):
 
     async def both():
         return await asyncio.gather(
-            services.approvals.approve(approval.approval_id, APPROVER),
-            services.approvals.approve(approval.approval_id, User(id="ann", role=Role.APPROVER)),
+            services.decisions.approve(approval.approval_id, APPROVER),
+            services.decisions.approve(approval.approval_id, User(id="ann", role=Role.APPROVER)),
             return_exceptions=True,
         )
 
@@ -138,12 +138,12 @@ def test_roles_and_four_eyes(tmp_path, db_url, sample_store, sample_index_dir):
     services = make_services(tmp_path / "d", db_url, sample_store, sample_index_dir, four_eyes=True)
     _, approval = _order(services, user=APPROVER)
     with pytest.raises(ForbiddenError, match="approver role needed"):
-        run(services.approvals.approve(approval.approval_id, VIEWER))
+        run(services.decisions.approve(approval.approval_id, VIEWER))
     with pytest.raises(ForbiddenError, match="four-eyes"):
-        run(services.approvals.approve(approval.approval_id, APPROVER))
+        run(services.decisions.approve(approval.approval_id, APPROVER))
     assert (
         run(
-            services.approvals.approve(approval.approval_id, User(id="ann", role=Role.APPROVER))
+            services.decisions.approve(approval.approval_id, User(id="ann", role=Role.APPROVER))
         ).status
         == "executed"
     )
@@ -151,7 +151,7 @@ def test_roles_and_four_eyes(tmp_path, db_url, sample_store, sample_index_dir):
 
 def test_reject_and_expiry_end_in_stored_states(services, db_url):
     _, first = _order(services)
-    decision = run(services.approvals.reject(first.approval_id, APPROVER, "too big"))
+    decision = run(services.decisions.reject(first.approval_id, APPROVER, "too big"))
     assert decision.status == "rejected" and "rejected" in decision.turn.answer
     _, second = _order(services)
     with Session(create_engine(db_url)) as s:
@@ -161,8 +161,11 @@ def test_reject_and_expiry_end_in_stored_states(services, db_url):
             .values(expires_at=utcnow() - timedelta(minutes=1))
         )
         s.commit()
-    assert run(services.approvals.approve(second.approval_id, APPROVER)).status == "expired"
+    with pytest.raises(ConflictError, match="expired at .* before a decision"):
+        run(services.decisions.approve(second.approval_id, APPROVER))  # finding 18: a 409
     assert services.store.approval(second.approval_id).status == "expired"
+    told = services.store.messages(services.store.approval(second.approval_id).conversation_id)
+    assert "expired before anyone decided" in told[-1].content
     assert services.approvals.broker_factory().positions() == []
 
 
@@ -174,7 +177,7 @@ def test_checks_rerun_at_approval_and_broker_errors_are_stored(
     services.approvals.limits = RiskLimits(
         restricted_symbols=["AAPL"]
     )  # the rules changed meanwhile
-    decision = run(services.approvals.approve(approval.approval_id, APPROVER))
+    decision = run(services.decisions.approve(approval.approval_id, APPROVER))
     assert decision.status == "failed_checks" and "restricted" in decision.reason
 
     class Down:
@@ -188,7 +191,7 @@ def test_checks_rerun_at_approval_and_broker_errors_are_stored(
         tmp_path / "e", db_url, sample_store, sample_index_dir, broker_factory=Down
     )
     _, approval = _order(broken)
-    decision = run(broken.approvals.approve(approval.approval_id, APPROVER))
+    decision = run(broken.decisions.approve(approval.approval_id, APPROVER))
     assert decision.status == "broker_error" and "connection refused" in decision.reason
     assert broken.store.approval(approval.approval_id).status == "broker_error"
 
@@ -199,12 +202,15 @@ def test_the_daily_order_limit_counts_todays_executed_orders(
     services = make_services(tmp_path / "d", db_url, sample_store, sample_index_dir)
     services.approvals.limits = RiskLimits(max_orders_per_day=1)
     _, first = _order(services)
-    assert run(services.approvals.approve(first.approval_id, APPROVER)).status == "executed"
+    assert run(services.decisions.approve(first.approval_id, APPROVER)).status == "executed"
     assert services.store.decided_since("executed", utcnow() - timedelta(minutes=1)) == 1
     assert services.store.decided_since("executed", utcnow() + timedelta(minutes=1)) == 0
-    _, second = _order(services)
-    decision = run(services.approvals.approve(second.approval_id, APPROVER))
-    assert decision.status == "failed_checks" and "daily limit of 1 orders" in decision.reason
+    turn = run(services.chat.ask("buy 10 AAPL", TRADER))  # finding 14: never approvable
+    assert turn.approvals == [] and "daily limit of 1 orders is reached" in turn.answer
+    [failed] = services.store.approvals("failed_checks")
+    assert "daily limit of 1 orders" in failed.reason and failed.requested_by == TRADER.id
+    with pytest.raises(ConflictError, match="is failed_checks, not pending"):
+        run(services.decisions.approve(failed.id, APPROVER))
 
 
 def test_approval_survives_a_restart_and_crash_is_reconciled_once(
@@ -213,7 +219,7 @@ def test_approval_survives_a_restart_and_crash_is_reconciled_once(
     first = make_services(tmp_path / "d", db_url, sample_store, sample_index_dir)
     _, approval = _order(first)
     restarted = make_services(tmp_path / "d", db_url, sample_store, sample_index_dir)
-    assert run(restarted.approvals.approve(approval.approval_id, APPROVER)).status == "executed"
+    assert run(restarted.decisions.approve(approval.approval_id, APPROVER)).status == "executed"
 
     # a crash right after "approved", before the broker confirmed:
     _, crashed = _order(restarted)
@@ -221,9 +227,9 @@ def test_approval_survives_a_restart_and_crash_is_reconciled_once(
         crashed.approval_id, "pending", "approved", "alex", decided_by="alex"
     )
     after_crash = make_services(tmp_path / "d", db_url, sample_store, sample_index_dir)
-    [done] = run(after_crash.approvals.reconcile())
+    [done] = run(after_crash.decisions.reconcile())
     assert done.status == "executed"
-    assert run(after_crash.approvals.reconcile()) == []
+    assert run(after_crash.decisions.reconcile()) == []
     # and a crash after the broker accepted but before we recorded it: found, not resent
     _, third = _order(after_crash)
     after_crash.store.transition(third.approval_id, "pending", "approved", "alex")
@@ -233,7 +239,7 @@ def test_approval_survives_a_restart_and_crash_is_reconciled_once(
     sent = after_crash.approvals.broker_factory().submit(
         Order.model_validate(order), third.approval_id
     )
-    [found] = run(after_crash.approvals.reconcile())
+    [found] = run(after_crash.decisions.reconcile())
     assert found.broker_order.id == sent.id
     positions = {p.symbol: p.quantity for p in after_crash.approvals.broker_factory().positions()}
     assert positions == {"AAPL": 30.0}  # three orders of 10, none doubled
@@ -281,5 +287,5 @@ def test_concurrent_turns_default_to_what_the_model_is_bound_by(tmp_path, model,
     from assistant.chat import ChatService
 
     settings = Settings(data_dir=tmp_path, model=model, max_concurrent_turns=setting)
-    chat = ChatService(settings, None, None, lambda: None, lambda: None)
+    chat = ChatService(settings, None, None, lambda: None, lambda: None, None)
     assert chat.turn_slots == slots

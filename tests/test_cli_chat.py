@@ -37,10 +37,21 @@ def test_buy_then_approve_executes_exactly_once(cli, data_dir):
     assert "holds 10 AAPL" in portfolio["answer"]
 
 
+def test_orders_that_cannot_be_approved_are_never_pending(cli, data_dir):
+    """Finding 14: "sell 0 shares" and an order whose checks fail are reported, and no
+    approvable approval is left behind."""
+    zero = json.loads(cli("chat", "sell 0 AAPL", "--json").output)
+    assert zero["approvals"] == [] and "greater than 0" in zero["answer"]
+    short = json.loads(cli("chat", "sell 5 AAPL", "--json").output)  # nothing held
+    assert short["approvals"] == [] and "only 0 held" in short["answer"]
+    listed = json.loads(cli("approvals", "list", "--status", "all", "--json").output)
+    assert [a["status"] for a in listed] == ["failed_checks"]
+    assert json.loads(cli("approvals", "list", "--json").output) == []
+
+
 def test_reject_and_unknown_ids(cli, data_dir):
-    turn = json.loads(cli("chat", "sell 0 AAPL", "--json").output)
+    turn = json.loads(cli("chat", "buy 2 AAPL", "--json").output)
     [approval] = turn["approvals"]
-    assert approval["risk_checks"]["passed"] is False  # quantity must be positive
     rejected = cli("approvals", "reject", approval["approval_id"], "--reason", "nonsense")
     assert rejected.exit_code == 0 and "rejected" in rejected.output
     missing = cli("approvals", "approve", "appr_missing")

@@ -9,11 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from assistant.approvals import Decision, approval_event
+from assistant.approvals import approval_event, describe_order
 from assistant.auth import LOCAL_USER, Role, User
 from assistant.chat import collect
 from assistant.cli.options import JsonOption
 from assistant.cli.output import emit, table
+from assistant.decisions import Decision
 from assistant.events import (
     ApprovalRequired,
     CitationEvent,
@@ -36,8 +37,8 @@ def _services(model: str | None = None) -> Services:
 
 async def _housekeeping(services: Services) -> None:
     """On start: finish approvals a crash interrupted, expire the overdue."""
-    await services.approvals.reconcile()
-    await services.approvals.expire_due()
+    await services.decisions.reconcile()
+    await services.decisions.expire_due()
 
 
 def _show(event) -> None:
@@ -155,7 +156,7 @@ def approvals_list(
                     (
                         r.id,
                         r.status,
-                        _order_text(d["order"]),
+                        describe_order(d["order"]),
                         "passed" if d["risk_checks"].get("passed") else "failed",
                         r.requested_by,
                         f"{r.expires_at:%Y-%m-%d %H:%M}",
@@ -167,10 +168,6 @@ def approvals_list(
             else "No approvals."
         ),
     )
-
-
-def _order_text(o: dict) -> str:
-    return f"{o.get('side')} {o.get('quantity', 0):g} {o.get('symbol')} {o.get('type', '')}".strip()
 
 
 def _decided(decision: Decision, as_json: bool) -> None:
@@ -197,7 +194,7 @@ def approvals_approve(
 ) -> None:
     """Approve: re-run the checks and send the order to the broker, exactly once."""
     services = _services()
-    _decided(asyncio.run(services.approvals.approve(approval_id, _acting(user))), as_json)
+    _decided(asyncio.run(services.decisions.approve(approval_id, _acting(user))), as_json)
 
 
 @approvals_app.command("reject")
@@ -208,4 +205,4 @@ def approvals_reject(
     as_json: bool = JsonOption,
 ) -> None:
     services = _services()
-    _decided(asyncio.run(services.approvals.reject(approval_id, _acting(user), reason)), as_json)
+    _decided(asyncio.run(services.decisions.reject(approval_id, _acting(user), reason)), as_json)

@@ -27,11 +27,12 @@ def serve_cmd(
     from api.app import create_app, is_loopback
 
     settings = get_settings().model_copy(
-        update={k: v for k, v in {"host": host, "port": port}.items() if v}
+        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     )
     if settings.auth == "off" and not is_loopback(settings.host):
+        where = settings.host or "every interface (an empty host)"
         raise typer.BadParameter(
-            f"ASSISTANT_AUTH=off is only allowed on a loopback host, not {settings.host}"
+            f"ASSISTANT_AUTH=off is only allowed on a loopback host (127.0.0.1, ::1), not {where}"
         )
     token = secrets.token_urlsafe(24)
     app = create_app(settings, login_token=token)
@@ -44,7 +45,14 @@ def serve_cmd(
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     typer.echo(f"Market Assistant on http://{shown}:{settings.port}/")
     typer.echo(f"Log in (once): http://{shown}:{settings.port}/login?token={token}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        # on SIGTERM running turns may finish (see shutdown_grace_seconds), then it stops
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
+    )
 
 
 def mcp_cmd() -> None:

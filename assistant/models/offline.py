@@ -22,7 +22,6 @@ from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
     ModelResponse,
-    RetryPromptPart,
     TextPart,
     ToolCallPart,
     ToolReturnPart,
@@ -31,6 +30,18 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
 from assistant.citations import number_citations
+from assistant.results import (
+    AccountSummary,
+    BacktestSummary,
+    IndicatorSummary,
+    OrderOutcome,
+    PortfolioSummary,
+    PriceSummary,
+    SearchSummary,
+    SweepSummary,
+)
+from assistant.toolsets import problem_text, read_result
+from tools.orders import format_quantity
 
 MODEL_NAME = "offline"
 
@@ -393,11 +404,13 @@ HELP = (
 # -- writing the answer -----------------------------------------------------------------
 
 
-def pct(x: float) -> str:
-    return f"{x * 100:.2f}%"
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 100:,.2f}%"
 
 
-def num(x: float) -> str:
+def num(x: float | None) -> str:
+    if x is None:
+        return "n/a"
     return f"{x:,.2f}" if abs(x) >= 1000 else f"{x:g}"
 
 
@@ -410,156 +423,143 @@ def _rsi_reading(rsi: float, bounds: dict) -> str:
     return f"between {low} and {high}, neither overbought nor oversold"
 
 
-def _indicators(d: dict) -> str:
-    v, w = d["values"], d["windows"]
-    parts = [f"As of {d['as_of']}, {d['symbol']} closed at {num(d['price'])}."]
-    if "rsi_14" in v:
-        reading = _rsi_reading(v["rsi_14"], d["rsi_bounds"])
+def _indicators(d: IndicatorSummary) -> str:
+    v, w = d.values, d.windows
+    parts = [f"As of {d.as_of}, {d.symbol} closed at {num(d.price)}."]
+    if v.get("rsi_14") is not None:
+        reading = _rsi_reading(v["rsi_14"], d.rsi_bounds)
         parts.append(f"Its {w['rsi']}-day RSI was {num(v['rsi_14'])}, {reading}.")
-    if "sma_50" in v and "sma_200" in v:
+    if v.get("sma_50") is not None and v.get("sma_200") is not None:
         trend = "above" if v["sma_50"] > v["sma_200"] else "below"
         fast, slow = w["sma_fast"], w["sma_slow"]
         parts.append(
             f"The {fast}-day SMA ({num(v['sma_50'])}) was {trend} the {slow}-day SMA ({num(v['sma_200'])})."
         )
-    if "macd" in v and "macd_signal" in v:
+    if v.get("macd") is not None and v.get("macd_signal") is not None:
         side = "above" if v["macd"] > v["macd_signal"] else "below"
         parts.append(
             f"MACD was {num(v['macd'])}, {side} its signal line ({num(v['macd_signal'])})."
         )
-    if "volatility_20d" in v:
+    if v.get("volatility_20d") is not None:
         parts.append(f"{w['volatility']}-day annualised volatility was {pct(v['volatility_20d'])}.")
-    if "return_1y" in v:
+    if v.get("return_1y") is not None:
         parts.append(f"One-year return: {pct(v['return_1y'])}.")
     return " ".join(parts)
 
 
-def _compare_rsi(results: list[dict]) -> str | None:
-    with_rsi = [d for d in results if "rsi_14" in d["values"]]
+def _compare_rsi(results: list[IndicatorSummary]) -> str | None:
+    with_rsi = [d for d in results if d.values.get("rsi_14") is not None]
     if len(with_rsi) < 2:
         return None
-    ranked = sorted(with_rsi, key=lambda d: -d["values"]["rsi_14"])
+    ranked = sorted(with_rsi, key=lambda d: -d.values["rsi_14"])
     top, rest = ranked[0], ranked[1:]
-    others = ", ".join(f"{d['symbol']} ({num(d['values']['rsi_14'])})" for d in rest)
-    return f"Comparing RSI: {top['symbol']} was highest at {num(top['values']['rsi_14'])}, ahead of {others}."
+    others = ", ".join(f"{d.symbol} ({num(d.values['rsi_14'])})" for d in rest)
+    return f"Comparing RSI: {top.symbol} was highest at {num(top.values['rsi_14'])}, ahead of {others}."
 
 
-def _prices(d: dict) -> str:
+def _prices(d: PriceSummary) -> str:
     text = (
-        f"{d['symbol']} closed at {num(d['last_close'])} on {d['end']}, from {num(d['first_close'])} on "
-        f"{d['start']}: a return of {pct(d['period_return'])} over the period "
-        f"(high {num(d['high'])}, low {num(d['low'])})"
+        f"{d.symbol} closed at {num(d.last_close)} on {d.end}, from {num(d.first_close)} on "
+        f"{d.start}: a return of {pct(d.period_return)} over the period "
+        f"(high {num(d.high)}, low {num(d.low)})"
     )
-    if d.get("annual_volatility") is not None:
-        text += f", with annualised volatility of {pct(d['annual_volatility'])}"
+    if d.annual_volatility is not None:
+        text += f", with annualised volatility of {pct(d.annual_volatility)}"
     return text + "."
 
 
-def _portfolio(d: dict) -> str:
+def _portfolio(d: PortfolioSummary) -> str:
     weights = ", ".join(
-        f"{s} {pct(w)}" for s, w in sorted(d["weights"].items(), key=lambda kv: -kv[1]) if w > 0
+        f"{s} {pct(w)}" for s, w in sorted(d.weights.items(), key=lambda kv: -kv[1]) if w > 0
     )
     return (
-        f"{d['method']} weights estimated on {d['start']} to {d['end']}: {weights}. Expected annual "
-        f"return {pct(d['expected_return'])}, volatility {pct(d['volatility'])}, Sharpe {num(d['sharpe'])} "
+        f"{d.method} weights estimated on {d.start} to {d.end}: {weights}. Expected annual "
+        f"return {pct(d.expected_return)}, volatility {pct(d.volatility)}, Sharpe {num(d.sharpe)} "
         f"(estimates from past data)."
     )
 
 
-def _backtest(d: dict) -> str:
-    if "top" in d:
-        best = d["top"][0]
-        params = ", ".join(f"{k} {num(v)}" for k, v in best["params"].items())
-        return (
-            f"Sweep of {d['combinations']} {d['strategy']} settings on {d['symbol']} ({d['start']} to "
-            f"{d['end']}): the best by {d['rank_by']} was {params}, with a total return of "
-            f"{pct(best['total_return'])}, Sharpe {num(best['sharpe'])} and max drawdown "
-            f"{pct(best['max_drawdown'])}."
-        )
-    m = d["metrics"]
-    params = ", ".join(f"{k} {num(v)}" for k, v in d["params"].items())
-    text = (
-        f"Backtest of {d['strategy']}{f' ({params})' if params else ''} on {d['symbol']} from "
-        f"{d['start']} to {d['end']}: total return {pct(m['total_return'])}, CAGR {pct(m['cagr'])}, "
-        f"Sharpe {num(m['sharpe'])}, max drawdown {pct(m['max_drawdown'])}, {d['trades']} trades, "
-        f"invested {pct(m['exposure'])} of the time."
+def _sweep(d: SweepSummary) -> str:
+    best = d.top[0]
+    params = ", ".join(f"{k} {num(v)}" for k, v in best.params.items())
+    return (
+        f"Sweep of {d.combinations} {d.strategy} settings on {d.symbol} ({d.start} to "
+        f"{d.end}): the best by {d.rank_by} was {params}, with a total return of "
+        f"{pct(best.total_return)}, Sharpe {num(best.sharpe)} and max drawdown "
+        f"{pct(best.max_drawdown)}."
     )
-    if d.get("chart_path"):
-        text += f" Chart: {d['chart_path']}."
+
+
+def _backtest(d: BacktestSummary) -> str:
+    m = d.metrics
+    params = ", ".join(f"{k} {num(v)}" for k, v in d.params.items())
+    text = (
+        f"Backtest of {d.strategy}{f' ({params})' if params else ''} on {d.symbol} from "
+        f"{d.start} to {d.end}: total return {pct(m.total_return)}, CAGR {pct(m.cagr)}, "
+        f"Sharpe {num(m.sharpe)}, max drawdown {pct(m.max_drawdown)}, {d.trades} trades, "
+        f"invested {pct(m.exposure)} of the time."
+    )
+    if d.chart is not None:
+        text += f" Chart: {d.chart.url}."
     return text + " Past results do not guarantee future returns."
 
 
-def _search(d: dict, numbers: dict[tuple[int, int], int], call: int) -> str:
-    if not d["hits"]:
-        when = f" published by {d['as_of']}" if d.get("as_of") else ""
+def _search(d: SearchSummary, numbers: dict[tuple[int, int], int], call: int) -> str:
+    if not d.hits:
+        when = f" published by {d.as_of}" if d.as_of else ""
         return f"I found no documents{when} that match."
     lines = []
-    for h in d["hits"][:3]:
-        n = numbers[(call, h["n"])]
-        where = f", {h['section']}" if h.get("section") else ""
-        lines.append(f"- {h['title']} ({h['published_at']}{where}): {h['snippet']} [{n}]")
-    intro = "From the documents" + (f" published by {d['as_of']}" if d.get("as_of") else "") + ":"
+    for h in d.hits[:3]:
+        n = numbers[(call, h.n)]
+        where = f", {h.section}" if h.section else ""
+        lines.append(f"- {h.title} ({h.published_at}{where}): {h.snippet} [{n}]")
+    intro = "From the documents" + (f" published by {d.as_of}" if d.as_of else "") + ":"
     return intro + "\n" + "\n".join(lines)
 
 
-def _account(d: dict) -> str:
-    if not d["positions"]:
-        return f"Your {d['broker']} account holds no positions; cash is {num(d['cash'])}."
-    held = ", ".join(f"{p['quantity']:g} {p['symbol']}" for p in d["positions"])
-    return f"Your {d['broker']} account holds {held}; cash {num(d['cash'])}, equity {num(d['equity'])}."
+def _account(d: AccountSummary) -> str:
+    if not d.positions:
+        return f"Your {d.broker} account holds no positions; cash is {num(d.cash)}."
+    held = ", ".join(f"{format_quantity(p.quantity)} {p.symbol}" for p in d.positions)
+    return f"Your {d.broker} account holds {held}; cash {num(d.cash)}, equity {num(d.equity)}."
 
 
-def _order(d: dict) -> str:
-    o = d["order"]
-    what = f"{o['side']} {o['quantity']:g} {o['symbol']}"
-    if d["status"] == "filled":
-        price, ref = num(d["filled_avg_price"]), d["broker_order_id"]
-        return f"The approved order to {what} was filled at {price} per share (paper broker order {ref})."
-    return f"The order to {what} ended as {d['status']}" + (
-        f": {d['detail']}." if d.get("detail") else "."
-    )
+WRITERS: dict[type, Callable] = {
+    IndicatorSummary: _indicators,
+    PriceSummary: _prices,
+    PortfolioSummary: _portfolio,
+    BacktestSummary: _backtest,
+    SweepSummary: _sweep,
+    AccountSummary: _account,
+    OrderOutcome: OrderOutcome.describe,
+}
 
 
-def write_answer(returns: list[ToolReturnPart], retries: list[RetryPromptPart]) -> str:
+def write_answer(returns: list[ToolReturnPart]) -> str:
+    """The answer from this turn's tool results alone: every number is one they hold."""
     numbers = number_citations(returns)
     sections: list[str] = []
-    indicator_results: list[dict] = []
-    as_ofs: list[str] = []
+    indicator_results: list[IndicatorSummary] = []
+    as_ofs: list[date] = []
     for call, part in enumerate(returns):
-        if part.tool_name == "place_order" and isinstance(part.content, str):
-            sections.append(f"The order was not placed: {part.content}.")
+        result = read_result(part)
+        if result is None:  # the call failed or its arguments were refused: say why
+            problem = problem_text(part.content)
+            if part.tool_name == "place_order":
+                sections.append(f"The order was not placed: {problem}.")
+            else:
+                sections.append(f"I could not complete {part.tool_name}: {problem}")
             continue
-        d = part.model_response_object()
-        if set(d) == {"error"}:  # the tool failed; its message says why
-            sections.append(f"I could not complete {part.tool_name}: {d['error']}")
-            continue
-        if d.get("as_of"):
-            as_ofs.append(str(d["as_of"]))
-        name = part.tool_name
-        if name == "get_indicators":
-            indicator_results.append(d)
-            sections.append(_indicators(d))
-        elif name == "get_prices":
-            sections.append(_prices(d))
-        elif name == "optimize_portfolio":
-            sections.append(_portfolio(d))
-        elif name == "run_backtest":
-            sections.append(_backtest(d))
-        elif name == "search_documents":
-            sections.append(_search(d, numbers, call))
-        elif name == "get_portfolio":
-            sections.append(_account(d))
-        elif name == "place_order":
-            sections.append(_order(d))
+        if getattr(result, "as_of", None):
+            as_ofs.append(result.as_of)
+        if isinstance(result, IndicatorSummary):
+            indicator_results.append(result)
+        if isinstance(result, SearchSummary):
+            sections.append(_search(result, numbers, call))
+        elif type(result) in WRITERS:
+            sections.append(WRITERS[type(result)](result))
     if comparison := _compare_rsi(indicator_results):
         sections.append(comparison)
-    for retry in retries:
-        problem = (
-            retry.content
-            if isinstance(retry.content, str)
-            else json.dumps(retry.content, default=str)
-        )
-        sections.append(f"I could not complete {retry.tool_name or 'a step'}: {problem}")
     if as_ofs:
         sections.append(f"Data as of {max(as_ofs)}. {DISCLAIMER}")
     return "\n\n".join(sections) if sections else HELP
@@ -568,9 +568,7 @@ def write_answer(returns: list[ToolReturnPart], retries: list[RetryPromptPart]) 
 # -- the model ----------------------------------------------------------------------------
 
 
-def _turn(
-    messages: list[ModelMessage],
-) -> tuple[str, str | None, list[ToolReturnPart], list[RetryPromptPart]]:
+def _turn(messages: list[ModelMessage]) -> tuple[str, str | None, list[ToolReturnPart]]:
     """The current question, the previous one, and this turn's tool results."""
     questions: list[tuple[int, str]] = []
     for i, message in enumerate(messages):
@@ -579,16 +577,17 @@ def _turn(
                 if isinstance(part, UserPromptPart) and isinstance(part.content, str):
                     questions.append((i, part.content))
     if not questions:
-        return "", None, [], []
+        return "", None, []
     index, question = questions[-1]
     previous = questions[-2][1] if len(questions) > 1 else None
-    returns: list[ToolReturnPart] = []
-    retries: list[RetryPromptPart] = []
-    for message in messages[index + 1 :]:
-        if isinstance(message, ModelRequest):
-            returns.extend(p for p in message.parts if isinstance(p, ToolReturnPart))
-            retries.extend(p for p in message.parts if isinstance(p, RetryPromptPart))
-    return question, previous, returns, retries
+    returns = [
+        p
+        for message in messages[index + 1 :]
+        if isinstance(message, ModelRequest)
+        for p in message.parts
+        if isinstance(p, ToolReturnPart)
+    ]
+    return question, previous, returns
 
 
 class OfflinePlanner:
@@ -596,11 +595,9 @@ class OfflinePlanner:
         self.symbols = symbols
 
     def respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        question, previous, returns, retries = _turn(messages)
-        if returns or retries:
-            return ModelResponse(
-                parts=[TextPart(write_answer(returns, retries))], model_name=MODEL_NAME
-            )
+        question, previous, returns = _turn(messages)
+        if returns:
+            return ModelResponse(parts=[TextPart(write_answer(returns))], model_name=MODEL_NAME)
         planned = plan(question, previous, self.symbols())
         if planned.message or not planned.calls:
             return ModelResponse(parts=[TextPart(planned.message or HELP)], model_name=MODEL_NAME)

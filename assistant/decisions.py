@@ -1,0 +1,99 @@
+"""Decisions on approvals, as the API, Slack, the CLI and the server's sweep take them.
+
+The synchronous :class:`ApprovalService` decides and executes in a worker thread (the
+broker may be an HTTP API; the checks read the database), then the conversation is
+brought up to date (:meth:`ChatService.settle`) and every listener hears the outcome
+(e.g. the Slack thread the order came from), whoever decided and wherever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from pydantic import BaseModel
+
+from assistant.approvals import ApprovalService, ExpiredError
+from assistant.auth import User
+from assistant.chat import ChatService, ChatTurn
+from assistant.results import ApprovalStatus
+from assistant.store import ApprovalRow
+from tools.orders import BrokerOrder
+
+log = logging.getLogger(__name__)
+
+
+class Decision(BaseModel):
+    approval_id: str
+    status: ApprovalStatus
+    reason: str | None = None
+    decided_by: str | None = None
+    broker_order: BrokerOrder | None = None
+    turn: ChatTurn | None = None
+    """The conversation's next turn, when this decision completed its model response."""
+
+    @classmethod
+    def of(cls, row: ApprovalRow, turn: ChatTurn | None = None) -> Decision:
+        placed = row.broker_order_json
+        return cls(
+            approval_id=row.id,
+            status=ApprovalStatus(row.status),
+            reason=row.reason,
+            decided_by=row.decided_by or "system",
+            broker_order=BrokerOrder.model_validate_json(placed) if placed else None,
+            turn=turn,
+        )
+
+
+Listener = Callable[[ApprovalRow, Decision], Awaitable[None]]
+
+
+class Decisions:
+    def __init__(self, approvals: ApprovalService, chat: ChatService) -> None:
+        self.approvals, self.chat = approvals, chat
+        self.listeners: list[Listener] = []
+
+    async def approve(self, approval_id: str, user: User) -> Decision:
+        """Raises ForbiddenError, NotFoundError, ConflictError (ExpiredError: too late; the
+        expiry is carried through to the conversation first)."""
+        try:
+            row = await asyncio.to_thread(self.approvals.approve, approval_id, user)
+        except ExpiredError as exc:
+            await self._after(exc.row)
+            raise
+        return await self._after(row)
+
+    async def reject(self, approval_id: str, user: User, reason: str = "rejected") -> Decision:
+        try:
+            row = await asyncio.to_thread(self.approvals.reject, approval_id, user, reason)
+        except ExpiredError as exc:
+            await self._after(exc.row)
+            raise
+        return await self._after(row)
+
+    async def expire_due(self) -> list[Decision]:
+        return [
+            await self._after(row) for row in await asyncio.to_thread(self.approvals.expire_due)
+        ]
+
+    async def reconcile(self) -> list[Decision]:
+        return [await self._after(row) for row in await asyncio.to_thread(self.approvals.reconcile)]
+
+    async def _after(self, row: ApprovalRow) -> Decision:
+        """Resume or update the conversation, then tell the listeners. Neither can undo
+        the decision, which is stored: a failure here is logged and reported, not raised."""
+        turn = None
+        if row.status == ApprovalStatus.PENDING:  # expired by someone else meanwhile
+            return Decision.of(row)
+        try:
+            turn = await self.chat.settle(row.conversation_id)
+        except Exception:
+            log.exception("could not bring conversation %s up to date", row.conversation_id)
+        decision = Decision.of(row, turn)
+        for listener in self.listeners:
+            try:
+                await listener(row, decision)
+            except Exception:  # a notification failing never undoes or hides the decision
+                log.exception("approval listener failed for %s", row.id)
+        return decision

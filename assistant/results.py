@@ -1,0 +1,237 @@
+"""What the agent's tools return: compact pydantic models, the same ones all the way to
+the offline answer writer, the SSE summaries, citations, Slack, MCP and the CLI.
+
+Numbers are rounded for the model (the rounded value is what an answer may quote);
+fractions are fractions. Long series are summarised. A chart is an :class:`Artifact`
+with a URL, never a path on the server.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from retrieval.models import Citation
+from tools.orders import BrokerOrder, Order, format_quantity
+from tools.risk import RiskReport
+
+ARTIFACTS_URL = "/v1/artifacts"
+
+
+def r(value: float | None, digits: int = 4) -> float | None:
+    """Round for the model; None for missing or non-finite values."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+class Artifact(BaseModel):
+    """A file a tool produced (a chart), served at ``url`` to whoever may see the turn."""
+
+    name: str
+    url: str
+    media_type: str = "image/png"
+
+    @classmethod
+    def chart(cls, name: str) -> Artifact:
+        return cls(name=name, url=f"{ARTIFACTS_URL}/{name}")
+
+
+class PriceSummary(BaseModel):
+    symbol: str
+    as_of: date
+    source: str
+    start: date
+    end: date
+    bars: int
+    first_close: float
+    last_close: float
+    period_return: float = Field(description="Fraction over the window.")
+    high: float
+    low: float
+    annual_volatility: float | None
+
+    def summary(self) -> str:
+        return f"{self.symbol} {self.start} to {self.end}"
+
+
+class IndicatorSummary(BaseModel):
+    symbol: str
+    as_of: date
+    source: str
+    price: float
+    values: dict[str, float | None]
+    unavailable: dict[str, str]
+    windows: dict[str, int] = Field(description="Bars behind each reading, e.g. rsi 14.")
+    rsi_bounds: dict[str, int] = Field(description="Conventional RSI reading thresholds.")
+
+    def summary(self) -> str:
+        return f"{self.symbol} as of {self.as_of}"
+
+
+class PortfolioSummary(BaseModel):
+    method: str
+    as_of: date
+    source: str
+    start: date
+    end: date
+    weights: dict[str, float]
+    expected_return: float
+    volatility: float
+    sharpe: float
+    risk_contributions: dict[str, float]
+
+    def summary(self) -> str:
+        return f"{self.method} on {', '.join(self.weights)} as of {self.as_of}"
+
+
+class BacktestMetrics(BaseModel):
+    total_return: float | None
+    cagr: float | None
+    annual_volatility: float | None
+    sharpe: float | None
+    sortino: float | None
+    max_drawdown: float | None = Field(description="Negative fraction, e.g. -0.23.")
+    win_rate: float | None
+    exposure: float | None
+    final_equity: float | None
+
+
+class BacktestSummary(BaseModel):
+    symbol: str
+    strategy: str
+    params: dict[str, float]
+    as_of: date
+    source: str
+    start: date
+    end: date
+    cost_bps: float
+    metrics: BacktestMetrics
+    trades: int
+    chart: Artifact | None = None
+
+    def summary(self) -> str:
+        return f"{self.strategy} on {self.symbol}, {self.start} to {self.end}"
+
+
+class SweepRowSummary(BaseModel):
+    params: dict[str, float]
+    total_return: float | None
+    sharpe: float | None
+    max_drawdown: float | None
+
+
+class SweepSummary(BaseModel):
+    symbol: str
+    strategy: str
+    as_of: date
+    source: str
+    start: date
+    end: date
+    combinations: int
+    rank_by: str
+    top: list[SweepRowSummary] = Field(description="Best first.")
+
+    def summary(self) -> str:
+        return f"{self.combinations} {self.strategy} settings on {self.symbol}"
+
+
+class SearchSummary(BaseModel):
+    query: str
+    as_of: date | None
+    hits: list[Citation] = Field(description="Cite each as [n].")
+
+    def summary(self) -> str:
+        return f"{len(self.hits)} documents"
+
+
+class PositionSummary(BaseModel):
+    symbol: str
+    quantity: float
+    avg_price: float | None
+    market_value: float | None
+
+
+class AccountSummary(BaseModel):
+    broker: str
+    cash: float
+    equity: float
+    positions: list[PositionSummary]
+
+    def summary(self) -> str:
+        return f"{self.broker} account, {len(self.positions)} positions"
+
+
+class ApprovalStatus(StrEnum):
+    """The life of a proposed order. ``refused`` ends a proposal before any approval
+    exists (wrong role, not the owner's conversation, unreadable account): never stored."""
+
+    REFUSED = "refused"
+    PENDING = "pending"
+    APPROVED = "approved"  # transient: between the decision and the broker's answer
+    EXECUTED = "executed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    FAILED_CHECKS = "failed_checks"
+    BROKER_ERROR = "broker_error"
+
+    @property
+    def final(self) -> bool:
+        return self not in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+
+
+class OrderOutcome(BaseModel):
+    """What became of one ``place_order`` call; the resumed run reads it back."""
+
+    status: ApprovalStatus
+    order: Order
+    approval_id: str | None = None
+    broker_order: BrokerOrder | None = None
+    risk_checks: RiskReport | None = None
+    detail: str | None = None
+
+    def summary(self) -> str:
+        return f"{self.order.describe()}: {self.status}"
+
+    def describe(self) -> str:
+        """The one sentence people read about an order's outcome (answers, Slack, CLI)."""
+        what = self.order.describe()
+        ref = f" (approval {self.approval_id})" if self.approval_id else ""
+        placed = self.broker_order
+        if self.status is ApprovalStatus.EXECUTED and placed is not None:
+            if placed.filled_avg_price is not None and placed.filled_quantity > 0:
+                return (
+                    f"The approved order to {what}{ref} was filled at "
+                    f"{placed.filled_avg_price:,.2f} per share, "
+                    f"{format_quantity(placed.filled_quantity)} shares ({placed.broker} order "
+                    f"{placed.id})."
+                )
+            reason = f": {placed.reason}" if placed.reason else ""
+            return (
+                f"The approved order to {what}{ref} was sent; the {placed.broker} broker reports "
+                f"it {placed.status.value.replace('_', ' ')}{reason} (order {placed.id})."
+            )
+        if self.status is ApprovalStatus.PENDING:
+            return (
+                f"The order to {what}{ref} is waiting for an approver's decision; the outcome "
+                "will be reported in this conversation."
+            )
+        if self.status is ApprovalStatus.FAILED_CHECKS and self.risk_checks is not None:
+            failures = "; ".join(c.reason for c in self.risk_checks.failures)
+            return (
+                f"The order to {what}{ref} was not proposed: pre-trade checks failed: {failures}."
+            )
+        detail = f": {self.detail}" if self.detail else ""
+        label = {
+            ApprovalStatus.REFUSED: "could not be proposed",
+            ApprovalStatus.REJECTED: "was rejected",
+            ApprovalStatus.EXPIRED: "expired before anyone decided",
+            ApprovalStatus.FAILED_CHECKS: "failed the pre-trade checks",
+            ApprovalStatus.BROKER_ERROR: "failed at the broker",
+            ApprovalStatus.EXECUTED: "was executed",
+            ApprovalStatus.APPROVED: "was approved and is being sent to the broker",
+        }[self.status]
+        return f"The order to {what}{ref} {label}{detail}."

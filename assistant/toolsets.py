@@ -1,0 +1,450 @@
+"""The agent's tools: two pydantic-ai ``FunctionToolset``s, the one list of tools.
+
+``READ_ONLY`` (market data, indicators, optimisation, backtests, documents, the
+account) is what MCP and ``/v1/tools/<name>`` expose; ``NEEDS_APPROVAL`` holds
+``place_order``, which only the agent sees. Parameters are typed (enums, dates,
+constrained numbers), so the model, OpenAPI and MCP see the allowed values and a bad
+argument goes back to the model as a retry: it is never stored. A tool's domain error
+(unknown symbol, no data) is a retry with the error's own sentence.
+
+``place_order`` proposes; it never trades. It validates the order completely, checks
+the caller may propose, runs the pre-trade checks, and then pauses the run with
+``ApprovalRequired`` (or ends at once as refused / failed checks). When the decision is
+made, the run is resumed with the outcome in ``DeferredToolResults.metadata`` and the
+tool simply returns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import typing
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic_ai import ApprovalRequired, ModelRetry, RunContext, ToolFailed
+from pydantic_ai.messages import ToolReturnPart
+from pydantic_ai.toolsets import FunctionToolset
+
+from assistant.deps import AgentDeps, DirectContext, ToolTimer
+from assistant.results import (
+    AccountSummary,
+    ApprovalStatus,
+    Artifact,
+    BacktestMetrics,
+    BacktestSummary,
+    IndicatorSummary,
+    OrderOutcome,
+    PortfolioSummary,
+    PositionSummary,
+    PriceSummary,
+    SearchSummary,
+    SweepRowSummary,
+    SweepSummary,
+    r,
+)
+from assistant.workload import BusyError
+from retrieval.errors import RetrievalError
+from retrieval.models import DocType, SearchFilters
+from tools.backtest import Strategy, backtest, sweep
+from tools.errors import ToolError
+from tools.indicators import indicators
+from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
+from tools.performance import annual_volatility
+from tools.portfolio import Constraints, Method, optimize
+
+MIN_DAY, MAX_DAY = date(1900, 1, 1), date(2100, 12, 31)
+Day = Annotated[date, Field(ge=MIN_DAY, le=MAX_DAY, description="YYYY-MM-DD")]
+Symbols = Annotated[list[Symbol], Field(min_length=2, max_length=30)]
+Weight = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+Bps = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False, description="Basis points.")]
+ParamName = Literal["fast", "slow", "window", "lower", "upper", "k", "signal"]
+ParamValue = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
+GridValues = Annotated[list[ParamValue], Field(min_length=1, max_length=500)]
+Query = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\x00]*$")]
+Tickers = Annotated[list[Symbol], Field(max_length=20)]
+TopK = Annotated[int, Field(ge=1, le=10)]
+SignalStrategy = StrEnum(  # type: ignore[misc]
+    "SignalStrategy", {s.name: s.value for s in Strategy if s is not Strategy.REBALANCE}
+)
+"""The single-symbol strategies (a rebalance needs several symbols: the CLI runs it)."""
+
+KEY_INDICATORS = (
+    "rsi_14",
+    "sma_20",
+    "sma_50",
+    "sma_200",
+    "ema_12",
+    "ema_26",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "bb_upper",
+    "bb_lower",
+    "bb_pctb",
+    "volatility_20d",
+    "return_1m",
+    "return_3m",
+    "return_1y",
+    "atr_14",
+)
+FRACTIONS = {"bb_pctb", "volatility_20d", "return_1m", "return_3m", "return_1y"}
+
+
+def _retry(exc: Exception) -> ModelRetry:
+    return ModelRetry(str(exc))
+
+
+async def _heavy(ctx: RunContext[AgentDeps], fn, /, *args, **kwargs):
+    """CPU-heavy work in the bounded pool, counted against the caller."""
+    deps = ctx.deps
+    with ToolTimer(deps):
+        try:
+            return await deps.heavy.run(deps.user.id, fn, *args, **kwargs)
+        except BusyError as exc:
+            raise ToolFailed(str(exc)) from exc
+        except (ToolError, ValueError) as exc:
+            raise _retry(exc) from None
+
+
+# -- read-only tools ------------------------------------------------------------------------
+
+
+def get_prices(
+    ctx: RunContext[AgentDeps],
+    symbol: Symbol,
+    start: Day | None = None,
+    end: Day | None = None,
+) -> PriceSummary:
+    """Closing prices of one symbol over [start, end] (default: all stored data): first and
+    last close, the period's return, high, low and annualised volatility."""
+    with ToolTimer(ctx.deps):
+        try:
+            frame = ctx.deps.store.load(symbol, start, end)
+        except ToolError as exc:
+            raise _retry(exc) from None
+        price = frame.price
+        return PriceSummary(
+            symbol=frame.symbol,
+            as_of=frame.as_of,
+            source=frame.source,
+            start=price.index[0].date(),
+            end=frame.as_of,
+            bars=len(price),
+            first_close=r(price.iloc[0], 2),
+            last_close=r(price.iloc[-1], 2),
+            period_return=r(price.iloc[-1] / price.iloc[0] - 1),
+            high=r(price.max(), 2),
+            low=r(price.min(), 2),
+            annual_volatility=r(annual_volatility(price.pct_change().to_numpy()[1:])),
+        )
+
+
+def get_indicators(
+    ctx: RunContext[AgentDeps], symbol: Symbol, end: Day | None = None
+) -> IndicatorSummary:
+    """Technical indicators of one symbol as of `end` (default: the latest stored day)."""
+    with ToolTimer(ctx.deps):
+        try:
+            result = indicators(ctx.deps.store, symbol, None, end)
+        except ToolError as exc:
+            raise _retry(exc) from None
+    values = {k: r(getattr(result, k), 4 if k in FRACTIONS else 2) for k in KEY_INDICATORS}
+    return IndicatorSummary(
+        symbol=result.symbol,
+        as_of=result.as_of,
+        source=result.source,
+        price=r(result.price, 2),
+        values={k: v for k, v in values.items() if v is not None},
+        unavailable={k: v for k, v in result.unavailable.items() if k in KEY_INDICATORS},
+        windows={"rsi": 14, "sma_fast": 50, "sma_slow": 200, "volatility": 20},
+        rsi_bounds={"oversold": 30, "overbought": 70},
+    )
+
+
+async def optimize_portfolio(
+    ctx: RunContext[AgentDeps],
+    symbols: Symbols,
+    method: Method = Method.MAX_SHARPE,
+    max_weight: Weight | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
+) -> PortfolioSummary:
+    """Long-only portfolio weights (fractions summing to 1) for 2 to 30 symbols."""
+    result = await _heavy(
+        ctx,
+        optimize,
+        ctx.deps.store,
+        symbols,
+        method,
+        Constraints(max_weight=max_weight or 1.0),
+        start=start,
+        end=end,
+    )
+    return PortfolioSummary(
+        method=result.method.value,
+        as_of=result.as_of,
+        source=result.source,
+        start=result.start,
+        end=result.end,
+        weights={k: r(v) for k, v in result.weights.items()},
+        expected_return=r(result.expected_return),
+        volatility=r(result.volatility),
+        sharpe=r(result.sharpe, 2),
+        risk_contributions={k: r(v) for k, v in result.risk_contributions.items()},
+    )
+
+
+async def run_backtest(
+    ctx: RunContext[AgentDeps],
+    symbol: Symbol,
+    strategy: SignalStrategy = SignalStrategy.SMA_CROSS,
+    params: dict[ParamName, ParamValue] | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
+    cost_bps: Bps = 0.0,
+    sweep_grid: dict[ParamName, GridValues] | None = None,
+) -> BacktestSummary | SweepSummary:
+    """Backtest a strategy on one symbol (no look-ahead), or, with `sweep_grid`, rank every
+    combination of the listed parameter values (the top 5 are returned)."""
+    deps = ctx.deps
+    if sweep_grid:
+        combinations = math.prod(len(values) for values in sweep_grid.values())
+        cap = deps.settings.max_sweep_combinations
+        if combinations > cap:
+            raise ModelRetry(
+                f"a sweep of {combinations:,} combinations exceeds the limit of {cap:,}: "
+                "list fewer values"
+            )
+        res = await _heavy(
+            ctx,
+            sweep,
+            deps.store,
+            symbol,
+            Strategy(strategy),
+            dict(sweep_grid),
+            start=start,
+            end=end,
+            cost_bps=cost_bps,
+            top=5,
+            max_combinations=cap,
+        )
+        return SweepSummary(
+            symbol=res.symbol,
+            strategy=res.strategy.value,
+            as_of=res.as_of,
+            source=res.source,
+            start=res.start,
+            end=res.end,
+            combinations=res.combinations,
+            rank_by=res.rank_by,
+            top=[
+                SweepRowSummary(
+                    params=row.params,
+                    total_return=r(row.total_return),
+                    sharpe=r(row.sharpe, 2),
+                    max_drawdown=r(row.max_drawdown),
+                )
+                for row in res.rows
+            ],
+        )
+    res = await _heavy(
+        ctx,
+        backtest,
+        deps.store,
+        symbol,
+        Strategy(strategy),
+        dict(params or {}),
+        start=start,
+        end=end,
+        cost_bps=cost_bps,
+        chart_dir=deps.settings.data_dir / "charts",
+    )
+    m = res.metrics
+    return BacktestSummary(
+        symbol=res.symbol,
+        strategy=res.strategy.value,
+        params=res.params,
+        as_of=res.as_of,
+        source=res.source,
+        start=res.start,
+        end=res.end,
+        cost_bps=res.cost_bps,
+        metrics=BacktestMetrics(
+            total_return=r(m.total_return),
+            cagr=r(m.cagr),
+            annual_volatility=r(m.annual_volatility),
+            sharpe=r(m.sharpe, 2),
+            sortino=r(m.sortino, 2),
+            max_drawdown=r(m.max_drawdown),
+            win_rate=r(m.win_rate),
+            exposure=r(m.exposure),
+            final_equity=r(m.final_equity),
+        ),
+        trades=m.trades,
+        chart=Artifact.chart(Path(res.chart_path).name) if res.chart_path else None,
+    )
+
+
+def search_documents(
+    ctx: RunContext[AgentDeps],
+    query: Query,
+    tickers: Tickers | None = None,
+    doc_type: DocType | None = None,
+    as_of: Day | None = None,
+    k: TopK = 5,
+) -> SearchSummary:
+    """News and filings relevant to `query`; cite results as [n]. `as_of` excludes later documents."""
+    with ToolTimer(ctx.deps):
+        try:
+            filters = SearchFilters(tickers=tickers or None, doc_type=doc_type, as_of=as_of)
+            result = ctx.deps.index().search(query, filters, k=k)
+        except (RetrievalError, ToolError) as exc:
+            raise _retry(exc) from None
+    return SearchSummary(query=query, as_of=as_of, hits=[h.citation for h in result.hits])
+
+
+def get_portfolio(ctx: RunContext[AgentDeps]) -> AccountSummary:
+    """The trading account: cash, equity and positions."""
+    with ToolTimer(ctx.deps):
+        try:
+            broker = ctx.deps.broker()
+            account = broker.account()
+            positions = broker.positions()
+        except Exception as exc:  # a broker that is down is a fact to report, not a retry
+            raise ToolFailed(f"the broker could not be reached: {exc}") from exc
+    return AccountSummary(
+        broker=account.broker,
+        cash=r(account.cash, 2),
+        equity=r(account.equity, 2),
+        positions=[
+            PositionSummary(
+                symbol=p.symbol,
+                quantity=p.quantity,
+                avg_price=r(p.avg_price, 2),
+                market_value=r(p.market_value, 2),
+            )
+            for p in positions
+        ],
+    )
+
+
+# -- the tool that needs approval -------------------------------------------------------------
+
+
+def place_order(
+    ctx: RunContext[AgentDeps],
+    symbol: Symbol,
+    side: Side,
+    quantity: Quantity,
+    order_type: OrderType = OrderType.MARKET,
+    limit_price: Price | None = None,
+    stop_price: Price | None = None,
+) -> OrderOutcome:
+    """Propose an order. A person must approve it before any broker sees it; you cannot
+    approve it yourself. A limit order needs limit_price, a stop order stop_price."""
+    if ctx.tool_call_approved:  # resumed: the approval flow says what became of it
+        try:
+            return OrderOutcome.model_validate((ctx.tool_call_metadata or {})["outcome"])
+        except (KeyError, TypeError, ValidationError):
+            raise ToolFailed("no approval record for this order: it was not executed") from None
+    try:
+        order = Order(
+            symbol=symbol,
+            side=side,
+            quantity=quantity,
+            type=order_type,
+            limit_price=limit_price,
+            stop_price=stop_price,
+        )
+    except ValidationError as exc:
+        raise ModelRetry(f"invalid order: {problem_text(exc.errors())}") from None
+    desk, deps = ctx.deps.orders, ctx.deps
+    if desk is None:
+        raise ToolFailed("orders cannot be placed here")
+    try:
+        outcome = desk.propose(
+            order,
+            user=deps.user,
+            owner=deps.owner,
+            conversation_id=deps.conversation_id,
+            tool_call_id=ctx.tool_call_id or "",
+        )
+    except ToolError as exc:
+        raise ModelRetry(f"invalid order: {exc}") from None
+    if outcome.status is ApprovalStatus.PENDING:  # checks passed: a person decides
+        raise ApprovalRequired(
+            metadata={
+                "order": order.model_dump(mode="json"),
+                "risk_checks": outcome.risk_checks.model_dump(mode="json"),
+            }
+        )
+    return outcome
+
+
+READ_ONLY = FunctionToolset(
+    [get_prices, get_indicators, optimize_portfolio, run_backtest, search_documents, get_portfolio],
+    id="read_only",
+)
+NEEDS_APPROVAL = FunctionToolset([place_order], id="needs_approval")
+
+
+def parameters(fn: Callable) -> list[inspect.Parameter]:
+    """A tool's user-facing parameters (everything after ``ctx``), annotations resolved:
+    what the direct-tools API and the MCP server expose."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    return [
+        p.replace(annotation=hints[p.name])
+        for p in list(inspect.signature(fn).parameters.values())[1:]
+    ]
+
+
+async def call_directly(fn: Callable, deps: AgentDeps, arguments: dict[str, Any]) -> BaseModel:
+    """Call a read-only tool outside a run (the direct-tools API, MCP): async tools are
+    awaited, the others run in a worker thread as they do in a run."""
+    ctx = DirectContext(deps)
+    if inspect.iscoroutinefunction(fn):
+        return await fn(ctx, **arguments)
+    return await asyncio.to_thread(fn, ctx, **arguments)
+
+
+def _result_adapters() -> dict[str, TypeAdapter]:
+    return {
+        name: TypeAdapter(typing.get_type_hints(tool.function)["return"])
+        for toolset in (READ_ONLY, NEEDS_APPROVAL)
+        for name, tool in toolset.tools.items()
+    }
+
+
+RESULTS = _result_adapters()
+
+
+def read_result(part: ToolReturnPart) -> BaseModel | None:
+    """The tool's result as its model (history read back from JSON holds dicts), or None
+    when the call did not succeed."""
+    if part.outcome != "success" or isinstance(part.content, str):
+        return None
+    adapter = RESULTS.get(part.tool_name)
+    if adapter is None or isinstance(part.content, BaseModel):
+        return part.content if isinstance(part.content, BaseModel) else None
+    try:
+        return adapter.validate_python(part.content)
+    except ValidationError:
+        return None
+
+
+def problem_text(content: Any) -> str:
+    """A failed or retried call's content (a sentence, or pydantic's error list) in words."""
+    if isinstance(content, list):
+        return "; ".join(
+            f"{'.'.join(str(x) for x in e.get('loc', ()) if x != 'args') or 'input'}: {e.get('msg', e)}"
+            if isinstance(e, dict)
+            else str(e)
+            for e in content
+        )
+    return str(content)
