@@ -161,7 +161,7 @@ def test_reject_and_expiry_end_in_stored_states(services, db_url):
             .values(expires_at=utcnow() - timedelta(minutes=1))
         )
         s.commit()
-    with pytest.raises(ConflictError, match="expired at .* before a decision"):
+    with pytest.raises(ConflictError, match=r"expired at .* before a decision"):
         run(services.decisions.approve(second.approval_id, APPROVER))  # finding 18: a 409
     assert services.store.approval(second.approval_id).status == "expired"
     told = services.store.messages(services.store.approval(second.approval_id).conversation_id)
