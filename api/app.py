@@ -34,6 +34,7 @@ from assistant.auth import Role, User
 from assistant.chat import collect
 from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall
 from assistant.keys import KeyStore
+from assistant.logs import Throttled
 from assistant.resources import chunk_settings, document_index, engine
 from assistant.results import ApprovalStatus
 from assistant.services import Services, build_services
@@ -44,6 +45,7 @@ from retrieval.errors import RetrievalError
 from retrieval.models import DocType, Document, SearchFilters, StoredText
 
 log = logging.getLogger(__name__)
+throttled = Throttled(log)
 MODEL_ID = "market-assistant"
 __all__ = ["create_app", "is_loopback"]
 
@@ -175,7 +177,9 @@ def create_app(
                 if hasattr(paper, "process_open_orders"):
                     await asyncio.to_thread(paper.process_open_orders)
             except Exception as exc:  # a database hiccup must not end the sweep
-                log.warning("housekeeping sweep failed: %s: %s", type(exc).__name__, exc)
+                throttled.warning(
+                    "sweep", "housekeeping sweep failed: %s: %s", type(exc).__name__, exc
+                )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):

@@ -10,9 +10,11 @@ from starlette.datastructures import MutableHeaders
 
 from api.errors import error
 from api.metrics import Metrics
+from assistant.logs import Throttled
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
+throttled = Throttled(log)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -77,7 +79,6 @@ class RedisRateLimiter:
         self.script = self.client.register_script(TOKEN_BUCKET)
         self.capacity, self.rate = per_minute, per_minute / 60.0
         self.prefix = prefix
-        self._warned = float("-inf")
 
     async def allow(self, key: str) -> bool:
         """Fails open: with Redis unreachable requests are served (and /readyz says why),
@@ -89,9 +90,7 @@ class RedisRateLimiter:
                 keys=[f"{self.prefix}:{key}"], args=[self.capacity, self.rate]
             )
         except (RedisError, OSError) as exc:
-            if time.monotonic() - self._warned > 60:
-                log.warning("rate limiter cannot reach Redis, not limiting: %s", exc)
-                self._warned = time.monotonic()
+            throttled.warning("redis", "rate limiter cannot reach Redis, not limiting: %s", exc)
             return True
         return bool(allowed)
 

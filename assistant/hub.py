@@ -21,11 +21,13 @@ from typing import Protocol
 from pydantic import TypeAdapter
 
 from assistant.events import ChatEvent, ErrorEvent
+from assistant.logs import Throttled
 from assistant.resources import redis_client
-from assistant.settings import Settings
+from assistant.settings import Settings, mask_url_password
 
 QUEUE_LIMIT = 1000
 log = logging.getLogger(__name__)
+throttled = Throttled(log)
 event_adapter: TypeAdapter[ChatEvent] = TypeAdapter(ChatEvent)
 
 
@@ -135,7 +137,7 @@ class _Listener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # redis-py reconnects and resubscribes on the next read
-                log.warning("Redis pub/sub read failed, retrying: %s", exc)
+                throttled.warning("read", "Redis pub/sub read failed, retrying: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
             if message and message.get("type") == "message":
@@ -183,7 +185,9 @@ class RedisEventHub:
         try:
             await self._client().publish(self.channel(conversation_id), event.model_dump_json())
         except Exception as exc:  # the turn goes on; only live watchers miss this event
-            log.warning("could not publish to Redis (%s): %s", self.url, exc)
+            throttled.warning(
+                "publish", "could not publish to Redis at %s: %s", mask_url_password(self.url), exc
+            )
 
     async def subscribe(self, conversation_id: str) -> AsyncIterator[ChatEvent]:
         listener, channel = self._listener(), self.channel(conversation_id)

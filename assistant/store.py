@@ -286,10 +286,12 @@ class Store:
         with Session(self.engine) as s:
             return list(
                 s.exec(
-                    select(ApprovalRow).where(
+                    select(ApprovalRow)
+                    .where(
                         ApprovalRow.conversation_id == conversation_id,
                         ApprovalRow.tool_call_id.in_(tool_call_ids),
                     )
+                    .order_by(ApprovalRow.created_at)  # a reused call id: the latest wins
                 ).all()
             )
 

@@ -1,6 +1,7 @@
 """A local OpenAI-compatible chat-completions server that replays scripted replies.
 
-Each request takes the next reply from the script: text, or tool calls. Streamed
+Each request takes the next reply from the script (text, or tool calls), or asks a
+``responder`` for it (a model that reads the request, like the gullible one). Streamed
 requests get the chunk layout OpenAI sends (tool-call id and name first, then argument
 fragments keyed by index, ``finish_reason`` "tool_calls", a final usage chunk,
 ``[DONE]``). Requests are recorded so tests can check what the client sent.
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -23,6 +25,13 @@ class Reply:
     text: str | None = None
     tool_calls: list[tuple[str, dict]] = field(default_factory=list)
     status: int = 200
+    ids: list[str] = field(default_factory=list)
+    """Tool call ids; unique per call like OpenAI's unless a test sets them."""
+
+    def call_id(self, i: int) -> str:
+        while len(self.ids) <= i:
+            self.ids.append(f"call_{uuid.uuid4().hex[:12]}")
+        return self.ids[i]
 
 
 @dataclass
@@ -30,13 +39,21 @@ class FakeOpenAI:
     script: list[Reply]
     requests: list[dict] = field(default_factory=list)
     url: str = ""
+    responder: Callable[[dict], Reply] | None = None
+    delay: float = 0.0
+    """Seconds before each reply (a slow provider)."""
+
+    def reply(self, body: dict) -> Reply:
+        if self.responder is not None:
+            return self.responder(body)
+        return self.script.pop(0) if self.script else Reply(text="(script exhausted)")
 
     def completion(self, reply: Reply, model: str) -> dict:
         message: dict = {"role": "assistant", "content": reply.text}
         if reply.tool_calls:
             message["tool_calls"] = [
                 {
-                    "id": f"call_{i}",
+                    "id": reply.call_id(i),
                     "type": "function",
                     "function": {"name": n, "arguments": json.dumps(a)},
                 }
@@ -78,7 +95,7 @@ class FakeOpenAI:
                     "tool_calls": [
                         {
                             "index": i,
-                            "id": f"call_{i}",
+                            "id": reply.call_id(i),
                             "type": "function",
                             "function": {"name": name, "arguments": ""},
                         }
@@ -97,8 +114,13 @@ class FakeOpenAI:
 
 
 @contextmanager
-def serve_fake_openai(script: list[Reply]) -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(list(script))
+def serve_fake_openai(
+    script: list[Reply] = (),
+    *,
+    responder: Callable[[dict], Reply] | None = None,
+    delay: float = 0.0,
+) -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI(list(script), responder=responder, delay=delay)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -109,7 +131,8 @@ def serve_fake_openai(script: list[Reply]) -> Iterator[FakeOpenAI]:
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             fake.requests.append(body)
-            reply = fake.script.pop(0) if fake.script else Reply(text="(script exhausted)")
+            reply = fake.reply(body)
+            time.sleep(fake.delay)
             if reply.status != 200:
                 error = {"error": {"message": "upstream failure", "type": "server_error"}}
                 send_json(self, reply.status, error)
