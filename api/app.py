@@ -47,6 +47,9 @@ from retrieval.models import DocType, Document, SearchFilters, StoredText
 log = logging.getLogger(__name__)
 throttled = Throttled(log)
 MODEL_ID = "market-assistant"
+STREAM_RECHECK_SECONDS = 5.0
+"""How often an open stream re-checks its caller's key (a revocation takes at most this
+plus the key cache's lifetime to stop it)."""
 __all__ = ["create_app", "is_loopback"]
 
 
@@ -247,7 +250,7 @@ def create_app(
         ends with an error event; a watcher stops at once). Any end has an event."""
         loop = asyncio.get_running_loop()
         started = loop.time()
-        next_check = started + 5.0
+        next_check = started + STREAM_RECHECK_SECONDS
         drain_until: float | None = None
         iterator = aiter(events)
         pending: asyncio.Future | None = None
@@ -286,7 +289,7 @@ def create_app(
                         )
                         return
                 if now >= next_check:
-                    next_check = now + 5.0
+                    next_check = now + STREAM_RECHECK_SECONDS
                     if not await auth.still_valid(token):
                         yield ErrorEvent(
                             code="unauthorized",

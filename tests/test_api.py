@@ -49,7 +49,7 @@ def api(tmp_path_factory, sample_dir, sample_index_dir):
     tokens = {role: keys.create(role)[1] for role in Role}
     app = create_app(settings, login_token="one-time-token")
     with Server(app) as server:
-        server.keys = tokens
+        server.keys, server.data_dir = tokens, data
         yield server
 
 

@@ -137,7 +137,24 @@ def _last_day(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+class DateError(ValueError):
+    """A date in the question that is not a calendar date (2021-13-45, year 0)."""
+
+
 def parse_dates(text: str) -> Dates:
+    """The period a question names; DateError for a date that cannot exist."""
+    try:
+        return _parse_dates(text)
+    except ValueError:
+        bad = re.search(r"\b\d{4}(?:-\d{1,2}-\d{1,2})?\b", text)
+        shown = f" {bad[0]!r}" if bad else ""
+        raise DateError(
+            f"I could not read the date{shown}: it is not a calendar date. Please write dates "
+            "as YYYY-MM-DD, e.g. 2021-06-30."
+        ) from None
+
+
+def _parse_dates(text: str) -> Dates:
     t = text.lower()
     iso = r"(\d{4}-\d{2}-\d{2})"
     if m := re.search(rf"\b(?:between|from)\s+{iso}\s+(?:and|to|until)\s+{iso}", t):
@@ -251,6 +268,15 @@ def plan(
     question: str, previous: str | None, symbols: set[str], dates: Dates | None = None
 ) -> Planned:
     """Tool calls for ``question``; ``dates`` (from a follow-up) replace any it names."""
+    try:
+        return _plan(question, previous, symbols, dates)
+    except DateError as exc:
+        return Planned(message=str(exc))
+
+
+def _plan(
+    question: str, previous: str | None, symbols: set[str], dates: Dates | None = None
+) -> Planned:
     if APPROVE_ATTEMPT.search(question):
         return Planned(
             message=(

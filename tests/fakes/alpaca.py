@@ -8,6 +8,9 @@ keeps limit/stop orders open, and answers a duplicate ``client_order_id`` with t
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,10 +28,18 @@ KEY, SECRET = "PKTEST", "SECRETTEST"
 class FakeAlpaca:
     prices: dict[str, float]
     orders: dict[str, dict] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
     positions: dict[str, float] = field(default_factory=dict)
     cash: float = 100_000.0
     posts: int = 0
     url: str = ""
+    drop_submits: int = 0
+    """The next N order submissions lose their connection before any answer."""
+    accept_dropped: bool = False
+    """...after the order was placed (the answer is what gets lost)."""
+    down: bool = False
+    """Every request loses its connection (the broker is unreachable)."""
+    submit_delay: float = 0.0
 
     def new_order(self, body: dict) -> tuple[int, dict]:
         self.posts += 1
@@ -115,7 +126,14 @@ def serve_fake_alpaca(prices: dict[str, float]) -> Iterator[FakeAlpaca]:
                 self._send(401, {"code": 40110000, "message": "request is not authorized"})
             return ok
 
+        def _drop(self) -> None:
+            """Close the connection without an answer, as a failing network does."""
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
         def do_GET(self):
+            if fake.down:
+                return self._drop()
             if not self._authorised():
                 return
             parts = urlsplit(self.path)
@@ -135,10 +153,20 @@ def serve_fake_alpaca(prices: dict[str, float]) -> Iterator[FakeAlpaca]:
                 self._not_found()
 
         def do_POST(self):
+            if fake.down:
+                return self._drop()
             if not self._authorised():
                 return
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            self._send(*fake.new_order(body))
+            time.sleep(fake.submit_delay)
+            if fake.drop_submits > 0:
+                fake.drop_submits -= 1
+                if fake.accept_dropped:
+                    fake.new_order(body)
+                return self._drop()
+            with fake.lock:
+                answer = fake.new_order(body)
+            self._send(*answer)
 
         def do_DELETE(self):
             if not self._authorised():

@@ -74,6 +74,17 @@ class AlpacaBroker:
         self._api_error, self._req = APIError, req
         self._client = TradingClient(api_key, secret_key, paper=paper, url_override=base_url)
         self.paper = paper
+        self.account_name = "paper" if paper else "live"
+
+    def _reach(self, call, *args):
+        """One request to Alpaca; a network failure becomes a BrokerError that says so
+        (Alpaca's own refusals, APIError, are handled by each caller)."""
+        import requests
+
+        try:
+            return call(*args)
+        except requests.RequestException as exc:
+            raise BrokerError(f"Alpaca could not be reached: {exc}") from exc
 
     def submit(self, order: Order, client_order_id: str) -> BrokerOrder:
         from alpaca.trading.enums import OrderSide, TimeInForce
@@ -92,7 +103,7 @@ class AlpacaBroker:
         else:
             request = self._req.MarketOrderRequest(**common)
         try:
-            return self._out(self._client.submit_order(request))
+            return self._out(self._reach(self._client.submit_order, request))
         except self._api_error as exc:
             if exc.status_code == 422 and "client_order_id" in str(exc):
                 existing = self.get_order_by_client_id(client_order_id)
@@ -102,20 +113,20 @@ class AlpacaBroker:
 
     def cancel(self, order_id: str) -> BrokerOrder:
         try:
-            self._client.cancel_order_by_id(order_id)
+            self._reach(self._client.cancel_order_by_id, order_id)
         except self._api_error as exc:
             raise self._error(exc, order_id) from exc
         return self.get_order(order_id)
 
     def get_order(self, order_id: str) -> BrokerOrder:
         try:
-            return self._out(self._client.get_order_by_id(order_id))
+            return self._out(self._reach(self._client.get_order_by_id, order_id))
         except self._api_error as exc:
             raise self._error(exc, order_id) from exc
 
     def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
         try:
-            return self._out(self._client.get_order_by_client_id(client_order_id))
+            return self._out(self._reach(self._client.get_order_by_client_id, client_order_id))
         except self._api_error as exc:
             if exc.status_code == 404:
                 return None
@@ -123,7 +134,7 @@ class AlpacaBroker:
 
     def positions(self) -> list[BrokerPosition]:
         try:
-            rows = self._client.get_all_positions()
+            rows = self._reach(self._client.get_all_positions)
         except self._api_error as exc:
             raise BrokerError(f"Alpaca: {exc}") from exc
         return [
@@ -138,7 +149,7 @@ class AlpacaBroker:
 
     def account(self) -> BrokerAccount:
         try:
-            a = self._client.get_account()
+            a = self._reach(self._client.get_account)
         except self._api_error as exc:
             raise BrokerError(f"Alpaca: {exc}") from exc
         cash, equity = float(a.cash or 0), float(a.equity or a.cash or 0)
