@@ -334,3 +334,52 @@ def test_direct_messages_are_answered_and_a_thread_keeps_its_conversation(slack)
     conversation = ThreadMap(store.engine).get("D1:1700000600.000001")
     turns = [m.role for m in store.messages(conversation)]
     assert turns == ["user", "assistant", "user", "assistant"]
+
+
+def test_retries_and_replays_of_an_event_are_handled_once(slack):
+    """Finding 9: a re-sent signed event created a second pending order."""
+    ts = "1700000900.000001"
+    store = slack.server.config.app.state.services.store
+
+    def mine():
+        return [
+            a
+            for a in store.approvals(None)
+            if '"MRK"' in a.order_json and a.requested_by == "slack:UREPLAY"
+        ]
+
+    assert event(slack, "buy 4 MRK", ts, user="UREPLAY").status_code == 200
+    wait_for(mine)
+    body = {
+        "type": "event_callback",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "event_id": f"Ev{ts}",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "app_mention",
+            "channel": "C1",
+            "text": "<@UBOT> buy 4 MRK",
+            "user": "UREPLAY",
+            "ts": ts,
+            "event_ts": ts,
+        },
+    }
+    stamp = str(int(time.time()))
+    raw = json.dumps(body)
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=raw)
+    headers = {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/json",
+    }
+    replay = httpx.post(f"{slack.url}/slack/events", content=raw, headers=headers, timeout=30)
+    retry = httpx.post(
+        f"{slack.url}/slack/events",
+        content=raw,
+        headers={**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        timeout=30,
+    )
+    assert replay.status_code == 200 and retry.status_code == 200
+    time.sleep(1.0)  # time enough for a second turn to have proposed a second order
+    assert len(mine()) == 1
