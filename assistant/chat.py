@@ -120,6 +120,7 @@ class ChatService:
         self._slots = asyncio.Semaphore(self.turn_slots)
         self.lease_seconds = settings.turn_timeout_seconds + 60
         self._running: set[asyncio.Task] = set()
+        self._cleanups: set[asyncio.Future] = set()
 
     @cache  # noqa: B019 - one agent per service and model, built once
     def agent(self) -> Agent:
@@ -210,6 +211,8 @@ class ChatService:
             task.cancel()
         if late:
             await asyncio.wait(late, timeout=5)
+        if self._cleanups:  # the notes of interrupted turns are being stored
+            await asyncio.wait(set(self._cleanups), timeout=5)
 
     async def _ask(
         self, conversation: ConversationRow, user: User, question: str, new: bool
@@ -514,7 +517,9 @@ class ChatService:
         except RuntimeError:
             fn(*args)
             return
-        loop.run_in_executor(None, _logged(fn), *args)
+        cleanup = loop.run_in_executor(None, _logged(fn), *args)
+        self._cleanups.add(cleanup)
+        cleanup.add_done_callback(self._cleanups.discard)
 
     async def _published(
         self, conversation_id: str, events: AsyncIterator[ChatEvent]
