@@ -17,6 +17,41 @@ from assistant.cli import app
 from tools.market_data import PriceStore, load_sample
 
 _ENV_VARS = ("DATABASE_URL", "QDRANT_URL", "REDIS_URL")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+"""CI's machine has PostgreSQL, Redis and Chromium: there a test that needs one fails when
+it is missing, so the concurrency tests can never pass by silently running on SQLite."""
+
+
+def missing(what: str) -> None:
+    """Skip on a developer's machine; fail under CI=true."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {what} is not available: CI must run this test")
+    pytest.skip(f"{what} is not available on this machine")
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not _port_open(6379):
+        missing("Redis on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def chromium() -> str:
+    path = "/usr/bin/chromium"
+    if not Path(path).exists():
+        missing("Debian's chromium (`make setup` installs it)")
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +116,7 @@ def make_ohlcv(n: int = 400, seed: int = 7, start: str = "2015-01-02") -> pd.Dat
 
 def _database_kinds() -> list[str]:
     kinds = ["sqlite"]
-    if os.environ.get("TEST_DATABASE_URL"):
+    if os.environ.get("TEST_DATABASE_URL") or IN_CI:
         kinds.append("postgresql")
     return kinds
 
@@ -93,7 +128,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    base = os.environ["TEST_DATABASE_URL"]
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        missing("PostgreSQL (TEST_DATABASE_URL; `make test` sets it when the server answers)")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:

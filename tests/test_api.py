@@ -307,20 +307,7 @@ def test_a_decision_streams_to_the_conversation_subscribers(api):
         assert 'ma_approvals{status="executed"}' in c.get("/metrics").text
 
 
-def _redis_up() -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(
-    not _redis_up(), reason="Redis runs on 127.0.0.1:6379 on every dev and CI machine"
-)
-def test_rate_limit_is_shared_through_redis(tmp_path):
+def test_rate_limit_is_shared_through_redis(tmp_path, redis_url):
     import asyncio
     import uuid
 
@@ -368,10 +355,7 @@ def test_rate_limit_is_shared_through_redis(tmp_path):
     assert codes[-1] == 429
 
 
-@pytest.mark.skipif(
-    not _redis_up(), reason="Redis runs on 127.0.0.1:6379 on every dev and CI machine"
-)
-def test_a_decision_on_one_server_streams_to_a_watcher_on_another(tmp_path, sample_dir):
+def test_a_decision_on_one_server_streams_to_a_watcher_on_another(tmp_path, sample_dir, redis_url):
     """Two API processes behind a load balancer: the approval lands on A, the watcher on B."""
     (tmp_path / "prices").symlink_to(sample_dir / "prices")
     settings = Settings(
@@ -513,10 +497,7 @@ def test_the_server_fills_resting_paper_orders_when_prices_reach_them(tmp_path):
     assert paper.positions()[0].quantity == 5
 
 
-@pytest.mark.skipif(
-    not _redis_up(), reason="Redis runs on 127.0.0.1:6379 on every dev and CI machine"
-)
-def test_watchers_in_one_process_share_one_redis_subscription():
+def test_watchers_in_one_process_share_one_redis_subscription(redis_url):
     import asyncio
     import uuid
 

@@ -61,14 +61,16 @@ def _wait_for_first_event(events: list[dict]) -> None:
 
 
 def test_a_turn_running_at_sigterm_finishes_and_is_stored(tmp_path):
-    with serve_fake_openai([Reply(text="An answer worth waiting for.")], delay=2.0) as model:
-        with served(_env(tmp_path, model.url, grace=20), tmp_path / "serve.log") as server:
-            events: list[dict] = []
-            asker = _ask_in_background(server.url, events)
-            _wait_for_first_event(events)
-            time.sleep(0.3)  # the model is thinking
-            assert server.terminate() in (0, -15)  # uvicorn re-raises SIGTERM after a clean stop
-            asker.join(10)
+    with (
+        serve_fake_openai([Reply(text="An answer worth waiting for.")], delay=2.0) as model,
+        served(_env(tmp_path, model.url, grace=20), tmp_path / "serve.log") as server,
+    ):
+        events: list[dict] = []
+        asker = _ask_in_background(server.url, events)
+        _wait_for_first_event(events)
+        time.sleep(0.3)  # the model is thinking
+        assert server.terminate() in (0, -15)  # uvicorn re-raises SIGTERM after a clean stop
+        asker.join(10)
     assert events[-1]["type"] == "message_end"
     text = "".join(e["text"] for e in events if e["type"] == "text_delta")
     assert "worth waiting for" in text
@@ -76,13 +78,18 @@ def test_a_turn_running_at_sigterm_finishes_and_is_stored(tmp_path):
 
 
 def test_past_the_grace_period_the_stream_says_so_and_the_question_is_kept(tmp_path):
-    with serve_fake_openai([Reply(text="Too late.")], delay=6.0) as model:
-        with served(_env(tmp_path, model.url, grace=1), tmp_path / "serve.log") as server:
-            events: list[dict] = []
-            asker = _ask_in_background(server.url, events)
-            _wait_for_first_event(events)
-            time.sleep(0.3)
-            assert server.terminate() in (0, -15)  # uvicorn re-raises SIGTERM after a clean stop
-            asker.join(10)
+    with (
+        serve_fake_openai([Reply(text="Too late.")], delay=6.0) as model,
+        served(_env(tmp_path, model.url, grace=1), tmp_path / "serve.log") as server,
+    ):
+        events: list[dict] = []
+        asker = _ask_in_background(server.url, events)
+        _wait_for_first_event(events)
+        time.sleep(0.3)
+        assert server.terminate() in (0, -15)
+        asker.join(10)
     assert events[-1]["type"] == "error" and events[-1]["code"] == "shutting_down"
-    assert _messages(tmp_path) == [("user", "hello"), ("assistant", "(interrupted before an answer)")]
+    assert _messages(tmp_path) == [
+        ("user", "hello"),
+        ("assistant", "(interrupted before an answer)"),
+    ]

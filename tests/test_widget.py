@@ -13,7 +13,6 @@ from api.app import create_app
 from assistant.settings import Settings
 from tests.test_api import Server
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT_DIR = Path(
     os.environ.get("ASSISTANT_TEST_ARTIFACTS", "/tmp/market-assistant-test-artifacts")
 )
@@ -40,15 +39,12 @@ def test_assets_and_me(server):
         assert c.get("/v1/artifacts/../../etc/passwd").status_code in (401, 404)
 
 
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian chromium is installed by `make setup`"
-)
-def test_chat_in_headless_chromium(server):
+def test_chat_in_headless_chromium(server, chromium):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             args=[
                 "--headless",
                 "--no-sandbox",
@@ -87,10 +83,7 @@ def test_chat_in_headless_chromium(server):
         browser.close()
 
 
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian chromium is installed by `make setup`"
-)
-def test_a_trader_sees_the_fill_when_an_approver_elsewhere_decides(server):
+def test_a_trader_sees_the_fill_when_an_approver_elsewhere_decides(server, chromium):
     """The trader's widget has no buttons; an approver decides through the API (as from
     Slack or another browser) and the resumed run appears in the trader's chat."""
     from playwright.sync_api import expect, sync_playwright
@@ -102,7 +95,7 @@ def test_a_trader_sees_the_fill_when_an_approver_elsewhere_decides(server):
     keys = KeyStore(engine(server.server.config.app.state.services.settings))
     trader, approver = keys.create(Role.TRADER)[1], keys.create(Role.APPROVER)[1]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
         context = browser.new_context()
         context.add_cookies([{"name": "ma_session", "value": trader, "url": server.url}])
         page = context.new_page()
