@@ -9,6 +9,11 @@ to its first SSE event and to `message_end`, counts errors, and reads the server
 resident memory after start and after the load. Targets: zero errors, p95 time to first
 event < 200 ms, RSS after start < 1.5 GB.
 
+Then the starvation case (issue 11): one key runs the largest sweep the server allows
+from six connections at once, over and over (those refused with 429 retry at once),
+while another user asks simple questions one after another. Targets: every simple
+answer completes in < 2 s, and their time to first event has p95 < 1 s.
+
 The client shares the machine's two cores with the server, so its own cost is part of
 every figure. The default client speaks HTTP/1.1 through `h11` (sans-IO, one asyncio
 connection per stream, as `wrk`-style load tools do) so the figure is mostly the
@@ -42,6 +47,10 @@ from tools.market_data import PriceStore, load_sample
 
 STREAMS = 100
 TARGET_P95_MS = 200
+ATTACKERS = 6
+SIMPLE_QUESTIONS = 20
+TARGET_SIMPLE_TOTAL_MS = 2000
+TARGET_SIMPLE_FIRST_P95_MS = 1000
 QUESTIONS = [
     "What was the RSI of AAPL at the end of 2020?",
     "How did KO perform in 2021?",
@@ -143,6 +152,42 @@ async def burst(kind: str, port: int, key: str) -> list[Outcome]:
         return await asyncio.gather(*(one_httpx(client, q) for q in questions))
 
 
+async def starvation(port: int, heavy_key: str, user_key: str) -> tuple[float, float, dict]:
+    """One key sweeps as hard as it may; another asks simple questions meanwhile.
+    Returns (p95 first event ms, slowest answer ms, what the attacker got)."""
+    base = f"http://127.0.0.1:{port}"
+    cap = Settings().max_sweep_combinations
+    fast = [float(x) for x in range(2, 42)]
+    grid = {"fast": fast, "slow": [float(x) for x in range(100, 100 + cap // len(fast))]}
+    stop = asyncio.Event()
+    got = {"sweeps": 0, "busy": 0, "other": 0}
+
+    async def attacker() -> None:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {heavy_key}"}, timeout=120
+        ) as client:
+            while not stop.is_set():
+                r = await client.post(
+                    "/v1/tools/run_backtest", json={"symbol": "AAPL", "sweep_grid": grid}
+                )
+                key = {200: "sweeps", 429: "busy"}.get(r.status_code, "other")
+                got[key] += 1
+
+    attackers = [asyncio.create_task(attacker()) for _ in range(ATTACKERS)]
+    await asyncio.sleep(1.0)  # the sweeps are running
+    answers = []
+    for i in range(SIMPLE_QUESTIONS):
+        answers.append(await one_h11(port, user_key, QUESTIONS[i % len(QUESTIONS)]))
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.gather(*attackers)
+    firsts = [a.first * 1000 for a in answers if a.first is not None]
+    failed = [a.problem for a in answers if not a.ok]
+    if failed:
+        print(f"  simple questions that failed: {failed[:3]}")
+    return percentile(firsts, 0.95), max(a.total * 1000 for a in answers), got
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -189,7 +234,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         load_sample(PriceStore(Path(tmp) / "prices"))
-        key = KeyStore(engine(Settings(data_dir=Path(tmp)))).create(Role.VIEWER, "load")[1]
+        keys = KeyStore(engine(Settings(data_dir=Path(tmp))))
+        key = keys.create(Role.VIEWER, "load")[1]
+        heavy_key = keys.create(Role.VIEWER, "sweeper")[1]
         port = free_port()
         env = {
             **os.environ,
@@ -221,6 +268,7 @@ def main() -> None:
                 results = asyncio.run(burst(args.client, port, key))
                 p95s.append(report(args.client, n, results, time.perf_counter() - began))
             end_rss = rss_mb(server.pid)
+            first_p95, slowest, got = asyncio.run(starvation(port, heavy_key, key))
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -231,6 +279,14 @@ def main() -> None:
     )
     print(
         f"server RSS after start {start_rss:.0f} MB (target < 1536 MB), after the load {end_rss:.0f} MB"
+    )
+    ok = first_p95 < TARGET_SIMPLE_FIRST_P95_MS and slowest < TARGET_SIMPLE_TOTAL_MS
+    print(
+        f"starvation: {ATTACKERS} connections of one key sweeping ({got['sweeps']} sweeps done, "
+        f"{got['busy']} refused as busy, {got['other']} other); another user's "
+        f"{SIMPLE_QUESTIONS} simple answers: first event p95 {first_p95:.0f} ms "
+        f"(target < {TARGET_SIMPLE_FIRST_P95_MS}), slowest answer {slowest:.0f} ms "
+        f"(target < {TARGET_SIMPLE_TOTAL_MS}): {'meets' if ok else 'MISSES'} the targets"
     )
 
 
