@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,6 +39,7 @@ from assistant.resources import chunk_settings, document_index, engine
 from assistant.results import ApprovalStatus
 from assistant.services import Services, build_services
 from assistant.settings import Settings, get_settings, mask_url_password
+from assistant.store import utcnow
 from ingest.pipeline import ingest, sample_documents
 from ingest.sentiment import load_sentiment
 from retrieval.errors import RetrievalError
@@ -574,7 +575,16 @@ def create_app(
                 checks["redis"] = f"error: {type(exc).__name__} at {where}"
         checks["model"] = services.chat.model_name
         ready = all(v == "ok" for k, v in checks.items() if k != "model")
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        recent = utcnow() - timedelta(minutes=15)
+        failures = {
+            code: {"message": message[:300], "at": at.isoformat()}
+            for code, (message, at) in services.chat.failures.items()
+            if at > recent
+        }
+        return JSONResponse(
+            {"ready": ready, "checks": checks, "recent_turn_failures": failures},
+            status_code=200 if ready else 503,
+        )
 
     @app.get("/metrics", tags=["ops"])
     async def prometheus():

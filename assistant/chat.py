@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from pydantic import BaseModel, Field
@@ -121,6 +121,8 @@ class ChatService:
         self.lease_seconds = settings.turn_timeout_seconds + 60
         self._running: set[asyncio.Task] = set()
         self._cleanups: set[asyncio.Future] = set()
+        self.failures: dict[str, tuple[str, datetime]] = {}
+        """The last failure of each kind (error code), for /readyz."""
 
     @cache  # noqa: B019 - one agent per service and model, built once
     def agent(self) -> Agent:
@@ -188,6 +190,8 @@ class ChatService:
         async def pump() -> None:
             try:
                 async for event in events:
+                    if isinstance(event, ErrorEvent):
+                        self.failures[event.code] = (event.message, utcnow())
                     queue.put_nowait(event)
             except Exception as exc:  # a bug: the stream still ends with an error event
                 log.exception("turn failed")

@@ -208,6 +208,7 @@ def test_a_read_only_database_ends_the_stream_with_an_error_and_is_not_ready(tmp
         ready = c.get("/readyz")
     assert events[-1]["type"] == "error" and events[-1]["code"] == "storage_error"
     assert ready.status_code == 503 and "readonly" in ready.json()["checks"]["database"].lower()
+    assert "storage_error" in ready.json()["recent_turn_failures"]
 
 
 def test_sessions_expire_log_out_and_take_the_configured_role(tmp_path, sample_dir):
