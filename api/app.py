@@ -46,7 +46,6 @@ from retrieval.errors import RetrievalError
 from retrieval.models import DocType, Document, SearchFilters, StoredText
 
 log = logging.getLogger(__name__)
-throttled = Throttled(log)
 MODEL_ID = "market-assistant"
 STREAM_RECHECK_SECONDS = 5.0
 """How often an open stream re-checks its caller's key (a revocation takes at most this
@@ -166,6 +165,8 @@ def create_app(
     services.chat.index_factory = shared_index
     services.chat.index_is_shared = True
 
+    sweep_warnings = Throttled(log)
+
     async def housekeeping() -> None:
         """Overdue approvals expire (and their runs resume) without anyone touching them,
         and resting paper orders fill once the stored prices reach them.
@@ -181,7 +182,7 @@ def create_app(
                 if hasattr(paper, "process_open_orders"):
                     await asyncio.to_thread(paper.process_open_orders)
             except Exception as exc:  # a database hiccup must not end the sweep
-                throttled.warning(
+                sweep_warnings.warning(
                     "sweep", "housekeeping sweep failed: %s: %s", type(exc).__name__, exc
                 )
 

@@ -14,7 +14,6 @@ from assistant.logs import Throttled
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
-throttled = Throttled(log)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -79,6 +78,7 @@ class RedisRateLimiter:
         self.script = self.client.register_script(TOKEN_BUCKET)
         self.capacity, self.rate = per_minute, per_minute / 60.0
         self.prefix = prefix
+        self.warn = Throttled(log)
 
     async def allow(self, key: str) -> bool:
         """Fails open: with Redis unreachable requests are served (and /readyz says why),
@@ -90,7 +90,7 @@ class RedisRateLimiter:
                 keys=[f"{self.prefix}:{key}"], args=[self.capacity, self.rate]
             )
         except (RedisError, OSError) as exc:
-            throttled.warning("redis", "rate limiter cannot reach Redis, not limiting: %s", exc)
+            self.warn.warning("redis", "rate limiter cannot reach Redis, not limiting: %s", exc)
             return True
         return bool(allowed)
 

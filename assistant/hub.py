@@ -27,7 +27,6 @@ from assistant.settings import Settings, mask_url_password
 
 QUEUE_LIMIT = 1000
 log = logging.getLogger(__name__)
-throttled = Throttled(log)
 event_adapter: TypeAdapter[ChatEvent] = TypeAdapter(ChatEvent)
 
 
@@ -88,8 +87,9 @@ class _Listener:
     unsubscribe is a task that re-checks, under the lock, that nobody came back.
     """
 
-    def __init__(self, client, local: LocalEventHub, prefix: str) -> None:
+    def __init__(self, client, local: LocalEventHub, prefix: str, warn: Throttled) -> None:
         self.pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self.warn = warn
         self.local, self.prefix = local, prefix
         self.refs: dict[str, int] = defaultdict(int)
         self.lock = asyncio.Lock()
@@ -137,7 +137,7 @@ class _Listener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # redis-py reconnects and resubscribes on the next read
-                throttled.warning("read", "Redis pub/sub read failed, retrying: %s", exc)
+                self.warn.warning("read", "Redis pub/sub read failed, retrying: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
             if message and message.get("type") == "message":
@@ -158,6 +158,7 @@ class RedisEventHub:
 
     def __init__(self, url: str, prefix: str = "ma:events") -> None:
         self.url, self.prefix = url, prefix
+        self.warn = Throttled(log)
         self.local = LocalEventHub()
         self._clients: dict[asyncio.AbstractEventLoop, object] = {}
         self._listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
@@ -175,7 +176,7 @@ class RedisEventHub:
         client = self._client()
         loop = asyncio.get_running_loop()
         if loop not in self._listeners:
-            self._listeners[loop] = _Listener(client, self.local, self.prefix)
+            self._listeners[loop] = _Listener(client, self.local, self.prefix, self.warn)
         return self._listeners[loop]
 
     def channel(self, conversation_id: str) -> str:
@@ -185,7 +186,7 @@ class RedisEventHub:
         try:
             await self._client().publish(self.channel(conversation_id), event.model_dump_json())
         except Exception as exc:  # the turn goes on; only live watchers miss this event
-            throttled.warning(
+            self.warn.warning(
                 "publish", "could not publish to Redis at %s: %s", mask_url_password(self.url), exc
             )
 

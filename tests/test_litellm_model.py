@@ -37,7 +37,10 @@ def make(tmp_path, sample_store, sample_index_dir):
 
 def test_streamed_tool_call_then_answer(make):
     script = [
-        Reply(tool_calls=[("get_indicators", {"symbol": "AAPL", "end": "2020-12-31"})]),
+        Reply(
+            tool_calls=[("get_indicators", {"symbol": "AAPL", "end": "2020-12-31"})],
+            ids=["call_0"],
+        ),
         Reply(text="AAPL's RSI was 62.77 as of 2020-12-31."),
     ]
     with serve_fake_openai(script) as fake:
@@ -70,7 +73,8 @@ def test_non_streamed_request(make, sample_store):
 
     from assistant.models.litellm_model import LiteLLMModel
 
-    with serve_fake_openai([Reply(tool_calls=[("get_prices", {"symbol": "KO"})])]) as fake:
+    reply = Reply(tool_calls=[("get_prices", {"symbol": "KO"})], ids=["call_0"])
+    with serve_fake_openai([reply]) as fake:
         model = LiteLLMModel("openai/gpt-test", api_base=fake.url, api_key="sk", num_retries=0)
         response = asyncio.run(
             model.request(
