@@ -192,30 +192,22 @@ class ApprovalService:
 
     def approve(self, approval_id: str, user: User) -> ApprovalRow:
         """Approve and execute; the row as it ended (executed, failed_checks, broker_error)."""
-        self._pending(approval_id, user)
-        if not self.store.transition(
-            approval_id,
-            ApprovalStatus.PENDING,
-            ApprovalStatus.APPROVED,
-            user.id,
-            decided_by=user.id,
-            decided_at=utcnow(),
-        ):
-            raise ConflictError(
-                f"approval {approval_id} is {self.store.approval(approval_id).status}, not pending"
-            )
-        return self.execute(self.store.approval(approval_id), user.id)
+        return self.execute(self._decide(approval_id, user, ApprovalStatus.APPROVED), user.id)
 
     def reject(self, approval_id: str, user: User, reason: str = "rejected") -> ApprovalRow:
+        return self._decide(approval_id, user, ApprovalStatus.REJECTED, reason=reason)
+
+    def _decide(self, approval_id: str, user: User, to: ApprovalStatus, **fields) -> ApprovalRow:
+        """pending -> ``to`` by ``user``, atomically: of two deciders, one wins."""
         self._pending(approval_id, user)
         if not self.store.transition(
             approval_id,
             ApprovalStatus.PENDING,
-            ApprovalStatus.REJECTED,
+            to,
             user.id,
             decided_by=user.id,
             decided_at=utcnow(),
-            reason=reason,
+            **fields,
         ):
             raise ConflictError(
                 f"approval {approval_id} is {self.store.approval(approval_id).status}, not pending"
