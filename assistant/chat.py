@@ -16,7 +16,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -193,17 +193,24 @@ class ChatService:
                     if isinstance(event, ErrorEvent):
                         self.failures[event.code] = (event.message, utcnow())
                     queue.put_nowait(event)
-            except Exception as exc:  # a bug: the stream still ends with an error event
+            except Exception:  # a bug: the stream still ends with an error event
                 log.exception("turn failed")
-                queue.put_nowait(ErrorEvent(code="internal_error", message=str(exc)))
+                message = "an internal error ended this turn; it has been logged"
+                queue.put_nowait(ErrorEvent(code="internal_error", message=message))
             finally:
                 queue.put_nowait(done)
 
-        task = asyncio.create_task(pump())
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self.detach(pump())
         while (event := await queue.get()) is not done:
             yield event
+
+    def detach(self, work: Coroutine) -> asyncio.Task:
+        """Run ``work`` as a task of its own that its caller going away does not cancel;
+        :meth:`drain` waits for it at shutdown."""
+        task = asyncio.create_task(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
 
     async def drain(self, seconds: float) -> None:
         """Shutdown: wait up to ``seconds`` for running turns, then interrupt the rest

@@ -81,11 +81,15 @@ class Decisions:
         return [await self._after(row) for row in await asyncio.to_thread(self.approvals.reconcile)]
 
     async def _after(self, row: ApprovalRow) -> Decision:
-        """Resume or update the conversation, then tell the listeners. Neither can undo
-        the decision, which is stored: a failure here is logged and reported, not raised."""
-        turn = None
+        """Resume or update the conversation, then tell the listeners, in a task of its
+        own: a decider who disconnects does not cut the resumed run short."""
         if row.status == ApprovalStatus.PENDING:  # expired by someone else meanwhile
             return Decision.of(row)
+        return await asyncio.shield(self.chat.detach(self._settle_and_announce(row)))
+
+    async def _settle_and_announce(self, row: ApprovalRow) -> Decision:
+        """Neither step can undo the decision, which is stored: a failure is logged."""
+        turn = None
         try:
             turn = await self.chat.settle(row.conversation_id)
         except Exception:
