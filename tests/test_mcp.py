@@ -26,9 +26,10 @@ def test_read_only_tools_over_mcp(server):
                 "search_documents", {"query": "supply chain risk", "tickers": ["AAPL"]}
             )
             failed = await client.call_tool("get_prices", {"symbol": "NOPE"}, raise_on_error=False)
-            return names, rsi, hits, failed
+            chart = await client.call_tool("run_backtest", {"symbol": "KO", "start": "2021-01-01"})
+            return names, rsi, hits, failed, chart
 
-    names, rsi, hits, failed = asyncio.run(session())
+    names, rsi, hits, failed, chart = asyncio.run(session())
     assert names == {
         "get_prices",
         "get_indicators",
@@ -40,6 +41,8 @@ def test_read_only_tools_over_mcp(server):
     assert rsi.structured_content["values"]["rsi_14"] == 62.77
     assert hits.structured_content["hits"][0]["doc_id"].startswith("sample:AAPL:")
     assert failed.is_error and "unknown symbol" in failed.content[0].text
+    artifact = chart.structured_content["result"]["chart"]  # a URL, not a server path
+    assert artifact["url"] == f"/v1/artifacts/{artifact['name']}" and "/tmp" not in str(chart)
 
 
 def test_assistant_mcp_speaks_stdio(tmp_path, sample_dir):
