@@ -34,6 +34,7 @@ from tools.broker import Broker
 from tools.errors import InvalidInputError, ToolError, UnknownSymbolError
 from tools.market_data import PriceStore
 from tools.orders import BrokerOrder, Order
+from tools.orders import OrderStatus as BrokerOrderStatus
 from tools.risk import Account, RiskLimits, RiskReport, check_order
 
 log = logging.getLogger(__name__)
@@ -90,14 +91,26 @@ class ApprovalService:
         broker = broker or self.broker_factory()
         account = broker.account()
         positions = {p.symbol: p.quantity for p in broker.positions()}
+        resting = [
+            Order.model_validate(
+                o.model_dump(include=set(Order.model_fields))
+                | {"quantity": o.quantity - o.filled_quantity}
+            )
+            for o in broker.open_orders()
+            if o.quantity - o.filled_quantity > 0
+        ]
         prices = {}
-        for symbol in {order.symbol, *positions}:
+        for symbol in {order.symbol, *positions, *(o.symbol for o in resting)}:
             if self.prices.exists(symbol):
                 prices[symbol] = float(self.prices.load(symbol).price.iloc[-1])
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         orders_today = self.store.decided_since(ApprovalStatus.EXECUTED, midnight)
         snapshot = Account(
-            cash=account.cash, positions=positions, prices=prices, orders_today=orders_today
+            cash=account.cash,
+            positions=positions,
+            open_orders=resting,
+            prices=prices,
+            orders_today=orders_today,
         )
         return check_order(order, snapshot, self.limits)
 
@@ -266,6 +279,9 @@ class ApprovalService:
                         f"{_reason(exc)}; nothing was found at the broker under client order "
                         f"id {row.id}",
                     )
+            if placed.status is BrokerOrderStatus.REJECTED:  # it reached the broker, and no
+                reason = f"the {placed.broker} broker rejected it: {placed.reason or 'no reason'}"
+                return end(ApprovalStatus.BROKER_ERROR, reason, placed)
             return end(ApprovalStatus.EXECUTED, placed.reason, placed)
 
     def _find(self, broker: Broker, client_order_id: str) -> BrokerOrder | None:
@@ -323,17 +339,18 @@ class ApprovalService:
             if row.broker_order_json
             else None
         )
-        if order is None:  # a row stored before orders were validated: report, never trade
-            order = placed or Order(symbol="UNKNOWN", side="buy", quantity=1)
         detail = row.reason
-        if status in (ApprovalStatus.REJECTED,) and row.decided_by:
+        if status is ApprovalStatus.REJECTED and row.decided_by:
             detail = f"rejected by {row.decided_by}: {row.reason}"
+        report = RiskReport.model_validate_json(row.risk_json) if row.risk_json else None
+        if status is ApprovalStatus.FAILED_CHECKS and report is not None and report.passed:
+            report = None  # it passed when proposed; the re-check at approval failed (detail)
         return OrderOutcome(
             status=status,
-            order=order,
+            order=order or placed,  # None only for a row stored before orders were validated
             approval_id=row.id,
             broker_order=placed,
-            risk_checks=RiskReport.model_validate_json(row.risk_json) if row.risk_json else None,
+            risk_checks=report,
             detail=detail,
         )
 

@@ -187,18 +187,18 @@ class OrderOutcome(BaseModel):
     """What became of one ``place_order`` call; the resumed run reads it back."""
 
     status: ApprovalStatus
-    order: Order
+    order: Order | None = Field(description="None only for an approval stored invalid.")
     approval_id: str | None = None
     broker_order: BrokerOrder | None = None
     risk_checks: RiskReport | None = None
     detail: str | None = None
 
     def summary(self) -> str:
-        return f"{self.order.describe()}: {self.status}"
+        return f"{self.order.describe() if self.order else 'order'}: {self.status}"
 
     def describe(self) -> str:
         """The one sentence people read about an order's outcome (answers, Slack, CLI)."""
-        what = self.order.describe()
+        what = self.order.describe() if self.order else "trade (stored invalid)"
         ref = f" (approval {self.approval_id})" if self.approval_id else ""
         placed = self.broker_order
         if self.status is ApprovalStatus.EXECUTED and placed is not None:
@@ -219,17 +219,18 @@ class OrderOutcome(BaseModel):
                 f"The order to {what}{ref} is waiting for an approver's decision; the outcome "
                 "will be reported in this conversation."
             )
-        if self.status is ApprovalStatus.FAILED_CHECKS and self.risk_checks is not None:
-            failures = "; ".join(c.reason for c in self.risk_checks.failures)
+        if self.status is ApprovalStatus.FAILED_CHECKS:
+            checks = self.risk_checks
+            failures = "; ".join(c.reason for c in checks.failures) if checks else ""
             return (
-                f"The order to {what}{ref} was not proposed: pre-trade checks failed: {failures}."
+                f"The order to {what}{ref} failed the pre-trade checks and was not sent: "
+                f"{failures or self.detail or 'no reason recorded'}."
             )
         detail = f": {self.detail}" if self.detail else ""
         label = {
             ApprovalStatus.REFUSED: "could not be proposed",
             ApprovalStatus.REJECTED: "was rejected",
             ApprovalStatus.EXPIRED: "expired before anyone decided",
-            ApprovalStatus.FAILED_CHECKS: "failed the pre-trade checks",
             ApprovalStatus.BROKER_ERROR: "failed at the broker",
             ApprovalStatus.EXECUTED: "was executed",
             ApprovalStatus.APPROVED: "was approved and is being sent to the broker",

@@ -179,6 +179,9 @@ def test_checks_rerun_at_approval_and_broker_errors_are_stored(
     )  # the rules changed meanwhile
     decision = run(services.decisions.approve(approval.approval_id, APPROVER))
     assert decision.status == "failed_checks" and "restricted" in decision.reason
+    assert "failed the pre-trade checks and was not sent: AAPL is on the restricted list" in (
+        decision.turn.answer
+    )
 
     class Down:
         def submit(self, order, client_order_id):
@@ -194,6 +197,36 @@ def test_checks_rerun_at_approval_and_broker_errors_are_stored(
     decision = run(broken.decisions.approve(approval.approval_id, APPROVER))
     assert decision.status == "broker_error" and "connection refused" in decision.reason
     assert broken.store.approval(approval.approval_id).status == "broker_error"
+
+
+def test_an_order_the_broker_rejects_is_a_broker_error_not_executed(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    """Checks at the last price can pass while the fill (with slippage) costs more than
+    the cash: the broker rejects it, and that is not an executed order."""
+    engine = create_engine(db_url)
+
+    def thin_account():
+        return PaperBroker(
+            engine,
+            lambda s: sample_store.load(s).price.iloc[-1],
+            initial_cash=1_000.0,
+            slippage_bps=1_000,
+        )
+
+    services = make_services(
+        tmp_path / "d",
+        db_url,
+        sample_store,
+        sample_index_dir,
+        broker_factory=thin_account,
+        limits=RiskLimits(max_position_weight=1.0),
+    )
+    _, approval = _order(services, question="buy 15 KO")  # 939 at the last price
+    decision = run(services.decisions.approve(approval.approval_id, APPROVER))
+    assert decision.status == "broker_error" and "insufficient cash" in decision.reason
+    assert decision.broker_order.status == "rejected"
+    assert services.store.decided_since("executed", utcnow() - timedelta(minutes=1)) == 0
 
 
 def test_the_daily_order_limit_counts_todays_executed_orders(

@@ -114,3 +114,29 @@ def test_missing_last_price_fails_closed():
 def test_order_type_needs_its_price():
     with pytest.raises(ValidationError, match="limit order needs limit_price"):
         Order(symbol="MSFT", side="buy", quantity=1, type="limit")
+
+
+def test_resting_orders_count_as_if_they_had_filled():
+    """Three resting limit buys, each within the limits alone, used to fill into a
+    position of 67% of equity: each new order sees the ones already resting."""
+    resting = [
+        Order(symbol="MSFT", side="buy", quantity=10, type="limit", limit_price=195),
+        Order(symbol="AAPL", side="sell", quantity=8, type="limit", limit_price=101),
+    ]
+    account = ACCOUNT.model_copy(update={"open_orders": resting})
+    weight = failed(Order(symbol="MSFT", side="buy", quantity=20), account)
+    assert "MSFT would be 54.5% of equity" in weight["max_position_weight"]  # 36% alone
+    cash = failed(Order(symbol="MSFT", side="buy", quantity=45), account)  # 9,000 of 10,000
+    assert "1,950.00 held back for resting buys" in cash["buying_power"]
+    short = failed(Order(symbol="AAPL", side="sell", quantity=5), account)
+    assert "only 2 held (8 already offered in resting sells)" in short["no_short_selling"]
+
+
+def test_an_order_that_shrinks_an_oversized_position_passes_the_weight_check():
+    heavy = Account(cash=1_000.0, positions={"AAPL": 100}, prices={"AAPL": 100.0})
+    limits = LIMITS.model_copy(update={"max_order_notional": 100_000})
+    report = check_order(Order(symbol="AAPL", side="sell", quantity=10), heavy, limits)
+    weight = next(c for c in report.checks if c.name == "max_position_weight")
+    assert weight.passed and "goes from 90.9% to 81.8%" in weight.reason
+    flipped = failed(Order(symbol="AAPL", side="buy", quantity=5), heavy, limits)
+    assert "above the limit" in flipped["max_position_weight"]

@@ -12,16 +12,44 @@ from tools.orders import Order, OrderType, Side, format_quantity
 
 
 class Account(BaseModel):
-    """What the account holds now; prices are the last known prices by symbol."""
+    """What the account holds now, and what its resting orders would add; prices are the
+    last known prices by symbol."""
 
     cash: float
     positions: dict[str, float] = Field(default_factory=dict, description="symbol -> shares")
+    open_orders: list[Order] = Field(
+        default_factory=list,
+        description="Resting orders (unfilled quantity): they count as if they filled, so "
+        "orders that rest one by one cannot together pass a limit none passes alone.",
+    )
     prices: dict[str, float] = Field(default_factory=dict)
     orders_today: int = 0
 
     @property
     def equity(self) -> float:
         return self.cash + sum(q * self.prices.get(s, 0.0) for s, q in self.positions.items())
+
+    def committed(self, symbol: str) -> float:
+        """Shares held plus resting buys minus resting sells."""
+        pending = sum(_signed(o) for o in self.open_orders if o.symbol == symbol)
+        return self.positions.get(symbol, 0.0) + pending
+
+    def reserved_cash(self) -> float:
+        """What the resting buys would cost at their own prices."""
+        return sum(
+            o.quantity * reference_price(o, self.prices.get(o.symbol, 0.0))
+            for o in self.open_orders
+            if o.side is Side.BUY
+        )
+
+    def selling(self, symbol: str) -> float:
+        return sum(
+            o.quantity for o in self.open_orders if o.symbol == symbol and o.side is Side.SELL
+        )
+
+
+def _signed(order: Order) -> float:
+    return order.quantity if order.side is Side.BUY else -order.quantity
 
 
 class RiskLimits(BaseModel):
@@ -99,37 +127,56 @@ def check_notional(order: Order, last: float, limits: RiskLimits) -> CheckResult
 def check_buying_power(
     order: Order, account: Account, last: float, limits: RiskLimits
 ) -> CheckResult:
-    held = account.positions.get(order.symbol, 0.0)
     if order.side is Side.BUY:
         cost = order.quantity * reference_price(order, last)
+        reserved = account.reserved_cash()
+        free = account.cash - reserved
+        held_back = f" ({reserved:,.2f} held back for resting buys)" if reserved else ""
         return _result(
             "buying_power",
-            cost <= account.cash + 1e-9,
-            f"cost {cost:,.2f} within cash {account.cash:,.2f}",
-            f"cost {cost:,.2f} exceeds available cash {account.cash:,.2f}",
+            cost <= free + 1e-9,
+            f"cost {cost:,.2f} within available cash {free:,.2f}{held_back}",
+            f"cost {cost:,.2f} exceeds available cash {free:,.2f}{held_back}",
         )
-    short = order.quantity > held + 1e-12
+    held = account.positions.get(order.symbol, 0.0)
+    free = held - account.selling(order.symbol)
+    short = order.quantity > free + 1e-12
+    resting = f" ({held - free:g} already offered in resting sells)" if held != free else ""
     return _result(
         "no_short_selling",
         limits.allow_short or not short,
-        f"selling {order.quantity:g} of {held:g} held" if not short else "short selling allowed",
-        f"selling {order.quantity:g} {order.symbol} but only {held:g} held; short selling is off",
+        f"selling {order.quantity:g} of {free:g} available{resting}"
+        if not short
+        else "short selling allowed",
+        f"selling {order.quantity:g} {order.symbol} but only {free:g} held{resting}; "
+        "short selling is off",
     )
 
 
 def check_position_weight(
     order: Order, account: Account, last: float, limits: RiskLimits
 ) -> CheckResult:
-    held = account.positions.get(order.symbol, 0.0)
-    after = held + (order.quantity if order.side is Side.BUY else -order.quantity)
+    """The position after this order and every resting order fills, as a share of equity.
+    An order that shrinks the position always passes: it is how an oversized position
+    gets back within the limit."""
+    before = account.committed(order.symbol)
+    after = before + _signed(order)
     equity = account.equity
     weight = abs(after) * last / equity if equity > 0 else float("inf")
+    limit = limits.max_position_weight
+    if abs(after) < abs(before) - 1e-12 and (after == 0 or (after > 0) == (before > 0)):
+        shown = abs(before) * last / equity if equity > 0 else float("inf")
+        return _result(
+            "max_position_weight",
+            True,
+            f"{order.symbol} goes from {shown:.1%} to {weight:.1%} of equity (limit {limit:.0%})",
+            "",
+        )
     return _result(
         "max_position_weight",
-        weight <= limits.max_position_weight + 1e-12,
-        f"{order.symbol} would be {weight:.1%} of equity (limit {limits.max_position_weight:.0%})",
-        f"{order.symbol} would be {weight:.1%} of equity, above the limit "
-        f"{limits.max_position_weight:.0%}",
+        weight <= limit + 1e-12,
+        f"{order.symbol} would be {weight:.1%} of equity (limit {limit:.0%})",
+        f"{order.symbol} would be {weight:.1%} of equity, above the limit {limit:.0%}",
     )
 
 

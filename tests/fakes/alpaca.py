@@ -142,6 +142,9 @@ def serve_fake_alpaca(prices: dict[str, float]) -> Iterator[FakeAlpaca]:
                 cid = parse_qs(parts.query)["client_order_id"][0]
                 found = [o for o in fake.orders.values() if o["client_order_id"] == cid]
                 self._send(200, found[0]) if found else self._not_found()
+            elif path == "/v2/orders":
+                closed = {"filled", "canceled", "rejected", "expired"}
+                self._send(200, [o for o in fake.orders.values() if o["status"] not in closed])
             elif path.startswith("/v2/orders/"):
                 order = fake.orders.get(path.rsplit("/", 1)[-1])
                 self._send(200, order) if order else self._not_found()

@@ -132,6 +132,15 @@ class AlpacaBroker:
                 return None
             raise BrokerError(f"Alpaca: {exc}") from exc
 
+    def open_orders(self) -> list[BrokerOrder]:
+        from alpaca.trading.enums import QueryOrderStatus
+
+        request = self._req.GetOrdersRequest(status=QueryOrderStatus.OPEN, limit=500)
+        try:
+            return [self._out(o) for o in self._reach(self._client.get_orders, request)]
+        except self._api_error as exc:
+            raise BrokerError(f"Alpaca: {exc}") from exc
+
     def positions(self) -> list[BrokerPosition]:
         try:
             rows = self._reach(self._client.get_all_positions)

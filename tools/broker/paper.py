@@ -193,6 +193,18 @@ class PaperBroker:
             row = self._by_client_id(session, client_order_id)
             return self._out(row) if row else None
 
+    def open_orders(self) -> list[BrokerOrder]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(PaperOrderRow)
+                .where(
+                    PaperOrderRow.account == self.account_name,
+                    PaperOrderRow.status.in_([s.value for s in OPEN_STATUSES]),
+                )
+                .order_by(PaperOrderRow.created_at)
+            ).all()
+            return [self._out(row) for row in rows]
+
     def positions(self) -> list[BrokerPosition]:
         with Session(self.engine) as session:
             rows = session.exec(
