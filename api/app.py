@@ -47,6 +47,9 @@ from retrieval.models import DocType, Document, SearchFilters, StoredText
 
 log = logging.getLogger(__name__)
 MODEL_ID = "market-assistant"
+DECISION_WAIT = 30.0
+"""How long a decision's answer waits for the resumed run before it returns without it
+(the run goes on; watchers of the conversation see it)."""
 STREAM_RECHECK_SECONDS = 5.0
 """How often an open stream re-checks its caller's key (a revocation takes at most this
 plus the key cache's lifetime to stop it)."""
@@ -75,6 +78,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         401: "Missing or invalid key",
         403: "Role too low",
         404: "Not found",
+        408: "Request body too slow",
         409: "Conflict",
         413: "Too large",
         422: "Invalid request",
@@ -177,7 +181,7 @@ def create_app(
         while True:
             await asyncio.sleep(settings.approval_sweep_seconds)
             try:
-                await services.decisions.expire_due()
+                await services.decisions.expire_due(wait=0)  # updates go on in the background
                 paper = await asyncio.to_thread(services.approvals.broker_factory)
                 if hasattr(paper, "process_open_orders"):
                     await asyncio.to_thread(paper.process_open_orders)
@@ -186,10 +190,19 @@ def create_app(
                     "sweep", "housekeeping sweep failed: %s: %s", type(exc).__name__, exc
                 )
 
+    async def catch_up() -> None:
+        """What a stop left behind: approvals between decision and broker, and approvals
+        that expired meanwhile. In the background: serving never waits for a broker or
+        for a conversation a crashed turn still holds."""
+        try:
+            await services.decisions.reconcile(wait=0)
+            await services.decisions.expire_due(wait=0)
+        except Exception as exc:
+            log.error("start-up reconciliation failed: %s: %s", type(exc).__name__, exc)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        await services.decisions.reconcile()
-        await services.decisions.expire_due()
+        services.chat.detach(catch_up())
         sweeper = asyncio.create_task(housekeeping())
         yield
         sweeper.cancel()
@@ -491,14 +504,14 @@ def create_app(
 
     @app.post("/v1/approvals/{approval_id}/approve", tags=["approvals"])
     async def approve(approval_id: str, user: Approver):
-        decision = await services.decisions.approve(approval_id, user)
+        decision = await services.decisions.approve(approval_id, user, wait=DECISION_WAIT)
         metrics.approvals.labels(decision.status).inc()
         return decision
 
     @app.post("/v1/approvals/{approval_id}/reject", tags=["approvals"])
     async def reject(approval_id: str, user: Approver, body: RejectRequest | None = None):
         decision = await services.decisions.reject(
-            approval_id, user, (body or RejectRequest()).reason
+            approval_id, user, (body or RejectRequest()).reason, wait=DECISION_WAIT
         )
         metrics.approvals.labels(decision.status).inc()
         return decision

@@ -53,6 +53,7 @@ def install(app: FastAPI) -> None:
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
+            408: "timeout",
             413: "too_large",
             429: "rate_limited",
         }

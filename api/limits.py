@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -125,7 +126,16 @@ class Guard:
             )
             await response(scope, receive, send)
             return
-        body = await _read_body(receive, limit)
+        seconds = self.settings.body_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):  # a body trickled in holds a connection
+                body = await _read_body(receive, limit)
+        except TimeoutError:
+            response = error(
+                408, "timeout", f"the request body did not arrive within {seconds:g} s"
+            )
+            await response(scope, receive, send)
+            return
         if body is None:  # a chunked body (no length announced) grew past the limit
             response = error(413, "too_large", f"request body exceeds {limit} bytes")
             await response(scope, receive, send)

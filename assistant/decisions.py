@@ -54,38 +54,44 @@ class Decisions:
         self.approvals, self.chat = approvals, chat
         self.listeners: list[Listener] = []
 
-    async def approve(self, approval_id: str, user: User) -> Decision:
+    async def approve(self, approval_id: str, user: User, wait: float | None = None) -> Decision:
         """Raises ForbiddenError, NotFoundError, ConflictError (ExpiredError: too late; the
-        expiry is carried through to the conversation first)."""
+        expiry is carried through to the conversation first). ``wait``: see :meth:`_after`."""
         try:
             row = await asyncio.to_thread(self.approvals.approve, approval_id, user)
         except ExpiredError as exc:
-            await self._after(exc.row)
+            await self._after(exc.row, wait)
             raise
-        return await self._after(row)
+        return await self._after(row, wait)
 
-    async def reject(self, approval_id: str, user: User, reason: str = "rejected") -> Decision:
+    async def reject(
+        self, approval_id: str, user: User, reason: str = "rejected", wait: float | None = None
+    ) -> Decision:
         try:
             row = await asyncio.to_thread(self.approvals.reject, approval_id, user, reason)
         except ExpiredError as exc:
-            await self._after(exc.row)
+            await self._after(exc.row, wait)
             raise
-        return await self._after(row)
+        return await self._after(row, wait)
 
-    async def expire_due(self) -> list[Decision]:
-        return [
-            await self._after(row) for row in await asyncio.to_thread(self.approvals.expire_due)
-        ]
+    async def expire_due(self, wait: float | None = None) -> list[Decision]:
+        rows = await asyncio.to_thread(self.approvals.expire_due)
+        return [await self._after(row, wait) for row in rows]
 
-    async def reconcile(self) -> list[Decision]:
-        return [await self._after(row) for row in await asyncio.to_thread(self.approvals.reconcile)]
+    async def reconcile(self, wait: float | None = None) -> list[Decision]:
+        rows = await asyncio.to_thread(self.approvals.reconcile)
+        return [await self._after(row, wait) for row in rows]
 
-    async def _after(self, row: ApprovalRow) -> Decision:
+    async def _after(self, row: ApprovalRow, wait: float | None = None) -> Decision:
         """Resume or update the conversation, then tell the listeners, in a task of its
-        own: a decider who disconnects does not cut the resumed run short."""
+        own: a decider who disconnects does not cut the resumed run short. Waits for it
+        at most ``wait`` seconds (None: until done); a conversation busy with a long turn
+        then gets its update in the background, and the decision comes back without it."""
         if row.status == ApprovalStatus.PENDING:  # expired by someone else meanwhile
             return Decision.of(row)
-        return await asyncio.shield(self.chat.detach(self._settle_and_announce(row)))
+        task = self.chat.detach(self._settle_and_announce(row))
+        done, _ = await asyncio.wait({task}, timeout=wait)
+        return task.result() if done else Decision.of(row)
 
     async def _settle_and_announce(self, row: ApprovalRow) -> Decision:
         """Neither step can undo the decision, which is stored: a failure is logged."""

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_request_bytes: int = Field(default=64 * 1024, ge=1024)
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A request body must arrive within this time (408)."
+    )
     max_message_chars: int = Field(default=4000, ge=10)
     rate_limit_per_minute: int = Field(default=120, ge=1)
     turn_timeout_seconds: float = Field(default=120.0, gt=0)

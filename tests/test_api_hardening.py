@@ -53,6 +53,23 @@ def test_a_chunked_body_is_counted_as_it_arrives(api):  # noqa: F811
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
 
 
+def test_a_body_that_trickles_in_is_cut_off(tmp_path):
+    """A request whose body never finishes held its connection (and a file descriptor)
+    for as long as the client liked: with thousands, the server stopped answering."""
+    import socket
+
+    with Server(create_app(Settings(data_dir=tmp_path, body_timeout_seconds=0.5))) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(
+                b"POST /v1/chat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                b'Content-Type: application/json\r\n\r\n5\r\n{"a":\r\n'
+            )
+            started = time.monotonic()
+            answer = s.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 408") and time.monotonic() - started < 5
+
+
 @pytest.mark.parametrize(
     ("path", "payload"),
     [

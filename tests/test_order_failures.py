@@ -8,6 +8,7 @@ against a local fake that can drop connections (SQLite, and PostgreSQL when set)
 
 import asyncio
 import json
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -149,5 +150,49 @@ def test_the_server_starts_while_the_broker_is_down(tmp_path, sample_dir, alpaca
     alpaca.down = True
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").status_code == 200
-        listed = client.get("/v1/approvals", params={"status": "all"}).json()
+        deadline = time.monotonic() + 20
+        while True:  # reconciliation runs in the background
+            listed = client.get("/v1/approvals", params={"status": "all"}).json()
+            if listed[0]["status"] != "approved" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
     assert [(a["approval_id"], a["status"]) for a in listed] == [(stuck, "broker_error")]
+
+
+def test_start_up_does_not_wait_for_a_conversation_a_crashed_turn_holds(tmp_path, sample_dir):
+    """A turn killed mid-run leaves its conversation's lease for minutes; an approval of
+    that conversation expiring meanwhile used to hold the server's start-up that long."""
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from assistant.store import ConversationLeaseRow
+
+    (tmp_path / "prices").symlink_to(sample_dir / "prices")
+    settings = Settings(data_dir=tmp_path, auth="off")
+    services = make_services(tmp_path, settings.effective_database_url, None, tmp_path / "q")
+    overdue = _legacy_row(
+        services, "pending", {"symbol": "KO", "side": "buy", "quantity": 1, "type": "market"}
+    )
+    row = services.store.approval(overdue)
+    with Session(services.store.engine) as s:
+        s.add(
+            ConversationLeaseRow(
+                conversation_id=row.conversation_id,
+                holder="turn_of_a_dead_process",
+                expires_at=utcnow() + timedelta(minutes=3),
+            )
+        )
+        stale = s.get(ApprovalRow, overdue)
+        stale.expires_at = utcnow() - timedelta(minutes=1)
+        s.add(stale)
+        s.commit()
+    started = time.monotonic()
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert time.monotonic() - started < 10
+        deadline = time.monotonic() + 10
+        while services.store.approval(overdue).status == "pending":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert services.store.approval(overdue).status == "expired"

@@ -37,8 +37,8 @@ def _services(model: str | None = None) -> Services:
 
 async def _housekeeping(services: Services) -> None:
     """On start: finish approvals a crash interrupted, expire the overdue."""
-    await services.decisions.reconcile()
-    await services.decisions.expire_due()
+    await services.decisions.reconcile(wait=10)
+    await services.decisions.expire_due(wait=10)
 
 
 def _show(event) -> None:
