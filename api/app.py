@@ -112,13 +112,20 @@ class ChatRequest(BaseModel):
     conversation_id: str | None = Field(None, max_length=100)
 
 
+class ContentPart(BaseModel):
+    """One part of an OpenAI message's content list; only text parts are read."""
+
+    type: str = Field(max_length=50)
+    text: StoredText | None = None
+
+
 class OpenAIMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: StoredText | list[dict[str, Any]] | None = None
+    content: StoredText | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+            return " ".join(p.text for p in self.content if p.type == "text" and p.text)
         return self.content or ""
 
 

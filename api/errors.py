@@ -31,14 +31,25 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
 }
 
 
+def _internal(part) -> bool:
+    """pydantic's names for validator steps and union members, not the caller's fields."""
+    text = str(part)
+    return "[" in text or text.startswith("function-")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError):
         problems = [
-            {"loc": [str(p) for p in e.get("loc", [])], "message": e.get("msg", "")}
+            {"loc": [str(p) for p in e.get("loc", []) if not _internal(p)], "message": e["msg"]}
             for e in exc.errors()
         ]
-        first = problems[0] if problems else {"loc": [], "message": "invalid request"}
+        # of a union's alternatives, the one that got furthest says what is wrong
+        ranked = sorted(
+            zip(exc.errors(), problems, strict=True),
+            key=lambda pair: (pair[0].get("type", "").endswith("_type"), -len(pair[1]["loc"])),
+        )
+        first = ranked[0][1] if ranked else {"loc": [], "message": "invalid request"}
         return error(
             422,
             "invalid_request",

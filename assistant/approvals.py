@@ -48,15 +48,24 @@ class ConflictError(ToolError):
     """The approval is no longer pending (decided, expired or executed)."""
 
 
-class ExpiredError(ConflictError):
+class ClosedError(ConflictError):
+    """The approval was closed instead of decided as asked (the row says how): the
+    conversation still hears of it."""
+
+    def __init__(self, row: ApprovalRow, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+
+
+class ExpiredError(ClosedError):
     """The approval's time ran out before this decision (it is now stored as expired)."""
 
     def __init__(self, row: ApprovalRow) -> None:
         super().__init__(
+            row,
             f"approval {row.id} expired at {row.expires_at:%Y-%m-%d %H:%M} UTC before a "
-            "decision; the order can be proposed again"
+            "decision; the order can be proposed again",
         )
-        self.row = row
 
 
 class ApprovalService:
@@ -68,10 +77,13 @@ class ApprovalService:
         broker_factory: Callable[[], Broker],
         limits: RiskLimits,
         lock: AccountLock | None = None,
+        role_of: Callable[[str], Role | None] | None = None,
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
         self.broker_factory, self.limits = broker_factory, limits
         self.lock = lock or AccountLock(store.engine, settings.data_dir)
+        self.role_of = role_of or (lambda user_id: None)
+        """The requester's role now (None: an id no credential stands for)."""
 
     # -- proposing --------------------------------------------------------------------
 
@@ -204,7 +216,15 @@ class ApprovalService:
         return row
 
     def approve(self, approval_id: str, user: User) -> ApprovalRow:
-        """Approve and execute; the row as it ended (executed, failed_checks, broker_error)."""
+        """Approve and execute; the row as it ended (executed, failed_checks, broker_error).
+        An order whose requester may no longer trade (key revoked, role lowered) is
+        rejected instead: nobody acts on the word of a revoked key."""
+        row = self._pending(approval_id, user)
+        role = self.role_of(row.requested_by)
+        if role is not None and not role.allows(Role.TRADER):
+            why = f"the requester {row.requested_by} may no longer trade (revoked or demoted)"
+            closed = self._decide(approval_id, user, ApprovalStatus.REJECTED, reason=why)
+            raise ClosedError(closed, f"approval {approval_id} was rejected: {why}")
         return self.execute(self._decide(approval_id, user, ApprovalStatus.APPROVED), user.id)
 
     def reject(self, approval_id: str, user: User, reason: str = "rejected") -> ApprovalRow:

@@ -101,7 +101,7 @@ class ChatService:
         model_name: str | None = None,
         hub: EventHub | None = None,
         heavy: HeavyWork | None = None,
-        role_of: Callable[[str], Role] | None = None,
+        role_of: Callable[[str], Role | None] | None = None,
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
         self.index_factory, self.broker_factory = index_factory, broker_factory
@@ -109,7 +109,7 @@ class ChatService:
         self.model_name = model_name or settings.model
         self.hub = hub or LocalEventHub()
         self.heavy = heavy or HeavyWork(settings.heavy_workers, settings.heavy_calls_per_key)
-        self.role_of = role_of or (lambda user_id: Role.VIEWER)
+        self.role_of = role_of or (lambda user_id: None)
         self.last_tool_seconds = 0.0
         self.index_is_shared = False
         # Bounded work per process: every stream gets its first event at once, then waits
@@ -277,7 +277,8 @@ class ChatService:
             ids = [c.tool_call_id for c in calls]
             outcomes = await asyncio.to_thread(self._outcomes, conversation_id, ids)
             if calls and all(o.status.final for o in outcomes.values()):
-                owner = User(id=conversation.user_id, role=self.role_of(conversation.user_id))
+                role = self.role_of(conversation.user_id) or Role.VIEWER
+                owner = User(id=conversation.user_id, role=role)
                 deferred = results_for(calls, outcomes)
                 start = MessageStart(conversation_id=conversation_id, model=self.model_name)
                 events = self._turn(conversation, holder, owner, None, deferred)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 
-from assistant.approvals import ApprovalService, ExpiredError
+from assistant.approvals import ApprovalService, ClosedError
 from assistant.auth import User
 from assistant.chat import ChatService, ChatTurn
 from assistant.results import ApprovalStatus
@@ -55,11 +55,12 @@ class Decisions:
         self.listeners: list[Listener] = []
 
     async def approve(self, approval_id: str, user: User, wait: float | None = None) -> Decision:
-        """Raises ForbiddenError, NotFoundError, ConflictError (ExpiredError: too late; the
-        expiry is carried through to the conversation first). ``wait``: see :meth:`_after`."""
+        """Raises ForbiddenError, NotFoundError, ConflictError (ClosedError: expired, or
+        its requester may no longer trade; the conversation hears of it first). ``wait``:
+        see :meth:`_after`."""
         try:
             row = await asyncio.to_thread(self.approvals.approve, approval_id, user)
-        except ExpiredError as exc:
+        except ClosedError as exc:
             await self._after(exc.row, wait)
             raise
         return await self._after(row, wait)
@@ -69,7 +70,7 @@ class Decisions:
     ) -> Decision:
         try:
             row = await asyncio.to_thread(self.approvals.reject, approval_id, user, reason)
-        except ExpiredError as exc:
+        except ClosedError as exc:
             await self._after(exc.row, wait)
             raise
         return await self._after(row, wait)

@@ -144,21 +144,21 @@ class KeyStore:
         self._verdicts[digest] = (user, now + CACHE_SECONDS)
         return user
 
-    def role_of(self, user_id: str) -> Role:
-        """The role a user id has now, for a run resumed on its owner's behalf.
+    def role_of(self, user_id: str) -> Role | None:
+        """The role a user id has now (a run resumed on its owner's behalf, an approval
+        whose requester may have been revoked); None for an id no credential stands for.
 
-        Ids name where the user came from: ``key:ID`` (an API key; a revoked key is a
-        viewer), ``slack:U…`` (Slack users chat as traders), ``local`` (whoever owns the
-        data dir, on the CLI) and ``anonymous`` (auth off, loopback only).
+        Ids name where the user came from: ``key:ID`` (an API key; revoked: a viewer),
+        ``session:ID`` (a browser session; ended: a viewer), ``slack:U…`` (Slack users chat
+        as traders), ``local`` (whoever owns the data dir, on the CLI) and ``anonymous``
+        (auth off, loopback only).
         """
         kind, _, ident = user_id.partition(":")
         if kind in ("key", "session"):
             with Session(self.engine) as s:
                 row = s.get(ApiKeyRow if kind == "key" else SessionRow, ident)
             return Role(row.role) if row is not None and not row.revoked else Role.VIEWER
-        return {"slack": Role.TRADER, "local": Role.ADMIN, "anonymous": Role.ADMIN}.get(
-            kind, Role.VIEWER
-        )
+        return {"slack": Role.TRADER, "local": Role.ADMIN, "anonymous": Role.ADMIN}.get(kind)
 
     def revoke(self, key_id: str) -> ApiKeyRow:
         with Session(self.engine) as s:

@@ -27,8 +27,14 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
     settings = settings or get_settings()
     store = Store(engine(settings))
     prices = price_store(settings)
+    keys = KeyStore(store.engine)
     approvals = ApprovalService(
-        settings, store, prices, lambda: broker(settings), risk_limits(settings)
+        settings,
+        store,
+        prices,
+        lambda: broker(settings),
+        risk_limits(settings),
+        role_of=keys.role_of,
     )
     chat = ChatService(
         settings,
@@ -39,7 +45,7 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         approvals,
         model_name=model,
         hub=event_hub(settings),
-        role_of=KeyStore(store.engine).role_of,
+        role_of=keys.role_of,
     )
     decisions = Decisions(approvals, chat)
     if settings.slack_bot_token:  # decisions on Slack-born orders reach their thread

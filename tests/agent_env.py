@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from assistant.approvals import ApprovalService
+from assistant.auth import Role
 from assistant.chat import ChatService
 from assistant.decisions import Decisions
 from assistant.keys import KeyStore
@@ -42,8 +43,15 @@ def make_services(
         def broker_factory():
             return PaperBroker(engine, last_price(prices), slippage_bps=0)
 
-    approvals = ApprovalService(config, store, prices, broker_factory, limits or RiskLimits())
     keys = KeyStore(engine)
+
+    def role_of(user_id: str) -> Role | None:
+        given = (roles or {}).get(user_id)
+        return Role(given) if given else keys.role_of(user_id)
+
+    approvals = ApprovalService(
+        config, store, prices, broker_factory, limits or RiskLimits(), role_of=role_of
+    )
     chat = ChatService(
         config,
         store,
@@ -51,6 +59,6 @@ def make_services(
         lambda: DocumentIndex(shared_embedder(), path=index_dir),
         broker_factory,
         approvals,
-        role_of=lambda user_id: (roles or {}).get(user_id) or keys.role_of(user_id),
+        role_of=role_of,
     )
     return Services(config, store, chat, approvals, Decisions(approvals, chat))

@@ -76,6 +76,14 @@ def test_a_body_that_trickles_in_is_cut_off(tmp_path):
         ("/v1/chat", {"message": "price of AAPL\u0000"}),
         ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi\u0000"}]}),
         ("/v1/chat", {"message": "\ud800 lone surrogate"}),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": "RSI \u0000"}]}]},
+        ),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": "RSI \ud800"}]}]},
+        ),
     ],
 )
 def test_text_that_cannot_be_stored_is_a_422(api, path, payload):  # noqa: F811

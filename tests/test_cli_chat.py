@@ -75,3 +75,14 @@ def test_tool_call_cap_per_turn_is_an_error_not_a_crash(cli, data_dir, monkeypat
 def test_serve_rejects_an_impossible_port(cli):
     result = cli("serve", "--port", "99999")
     assert result.exit_code == 2 and "--port" in result.output
+
+
+def test_approving_as_someone_is_spelled_one_way(cli, data_dir, monkeypatch):
+    """Helper review: "--as 'alex '" passed four-eyes for an order alex requested."""
+    monkeypatch.setenv("ASSISTANT_FOUR_EYES", "true")
+    turn = json.loads(cli("chat", "buy 2 AAPL", "--json").output)
+    [approval] = turn["approvals"]
+    spaced = cli("approvals", "approve", approval["approval_id"], "--as", "local ")
+    assert spaced.exit_code == 2 and "is not a user id" in spaced.output
+    own = cli("approvals", "approve", approval["approval_id"], "--as", "local")
+    assert own.exit_code == 2 and "four-eyes" in own.output

@@ -199,3 +199,23 @@ def test_an_approver_cannot_push_their_own_order_through(services, db_url):
     with pytest.raises(ConflictError):
         run(services.decisions.approve(approval.approval_id, CAROL))
     assert assert_every_order_was_approved_by_another(services, db_url) == 0
+
+
+def test_an_order_of_a_revoked_key_cannot_be_approved(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    """Helper review: a trader's pending order stayed approvable after their key was revoked."""
+    from assistant.keys import KeyStore
+
+    services = make_services(tmp_path / "data", db_url, sample_store, sample_index_dir)
+    keys = KeyStore(services.store.engine)
+    row, _ = keys.create(Role.TRADER, "leaver")
+    trader = User(id=f"key:{row.id}", role=Role.TRADER)
+    [approval] = run(services.chat.ask("buy 2 PFE", trader)).approvals
+    keys.revoke(row.id)
+    with pytest.raises(ConflictError, match="may no longer trade"):
+        run(services.decisions.approve(approval.approval_id, BOB))
+    assert services.store.approval(approval.approval_id).status == "rejected"
+    told = services.store.messages(services.store.approval(approval.approval_id).conversation_id)
+    assert "was rejected" in told[-1].content
+    assert assert_every_order_was_approved_by_another(services, db_url) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import typer
 from rich.console import Console
@@ -122,8 +123,16 @@ approvals_app = typer.Typer(help="List, approve and reject proposed orders.", no
 
 
 def _acting(user: str | None) -> User:
-    """The CLI user owns the data dir; --as names who decides (for four-eyes)."""
-    return LOCAL_USER if user is None else User(id=user, role=Role.ADMIN)
+    """The CLI user owns the data dir; --as names who decides (for four-eyes), spelled as
+    the approvals list shows requesters (``key:3f2a...``, ``slack:U123``): one spelling
+    per person, so "key:abc " is not a different approver from "key:abc"."""
+    if user is None:
+        return LOCAL_USER
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9:_.@-]{0,99}", user):
+        raise typer.BadParameter(
+            f"{user!r} is not a user id (letters, digits and : _ . @ - only)", param_hint="--as"
+        )
+    return User(id=user, role=Role.ADMIN)
 
 
 @approvals_app.command("list")
