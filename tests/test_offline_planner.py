@@ -169,3 +169,63 @@ def test_sweep_and_costs():
         and args["cost_bps"] == 10.0
         and args["params"] is None
     )
+
+
+def order(symbol, side, quantity, **price):
+    return ("place_order", {"symbol": symbol, "side": side, "quantity": quantity} | price)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("buy 1,000 AAPL", [order("AAPL", "buy", 1000.0, order_type="market")]),
+        ("buy 2k KO", [order("KO", "buy", 2000.0, order_type="market")]),
+        ("buy 10 KO @ 60", [order("KO", "buy", 10.0, order_type="limit", limit_price=60.0)]),
+        ("buy 10 KO below 60", [order("KO", "buy", 10.0, order_type="limit", limit_price=60.0)]),
+        ("buy 10 AAPL stop 135", [order("AAPL", "buy", 10.0, order_type="stop", stop_price=135.0)]),
+        (
+            "buy 10 KO if it drops to 60",
+            [order("KO", "buy", 10.0, order_type="stop", stop_price=60.0)],
+        ),
+        (
+            "sell 5 shares of JPM at $150.50",
+            [order("JPM", "sell", 5.0, order_type="limit", limit_price=150.5)],
+        ),
+        (
+            "buy 10 AAPL and sell 5 MSFT",
+            [
+                order("AAPL", "buy", 10.0, order_type="market"),
+                order("MSFT", "sell", 5.0, order_type="market"),
+            ],
+        ),
+        ("Could you purchase 3 shares of KO?", [order("KO", "buy", 3.0, order_type="market")]),
+    ],
+)
+def test_orders_are_read_as_written(question, expected):
+    """Helper review: "buy 1,000 AAPL" became 1 share, prices became market orders, the
+    second order of two was dropped."""
+    assert calls(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("buy 100 dollars worth of KO", "in shares, not money"),
+        ("buy $100 of KO", "in shares, not money"),
+        ("sell 10% of my MSFT", "how many shares"),
+        ("buy 10 AAPL at -3", "positive number"),
+        ("buy 10 AAPL at 1e2", "could not tell what 2 means"),
+        ("buy 10 KO at 9:30 am", "later time"),
+        ("don't sell 10 MSFT, buy them", "says not to"),
+        ("I want to buy, not sell 10 MSFT", "says not to"),
+        ("do not buy 10 AAPL", "says not to"),
+        ("should I buy 10 AAPL?", "reads as a question"),
+        ("is it a good time to buy 10 KO", "reads as a question"),
+        ("buy 1,5 KO", "could not read '1,5'"),
+        ("buy 10 AAPL or MSFT", "One symbol per order"),
+        ("sell all my AAPL", "How many shares"),
+    ],
+)
+def test_orders_that_do_not_say_exactly_one_thing_get_a_question_back(question, asked):
+    result = plan(question, None, SYMBOLS)
+    assert result.calls == [] and asked in result.message

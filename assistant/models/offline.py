@@ -30,6 +30,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
 from assistant.citations import number_citations
+from assistant.models.order_words import read_orders
 from assistant.results import (
     AccountSummary,
     BacktestSummary,
@@ -85,7 +86,9 @@ MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 
 INTENTS: dict[str, re.Pattern] = {
-    "order": re.compile(r"\b(buy|sell|purchase)\s+\d", re.I),
+    "order": re.compile(
+        r"\b(buy|sell|purchase)\s+(\$?\s*\d|(all|some|half|my|a\s+few|the\s+rest)\b)", re.I
+    ),
     "portfolio": re.compile(
         r"\b(my (paper )?(portfolio|positions|holdings|account)|cash balance|what do i (own|hold))\b",
         re.I,
@@ -297,7 +300,14 @@ def _plan(
         return _follow_up(question, previous, symbols)
     if not intents:
         return Planned(message=HELP)
-    out = Planned(tickers=all_tickers)
+    if "order" in names:  # orders only from the user's own, unambiguous words
+        orders = read_orders(question, lambda text: parse_tickers(text, symbols))
+        if isinstance(orders, str):
+            return Planned(message=orders)
+        intents = [(n, p) for n, p in intents if n != "order"]
+    else:
+        orders = []
+    out = Planned(tickers=all_tickers, calls=[("place_order", o) for o in orders])
     whole_dates = parse_dates(question)
     prev_tickers = parse_tickers(previous, symbols) if previous else []
     for name, text in clauses(question, intents):
@@ -317,23 +327,6 @@ def _calls_for(
     iso = lambda x: x.isoformat() if x else None  # noqa: E731
     if name == "portfolio":
         return [("get_portfolio", {})]
-    if name == "order":
-        m = re.search(
-            r"\b(buy|sell|purchase)\s+(\d+(?:\.\d+)?)\s*(?:shares?\s+(?:of\s+)?)?", text, re.I
-        )
-        if not m or not tickers:
-            return []
-        args = {
-            "symbol": tickers[0],
-            "side": "sell" if m[1].lower() == "sell" else "buy",
-            "quantity": float(m[2]),
-            "order_type": "market",
-        }
-        if lim := re.search(
-            r"\b(?:at|limit(?: price)?(?: of)?)\s+\$?(\d+(?:\.\d+)?)", text[m.end() :], re.I
-        ):
-            args.update(order_type="limit", limit_price=float(lim[1]))
-        return [("place_order", args)]
     if name == "documents":
         doc_type = (
             "filing"
