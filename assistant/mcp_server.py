@@ -8,6 +8,7 @@ ever go through the approval flow.
 from __future__ import annotations
 
 import inspect
+import logging
 import typing
 
 from fastmcp import FastMCP
@@ -22,6 +23,7 @@ from assistant.toolsets import READ_ONLY, call_directly, parameters
 from assistant.workload import HeavyWork
 
 MCP_USER = User(id="mcp", role=Role.VIEWER)
+log = logging.getLogger(__name__)
 
 
 def build_mcp(settings: Settings | None = None) -> FastMCP:
@@ -60,6 +62,9 @@ def _plain(fn, make_deps):
             return await call_directly(fn, deps, kwargs)
         except (ModelRetry, ToolFailed) as exc:
             raise MCPToolError(exc.message) from None
+        except Exception as exc:  # a bug: the caller still gets an answer, never silence
+            log.exception("MCP tool %s failed", fn.__name__)
+            raise MCPToolError(f"{fn.__name__} failed unexpectedly; it has been logged") from exc
         finally:
             deps.close()
 

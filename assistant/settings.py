@@ -8,19 +8,16 @@ second, independent instance. Values come from ``ASSISTANT_*`` environment varia
 
 from __future__ import annotations
 
-import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.auth import Role
+from tools.redact import MASK, SECRET_NAME, mask_url, mask_urls_in
 from tools.risk import RiskLimits
-
-MASK = "**********"
 
 
 def _alias(name: str, *extra: str) -> AliasChoices:
@@ -194,37 +191,29 @@ class Settings(BaseSettings):
         shown: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                value = MASK
-            elif isinstance(value, str) and "://" in value:
-                value = mask_url_password(value)
-            elif isinstance(value, Path):
-                value = str(value)
-            shown[name] = value
+            shown[name] = _shown(value)
         shown["effective_database_url"] = mask_url_password(self.effective_database_url)
         return shown
 
 
-SECRET_PARAMETERS = re.compile(
-    r"(pass(word|wd)?|pwd|secret|token|(api[-_]?)?key|auth\w*|credential\w*|sig(nature)?)$", re.I
-)
+def _shown(value: Any) -> Any:
+    """A setting's value as a person may see it: secrets masked, however nested."""
+    if isinstance(value, SecretStr):
+        return MASK
+    if isinstance(value, str):
+        return mask_urls_in(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: MASK if SECRET_NAME.search(k) else _shown(v) for k, v in value.items()}
+    return value
 
 
 def mask_url_password(url: str) -> str:
-    """Hide the credentials in a URL: the password of ``scheme://user:password@host`` and
-    query parameters that carry secrets (``?password=``, ``?api-key=``, ``?token=``...)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(SECRET_PARAMETERS.search(k) for k, _ in pairs):
-            query = urlencode(
-                [(k, MASK if SECRET_PARAMETERS.search(k) else v) for k, v in pairs], safe="*"
-            )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    """Hide the credentials in a URL (see :mod:`tools.redact`)."""
+    return mask_url(url)
 
 
 def get_settings() -> Settings:

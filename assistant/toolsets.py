@@ -50,7 +50,7 @@ from assistant.results import (
 )
 from assistant.workload import BusyError
 from retrieval.errors import RetrievalError
-from retrieval.models import DocType, SearchFilters
+from retrieval.models import DocType, SearchFilters, StoredText
 from tools.backtest import Strategy, backtest, sweep
 from tools.errors import ToolError
 from tools.indicators import indicators
@@ -66,7 +66,7 @@ Bps = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False, description="Ba
 ParamName = Literal["fast", "slow", "window", "lower", "upper", "k", "signal"]
 ParamValue = Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
 GridValues = Annotated[list[ParamValue], Field(min_length=1, max_length=500)]
-Query = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\x00]*$")]
+Query = Annotated[StoredText, StringConstraints(min_length=1, max_length=1000)]
 Tickers = Annotated[list[Symbol], Field(max_length=20)]
 TopK = Annotated[int, Field(ge=1, le=10)]
 SignalStrategy = StrEnum(  # type: ignore[misc]
@@ -214,6 +214,10 @@ async def run_backtest(
     combination of the listed parameter values (the top 5 are returned)."""
     deps = ctx.deps
     if sweep_grid:
+        # fixed parameters are a one-value axis; repeated values are one value
+        sweep_grid = {k: [v] for k, v in (params or {}).items()} | {
+            k: sorted(set(values)) for k, values in sweep_grid.items()
+        }
         combinations = math.prod(len(values) for values in sweep_grid.values())
         cap = deps.settings.max_sweep_combinations
         if combinations > cap:

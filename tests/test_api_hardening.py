@@ -312,9 +312,13 @@ def test_config_never_prints_credentials(cli, monkeypatch):
     monkeypatch.setenv("ASSISTANT_QDRANT_URL", "https://q.example:6333/?api-key=s3cret&x=1")
     monkeypatch.setenv("REDIS_URL", "redis://:hunter2@cache:6379/0")
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw1@db/prod?sslmode=require&password=pw2")
-    shown = cli("config").output
-    assert not any(secret in shown for secret in ("s3cret", "hunter2", "pw1", "pw2"))
-    assert "sslmode=require" in shown and "x=1" in shown
+    monkeypatch.setenv("ASSISTANT_YAHOO_BASE_URL", "https://tok3n@mirror.example/")
+    monkeypatch.setenv("ASSISTANT_MODEL_FALLBACKS", '["openai/gpt-4o?api_key=k3y"]')
+    monkeypatch.setenv("ASSISTANT_SECURITY_HEADERS", '{"X-Api-Token": "h3ader"}')
+    for shown in (cli("config").output, cli("config", "--json").output):
+        leaked = [s for s in ("s3cret", "hunter2", "pw1", "pw2", "tok3n", "k3y", "h3ader") if s in shown]
+        assert leaked == []
+        assert "sslmode=require" in shown and "x=1" in shown and "mirror.example" in shown
 
 
 def test_an_unreachable_redis_is_logged_masked_and_throttled(tmp_path, caplog):

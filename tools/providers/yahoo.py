@@ -15,6 +15,7 @@ import pandas as pd
 import requests
 
 from tools.errors import ProviderError
+from tools.redact import mask_urls_in
 
 
 class _RedirectingSession(requests.Session):
@@ -70,7 +71,9 @@ class YFinanceProvider:
                     interval="1d", auto_adjust=True, actions=False, raise_errors=True, **window
                 )
         except Exception as exc:  # yfinance raises many types; all mean "could not fetch"
-            raise ProviderError(f"yfinance could not fetch {symbol}: {exc}") from exc
+            raise ProviderError(
+                f"yfinance could not fetch {symbol}: {mask_urls_in(str(exc))}"
+            ) from exc
         if raw.empty:
             return pd.DataFrame()
         frame = raw.rename(columns=str.lower)[["open", "high", "low", "close", "volume"]]
