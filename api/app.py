@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 from sqlalchemy import text
 from sse_starlette import EventSourceResponse
@@ -42,8 +42,14 @@ from assistant.settings import Settings, get_settings, mask_url_password
 from assistant.store import utcnow
 from ingest.pipeline import ingest, sample_documents
 from ingest.sentiment import load_sentiment
-from retrieval.errors import RetrievalError
-from retrieval.models import DocType, Document, SearchFilters, StoredText
+from retrieval.models import (
+    DocType,
+    Document,
+    PublishedDay,
+    SearchFilters,
+    StoredText,
+    Ticker,
+)
 
 log = logging.getLogger(__name__)
 MODEL_ID = "market-assistant"
@@ -108,6 +114,8 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     message: StoredText = Field(min_length=1)
     conversation_id: str | None = Field(None, max_length=100)
 
@@ -139,9 +147,17 @@ class RejectRequest(BaseModel):
     reason: StoredText = Field("rejected", max_length=500)
 
 
+class DocumentIn(Document):
+    """A document sent to the API: fields it does not know are refused, not dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class IngestRequest(BaseModel):
-    sample: bool = False
-    documents: list[Document] = Field(default_factory=list, max_length=500)
+    model_config = ConfigDict(extra="forbid")
+
+    sample: StrictBool = False
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=500)
 
 
 # -- the app ------------------------------------------------------------------------------
@@ -530,17 +546,15 @@ def create_app(
     @app.get("/v1/search", tags=["search"])
     async def search(
         _: Viewer,
-        q: StoredText = Query(..., min_length=1, max_length=1000),
-        ticker: list[str] = Query(default_factory=list),
+        q: Annotated[StoredText, Query(min_length=1, max_length=1000)],
+        ticker: Annotated[list[Ticker], Query(max_length=20)] = [],  # noqa: B006 - FastAPI copies it
         type: DocType | None = None,
-        as_of: date | None = None,
-        k: int = Query(5, ge=1, le=50),
+        as_of: Annotated[PublishedDay | None, Query()] = None,
+        k: Annotated[int, Query(ge=1, le=50)] = 5,
     ):
         if as_of and as_of > date.today():
-            raise RetrievalError(f"as-of date {as_of} is in the future")
-        filters = SearchFilters(
-            tickers=[t.upper() for t in ticker] or None, doc_type=type, as_of=as_of
-        )
+            raise HTTPException(422, f"as_of: {as_of} is in the future")
+        filters = SearchFilters(tickers=ticker or None, doc_type=type, as_of=as_of)
         index = await asyncio.to_thread(shared_index)
         return await asyncio.to_thread(index.search, q, filters, k=k)
 

@@ -60,12 +60,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http(_: Request, exc: StarletteHTTPException):
         codes = {
+            400: "bad_request",
             401: "unauthorized",
             403: "forbidden",
             404: "not_found",
             405: "method_not_allowed",
             408: "timeout",
             413: "too_large",
+            422: "invalid_request",
             429: "rate_limited",
         }
         return error(

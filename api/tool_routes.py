@@ -42,7 +42,9 @@ def add_tool_routes(app: FastAPI, chat: ChatService, viewer, metrics: Metrics) -
 
     @app.post("/v1/tools/{name}", tags=["tools"], summary="Unknown tools are a 404")
     async def unknown_tool(name: str, _: viewer) -> None:
-        raise HTTPException(404, f"unknown tool {name!r}; available: {', '.join(READ_ONLY.tools)}")
+        raise HTTPException(
+            404, f"unknown tool {name[:100]!r}; available: {', '.join(READ_ONLY.tools)}"
+        )
 
 
 def _endpoint(name: str, fn, chat: ChatService, viewer, metrics: Metrics):

@@ -144,7 +144,7 @@ class Store:
         with Session(self.engine) as s:
             row = s.get(ConversationRow, conversation_id)
         if row is None or (user_id is not None and row.user_id != user_id):
-            raise NotFoundError(f"no conversation {conversation_id!r}")
+            raise NotFoundError(f"no conversation {conversation_id[:100]!r}")
         return row
 
     # -- turns -----------------------------------------------------------------------
@@ -200,7 +200,7 @@ class Store:
                 s.commit()
             row = s.get(ConversationRow, conversation_id)
         if row is None:
-            raise NotFoundError(f"no conversation {conversation_id!r}")
+            raise NotFoundError(f"no conversation {conversation_id[:100]!r}")
         return row
 
     def finish_turn(
@@ -299,7 +299,7 @@ class Store:
         with Session(self.engine) as s:
             row = s.get(ApprovalRow, approval_id)
         if row is None:
-            raise NotFoundError(f"no approval {approval_id!r}")
+            raise NotFoundError(f"no approval {approval_id[:100]!r}")
         return row
 
     def approvals(self, status: str | None = None) -> list[ApprovalRow]:

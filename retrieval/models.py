@@ -32,6 +32,18 @@ def web_url(url: str | None) -> str | None:
 
 
 StoredText = Annotated[str, AfterValidator(storable)]
+Ticker = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_upper=True,
+        min_length=1,
+        max_length=20,
+        pattern=r"^\s*[A-Za-z0-9.^=-]+\s*$",
+    ),
+]
+"""A symbol as exchanges and data vendors spell it (BRK.B, ^GSPC, EURUSD=X)."""
+PublishedDay = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2100, 12, 31))]
 DocId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$"),
@@ -54,8 +66,8 @@ class Document(BaseModel):
     )
     doc_type: DocType
     form: StoredText | None = Field(None, description="10-K, 10-Q, 8-K for filings.")
-    tickers: list[StoredText] = Field(default_factory=list)
-    published_at: date
+    tickers: list[Ticker] = Field(default_factory=list, max_length=50)
+    published_at: PublishedDay
     url: Annotated[str | None, AfterValidator(web_url)] = None
     text: StoredText
     sections: list[tuple[StoredText, StoredText]] | None = Field(

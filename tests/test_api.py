@@ -204,7 +204,7 @@ def test_direct_tools_and_search(api):
         ).json()["hits"]
         assert len(hits) == 3 and hits[0]["citation"]["doc_id"].startswith("sample:AAPL:")
         future = c.get("/v1/search", params={"q": "x", "as_of": "2999-01-01"})
-        assert future.status_code == 400
+        assert future.status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def test_text_that_cannot_be_stored_is_a_422(api, path, payload):  # noqa: F811
         ("run_backtest", {"symbol": "AAPL", "sweep_grid": {"fast": []}}, "at least 1 item"),
         ("run_backtest", {"symbol": "AAPL", "strategy": "rebalance"}, "sma-cross"),
         ("optimize_portfolio", {"symbols": ["AAPL"]}, "at least 2 items"),
-        ("search_documents", {"query": "a\u0000b"}, "match pattern"),
+        ("search_documents", {"query": "a\u0000b"}, "NUL character"),
     ],
 )
 def test_malformed_tool_arguments_are_a_422_that_names_the_field(api, tool, args, problem):  # noqa: F811
@@ -119,6 +119,16 @@ def test_malformed_tool_arguments_are_a_422_that_names_the_field(api, tool, args
         response = c.post(f"/v1/tools/{tool}", json=args)
     assert response.status_code == 422, response.text
     assert problem in json.dumps(response.json())
+
+
+def test_fixed_parameters_join_a_sweep(api):  # noqa: F811
+    """They were dropped: a sweep of slow with fast 5 ran fast 20."""
+    body = {"symbol": "KO", "params": {"fast": 5}, "sweep_grid": {"slow": [60, 70, 60]}}
+    with client(api, Role.VIEWER) as c:
+        result = c.post("/v1/tools/run_backtest", json=body).json()
+    assert result["combinations"] == 2
+    assert sorted(row["params"]["slow"] for row in result["top"]) == [60, 70]
+    assert {row["params"]["fast"] for row in result["top"]} == {5}
 
 
 def test_a_sweep_over_the_cap_names_the_cap(api):  # noqa: F811
@@ -162,6 +172,10 @@ def test_odd_artifact_names_are_a_404(api, name):  # noqa: F811
         ({"url": "file:///etc/passwd"}, "http:// or https://"),
         ({"url": "javascript:alert(1)"}, "http:// or https://"),
         ({"text": "bad \ud800 text"}, "lone surrogate"),
+        ({"tickers": ["../x"]}, "match pattern"),
+        ({"tickers": [""]}, "at least 1 character"),
+        ({"published_at": "0001-01-01"}, "1900-01-01"),
+        ({"author": "someone"}, "Extra inputs are not permitted"),
     ],
 )
 def test_ingest_refuses_documents_that_cannot_be_stored_or_shown(api, document, problem):  # noqa: F811
@@ -181,6 +195,22 @@ def test_ingest_refuses_documents_that_cannot_be_stored_or_shown(api, document, 
             headers={"Content-Type": "application/json"},
         )
     assert response.status_code == 422 and problem in json.dumps(response.json())
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x\u0000"},
+        {"q": "x", "ticker": "../../x"},
+        {"q": "x", "ticker": ""},
+        {"q": "x", "as_of": "0001-01-01"},
+        {"q": "x", "as_of": "9999-12-31"},
+    ],
+)
+def test_search_checks_its_parameters_like_the_tool_does(api, params):  # noqa: F811
+    with client(api, Role.VIEWER) as c:
+        response = c.get("/v1/search", params=params)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
 
 
 def test_impossible_dates_in_chat_are_explained_not_leaked(api):  # noqa: F811
@@ -316,7 +346,9 @@ def test_config_never_prints_credentials(cli, monkeypatch):
     monkeypatch.setenv("ASSISTANT_MODEL_FALLBACKS", '["openai/gpt-4o?api_key=k3y"]')
     monkeypatch.setenv("ASSISTANT_SECURITY_HEADERS", '{"X-Api-Token": "h3ader"}')
     for shown in (cli("config").output, cli("config", "--json").output):
-        leaked = [s for s in ("s3cret", "hunter2", "pw1", "pw2", "tok3n", "k3y", "h3ader") if s in shown]
+        leaked = [
+            s for s in ("s3cret", "hunter2", "pw1", "pw2", "tok3n", "k3y", "h3ader") if s in shown
+        ]
         assert leaked == []
         assert "sslmode=require" in shown and "x=1" in shown and "mirror.example" in shown
 
