@@ -167,8 +167,14 @@ def test_sweep_skips_invalid_corners(sample_store):
         ({"params": {"fast": 50, "slow": 20}}, "fast .* must be below slow"),
         ({"params": {"speed": 3}}, "has no parameter 'speed'"),
         ({"params": {"fast": 2.5}}, "whole number"),
-        ({"cost_bps": -1}, "cannot be negative"),
+        ({"cost_bps": -1}, "must be between 0 and 1000 bps"),
+        ({"cost_bps": float("nan")}, "must be between 0 and 1000 bps"),
+        ({"slippage_bps": float("inf")}, "must be between 0 and 1000 bps"),
+        ({"capital": float("nan")}, "capital must be a positive number"),
+        ({"params": {"fast": float("nan")}}, "must be a number up to 100,000"),
         ({"start": date(2021, 1, 1), "end": date(2020, 1, 1)}, "after end"),
+        ({"end": date(9999, 12, 31)}, "outside 1900-01-01 to 2100-12-31"),
+        ({"start": date(1, 1, 1)}, "outside 1900-01-01 to 2100-12-31"),
     ],
 )
 def test_bad_backtest_input(sample_store, kwargs, message):
@@ -176,10 +182,19 @@ def test_bad_backtest_input(sample_store, kwargs, message):
         backtest(sample_store, "AAPL", "sma-cross", **kwargs)
 
 
-@pytest.mark.parametrize("spec", ["fast", "fast=5:1:1", "fast=a:b:c", "fast=1:5:0"])
+@pytest.mark.parametrize(
+    "spec", ["fast", "fast=5:1:1", "fast=a:b:c", "fast=1:5:0", "fast=1:nan:1", "k=1,inf"]
+)
 def test_bad_sweep_ranges(spec):
     with pytest.raises(InvalidInputError, match="sweep range"):
         parse_range(spec)
+
+
+def test_a_huge_sweep_range_is_refused_before_it_is_built():
+    """fast=1:1e9:1 used to build a billion values (and get the CLI killed for memory)."""
+    with pytest.raises(InvalidInputError, match="1,000,000,000 values; at most 100,000"):
+        parse_range("fast=1:1e9:1")
+    assert parse_range("fast=5,10,5") == ("fast", [5.0, 10.0])
 
 
 def test_cli_backtest_and_sweep(cli, use_sample):

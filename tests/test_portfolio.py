@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from skfolio import RiskMeasure
 from skfolio.optimization import MeanRisk, ObjectiveFunction, RiskBudgeting
 
@@ -212,3 +213,22 @@ def test_cli_optimize_json(cli, use_sample):
     bad = cli("tools", "optimize", "AAPL", "MSFT", "--max-weight", "0.3")
     assert bad.exit_code == 2
     assert bad.output.startswith("error: infeasible")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"target_return": float("nan")}, "target return nan"),
+        ({"risk_aversion": -1.0}, "risk aversion -1.0 must be a positive number"),
+        ({"risk_aversion": float("nan")}, "risk aversion nan"),
+        ({"frontier_points": 100_000}, "between 0 and 200"),
+        ({"frontier_points": -1}, "between 0 and 200"),
+        ({"start": date(1, 1, 1)}, "outside 1900-01-01"),
+    ],
+)
+def test_impossible_settings_are_refused_before_the_solver_sees_them(sample_store, kwargs, message):
+    """These reached cvxpy and came back as tracebacks (or ran for minutes)."""
+    with pytest.raises(InvalidInputError, match=message):
+        optimize(sample_store, ["AAPL", "MSFT"], "mean-variance", **kwargs)
+    with pytest.raises(ValidationError):
+        Constraints(sector_caps={"Tech": float("nan")})

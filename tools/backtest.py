@@ -142,6 +142,17 @@ def _crossed(price: np.ndarray, mid: np.ndarray) -> np.ndarray:
     return out
 
 
+MAX_COST_BPS = 1_000.0
+
+
+def check_costs(cost_bps: float, slippage_bps: float) -> None:
+    for name, value in (("cost", cost_bps), ("slippage", slippage_bps)):
+        if not (math.isfinite(value) and 0 <= value <= MAX_COST_BPS):
+            raise InvalidInputError(
+                f"{name} of {value} bps: must be between 0 and {MAX_COST_BPS:g} bps"
+            )
+
+
 def resolve_params(strategy: Strategy, given: dict[str, float] | None) -> dict[str, float]:
     """Defaults overlaid with ``given``; unknown names and impossible values are errors."""
     params = dict(DEFAULTS[strategy])
@@ -149,6 +160,8 @@ def resolve_params(strategy: Strategy, given: dict[str, float] | None) -> dict[s
         if name not in params:
             known = ", ".join(params) or "none"
             raise InvalidInputError(f"{strategy} has no parameter {name!r} (parameters: {known})")
+        if not math.isfinite(value) or abs(value) > 100_000:
+            raise InvalidInputError(f"{name} must be a number up to 100,000, got {value}")
         params[name] = value
     for name, value in params.items():
         if name in _INTEGER_PARAMS and (value < 1 or value != int(value)):
@@ -321,10 +334,17 @@ def _prepare(store: PriceStore, symbol: str, start: date | None, end: date | Non
     index = history.frame.index
     first = int(np.searchsorted(index, pd.Timestamp(start))) if start else 0
     if len(index) - first < 2:
+        window = (
+            f"between {start} and {end}"
+            if start and end
+            else f"from {start} on"
+            if start
+            else f"up to {end}"
+        )
         raise NoDataError(
-            f"{history.symbol} has {max(len(index) - first, 0)} bar(s) between "
-            f"{start} and {end or index[-1].date()}; a backtest needs at least 2 "
-            f"(the store covers {index[0].date()} to {store.info(symbol).end})"
+            f"{history.symbol} has {max(len(index) - first, 0)} bar(s) {window}; a backtest "
+            f"needs at least 2 (the store covers {store.info(symbol).start} to "
+            f"{store.info(symbol).end})"
         )
     return _Prepared(
         symbol=history.symbol,
@@ -355,10 +375,9 @@ def backtest(
     if strategy is Strategy.REBALANCE:
         raise InvalidInputError("rebalance is multi-asset: use tools.rebalance with 2+ symbols")
     params = resolve_params(strategy, params)
-    if cost_bps < 0 or slippage_bps < 0:
-        raise InvalidInputError("costs and slippage cannot be negative")
-    if capital <= 0:
-        raise InvalidInputError("capital must be positive")
+    check_costs(cost_bps, slippage_bps)
+    if not (math.isfinite(capital) and capital > 0):
+        raise InvalidInputError(f"capital must be a positive number, got {capital}")
     prep = _prepare(store, symbol, start, end)
     ind = _Indicators(prep.price)
     pos = _positions(strategy, params, ind, allow_short)[prep.first :]
@@ -494,24 +513,37 @@ class SweepResult(BaseModel):
     rows: list[SweepRow] = Field(description="Best first.")
 
 
+MAX_RANGE_VALUES = 100_000
+
+
 def parse_range(spec: str) -> tuple[str, list[float]]:
     """``fast=5:50:5`` -> ("fast", [5, 10, ..., 50]); ``k=1.5,2,2.5`` lists values."""
     name, sep, values = spec.partition("=")
     if not sep or not name or not values:
         raise InvalidInputError(f"sweep range {spec!r}: expected NAME=START:STOP:STEP or NAME=A,B")
+    problem = InvalidInputError(
+        f"sweep range {spec!r}: START:STOP:STEP needs numbers with STEP > 0 and STOP ≥ START"
+    )
     try:
-        if ":" in values:
-            lo, hi, step = (float(x) for x in values.split(":"))
-            if step <= 0 or hi < lo:
-                raise ValueError
-            grid = list(np.arange(lo, hi + step / 2, step))
-        else:
-            grid = [float(x) for x in values.split(",")]
+        numbers = [float(x) for x in values.split(":" if ":" in values else ",")]
     except ValueError:
-        raise InvalidInputError(
-            f"sweep range {spec!r}: START:STOP:STEP needs numbers with STEP > 0 and STOP ≥ START"
-        ) from None
-    return name.strip(), [round(x, 10) for x in grid]
+        raise problem from None
+    if not all(map(math.isfinite, numbers)):
+        raise problem
+    if ":" in values:
+        if len(numbers) != 3 or numbers[2] <= 0 or numbers[1] < numbers[0]:
+            raise problem
+        lo, hi, step = numbers
+        count = math.floor((hi - lo) / step + 0.5) + 1
+        if count > MAX_RANGE_VALUES:  # counted before anything is built
+            raise InvalidInputError(
+                f"sweep range {spec!r} has {count:,} values; at most "
+                f"{MAX_RANGE_VALUES:,} per parameter"
+            )
+        grid = list(np.arange(lo, hi + step / 2, step))
+    else:
+        grid = numbers
+    return name.strip(), sorted({round(x, 10) for x in grid})
 
 
 def sweep(
@@ -532,6 +564,7 @@ def sweep(
     """Every parameter combination of ``grid`` at once; invalid ones (fast ≥ slow) skipped."""
     strategy = Strategy(strategy)
     check_rank_by(rank_by)
+    check_costs(cost_bps, slippage_bps)
     prep = _prepare(store, symbol, start, end)
     combos = _combinations(strategy, grid, max_combinations)
     ind = _Indicators(prep.price)
@@ -597,10 +630,15 @@ def _combinations(
     if not grid:
         raise InvalidInputError("a sweep needs at least one NAME=START:STOP:STEP range")
     names = list(grid)
-    resolve_params(strategy, {n: grid[n][0] for n in names})  # names must exist
     total = math.prod(len(v) for v in grid.values())
     if total > limit:
-        raise InvalidInputError(f"{total} combinations exceed the limit of {limit}")
+        raise InvalidInputError(f"{total:,} combinations exceed the limit of {limit:,}")
+    unknown = set(names) - set(DEFAULTS[strategy])
+    if unknown:
+        known = ", ".join(DEFAULTS[strategy]) or "none"
+        raise InvalidInputError(
+            f"{strategy} has no parameter {sorted(unknown)[0]!r} (parameters: {known})"
+        )
     combos = []
     for values in itertools.product(*(grid[n] for n in names)):
         try:

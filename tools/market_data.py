@@ -84,7 +84,14 @@ def normalise_symbol(symbol: str) -> str:
     return cleaned
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
+"""Dates a question may name (pandas cannot represent much beyond them either)."""
+
+
 def check_range(start: date | None, end: date | None) -> None:
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInputError(f"{name} {day} is outside {EARLIEST} to {LATEST}")
     if start is not None and end is not None and start > end:
         raise InvalidInputError(f"start {start} is after end {end}")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 import cvxpy as cp
 import numpy as np
@@ -37,15 +38,22 @@ class InfeasibleError(ToolError):
     """The constraints admit no portfolio."""
 
 
+Fraction = Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]
+
+
 class Constraints(BaseModel):
     """Weight limits; every weight is a fraction of the portfolio."""
 
-    min_weight: float = Field(0.0, ge=-1.0, le=1.0)
-    max_weight: float = Field(1.0, gt=0.0, le=1.0)
+    min_weight: float = Field(0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
+    max_weight: float = Field(1.0, gt=0.0, le=1.0, allow_inf_nan=False)
     sectors: dict[str, str] = Field(default_factory=dict, description="symbol -> sector")
-    sector_caps: dict[str, float] = Field(default_factory=dict, description="sector -> max weight")
-    current_weights: dict[str, float] = Field(default_factory=dict)
-    turnover_penalty: float = Field(0.0, ge=0.0, description="λ in λ·Σ|w - current|.")
+    sector_caps: dict[str, Fraction] = Field(
+        default_factory=dict, description="sector -> max weight"
+    )
+    current_weights: dict[str, Fraction] = Field(default_factory=dict)
+    turnover_penalty: float = Field(
+        0.0, ge=0.0, allow_inf_nan=False, description="λ in λ·Σ|w - current|."
+    )
 
 
 class FrontierPoint(BaseModel):
@@ -249,6 +257,20 @@ def _risk_parity(p: _Problem) -> np.ndarray:
     return w
 
 
+MAX_FRONTIER_POINTS = 200
+
+
+def _check_settings(target: float | None, risk_aversion: float, frontier_points: int) -> None:
+    if target is not None and not (math.isfinite(target) and -1 < target < 10):
+        raise InvalidInputError(f"target return {target} must be a fraction between -1 and 10")
+    if not (math.isfinite(risk_aversion) and risk_aversion > 0):
+        raise InvalidInputError(f"risk aversion {risk_aversion} must be a positive number")
+    if not 0 <= frontier_points <= MAX_FRONTIER_POINTS:
+        raise InvalidInputError(
+            f"frontier points must be between 0 and {MAX_FRONTIER_POINTS}, got {frontier_points}"
+        )
+
+
 def optimize_estimates(
     est: Estimates,
     method: Method | str,
@@ -261,6 +283,7 @@ def optimize_estimates(
 ) -> tuple[np.ndarray, list[FrontierPoint] | None]:
     method = Method(method)
     c = constraints or Constraints()
+    _check_settings(target_return, risk_aversion, frontier_points)
     _check_feasible(est.symbols, c)
     p = _Problem(est, c)
     if method is Method.MIN_VARIANCE:
@@ -333,6 +356,7 @@ def optimize(
     """Optimal weights for ``symbols`` estimated on ``[start, end]``."""
     method = Method(method)
     symbols = [normalise_symbol(s) for s in symbols]
+    _check_settings(target_return, risk_aversion, frontier_points)
     _check_feasible(symbols, constraints or Constraints())
     returns, source = aligned_returns(store, symbols, start, end)
     est = estimate(returns, shrinkage=shrinkage, source=source)

@@ -13,6 +13,7 @@ over rebalance dates; days within a holding period are array arithmetic.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +26,7 @@ from tools.backtest import (
     RunResult,
     Strategy,
     _as_dates,
+    check_costs,
     summarise_run,
     write_chart,
 )
@@ -91,8 +93,9 @@ def rebalance_backtest(
     check_range(start, end)
     if lookback_days < MIN_OBSERVATIONS:
         raise InvalidInputError(f"lookback must be at least {MIN_OBSERVATIONS} trading days")
-    if cost_bps < 0 or slippage_bps < 0 or capital <= 0:
-        raise InvalidInputError("costs cannot be negative and capital must be positive")
+    check_costs(cost_bps, slippage_bps)
+    if not (math.isfinite(capital) and capital > 0):
+        raise InvalidInputError(f"capital must be a positive number, got {capital}")
     frames = [store.load(s, None, end) for s in symbols]
     prices = pd.concat({f.symbol: f.price for f in frames}, axis=1, join="inner")
     if len(symbols) < 2:

@@ -18,6 +18,7 @@ from tools.backtest import (
     _position_matrix,
     _prepare,
     _step_returns,
+    check_costs,
     check_rank_by,
     sweep_matrix,
 )
@@ -74,6 +75,7 @@ def walk_forward(
     check_rank_by(rank_by)
     if train_days < 20 or test_days < 5:
         raise InvalidInputError("walk-forward needs train ≥ 20 and test ≥ 5 trading days")
+    check_costs(cost_bps, slippage_bps)
     prep = _prepare(store, symbol, start, end)
     combos = _combinations(strategy, grid, 100_000)
     price = prep.price[prep.first :]
