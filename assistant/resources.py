@@ -11,6 +11,7 @@ from assistant.settings import Settings, get_settings
 from ingest.chunking import ChunkSettings
 from retrieval.index import DocumentIndex
 from tools.broker import Broker, BrokerError
+from tools.errors import InvalidInputError
 from tools.market_data import PriceStore
 from tools.risk import RiskLimits
 
@@ -40,7 +41,13 @@ def _engine(url: str) -> Engine:
             cursor.close()
 
         return sqlite
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:  # e.g. mysql:// without its driver
+        raise InvalidInputError(
+            f"the database URL needs a driver that is not installed ({exc}); SQLite (the "
+            "default) and PostgreSQL (postgresql+psycopg://user@host/db) are supported"
+        ) from None
 
 
 def engine(settings: Settings | None = None) -> Engine:

@@ -86,3 +86,18 @@ def test_approving_as_someone_is_spelled_one_way(cli, data_dir, monkeypatch):
     assert spaced.exit_code == 2 and "is not a user id" in spaced.output
     own = cli("approvals", "approve", approval["approval_id"], "--as", "local")
     assert own.exit_code == 2 and "four-eyes" in own.output
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql+psycopg://app:pw9@127.0.0.1:9/db", "cannot use the database at"),
+        ("mysql://x@h/db", "driver that is not installed"),
+        ("not a url", "cannot use the database"),
+    ],
+)
+def test_a_wrong_database_url_is_one_error_line(cli, monkeypatch, url, said):
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", url)
+    result = cli("approvals", "list")
+    assert result.exit_code == 2 and said in result.output and "pw9" not in result.output
+    assert "Traceback" not in result.output

@@ -11,11 +11,12 @@ from typing import Any
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from assistant.cli import chat, data, documents, evals, serve, tools
 from assistant.cli.output import emit
-from assistant.settings import get_settings
+from assistant.settings import get_settings, mask_url_password
 from retrieval.errors import RetrievalError
 from tools.errors import ToolError
 
@@ -28,6 +29,11 @@ class _ErrorsAsExitCodes(TyperGroup):
             return super().invoke(ctx)
         except (ToolError, RetrievalError) as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except SQLAlchemyError as exc:  # a wrong URL, a server that is down, no driver
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            where = mask_url_password(get_settings().effective_database_url)
+            typer.echo(f"error: cannot use the database at {where}: {reason}", err=True)
             raise typer.Exit(2) from None
         except ValidationError as exc:
             problems = "; ".join(
