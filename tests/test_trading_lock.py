@@ -39,8 +39,8 @@ def test_the_lock_serialises_holders(tmp_path, db_url):
     assert overlaps == []
 
 
-def _seed(store: Store, status: str, decided: bool) -> str:
-    conversation = ConversationRow(id=new_id("conv"), user_id="key:trader")
+def _seed(store: Store, status: str, decided: bool, owner: str) -> str:
+    conversation = ConversationRow(id=new_id("conv"), user_id=owner)
     store.add_conversation(conversation)
     row = ApprovalRow(
         id=new_id("appr"),
@@ -48,7 +48,7 @@ def _seed(store: Store, status: str, decided: bool) -> str:
         tool_call_id=new_id("call"),
         order_json=json.dumps({"symbol": "KO", "side": "buy", "quantity": 1, "type": "market"}),
         risk_json=json.dumps({"passed": True, "checks": []}),
-        requested_by="key:trader",
+        requested_by=owner,
         status=status,
         decided_by="key:someone" if decided else None,
         decided_at=utcnow() if decided else None,
@@ -61,10 +61,12 @@ def _seed(store: Store, status: str, decided: bool) -> str:
 def test_two_processes_cannot_exceed_the_daily_limit_together(tmp_path, db_url, sample_dir):
     (tmp_path / "prices").symlink_to(sample_dir / "prices")
     store = Store(create_engine(db_url))
+    keys = KeyStore(store.engine)
+    trader = f"key:{keys.create(Role.TRADER)[0].id}"
     for _ in range(11):
-        _seed(store, "executed", decided=True)
-    pending = [_seed(store, "pending", decided=False) for _ in range(4)]
-    approver = KeyStore(store.engine).create(Role.APPROVER)[1]
+        _seed(store, "executed", decided=True, owner=trader)
+    pending = [_seed(store, "pending", decided=False, owner=trader) for _ in range(4)]
+    approver = keys.create(Role.APPROVER)[1]
     with serve_fake_alpaca({"KO": 62.0}) as alpaca:
         alpaca.submit_delay = 0.5  # a slow broker widens any race to half a second
         env = {
