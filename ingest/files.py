@@ -83,6 +83,8 @@ def _front_matter(text: str) -> tuple[dict, str]:
         meta = yaml.safe_load(parts[0][3:]) or {}
     except yaml.YAMLError as exc:
         raise IngestError(f"front matter is not valid YAML: {exc}") from None
+    except ValueError as exc:  # YAML reads 2021-02-30 as a date, which cannot exist
+        raise IngestError(f"front matter has an impossible value: {exc}") from None
     if not isinstance(meta, dict):
         raise IngestError("front matter must be a mapping")
     return meta, parts[1].lstrip("\n")

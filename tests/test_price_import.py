@@ -147,3 +147,17 @@ def test_cli_replace_overwrites(cli, tmp_path, isolated_env):
     shorter = write_csv(tmp_path, GOOD_ROWS[:2])
     assert cli("data", "import", str(shorter), "--replace").exit_code == 0
     assert PriceStore(isolated_env / "prices").info("ACME").bars == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ("0001-01-01,10\n2020-01-02,11\n", "outside the years 1900 to 2100"),
+        ("2020-01-02T10:00:00+05:00,10\n2020-01-03T10:00:00-05:00,11\n", "mix time zones"),
+    ],
+)
+def test_dates_pandas_cannot_hold_are_refused_by_row(cli, tmp_path, rows, said):
+    path = tmp_path / "odd.csv"
+    path.write_text("date,close\n" + rows)
+    result = cli("data", "import", str(path), "--symbol", "ODD")
+    assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output

@@ -190,7 +190,10 @@ def _validate_rows(rows: pd.DataFrame, label: _RowLabel) -> pd.DataFrame:
 
 
 def _parse_dates(column: pd.Series, positions: np.ndarray, label: _RowLabel) -> pd.DatetimeIndex:
-    parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+    try:
+        parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+    except (ValueError, OverflowError) as exc:  # out of pandas' range, or mixed time zones
+        raise ImportValidationError(_date_problem(column, positions, label, exc)) from None
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if bad.size:
         shown = column.iloc[bad[0]]
@@ -198,7 +201,29 @@ def _parse_dates(column: pd.Series, positions: np.ndarray, label: _RowLabel) -> 
     index = pd.DatetimeIndex(parsed)
     if index.tz is not None:
         index = index.tz_convert(None)
+    outside = np.flatnonzero((index.year < 1900) | (index.year > 2100))
+    if outside.size:
+        shown = column.iloc[outside[0]]
+        raise ImportValidationError(
+            f"{label(positions[outside[0]])}: date {shown!r} is outside the years 1900 to 2100"
+        )
     return index.normalize()
+
+
+def _date_problem(
+    column: pd.Series, positions: np.ndarray, label: _RowLabel, exc: Exception
+) -> str:
+    """Which row pandas could not take, found one value at a time (only on failure)."""
+    if "timezone" in str(exc).lower():
+        return "dates mix time zones: use one zone for every row, or plain dates (YYYY-MM-DD)"
+    for i, value in enumerate(column):
+        try:
+            day = pd.Timestamp(value)
+        except (ValueError, OverflowError):
+            return f"{label(positions[i])}: cannot use date {value!r} (years 1900 to 2100)"
+        if not 1900 <= day.year <= 2100:
+            return f"{label(positions[i])}: date {value!r} is outside the years 1900 to 2100"
+    return f"cannot parse the dates: {exc}"
 
 
 def _check_ranges(out: pd.DataFrame, positions: np.ndarray, label: _RowLabel) -> None:
