@@ -101,3 +101,21 @@ def test_a_wrong_database_url_is_one_error_line(cli, monkeypatch, url, said):
     result = cli("approvals", "list")
     assert result.exit_code == 2 and said in result.output and "pw9" not in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["tools", "indicators", "AAPL", "--end", "2021-02-30"], "Invalid value for '--end'"),
+        (["keys", "create", "--role", "god"], "'god' is not one of"),
+        (["approvals", "list", "--status", "foo"], "use one of pending"),
+        (["serve", "--port", "0"], "Invalid value for '--port'"),
+        (["nosuch"], "No such command"),
+    ],
+)
+def test_usage_errors_are_one_error_line(cli, args, said):
+    """Usage errors came framed in a box over several lines."""
+    result = cli(*args)
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: ") and said in line

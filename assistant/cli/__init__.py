@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+import typer._click.exceptions as clicks  # typer vendors click: its classes
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
@@ -23,6 +24,32 @@ from tools.errors import ToolError
 
 class _ErrorsAsExitCodes(TyperGroup):
     """Turns user-fixable errors from any sub-command into a message and exit code 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """A usage error (a bad option value, a missing argument) is one ``error:`` line
+        too, not a framed box: scripts read the first line of stderr."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except clicks.NoArgsIsHelpError as exc:  # a group called bare: its help
+            typer.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+            raise SystemExit(2) from None
+        except clicks.UsageError as exc:
+            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+            message = " ".join(exc.format_message().replace("Value error, ", "").split())
+            typer.echo(f"error: {message}{hint}", err=True)
+            raise SystemExit(2) from None
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            raise SystemExit(1) from None
+        except typer.Exit as exc:
+            raise SystemExit(exc.exit_code) from None
+        except clicks.ClickException as exc:
+            typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+            raise SystemExit(exc.exit_code) from None
+        # without standalone mode click returns an Exit's code instead of exiting
+        raise SystemExit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:

@@ -24,7 +24,9 @@ from assistant.events import (
     ToolCall,
     ToolResult,
 )
+from assistant.results import ApprovalStatus
 from assistant.services import Services, build_services
+from retrieval.models import storable
 
 err = Console(stderr=True)
 out = Console()
@@ -103,6 +105,10 @@ def chat_cmd(
     if question is not None:
         if not question.strip():
             raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+        try:
+            storable(question)
+        except ValueError as exc:
+            raise typer.BadParameter(f"the question {exc}", param_hint="QUESTION") from None
         if asyncio.run(_turn(services, question, conversation, as_json)) is None:
             raise typer.Exit(1)
         return
@@ -142,6 +148,9 @@ def approvals_list(
     ),
     as_json: bool = JsonOption,
 ) -> None:
+    states = [s.value for s in ApprovalStatus if s is not ApprovalStatus.REFUSED]
+    if status not in (*states, "all"):
+        raise typer.BadParameter(f"use one of {', '.join(states)} or all", param_hint="--status")
     services = _services()
     rows = services.store.approvals(None if status == "all" else status)
     data = [
