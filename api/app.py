@@ -31,8 +31,7 @@ from api.metrics import Metrics
 from api.tool_routes import add_tool_routes
 from assistant.approvals import approval_event
 from assistant.auth import Role, User
-from assistant.chat import collect
-from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall
+from assistant.events import ErrorEvent, MessageEnd, TextDelta, ToolCall, collect
 from assistant.keys import KeyStore
 from assistant.logs import Throttled
 from assistant.resources import chunk_settings, document_index, engine
@@ -225,11 +224,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        services.chat.detach(catch_up())
+        services.chat.turns.detach(catch_up())
         sweeper = asyncio.create_task(housekeeping())
         yield
         sweeper.cancel()
-        await services.chat.drain(1.0)  # streams already had the grace period to finish
+        await services.chat.turns.drain(1.0)  # streams already had the grace period to finish
         services.chat.heavy.close()
         await services.chat.hub.aclose()
         if "index" in shared:
@@ -613,7 +612,7 @@ def create_app(
         recent = utcnow() - timedelta(minutes=15)
         failures = {
             code: {"message": message[:300], "at": at.isoformat()}
-            for code, (message, at) in services.chat.failures.items()
+            for code, (message, at) in services.chat.turns.failures.items()
             if at > recent
         }
         return JSONResponse(

@@ -399,3 +399,18 @@ def approval_event(row: ApprovalRow) -> ApprovalRequired:
         risk_checks=json.loads(row.risk_json),
         expires_at=row.expires_at,
     )
+
+
+def pending_note(approvals: list[ApprovalRequired]) -> str:
+    lines = []
+    for a in approvals:
+        checks = (
+            "all pre-trade checks passed"
+            if a.risk_checks.get("passed")
+            else "pre-trade checks failed"
+        )
+        lines.append(
+            f"Order proposed: {describe_order(a.order)}. It is waiting for approval {a.approval_id} by "
+            f"an approver (expires {a.expires_at:%Y-%m-%d %H:%M} UTC); {checks}."
+        )
+    return ("\n\n" if lines else "") + "\n".join(lines)

@@ -16,11 +16,9 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Callable
 from functools import cache
 
-from pydantic import BaseModel, Field
 from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults
 from pydantic_ai.exceptions import UsageLimitExceeded
 from pydantic_ai.messages import (
@@ -39,14 +37,14 @@ from pydantic_ai.run import AgentRunResultEvent
 from pydantic_ai.usage import UsageLimits
 
 from assistant.agent import build_agent
-from assistant.approvals import ApprovalService, approval_event, describe_order
+from assistant.approvals import ApprovalService, approval_event, pending_note
 from assistant.auth import Role, User
 from assistant.citations import citations
 from assistant.deferred import open_calls, results_for, waiting_returns
 from assistant.deps import AgentDeps
 from assistant.events import (
-    ApprovalRequired,
     ChatEvent,
+    ChatTurn,
     CitationEvent,
     ErrorEvent,
     MessageEnd,
@@ -54,38 +52,21 @@ from assistant.events import (
     TextDelta,
     ToolCall,
     ToolResult,
+    collect,
 )
 from assistant.hub import EventHub, LocalEventHub
 from assistant.models import resolve_model
 from assistant.results import BacktestSummary, OrderOutcome
 from assistant.settings import Settings
-from assistant.store import ApprovalRow, ConversationRow, Store, new_id, utcnow
+from assistant.store import ApprovalRow, ConversationRow, Store, new_id
 from assistant.toolsets import problem_text, read_result
+from assistant.turns import BusyConversationError, Turns
 from assistant.workload import HeavyWork
 from retrieval.index import DocumentIndex
 from tools.broker import Broker
 from tools.market_data import PriceStore
 
 log = logging.getLogger(__name__)
-
-
-class ChatTurn(BaseModel):
-    """Everything one turn produced, for `--json` and the non-streaming APIs."""
-
-    conversation_id: str
-    model: str
-    answer: str
-    events: list[ChatEvent] = Field(default_factory=list)
-    approvals: list[ApprovalRequired] = Field(default_factory=list)
-    error: ErrorEvent | None = None
-
-    @property
-    def tool_calls(self) -> list[ToolCall]:
-        return [e for e in self.events if isinstance(e, ToolCall)]
-
-
-class BusyConversationError(RuntimeError):
-    """Another turn of the conversation held it for longer than a turn may last."""
 
 
 class ChatService:
@@ -118,11 +99,7 @@ class ChatService:
             (os.cpu_count() or 2) if self.model_name in ("offline", "") else 64
         )
         self._slots = asyncio.Semaphore(self.turn_slots)
-        self.lease_seconds = settings.turn_timeout_seconds + 60
-        self._running: set[asyncio.Task] = set()
-        self._cleanups: set[asyncio.Future] = set()
-        self.failures: dict[str, tuple[str, datetime]] = {}
-        """The last failure of each kind (error code), for /readyz."""
+        self.turns = Turns(store, settings.turn_timeout_seconds)
 
     @cache  # noqa: B019 - one agent per service and model, built once
     def agent(self) -> Agent:
@@ -175,55 +152,10 @@ class ChatService:
                 title=question[:200],
                 history_json=ModelMessagesTypeAdapter.dump_json(history or []).decode(),
             )
-        async for event in self._detached(
+        async for event in self.turns.relay(
             self._published(conversation.id, self._ask(conversation, user, question, new))
         ):
             yield event
-
-    async def _detached(self, events: AsyncIterator[ChatEvent]) -> AsyncIterator[ChatEvent]:
-        """Run a turn in a task of its own and relay its events. A client that goes away
-        stops reading, not the turn: its answer is still stored, and at shutdown
-        :meth:`drain` lets running turns finish."""
-        queue: asyncio.Queue = asyncio.Queue()
-        done = object()
-
-        async def pump() -> None:
-            try:
-                async for event in events:
-                    if isinstance(event, ErrorEvent):
-                        self.failures[event.code] = (event.message, utcnow())
-                    queue.put_nowait(event)
-            except Exception:  # a bug: the stream still ends with an error event
-                log.exception("turn failed")
-                message = "an internal error ended this turn; it has been logged"
-                queue.put_nowait(ErrorEvent(code="internal_error", message=message))
-            finally:
-                queue.put_nowait(done)
-
-        self.detach(pump())
-        while (event := await queue.get()) is not done:
-            yield event
-
-    def detach(self, work: Coroutine) -> asyncio.Task:
-        """Run ``work`` as a task of its own that its caller going away does not cancel;
-        :meth:`drain` waits for it at shutdown."""
-        task = asyncio.create_task(work)
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        return task
-
-    async def drain(self, seconds: float) -> None:
-        """Shutdown: wait up to ``seconds`` for running turns, then interrupt the rest
-        (each stores a note that it was interrupted; the question is already stored)."""
-        if not self._running:
-            return
-        _, late = await asyncio.wait(set(self._running), timeout=seconds)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late, timeout=5)
-        if self._cleanups:  # the notes of interrupted turns are being stored
-            await asyncio.wait(set(self._cleanups), timeout=5)
 
     async def _ask(
         self, conversation: ConversationRow, user: User, question: str, new: bool
@@ -233,10 +165,14 @@ class ChatService:
         try:
             if new:
                 conversation = await asyncio.to_thread(
-                    self.store.start_conversation, conversation, holder, self._expiry(), question
+                    self.store.start_conversation,
+                    conversation,
+                    holder,
+                    self.turns.expiry(),
+                    question,
                 )
             else:
-                await self._claim(conversation.id, holder)
+                await self.turns.claim(conversation.id, holder)
                 conversation = await asyncio.to_thread(
                     self.store.continue_conversation, conversation.id, question, user.id
                 )
@@ -246,7 +182,7 @@ class ChatService:
             yield ErrorEvent(code="busy", message=str(exc))
             return
         except Exception as exc:
-            await asyncio.to_thread(self._release, conversation.id, holder)
+            await asyncio.to_thread(self.turns.release, conversation.id, holder)
             yield _storage_error(exc)
             return
         async for event in self._turn(conversation, holder, user, question, deferred):
@@ -269,7 +205,7 @@ class ChatService:
         run once every order of that model response is decided, or report decisions on
         orders a later question already closed as pending. None when nothing is due."""
         holder = new_id("settle")
-        await self._claim(conversation_id, holder)
+        await self.turns.claim(conversation_id, holder)
         try:
             conversation = await asyncio.to_thread(self.store.conversation, conversation_id)
             history = ModelMessagesTypeAdapter.validate_json(conversation.history_json)
@@ -294,7 +230,7 @@ class ChatService:
             return await collect(self._published(conversation_id, events))
         finally:
             if holder is not None:
-                await asyncio.to_thread(self._release, conversation_id, holder)
+                await asyncio.to_thread(self.turns.release, conversation_id, holder)
 
     async def _report_late(
         self, conversation: ConversationRow, holder: str, history, waiting, late
@@ -315,7 +251,7 @@ class ChatService:
                 [("assistant", text, {"model": self.model_name, "decisions": list(late)})],
             )
         except Exception as exc:
-            await asyncio.to_thread(self._release, conversation.id, holder)
+            await asyncio.to_thread(self.turns.release, conversation.id, holder)
             yield _storage_error(exc)
             return
         yield TextDelta(text=text)
@@ -370,7 +306,7 @@ class ChatService:
             deps.close()
             self.last_tool_seconds = deps.tool_seconds  # for the overhead benchmark
             if result is None and failure is None:  # cancelled: client gone or shutdown
-                self._in_background(
+                self.turns.in_background(
                     self._end_unanswered, conversation.id, holder, "(interrupted before an answer)"
                 )
         if failure is not None:
@@ -403,12 +339,12 @@ class ChatService:
             stored = True
         except (asyncio.CancelledError, GeneratorExit):
             if not stored:
-                self._in_background(
+                self.turns.in_background(
                     self._end_unanswered, conversation.id, holder, "(interrupted before an answer)"
                 )
             raise
         except Exception as exc:
-            await asyncio.to_thread(self._release, conversation.id, holder)
+            await asyncio.to_thread(self.turns.release, conversation.id, holder)
             yield _storage_error(exc)
         returns = [
             p
@@ -485,31 +421,6 @@ class ChatService:
             ]
         return []
 
-    # -- leases and housekeeping ----------------------------------------------------------
-
-    def _expiry(self):
-        return utcnow() + timedelta(seconds=self.lease_seconds)
-
-    async def _claim(self, conversation_id: str, holder: str) -> None:
-        """Wait for the conversation's lease (another turn of it may be running)."""
-        deadline = time.monotonic() + self.settings.turn_timeout_seconds
-        pause = 0.05
-        while not await asyncio.to_thread(
-            self.store.claim, conversation_id, holder, self._expiry()
-        ):
-            if time.monotonic() > deadline:
-                raise BusyConversationError(
-                    "another turn of this conversation is still running: try again shortly"
-                )
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 1.0)
-
-    def _release(self, conversation_id: str, holder: str) -> None:
-        try:
-            self.store.release(conversation_id, holder)
-        except Exception as exc:  # the lease lapses by itself
-            log.error("could not release %s: %s", conversation_id, exc)
-
     def _end_unanswered(self, conversation_id: str, holder: str, note: str) -> None:
         """The question stays stored; say why no answer followed, and give the lease back."""
         conversation = self.store.conversation(conversation_id)
@@ -519,19 +430,8 @@ class ChatService:
                 conversation_id, holder, conversation.history_json, [("assistant", note, meta)]
             )
         except Exception:
-            self._release(conversation_id, holder)
+            self.turns.release(conversation_id, holder)
             raise
-
-    def _in_background(self, fn: Callable, *args) -> None:
-        """Run cleanup in a thread even when the turn's task is being cancelled."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            fn(*args)
-            return
-        cleanup = loop.run_in_executor(None, _logged(fn), *args)
-        self._cleanups.add(cleanup)
-        cleanup.add_done_callback(self._cleanups.discard)
 
     async def _published(
         self, conversation_id: str, events: AsyncIterator[ChatEvent]
@@ -539,21 +439,6 @@ class ChatService:
         async for event in events:
             yield event  # the asker first; watchers (maybe through Redis) right after
             await self.hub.publish(conversation_id, event)
-
-
-def pending_note(approvals: list[ApprovalRequired]) -> str:
-    lines = []
-    for a in approvals:
-        checks = (
-            "all pre-trade checks passed"
-            if a.risk_checks.get("passed")
-            else "pre-trade checks failed"
-        )
-        lines.append(
-            f"Order proposed: {describe_order(a.order)}. It is waiting for approval {a.approval_id} by "
-            f"an approver (expires {a.expires_at:%Y-%m-%d %H:%M} UTC); {checks}."
-        )
-    return ("\n\n" if lines else "") + "\n".join(lines)
 
 
 def _storage_error(exc: Exception) -> ErrorEvent:
@@ -564,32 +449,7 @@ def _storage_error(exc: Exception) -> ErrorEvent:
     )
 
 
-def _logged(fn: Callable) -> Callable:
-    def run(*args):
-        try:
-            fn(*args)
-        except Exception as exc:
-            log.error("cleanup %s failed: %s", fn.__name__, exc)
-
-    return run
-
-
 async def _prepend(first: ChatEvent, rest: AsyncIterator[ChatEvent]) -> AsyncIterator[ChatEvent]:
     yield first
     async for event in rest:
         yield event
-
-
-async def collect(events: AsyncIterator[ChatEvent]) -> ChatTurn:
-    seen: list[ChatEvent] = []
-    async for event in events:
-        seen.append(event)
-    start = next(e for e in seen if isinstance(e, MessageStart))
-    return ChatTurn(
-        conversation_id=start.conversation_id,
-        model=start.model,
-        answer="".join(e.text for e in seen if isinstance(e, TextDelta)),
-        events=seen,
-        approvals=[e for e in seen if isinstance(e, ApprovalRequired)],
-        error=next((e for e in seen if isinstance(e, ErrorEvent)), None),
-    )

@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from assistant.approvals import ApprovalService, ClosedError
 from assistant.auth import User
-from assistant.chat import ChatService, ChatTurn
+from assistant.chat import ChatService
+from assistant.events import ChatTurn
 from assistant.results import ApprovalStatus
 from assistant.store import ApprovalRow
 from tools.orders import BrokerOrder
@@ -90,7 +91,7 @@ class Decisions:
         then gets its update in the background, and the decision comes back without it."""
         if row.status == ApprovalStatus.PENDING:  # expired by someone else meanwhile
             return Decision.of(row)
-        task = self.chat.detach(self._settle_and_announce(row))
+        task = self.chat.turns.detach(self._settle_and_announce(row))
         done, _ = await asyncio.wait({task}, timeout=wait)
         return task.result() if done else Decision.of(row)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -75,3 +76,33 @@ ChatEvent = Annotated[
     | ErrorEvent,
     Field(discriminator="type"),
 ]
+
+
+class ChatTurn(BaseModel):
+    """Everything one turn produced, for `--json` and the non-streaming APIs."""
+
+    conversation_id: str
+    model: str
+    answer: str
+    events: list[ChatEvent] = Field(default_factory=list)
+    approvals: list[ApprovalRequired] = Field(default_factory=list)
+    error: ErrorEvent | None = None
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [e for e in self.events if isinstance(e, ToolCall)]
+
+
+async def collect(events: AsyncIterator[ChatEvent]) -> ChatTurn:
+    seen: list[ChatEvent] = []
+    async for event in events:
+        seen.append(event)
+    start = next(e for e in seen if isinstance(e, MessageStart))
+    return ChatTurn(
+        conversation_id=start.conversation_id,
+        model=start.model,
+        answer="".join(e.text for e in seen if isinstance(e, TextDelta)),
+        events=seen,
+        approvals=[e for e in seen if isinstance(e, ApprovalRequired)],
+        error=next((e for e in seen if isinstance(e, ErrorEvent)), None),
+    )

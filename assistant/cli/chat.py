@@ -12,7 +12,6 @@ from rich.panel import Panel
 
 from assistant.approvals import approval_event, describe_order
 from assistant.auth import LOCAL_USER, Role, User
-from assistant.chat import collect
 from assistant.cli.options import JsonOption
 from assistant.cli.output import emit, table
 from assistant.decisions import Decision
@@ -23,6 +22,7 @@ from assistant.events import (
     TextDelta,
     ToolCall,
     ToolResult,
+    collect,
 )
 from assistant.results import ApprovalStatus
 from assistant.services import Services, build_services
