@@ -204,6 +204,7 @@ def create_app(
             await asyncio.sleep(settings.approval_sweep_seconds)
             try:
                 await services.decisions.expire_due(wait=0)  # updates go on in the background
+                await services.decisions.catch_up()
                 paper = await asyncio.to_thread(services.approvals.broker_factory)
                 if hasattr(paper, "process_open_orders"):
                     await asyncio.to_thread(paper.process_open_orders)

@@ -221,7 +221,7 @@ class ApprovalService:
         rejected instead: nobody acts on the word of a revoked key."""
         row = self._pending(approval_id, user)
         role = self.role_of(row.requested_by)
-        if role is not None and not role.allows(Role.TRADER):
+        if role is not None and not role.allows(Role.TRADER):  # checked again under the lock
             why = f"the requester {row.requested_by} may no longer trade (revoked or demoted)"
             closed = self._decide(approval_id, user, ApprovalStatus.REJECTED, reason=why)
             raise ClosedError(closed, f"approval {approval_id} was rejected: {why}")
@@ -282,6 +282,10 @@ class ApprovalService:
         except Exception as exc:
             return end(ApprovalStatus.BROKER_ERROR, f"the broker is not available: {exc}")
         with self.lock.hold(_account_key(broker)):
+            role = self.role_of(row.requested_by)  # again: a key may be revoked meanwhile
+            if role is not None and not role.allows(Role.TRADER):
+                why = f"the requester {row.requested_by} may no longer trade (revoked or demoted)"
+                return end(ApprovalStatus.FAILED_CHECKS, why)
             try:
                 report = self.risk(order, broker)
             except Exception as exc:

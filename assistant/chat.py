@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from functools import cache
 
 from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults
@@ -67,6 +68,16 @@ from tools.broker import Broker
 from tools.market_data import PriceStore
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Due:
+    """A conversation's pending work from decisions (see :meth:`ChatService._due`)."""
+
+    history: list
+    resume: DeferredToolResults | None = None
+    waiting: dict = field(default_factory=dict)
+    late: dict[str, OrderOutcome] = field(default_factory=dict)
 
 
 class ChatService:
@@ -177,7 +188,7 @@ class ChatService:
                     self.store.continue_conversation, conversation.id, question, user.id
                 )
             # orders still waiting from an earlier turn are closed with their outcome so far
-            deferred = await asyncio.to_thread(self._outcomes_so_far, conversation)
+            deferred, decided = await asyncio.to_thread(self._outcomes_so_far, conversation)
         except BusyConversationError as exc:
             yield ErrorEvent(code="busy", message=str(exc))
             return
@@ -185,14 +196,20 @@ class ChatService:
             await asyncio.to_thread(self.turns.release, conversation.id, holder)
             yield _storage_error(exc)
             return
-        async for event in self._turn(conversation, holder, user, question, deferred):
+        async for event in self._turn(conversation, holder, user, question, deferred, decided):
             yield event
 
-    def _outcomes_so_far(self, conversation: ConversationRow) -> DeferredToolResults | None:
+    def _outcomes_so_far(
+        self, conversation: ConversationRow
+    ) -> tuple[DeferredToolResults | None, list[str]]:
+        """A new question closes the orders still open in the history with their outcome
+        so far; those already decided are also said in this turn's answer."""
         calls = open_calls(ModelMessagesTypeAdapter.validate_json(conversation.history_json))
         if not calls:
-            return None
-        return results_for(calls, self._outcomes(conversation.id, [c.tool_call_id for c in calls]))
+            return None, []
+        outcomes = self._outcomes(conversation.id, [c.tool_call_id for c in calls])
+        decided = [o.describe() for o in outcomes.values() if o.status.final]
+        return results_for(calls, outcomes), decided
 
     def _outcomes(self, conversation_id: str, call_ids: list[str]) -> dict[str, OrderOutcome]:
         rows = self.store.approvals_of_calls(conversation_id, call_ids)
@@ -200,32 +217,46 @@ class ChatService:
 
     # -- resuming after decisions -------------------------------------------------------
 
+    def _due(self, conversation: ConversationRow) -> Due:
+        """What the conversation's orders' decisions call for now: resuming the paused run
+        (every order of its last model response decided), or reporting decisions on orders
+        a later question closed while they still waited; or nothing."""
+        history = ModelMessagesTypeAdapter.validate_json(conversation.history_json)
+        calls = open_calls(history)
+        outcomes = self._outcomes(conversation.id, [c.tool_call_id for c in calls])
+        if calls and all(o.status.final for o in outcomes.values()):
+            return Due(history=history, resume=results_for(calls, outcomes))
+        waiting = waiting_returns(history)
+        late = self._outcomes(conversation.id, list(waiting))
+        return Due(
+            history=history,
+            waiting=waiting,
+            late={k: o for k, o in late.items() if o.status.final},
+        )
+
+    def due(self, conversation_id: str) -> bool:
+        """Whether :meth:`settle` has work in this conversation (read-only; for the sweep)."""
+        due = self._due(self.store.conversation(conversation_id))
+        return bool(due.resume or due.late)
+
     async def settle(self, conversation_id: str) -> ChatTurn | None:
-        """Bring a conversation up to date with its orders' decisions: resume the paused
-        run once every order of that model response is decided, or report decisions on
-        orders a later question already closed as pending. None when nothing is due."""
+        """Bring a conversation up to date with its orders' decisions (see :meth:`_due`).
+        None when nothing is due."""
         holder = new_id("settle")
         await self.turns.claim(conversation_id, holder)
         try:
             conversation = await asyncio.to_thread(self.store.conversation, conversation_id)
-            history = ModelMessagesTypeAdapter.validate_json(conversation.history_json)
-            calls = open_calls(history)
-            ids = [c.tool_call_id for c in calls]
-            outcomes = await asyncio.to_thread(self._outcomes, conversation_id, ids)
-            if calls and all(o.status.final for o in outcomes.values()):
+            due = await asyncio.to_thread(self._due, conversation)
+            if due.resume is not None:
                 role = self.role_of(conversation.user_id) or Role.VIEWER
                 owner = User(id=conversation.user_id, role=role)
-                deferred = results_for(calls, outcomes)
                 start = MessageStart(conversation_id=conversation_id, model=self.model_name)
-                events = self._turn(conversation, holder, owner, None, deferred)
+                events = self._turn(conversation, holder, owner, None, due.resume)
                 holder = None  # the turn gives the lease back
                 return await collect(self._published(conversation_id, _prepend(start, events)))
-            waiting = waiting_returns(history)
-            late = await asyncio.to_thread(self._outcomes, conversation_id, list(waiting))
-            late = {k: o for k, o in late.items() if o.status.final}
-            if not late:
+            if not due.late:
                 return None
-            events = self._report_late(conversation, holder, history, waiting, late)
+            events = self._report_late(conversation, holder, due.history, due.waiting, due.late)
             holder = None
             return await collect(self._published(conversation_id, events))
         finally:
@@ -266,8 +297,10 @@ class ChatService:
         user: User,
         question: str | None,
         deferred: DeferredToolResults | None,
+        preface: list[str] = (),
     ) -> AsyncIterator[ChatEvent]:
-        """Run the agent under the lease ``holder`` holds; always gives the lease back."""
+        """Run the agent under the lease ``holder`` holds; always gives the lease back.
+        ``preface``: sentences said before the model's answer (decisions it closes)."""
         started = time.perf_counter()
         deps = self.deps(user, conversation)
         limits = UsageLimits(
@@ -275,10 +308,14 @@ class ChatService:
             total_tokens_limit=self.settings.max_tokens_per_turn,
         )
         answer: list[str] = []
+        if preface:
+            answer.append("\n".join(preface) + "\n\n")
+            yield TextDelta(text=answer[0])
         result, failure, stored = None, None, False
         try:
             history = ModelMessagesTypeAdapter.validate_json(conversation.history_json)
             async with (
+                asyncio.timeout(self.settings.turn_timeout_seconds),
                 self._slots,
                 self.agent().run_stream_events(
                     question,
@@ -296,6 +333,11 @@ class ChatService:
         except UsageLimitExceeded as exc:
             failure = ErrorEvent(
                 code="limit_exceeded", message=f"this question needs too many steps: {exc}"
+            )
+        except TimeoutError:
+            failure = ErrorEvent(
+                code="timeout",
+                message=f"the turn took longer than {self.settings.turn_timeout_seconds}s",
             )
         except Exception as exc:  # a provider fault of any kind ends the turn, never the process
             log.warning("turn failed in %s: %s: %s", conversation.id, type(exc).__name__, exc)

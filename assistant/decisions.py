@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from pydantic import BaseModel
 
@@ -19,7 +20,7 @@ from assistant.auth import User
 from assistant.chat import ChatService
 from assistant.events import ChatTurn
 from assistant.results import ApprovalStatus
-from assistant.store import ApprovalRow
+from assistant.store import ApprovalRow, utcnow
 from tools.orders import BrokerOrder
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,23 @@ class Decisions:
     async def reconcile(self, wait: float | None = None) -> list[Decision]:
         rows = await asyncio.to_thread(self.approvals.reconcile)
         return [await self._after(row, wait) for row in rows]
+
+    async def catch_up(self, hours: float = 6.0) -> int:
+        """Settle the conversations whose update did not happen when their order was
+        decided (a long turn held the conversation, a process stopped): the sweep calls
+        this. Returns how many were brought up to date."""
+        since = utcnow() - timedelta(hours=hours)
+        settled = 0
+        for conversation_id in await asyncio.to_thread(
+            self.approvals.store.recently_decided, since
+        ):
+            try:
+                if await asyncio.to_thread(self.chat.due, conversation_id):
+                    await self.chat.settle(conversation_id)
+                    settled += 1
+            except Exception as exc:  # busy now: the next sweep tries again
+                log.info("conversation %s not settled yet: %s", conversation_id, exc)
+        return settled
 
     async def _after(self, row: ApprovalRow, wait: float | None = None) -> Decision:
         """Resume or update the conversation, then tell the listeners, in a task of its

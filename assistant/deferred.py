@@ -21,7 +21,7 @@ from pydantic_ai.messages import (
     ToolReturnPart,
 )
 
-from assistant.results import ApprovalStatus, OrderOutcome
+from assistant.results import OrderOutcome
 from assistant.toolsets import read_result
 
 
@@ -64,7 +64,8 @@ def results_for(
 
 
 def waiting_returns(history: list[ModelMessage]) -> dict[str, ToolReturnPart]:
-    """``place_order`` results that said "pending" when a later question closed them."""
+    """``place_order`` results that were not final (pending, or approved and on its way to
+    the broker) when a later question closed them."""
     found = {}
     for message in history:
         if not isinstance(message, ModelRequest):
@@ -72,6 +73,6 @@ def waiting_returns(history: list[ModelMessage]) -> dict[str, ToolReturnPart]:
         for part in message.parts:
             if isinstance(part, ToolReturnPart) and part.tool_name == "place_order":
                 outcome = read_result(part)
-                if isinstance(outcome, OrderOutcome) and outcome.status is ApprovalStatus.PENDING:
+                if isinstance(outcome, OrderOutcome) and not outcome.status.final:
                     found[part.tool_call_id] = part
     return found

@@ -157,7 +157,10 @@ class KeyStore:
         if kind in ("key", "session"):
             with Session(self.engine) as s:
                 row = s.get(ApiKeyRow if kind == "key" else SessionRow, ident)
-            return Role(row.role) if row is not None and not row.revoked else Role.VIEWER
+            ended = row is None or row.revoked
+            if isinstance(row, SessionRow) and not ended:
+                ended = _aware(row.expires_at) < utcnow()
+            return Role.VIEWER if ended else Role(row.role)
         return {"slack": Role.TRADER, "local": Role.ADMIN, "anonymous": Role.ADMIN}.get(kind)
 
     def revoke(self, key_id: str) -> ApiKeyRow:

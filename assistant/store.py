@@ -317,6 +317,18 @@ class Store:
             ).all()
         return dict(rows)
 
+    def recently_decided(self, since: datetime) -> list[str]:
+        """Conversations with approvals that reached a final state since ``since``."""
+        final = ("executed", "rejected", "expired", "failed_checks", "broker_error")
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(ApprovalRow.conversation_id)
+                    .where(ApprovalRow.updated_at >= since, ApprovalRow.status.in_(final))
+                    .distinct()
+                ).all()
+            )
+
     def decided_since(self, status: str, moment: datetime) -> int:
         """Approvals now in ``status`` decided since ``moment`` (e.g. the daily order limit)."""
         with Session(self.engine) as s:

@@ -219,3 +219,93 @@ def test_an_order_of_a_revoked_key_cannot_be_approved(
     told = services.store.messages(services.store.approval(approval.approval_id).conversation_id)
     assert "was rejected" in told[-1].content
     assert assert_every_order_was_approved_by_another(services, db_url) == 0
+
+
+def test_a_key_revoked_while_its_order_is_being_approved_stops_it(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    """Helper review: revoked between the approval and the account lock (or before a
+    restart's reconcile), the order still went out."""
+    from assistant.keys import KeyStore
+
+    services = make_services(tmp_path / "data", db_url, sample_store, sample_index_dir)
+    keys = KeyStore(services.store.engine)
+    row, _ = keys.create(Role.TRADER, "leaver")
+    trader = User(id=f"key:{row.id}", role=Role.TRADER)
+    [approval] = run(services.chat.ask("buy 2 PFE", trader)).approvals
+    assert services.store.transition(approval.approval_id, "pending", "approved", BOB.id)
+    keys.revoke(row.id)  # a crash, or a wait for the lock, and meanwhile the key is revoked
+    [done] = run(services.decisions.reconcile())
+    assert done.status == "failed_checks" and "may no longer trade" in done.reason
+    assert assert_every_order_was_approved_by_another(services, db_url) == 0
+
+
+def test_an_expired_browser_session_may_no_longer_trade(tmp_path):
+    from sqlalchemy import create_engine
+
+    from assistant.keys import KeyStore
+
+    keys = KeyStore(create_engine(f"sqlite:///{tmp_path / 'k.db'}"))
+    fresh, _ = keys.open_session(Role.TRADER, hours=1)
+    stale, _ = keys.open_session(Role.TRADER, hours=-1)
+    assert keys.role_of(f"session:{fresh.id}") is Role.TRADER
+    assert keys.role_of(f"session:{stale.id}") is Role.VIEWER
+
+
+def test_a_decision_a_follow_up_closed_is_said_in_its_answer(services, db_url):
+    """Helper review: an order decided before a follow-up was closed in the history as
+    executed, and nobody ever told the user."""
+    turn = run(services.chat.ask("buy 2 AAPL and buy 3 KO", OWNER))
+    first, second = (a.approval_id for a in turn.approvals)
+    assert run(services.decisions.approve(first, BOB)).turn is None  # KO still waits
+    follow = run(services.chat.ask("anything new?", OWNER, turn.conversation_id))
+    assert follow.answer.startswith("The approved order to buy 2 AAPL at market")
+    assert "was filled at" in follow.answer
+    decided = run(services.decisions.approve(second, CAROL))
+    assert "buy 3 KO" in decided.turn.answer and "was filled at" in decided.turn.answer
+    assert assert_every_order_was_approved_by_another(services, db_url) == 2
+
+
+def test_an_order_on_its_way_to_the_broker_is_reported_when_it_gets_there(services, db_url):
+    """Helper review: a follow-up while an approved order waited for the account lock
+    froze it as "approved" in the history, and its fill was never reported."""
+    turn = run(services.chat.ask("buy 4 KO", OWNER))
+    [approval] = turn.approvals
+    assert services.store.transition(approval.approval_id, "pending", "approved", BOB.id)
+    run(services.chat.ask("hello?", OWNER, turn.conversation_id))  # closes it as approved
+    services.approvals.execute(services.store.approval(approval.approval_id), BOB.id)
+    report = run(services.chat.settle(turn.conversation_id))
+    assert report is not None and "was filled at" in report.answer
+    history = services.store.conversation(turn.conversation_id).history_json
+    assert '"status":"approved"' not in history and '"status":"executed"' in history
+
+
+def test_a_conversation_busy_at_decision_time_is_brought_up_to_date_later(services, db_url):
+    """Helper review: settling gave up when a long turn held the conversation, and nothing
+    tried again."""
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from assistant.store import ConversationLeaseRow, utcnow
+
+    turn = run(services.chat.ask("buy 1 PG", OWNER))
+    [approval] = turn.approvals
+    services.chat.turns.turn_timeout = 0.5  # settle waits this long for the lease
+    with Session(services.store.engine) as s:
+        s.add(
+            ConversationLeaseRow(
+                conversation_id=turn.conversation_id,
+                holder="a long turn",
+                expires_at=utcnow() + timedelta(minutes=1),
+            )
+        )
+        s.commit()
+    decided = run(services.decisions.approve(approval.approval_id, BOB))
+    assert decided.status == "executed" and decided.turn is None
+    assert services.chat.due(turn.conversation_id)
+    services.store.release(turn.conversation_id, "a long turn")
+    assert run(services.decisions.catch_up()) == 1
+    assert "\"status\":\"executed\"" in services.store.messages(turn.conversation_id)[-1].content
+    assert not services.chat.due(turn.conversation_id)
+    assert run(services.decisions.catch_up()) == 0

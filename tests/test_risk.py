@@ -132,6 +132,20 @@ def test_resting_orders_count_as_if_they_had_filled():
     assert "only 2 held (8 already offered in resting sells)" in short["no_short_selling"]
 
 
+def test_a_resting_sell_does_not_make_room_for_more_buying():
+    """Helper review: buy, rest a sell above the price, buy again, and so on, reached 71% of
+    equity; when the sells expired unfilled the position stayed."""
+    resting = [Order(symbol="MSFT", side="sell", quantity=10, type="limit", limit_price=210)]
+    account = Account(
+        cash=10_000.0,
+        positions={"MSFT": 10},
+        open_orders=resting,
+        prices={"MSFT": 200.0},
+    )
+    weight = failed(Order(symbol="MSFT", side="buy", quantity=25), account)
+    assert "MSFT would be 58.3% of equity" in weight["max_position_weight"]  # was 41.7%
+
+
 def test_an_order_that_shrinks_an_oversized_position_passes_the_weight_check():
     heavy = Account(cash=1_000.0, positions={"AAPL": 100}, prices={"AAPL": 100.0})
     limits = LIMITS.model_copy(update={"max_order_notional": 100_000})

@@ -29,10 +29,13 @@ class Account(BaseModel):
     def equity(self) -> float:
         return self.cash + sum(q * self.prices.get(s, 0.0) for s, q in self.positions.items())
 
-    def committed(self, symbol: str) -> float:
-        """Shares held plus resting buys minus resting sells."""
-        pending = sum(_signed(o) for o in self.open_orders if o.symbol == symbol)
-        return self.positions.get(symbol, 0.0) + pending
+    def exposure(self, symbol: str) -> float:
+        """Shares held plus resting buys. Resting sells do not count: a sell resting above
+        the price (or a stop below it) may never fill, and the shares stay held."""
+        buying = sum(
+            o.quantity for o in self.open_orders if o.symbol == symbol and o.side is Side.BUY
+        )
+        return self.positions.get(symbol, 0.0) + buying
 
     def reserved_cash(self) -> float:
         """What the resting buys would cost at their own prices."""
@@ -156,10 +159,10 @@ def check_buying_power(
 def check_position_weight(
     order: Order, account: Account, last: float, limits: RiskLimits
 ) -> CheckResult:
-    """The position after this order and every resting order fills, as a share of equity.
+    """The position after this order and every resting buy fills, as a share of equity.
     An order that shrinks the position always passes: it is how an oversized position
     gets back within the limit."""
-    before = account.committed(order.symbol)
+    before = account.exposure(order.symbol)
     after = before + _signed(order)
     equity = account.equity
     weight = abs(after) * last / equity if equity > 0 else float("inf")
