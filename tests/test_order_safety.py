@@ -306,6 +306,6 @@ def test_a_conversation_busy_at_decision_time_is_brought_up_to_date_later(servic
     assert services.chat.due(turn.conversation_id)
     services.store.release(turn.conversation_id, "a long turn")
     assert run(services.decisions.catch_up()) == 1
-    assert "\"status\":\"executed\"" in services.store.messages(turn.conversation_id)[-1].content
+    assert '"status":"executed"' in services.store.messages(turn.conversation_id)[-1].content
     assert not services.chat.due(turn.conversation_id)
     assert run(services.decisions.catch_up()) == 0

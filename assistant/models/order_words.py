@@ -1,11 +1,18 @@
 """Orders as people write them, read by the offline model from the user's words only.
 
 An order is proposed only when the words say exactly one thing: a side, a number of
-shares, one symbol, and at most a price the reader understands. Anything else gets a
-question back instead of a guess, because a wrong guess is a wrong order: "buy 1,000
-AAPL" is a thousand shares (not one), "buy $100 of KO" and "sell 10% of my MSFT" are not
-share counts, "don't sell 10 MSFT" and "should I buy 10 AAPL?" are not orders, and
-"buy 10 KO if it drops to 60" is a stop, not a market order.
+shares, one tradable symbol, and at most a price the reader understands. Anything else
+gets a question back instead of a guess, because a wrong guess is a wrong order:
+
+- "buy 1,000 AAPL" is a thousand shares, "buy 5 hundred KO" five hundred; "buy 1.000 KO"
+  could be either, so it is asked about;
+- "buy $100 of KO" and "sell 10% of my MSFT" are not share counts;
+- "buy 10 KO if it drops to 60" or "below 60" is a limit buy (it waits for the dip); "sell
+  10 KO if it drops to 55" is a stop (it protects); rises and "above" the other way round;
+- "don't sell 10 MSFT", "should I buy 10 AAPL?", "my friend said buy 10 KO", "what does
+  'buy 10 KO at 60' mean" are not instructions;
+- "tomorrow", "at the open", "on a dip", "only if earnings miss" are conditions this
+  service cannot hold an order for; "the market" names no stock; an index is not traded.
 """
 
 from __future__ import annotations
@@ -16,33 +23,78 @@ from collections.abc import Callable
 VERB = re.compile(r"\b(buy|sell|purchase)\b", re.I)
 QUANTITY = re.compile(
     r"""^\s*(?P<dollar>\$\s*)?
-    (?P<number>\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?)
-    \s*(?P<unit>%|(?:k|thousand|mn|m|million|bn|billion|percent|dollars?|usd|bucks)\b)?""",
+    (?P<number>\d[\d,.]*(?:e[+-]?\d+)?)
+    \s*(?P<unit>%|(?:k|hundred|thousand|mn|m|million|bn|billion|percent|dollars?|usd|bucks|
+    cents?)\b)?""",
     re.I | re.X,
 )
-SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+SCALE = {
+    "k": 1e3,
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+}
 NUMBER = r"(-?\$?\s*\d[\d,]*(?:\.\d+)?)"
-STOP = re.compile(
-    rf"\b(?:stop(?:[- ]loss)?(?:\s+(?:at|price|of|order\s+at))?|if\s+it\s+(?:drops|falls|"
-    rf"rises|climbs|goes|gets)\s+(?:to|below|above|under|over))\s+{NUMBER}",
+DOWN = r"(?:drops?|falls?|dips?|sinks?|goes\s+down|goes\s+below|gets\s+below|comes\s+down)"
+UP = r"(?:rises?|climbs?|jumps?|goes\s+up|goes\s+above|gets\s+above|breaks\s+above)"
+# (pattern, direction): "down" waits for a lower price, "up" for a higher one
+PRICES: list[tuple[re.Pattern, str]] = [
+    (
+        re.compile(rf"\bif\s+(?:it|the\s+price)\s+{DOWN}\s+(?:to|below|under)\s+{NUMBER}", re.I),
+        "down",
+    ),
+    (re.compile(rf"\bif\s+(?:it|the\s+price)\s+{UP}\s+(?:to|above|over)\s+{NUMBER}", re.I), "up"),
+    (
+        re.compile(rf"\bstop(?:[- ]loss)?(?:\s+(?:at|price|of|order\s+at))?\s+{NUMBER}", re.I),
+        "stop",
+    ),
+    (re.compile(rf"\b(?:below|under)\s+{NUMBER}", re.I), "down"),
+    (re.compile(rf"\b(?:above|over)\s+{NUMBER}", re.I), "up"),
+    (
+        re.compile(
+            rf"(?:\b(?:at|limit(?:\s+price)?(?:\s+of)?|for|max(?:imum)?|no\s+more\s+than|"
+            rf"at\s+most|at\s+least)\s+|@\s*){NUMBER}",
+            re.I,
+        ),
+        "limit",
+    ),
+]
+KIND = {
+    ("down", "buy"): "limit",  # buy the dip: wait for a lower price
+    ("down", "sell"): "stop",  # protect: sell once it falls there
+    ("up", "buy"): "stop",  # buy the breakout
+    ("up", "sell"): "limit",  # take profit: wait for a higher price
+}
+MARKET = re.compile(
+    r"\b(?:at|into|on)\s+(?:the\s+)?market(?:\s+price)?\b|\bmarket\s+(?:order|price)\b|"
+    r"\bat\s+market\b",
     re.I,
 )
-LIMIT = re.compile(
-    rf"(?:\b(?:at|limit(?:\s+price)?(?:\s+of)?|for|below|under|above|over|max(?:imum)?|"
-    rf"no\s+more\s+than|at\s+most|at\s+least)\s+|@\s*){NUMBER}(?!\s*(?::\d|am\b|pm\b|o'?clock))",
-    re.I,
-)
-TIME = re.compile(r"\b\d{1,2}(?::\d{2})\s*(?:am|pm)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.I)
 NEGATED = re.compile(
-    r"\b(?:don'?t|do\s+not|never|no|not|nor|won'?t|shouldn'?t|cancel)\b[\s\w,]{0,20}?\b(?:buy|sell|purchase)\b",
+    r"\b(?:don'?t|do\s+not|never|not|nor|won'?t|wouldn'?t|shouldn'?t|cancel|no)\b[\s\w,]{0,20}?"
+    r"\b(?:buy|sell|purchase)\b",
     re.I,
 )
-ADVICE = re.compile(
-    r"^\s*(?:should|shall)\s+(?:i|we)\b|\b(?:good|bad|wise|smart)\s+(?:idea|time|move|buy)\b|"
-    r"\bworth\s+(?:buying|selling)\b|\b(?:what\s+if|what\s+happens\s+if|how\s+about\s+if)\b",
+NOT_AN_INSTRUCTION = re.compile(
+    r"\?|[\"“”]|'[^']*\b(?:buy|sell|purchase)\b[^']*'|"
+    r"\b(?:should|would\s+you|do\s+you\s+think|what\s+does|what\s+do|what\s+if|what\s+happens|"
+    r"how\s+about|explain|mean|means|why|whether|not\s+sure|unsure|maybe|might|perhaps|"
+    r"wait|thinking|considering|wonder|told\s+me|said|says|say|suggest\w*|recommend\w*|"
+    r"advice|advise|good\s+(?:idea|time|buy)|worth\s+(?:buying|selling))\b",
     re.I,
 )
-"""Asking whether to trade is not asking to trade ("can you buy 10 AAPL?" is a request)."""
+WHEN = re.compile(
+    r"\b(?:tomorrow|today|tonight|later|soon|next\s+\w+|monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday|morning|afternoon|evening|open(?:ing)?|close|closing|eod|"
+    r"end\s+of\s+(?:the\s+)?day|if|when|whenever|once|unless|until|after|before|as\s+soon\s+as|"
+    r"dip|earnings|oversold|overbought|\d{1,2}:\d{2}|\d{1,2}\s*(?:am|pm))\b",
+    re.I,
+)
+INDICES = frozenset({"SPX", "NDX", "DJI", "RUT", "VIX", "SPY500"})
 HOW = 'Say it plainly, e.g. "buy 10 MSFT" or "sell 5 KO at 62".'
 
 
@@ -50,12 +102,14 @@ def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str
     """``place_order`` arguments for each order in ``text``, or the one question to ask
     back when the words do not say exactly what to do. ``tickers`` finds the symbols a
     piece of text names (the planner's own entity reader)."""
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     if NEGATED.search(text):
         return "I only propose orders from a plain instruction, and this one says not to. " + HOW
-    if ADVICE.search(text):
+    if NOT_AN_INSTRUCTION.search(text):
         return (
-            "That reads as a question, so I have not proposed an order: I can show prices, "
-            "indicators and news to help you decide. To propose one, " + HOW[0].lower() + HOW[1:]
+            "That reads as a question or a quote rather than an instruction, so I have not "
+            "proposed an order: I can show prices, indicators and news to help you decide. "
+            "To propose one, " + HOW[0].lower() + HOW[1:]
         )
     verbs = list(VERB.finditer(text))
     orders = []
@@ -69,13 +123,14 @@ def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str
 
 
 def _one_order(verb: str, clause: str, tickers: Callable[[str], list[str]]) -> dict | str:
+    side = "sell" if verb == "sell" else "buy"
     m = QUANTITY.match(clause)
     if m is None:
         return f"How many shares should I {verb}? {HOW}"
     unit = (m["unit"] or "").lower()
     if (
         m["dollar"]
-        or unit in ("dollars", "dollar", "usd", "bucks")
+        or unit in ("dollars", "dollar", "usd", "bucks", "cent", "cents")
         or re.search(r"\bworth\b", clause, re.I)
     ):
         return f"Orders are placed in shares, not money: how many shares should I {verb}?"
@@ -85,42 +140,52 @@ def _one_order(verb: str, clause: str, tickers: Callable[[str], list[str]]) -> d
     if quantity is None:
         return f"I could not read {m['number']!r} as a number of shares. {HOW}"
     quantity *= SCALE.get(unit, 1.0)
-    rest = clause[m.end() :]
+    rest = MARKET.sub(" ", clause[m.end() :])  # "at the market" is the default, not a stock
+    args: dict[str, object] = {"side": side, "quantity": quantity, "order_type": "market"}
+    for pattern, direction in PRICES:
+        found = pattern.search(rest)
+        if found is None:
+            continue
+        if direction == "stop" and side == "buy" and re.search(r"loss", found[0], re.I):
+            return (
+                "A stop-loss is a separate sell order: propose the buy, then the protective "
+                f'sell (e.g. "sell 10 KO stop 55"). {HOW}'
+            )
+        price = _number(found[1])
+        if price is None or price <= 0:
+            return f"A price must be a positive number of dollars. {HOW}"
+        kind = KIND.get((direction, side), direction)
+        args.update(order_type=kind, **{f"{kind}_price": price})
+        rest = rest.replace(found[0], " ")
+        break
+    if "%" in rest or re.search(r"\bcents?\b", rest, re.I):
+        return f"I need a price in dollars, not a percentage or cents. {HOW}"
+    if WHEN.search(rest):
+        return (
+            "I cannot hold an order for a time or a condition; approved, it is sent at once. " + HOW
+        )
     symbols = tickers(rest)
     if not symbols:
         return f"Which stock should I {verb}? I know the symbols in the local data. {HOW}"
     if len(symbols) > 1:
         return f"One symbol per order, please: {' or '.join(symbols)}? {HOW}"
-    args: dict[str, object] = {
-        "symbol": symbols[0],
-        "side": "sell" if verb == "sell" else "buy",
-        "quantity": quantity,
-        "order_type": "market",
-    }
-    if TIME.search(rest):
-        return f"I cannot schedule an order for a later time; it would be sent when approved. {HOW}"
-    priced = rest
-    if stop := STOP.search(priced):
-        args.update(order_type="stop", stop_price=_number(stop[1]))
-        priced = priced.replace(stop[0], " ")
-    elif limit := LIMIT.search(priced):
-        args.update(order_type="limit", limit_price=_number(limit[1]))
-        priced = priced.replace(limit[0], " ")
-    price = args.get("limit_price", args.get("stop_price", 1.0))
-    if price is None or price <= 0:
-        return f"A price must be a positive number of dollars. {HOW}"
-    leftover = re.findall(r"\d[\d.,]*", priced.replace(symbols[0], " "))
+    if symbols[0] in INDICES:
+        return f"{symbols[0]} is an index: it cannot be bought or sold. {HOW}"
+    leftover = re.findall(r"\d[\d.,]*", rest.replace(symbols[0], " "))
     if leftover:
         return (
             f"I could not tell what {leftover[0]} means in this order, so I have not proposed "
             f"it. {HOW}"
         )
-    return args
+    return {"symbol": symbols[0], **args}
 
 
 def _number(text: str) -> float | None:
-    """ "1,000" -> 1000; "2.5" -> 2.5; "1e9" -> 1e9; "$-3" -> -3; "1,5" -> None."""
+    """ "1,000" -> 1000; "2.5" -> 2.5; "1e9" -> 1e9; "$-3" -> -3; "1,5" and "1.000" (a
+    European thousand, or one?) -> None."""
     cleaned = text.replace("$", "").replace(" ", "")
+    if re.fullmatch(r"-?\d{1,3}(\.\d{3})+", cleaned):
+        return None
     if "," in cleaned:
         if not re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
             return None
