@@ -351,6 +351,12 @@ class ApprovalService:
 
     # -- reading ----------------------------------------------------------------------
 
+    def waiting_for(self, requester: str) -> list[ApprovalRow]:
+        """The requester's orders that wait for an approver (soonest to expire first)."""
+        rows = self.store.approvals(ApprovalStatus.PENDING)
+        mine = [r for r in rows if r.requested_by == requester and r.expires_at >= utcnow()]
+        return sorted(mine, key=lambda r: r.expires_at)
+
     def outcome(self, row: ApprovalRow) -> OrderOutcome:
         """What a decision means for the run that proposed the order."""
         try:

@@ -114,9 +114,7 @@ class ChatService:
 
     @cache  # noqa: B019 - one agent per service and model, built once
     def agent(self) -> Agent:
-        return build_agent(
-            resolve_model(self.model_name, self.settings, lambda: set(self.prices.symbols()))
-        )
+        return build_agent(resolve_model(self.model_name, self.settings, self.prices))
 
     def deps(self, user: User, conversation: ConversationRow | None = None) -> AgentDeps:
         """What tools get: in a conversation they may propose orders, outside one not."""

@@ -9,7 +9,7 @@ with a URL, never a path on the server.
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -83,6 +83,10 @@ class PortfolioSummary(BaseModel):
     volatility: float
     sharpe: float
     risk_contributions: dict[str, float]
+    capital: float | None = None
+    amounts: dict[str, float] | None = Field(
+        None, description="Money per symbol: weight x capital, when capital was given."
+    )
 
     def summary(self) -> str:
         return f"{self.method} on {', '.join(self.weights)} as of {self.as_of}"
@@ -139,6 +143,42 @@ class SweepSummary(BaseModel):
         return f"{self.combinations} {self.strategy} settings on {self.symbol}"
 
 
+class WalkForwardSummary(BaseModel):
+    symbol: str
+    strategy: str
+    as_of: date
+    source: str
+    start: date
+    end: date
+    train_days: int
+    test_days: int
+    windows: int
+    combinations: int
+    out_of_sample: BacktestMetrics = Field(description="The test windows chained.")
+    last_params: dict[str, float] = Field(description="Chosen on the latest training window.")
+
+    def summary(self) -> str:
+        return f"walk-forward {self.strategy} on {self.symbol}, {self.windows} windows"
+
+
+class RebalanceSummary(BaseModel):
+    symbols: list[str]
+    method: str
+    frequency: str
+    as_of: date
+    source: str
+    start: date
+    end: date
+    lookback_days: int
+    rebalances: int
+    metrics: BacktestMetrics
+    last_weights: dict[str, float]
+    chart: Artifact | None = None
+
+    def summary(self) -> str:
+        return f"{self.frequency} {self.method} rebalance of {', '.join(self.symbols)}"
+
+
 class SearchSummary(BaseModel):
     query: str
     as_of: date | None
@@ -155,11 +195,23 @@ class PositionSummary(BaseModel):
     market_value: float | None
 
 
+class PendingApproval(BaseModel):
+    approval_id: str
+    order: str
+    expires_at: datetime
+
+
 class AccountSummary(BaseModel):
     broker: str
     cash: float
     equity: float
     positions: list[PositionSummary]
+    open_orders: list[str] = Field(
+        default_factory=list, description="Orders resting at the broker, in words."
+    )
+    pending_approvals: list[PendingApproval] = Field(
+        default_factory=list, description="Your proposed orders waiting for an approver."
+    )
 
     def summary(self) -> str:
         return f"{self.broker} account, {len(self.positions)} positions"

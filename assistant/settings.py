@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         description="Send Yahoo Finance requests to this base URL instead (a mirror or proxy).",
     )
 
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where prepared models are kept (the offline model's intent model); "
+        "default: <data dir>/models.",
+    )
     embedding_model: str | None = Field(
         default=None, description="sentence-transformers model dir; default the packaged MiniLM."
     )
@@ -177,6 +182,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'assistant.db').resolve()}"
+
+    @property
+    def effective_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def prices_dir(self) -> Path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import math
 import typing
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from pydantic_ai import ApprovalRequired, ModelRetry, RunContext, ToolFailed
 from pydantic_ai.messages import ToolReturnPart
 from pydantic_ai.toolsets import FunctionToolset
 
+from assistant.approvals import describe_order
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
 from assistant.results import (
     AccountSummary,
@@ -40,12 +42,15 @@ from assistant.results import (
     BacktestSummary,
     IndicatorSummary,
     OrderOutcome,
+    PendingApproval,
     PortfolioSummary,
     PositionSummary,
     PriceSummary,
+    RebalanceSummary,
     SearchSummary,
     SweepRowSummary,
     SweepSummary,
+    WalkForwardSummary,
     r,
 )
 from assistant.workload import BusyError
@@ -57,6 +62,8 @@ from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
 from tools.performance import annual_volatility
 from tools.portfolio import Constraints, Method, optimize
+from tools.rebalance import Frequency, rebalance_backtest
+from tools.walkforward import walk_forward
 
 MIN_DAY, MAX_DAY = date(1900, 1, 1), date(2100, 12, 31)
 Day = Annotated[date, Field(ge=MIN_DAY, le=MAX_DAY, description="YYYY-MM-DD")]
@@ -69,6 +76,8 @@ GridValues = Annotated[list[ParamValue], Field(min_length=1, max_length=500)]
 Query = Annotated[StoredText, StringConstraints(min_length=1, max_length=1000)]
 Tickers = Annotated[list[Symbol], Field(max_length=20)]
 TopK = Annotated[int, Field(ge=1, le=10)]
+Money = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False, description="Dollars.")]
+TradingDays = Annotated[int, Field(ge=20, le=2520, description="Trading days.")]
 SignalStrategy = StrEnum(  # type: ignore[misc]
     "SignalStrategy", {s.name: s.value for s in Strategy if s is not Strategy.REBALANCE}
 )
@@ -93,7 +102,6 @@ KEY_INDICATORS = (
     "return_1y",
     "atr_14",
 )
-FRACTIONS = {"bb_pctb", "volatility_20d", "return_1m", "return_3m", "return_1y"}
 
 
 def _retry(exc: Exception) -> ModelRetry:
@@ -154,7 +162,9 @@ def get_indicators(
             result = indicators(ctx.deps.store, symbol, None, end)
         except ToolError as exc:
             raise _retry(exc) from None
-    values = {k: r(getattr(result, k), 4 if k in FRACTIONS else 2) for k in KEY_INDICATORS}
+    # RSI to 2 places as it is quoted; levels to 4, so that two close averages still
+    # compare the right way round
+    values = {k: r(getattr(result, k), 2 if k == "rsi_14" else 4) for k in KEY_INDICATORS}
     return IndicatorSummary(
         symbol=result.symbol,
         as_of=result.as_of,
@@ -174,8 +184,10 @@ async def optimize_portfolio(
     max_weight: Weight | None = None,
     start: Day | None = None,
     end: Day | None = None,
+    capital: Money | None = None,
 ) -> PortfolioSummary:
-    """Long-only portfolio weights (fractions summing to 1) for 2 to 30 symbols."""
+    """Long-only portfolio weights (fractions summing to 1) for 2 to 30 symbols; with
+    `capital`, the money per symbol too."""
     result = await _heavy(
         ctx,
         optimize,
@@ -197,6 +209,8 @@ async def optimize_portfolio(
         volatility=r(result.volatility),
         sharpe=r(result.sharpe, 2),
         risk_contributions={k: r(v) for k, v in result.risk_contributions.items()},
+        capital=capital,
+        amounts={k: r(v * capital, 2) for k, v in result.weights.items()} if capital else None,
     )
 
 
@@ -218,13 +232,8 @@ async def run_backtest(
         sweep_grid = {k: [v] for k, v in (params or {}).items()} | {
             k: sorted(set(values)) for k, values in sweep_grid.items()
         }
-        combinations = math.prod(len(values) for values in sweep_grid.values())
         cap = deps.settings.max_sweep_combinations
-        if combinations > cap:
-            raise ModelRetry(
-                f"a sweep of {combinations:,} combinations exceeds the limit of {cap:,}: "
-                "list fewer values"
-            )
+        _check_sweep(sweep_grid, cap)
         res = await _heavy(
             ctx,
             sweep,
@@ -269,7 +278,6 @@ async def run_backtest(
         cost_bps=cost_bps,
         chart_dir=deps.settings.data_dir / "charts",
     )
-    m = res.metrics
     return BacktestSummary(
         symbol=res.symbol,
         strategy=res.strategy.value,
@@ -279,20 +287,133 @@ async def run_backtest(
         start=res.start,
         end=res.end,
         cost_bps=res.cost_bps,
-        metrics=BacktestMetrics(
-            total_return=r(m.total_return),
-            cagr=r(m.cagr),
-            annual_volatility=r(m.annual_volatility),
-            sharpe=r(m.sharpe, 2),
-            sortino=r(m.sortino, 2),
-            max_drawdown=r(m.max_drawdown),
-            win_rate=r(m.win_rate),
-            exposure=r(m.exposure),
-            final_equity=r(m.final_equity),
-        ),
-        trades=m.trades,
+        metrics=_metrics(res.metrics),
+        trades=res.metrics.trades,
         chart=Artifact.chart(Path(res.chart_path).name) if res.chart_path else None,
     )
+
+
+async def run_walk_forward(
+    ctx: RunContext[AgentDeps],
+    symbol: Symbol,
+    sweep_grid: dict[ParamName, GridValues],
+    strategy: SignalStrategy = SignalStrategy.SMA_CROSS,
+    train_days: TradingDays = 756,
+    test_days: TradingDays = 252,
+    start: Day | None = None,
+    end: Day | None = None,
+    cost_bps: Bps = 0.0,
+) -> WalkForwardSummary:
+    """Walk-forward test: on each training window pick the best parameters of the grid,
+    trade them on the next test window; the test windows chained are out of sample."""
+    deps = ctx.deps
+    grid = {k: sorted(set(values)) for k, values in sweep_grid.items()}
+    _check_sweep(grid, deps.settings.max_sweep_combinations)
+    res = await _heavy(
+        ctx,
+        walk_forward,
+        deps.store,
+        symbol,
+        Strategy(strategy),
+        grid,
+        train_days=train_days,
+        test_days=test_days,
+        start=start,
+        end=end,
+        cost_bps=cost_bps,
+    )
+    return WalkForwardSummary(
+        symbol=res.symbol,
+        strategy=res.strategy.value,
+        as_of=res.as_of,
+        source=res.source,
+        start=res.start,
+        end=res.end,
+        train_days=res.train_days,
+        test_days=res.test_days,
+        windows=len(res.windows),
+        combinations=res.combinations,
+        out_of_sample=BacktestMetrics(
+            total_return=r(res.oos_total_return),
+            cagr=r(res.oos_cagr),
+            annual_volatility=None,
+            sharpe=r(res.oos_sharpe, 2),
+            sortino=None,
+            max_drawdown=r(res.oos_max_drawdown),
+            win_rate=None,
+            exposure=None,
+            final_equity=r(1 + res.oos_total_return),
+        ),
+        last_params=res.windows[-1].params if res.windows else {},
+    )
+
+
+async def run_rebalance(
+    ctx: RunContext[AgentDeps],
+    symbols: Symbols,
+    method: Method = Method.MAX_SHARPE,
+    frequency: Frequency = Frequency.MONTHLY,
+    lookback_days: TradingDays = 252,
+    max_weight: Weight | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
+    cost_bps: Bps = 0.0,
+) -> RebalanceSummary:
+    """Backtest a portfolio of 2 to 30 symbols rebalanced monthly or quarterly to the
+    optimiser's weights, each estimated on the trailing `lookback_days`."""
+    deps = ctx.deps
+    res = await _heavy(
+        ctx,
+        rebalance_backtest,
+        deps.store,
+        symbols,
+        method,
+        Constraints(max_weight=max_weight or 1.0),
+        frequency=frequency,
+        lookback_days=lookback_days,
+        start=start,
+        end=end,
+        cost_bps=cost_bps,
+        chart_dir=deps.settings.data_dir / "charts",
+    )
+    last = res.rebalances[-1].weights if res.rebalances else {}
+    return RebalanceSummary(
+        symbols=res.symbols,
+        method=res.method.value,
+        frequency=res.frequency.value,
+        as_of=res.as_of,
+        source=res.source,
+        start=res.start,
+        end=res.end,
+        lookback_days=res.lookback_days,
+        rebalances=len(res.rebalances),
+        metrics=_metrics(res.metrics),
+        last_weights={k: r(v) for k, v in last.items()},
+        chart=Artifact.chart(Path(res.chart_path).name) if res.chart_path else None,
+    )
+
+
+def _metrics(m) -> BacktestMetrics:
+    return BacktestMetrics(
+        total_return=r(m.total_return),
+        cagr=r(m.cagr),
+        annual_volatility=r(m.annual_volatility),
+        sharpe=r(m.sharpe, 2),
+        sortino=r(m.sortino, 2),
+        max_drawdown=r(m.max_drawdown),
+        win_rate=r(m.win_rate),
+        exposure=r(m.exposure),
+        final_equity=r(m.final_equity),
+    )
+
+
+def _check_sweep(grid: dict, cap: int) -> None:
+    combinations = math.prod(len(values) for values in grid.values())
+    if combinations > cap:
+        raise ModelRetry(
+            f"a sweep of {combinations:,} combinations exceeds the limit of {cap:,}: "
+            "list fewer values"
+        )
 
 
 def search_documents(
@@ -314,14 +435,18 @@ def search_documents(
 
 
 def get_portfolio(ctx: RunContext[AgentDeps]) -> AccountSummary:
-    """The trading account: cash, equity and positions."""
-    with ToolTimer(ctx.deps):
+    """The trading account: cash, equity, positions, resting orders, and the orders you
+    proposed that wait for an approver."""
+    deps = ctx.deps
+    with ToolTimer(deps):
         try:
-            broker = ctx.deps.broker()
+            broker = deps.broker()
             account = broker.account()
             positions = broker.positions()
+            resting = broker.open_orders()
         except Exception as exc:  # a broker that is down is a fact to report, not a retry
             raise ToolFailed(f"the broker could not be reached: {exc}") from exc
+        waiting = deps.orders.waiting_for(deps.owner) if deps.orders else []
     return AccountSummary(
         broker=account.broker,
         cash=r(account.cash, 2),
@@ -334,6 +459,15 @@ def get_portfolio(ctx: RunContext[AgentDeps]) -> AccountSummary:
                 market_value=r(p.market_value, 2),
             )
             for p in positions
+        ],
+        open_orders=[o.describe() for o in resting],
+        pending_approvals=[
+            PendingApproval(
+                approval_id=row.id,
+                order=describe_order(json.loads(row.order_json)),
+                expires_at=row.expires_at,
+            )
+            for row in waiting
         ],
     )
 
@@ -392,7 +526,16 @@ def place_order(
 
 
 READ_ONLY = FunctionToolset(
-    [get_prices, get_indicators, optimize_portfolio, run_backtest, search_documents, get_portfolio],
+    [
+        get_prices,
+        get_indicators,
+        optimize_portfolio,
+        run_backtest,
+        run_walk_forward,
+        run_rebalance,
+        search_documents,
+        get_portfolio,
+    ],
     id="read_only",
 )
 NEEDS_APPROVAL = FunctionToolset([place_order], id="needs_approval")

@@ -54,14 +54,22 @@ def chromium() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Prepared models (the offline router's ONNX MiniLM) once per test session, not
+    once per data dir: preparing takes seconds."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> Path:
     """No test sees the developer's settings or writes outside its tmp dir."""
     for name in list(os.environ):
         if name.startswith("ASSISTANT_") or name in _ENV_VARS:
             monkeypatch.delenv(name)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE_DIR", str(model_cache))
     monkeypatch.chdir(tmp_path)  # a stray .env in the repo must not leak in
     return data_dir
 

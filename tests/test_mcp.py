@@ -35,6 +35,8 @@ def test_read_only_tools_over_mcp(server):
         "get_indicators",
         "optimize_portfolio",
         "run_backtest",
+        "run_walk_forward",
+        "run_rebalance",
         "search_documents",
         "get_portfolio",
     }

@@ -21,6 +21,11 @@ import re
 from collections.abc import Callable
 
 VERB = re.compile(r"\b(buy|sell|purchase)\b", re.I)
+POLITE_BUY = re.compile(
+    r"\b(?:get me|get|pick up|grab|i'?d like|i would like|i want|i'?ll take|order)(?=\s+\$?\d)",
+    re.I,
+)
+"""Ways to say "buy" before a number of shares ("get me 3 shares of Apple")."""
 QUANTITY = re.compile(
     r"""^\s*(?P<dollar>\$\s*)?
     (?P<number>\d[\d,.]*(?:e[+-]?\d+)?)
@@ -103,6 +108,7 @@ def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str
     back when the words do not say exactly what to do. ``tickers`` finds the symbols a
     piece of text names (the planner's own entity reader)."""
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = POLITE_BUY.sub("buy", text)
     if NEGATED.search(text):
         return "I only propose orders from a plain instruction, and this one says not to. " + HOW
     if NOT_AN_INSTRUCTION.search(text):

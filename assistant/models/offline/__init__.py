@@ -1,0 +1,33 @@
+"""The offline model, in parts: entities (which securities), dates (which period),
+intents (what is asked: examples + keywords), params (settings), orders (orders from
+words), plan (tool calls), answer (the text), model (the pydantic-ai glue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from pydantic_ai.models.function import FunctionModel
+
+from assistant.models.offline.entities import security_master
+from assistant.models.offline.intents import Router
+from assistant.models.offline.model import MODEL_NAME, OfflineModel
+from assistant.models.offline.plan import Planner
+from retrieval.fast_embedder import fast_embedder
+
+__all__ = ["MODEL_NAME", "offline_model", "planner"]
+
+
+def planner(
+    symbols: Callable[[], set[str]], anchor: Callable[[], date], cache_dir: Path | None
+) -> Planner:
+    embedder = fast_embedder(cache_dir) if cache_dir is not None else None
+    return Planner(security_master(), Router(embedder, cache_dir), symbols, anchor)
+
+
+def offline_model(
+    symbols: Callable[[], set[str]], anchor: Callable[[], date], cache_dir: Path | None
+) -> FunctionModel:
+    return OfflineModel(planner(symbols, anchor, cache_dir)).function_model()

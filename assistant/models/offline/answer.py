@@ -1,0 +1,328 @@
+"""The offline model's answer, written from this turn's tool results alone.
+
+Every number printed is one a tool returned (fractions shown as percents, money with
+thousands separators, never an exponent); comparisons end in a verdict sentence with
+both numbers, compared before rounding; the period covered is always said, with the
+reading of a relative phrase ("the 12 months to 2022-12-28"); document claims carry
+their citation; charts are links; opinion questions get both sides and no advice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from pydantic_ai.messages import ToolReturnPart
+
+from assistant.citations import number_citations
+from assistant.models.offline.plan import Ask
+from assistant.results import (
+    AccountSummary,
+    BacktestSummary,
+    IndicatorSummary,
+    OrderOutcome,
+    PortfolioSummary,
+    PriceSummary,
+    RebalanceSummary,
+    SearchSummary,
+    SweepSummary,
+    WalkForwardSummary,
+)
+from assistant.toolsets import problem_text, read_result
+from tools.orders import format_quantity
+
+DISCLAIMER = "This is information, not investment advice."
+
+
+def pct(x: float | None, sign: bool = False) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x * 100:+,.2f}%" if sign else f"{x * 100:,.2f}%"
+
+
+def num(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.2f}"
+    return f"{x:,.4f}".rstrip("0").rstrip(".") if x != int(x) else f"{x:,.0f}"
+
+
+def money(x: float | None) -> str:
+    return "n/a" if x is None else f"${x:,.2f}"
+
+
+def _rsi_reading(rsi: float, bounds: dict) -> str:
+    low, high = bounds["oversold"], bounds["overbought"]
+    if rsi > high:
+        return f"above {high}, conventionally read as overbought"
+    if rsi < low:
+        return f"below {low}, conventionally read as oversold"
+    return f"between {low} and {high}, neither overbought nor oversold"
+
+
+def _side(a: float, b: float) -> str:
+    return "above" if a > b else "below" if a < b else "level with"
+
+
+def _pair(a: float, b: float) -> tuple[str, str]:
+    """Two levels shown to 2 places, or to 4 when 2 would make them look equal."""
+    digits = 4 if round(a, 2) == round(b, 2) and a != b else 2
+    return num(round(a, digits)), num(round(b, digits))
+
+
+def _indicators(d: IndicatorSummary) -> str:
+    v, w = d.values, d.windows
+    parts = [f"As of {d.as_of}, {d.symbol} closed at {num(d.price)}."]
+    if v.get("rsi_14") is not None:
+        reading = _rsi_reading(v["rsi_14"], d.rsi_bounds)
+        parts.append(f"Its {w['rsi']}-day RSI was {num(round(v['rsi_14'], 2))}, {reading}.")
+    if v.get("sma_50") is not None and v.get("sma_200") is not None:
+        fast, slow = w["sma_fast"], w["sma_slow"]
+        a, b = _pair(v["sma_50"], v["sma_200"])
+        parts.append(
+            f"The {fast}-day SMA ({a}) was {_side(v['sma_50'], v['sma_200'])} the {slow}-day SMA ({b})."
+        )
+    if v.get("macd") is not None and v.get("macd_signal") is not None:
+        a, b = _pair(v["macd"], v["macd_signal"])
+        parts.append(f"MACD was {a}, {_side(v['macd'], v['macd_signal'])} its signal line ({b}).")
+    if v.get("volatility_20d") is not None:
+        parts.append(f"{w['volatility']}-day annualised volatility was {pct(v['volatility_20d'])}.")
+    if v.get("return_1y") is not None:
+        parts.append(f"One-year return: {pct(v['return_1y'])}.")
+    return " ".join(parts)
+
+
+def _prices(d: PriceSummary) -> str:
+    text = (
+        f"{d.symbol} closed at {num(d.last_close)} on {d.end}, from {num(d.first_close)} on "
+        f"{d.start}: a return of {pct(d.period_return)} over the period "
+        f"(high {num(d.high)}, low {num(d.low)})"
+    )
+    if d.annual_volatility is not None:
+        text += f", with annualised volatility of {pct(d.annual_volatility)}"
+    return text + "."
+
+
+def _compare_prices(results: list[PriceSummary]) -> str | None:
+    if len(results) < 2:
+        return None
+    ranked = sorted(results, key=lambda d: -d.period_return)
+    best, rest = ranked[0], ranked[1:]
+    others = "; ".join(f"{d.symbol} {pct(d.period_return)}" for d in rest)
+    if best.period_return == rest[0].period_return:
+        return f"Verdict: {best.symbol} and {rest[0].symbol} returned the same, {pct(best.period_return)}."
+    did = "did best" if best.period_return > 0 else "lost the least"
+    return f"Verdict: {best.symbol} {did} with {pct(best.period_return)}, against {others}."
+
+
+def _compare_rsi(results: list[IndicatorSummary]) -> str | None:
+    with_rsi = [d for d in results if d.values.get("rsi_14") is not None]
+    if len(with_rsi) < 2:
+        return None
+    ranked = sorted(with_rsi, key=lambda d: -d.values["rsi_14"])
+    top, rest = ranked[0], ranked[1:]
+    others = ", ".join(f"{d.symbol} ({num(round(d.values['rsi_14'], 2))})" for d in rest)
+    return (
+        f"Comparing RSI: {top.symbol} was highest at {num(round(top.values['rsi_14'], 2))}, "
+        f"ahead of {others}."
+    )
+
+
+def _portfolio(d: PortfolioSummary) -> str:
+    held = sorted(((s, w) for s, w in d.weights.items() if w > 0), key=lambda kv: -kv[1])
+    weights = ", ".join(f"{s} {pct(w)}" for s, w in held)
+    text = (
+        f"{d.method} weights estimated on {d.start} to {d.end}: {weights}. Expected annual "
+        f"return {pct(d.expected_return)}, volatility {pct(d.volatility)}, Sharpe {num(d.sharpe)} "
+        "(estimates from past data)."
+    )
+    if d.amounts and d.capital:
+        amounts = ", ".join(f"{s} {money(d.amounts[s])}" for s, _ in held)
+        text += f" Of {money(d.capital)}: {amounts}."
+    return text
+
+
+def _sweep(d: SweepSummary) -> str:
+    best = d.top[0]
+    params = ", ".join(f"{k} {num(v)}" for k, v in best.params.items())
+    return (
+        f"Sweep of {d.combinations} {d.strategy} settings on {d.symbol} ({d.start} to "
+        f"{d.end}): the best by {d.rank_by} was {params}, with a total return of "
+        f"{pct(best.total_return)}, Sharpe {num(best.sharpe)} and max drawdown "
+        f"{pct(best.max_drawdown)}. Past results do not guarantee future returns."
+    )
+
+
+def _backtest(d: BacktestSummary) -> str:
+    m = d.metrics
+    params = ", ".join(f"{k} {num(v)}" for k, v in d.params.items())
+    costs = f", costs {num(d.cost_bps)} bps" if d.cost_bps else ""
+    text = (
+        f"Backtest of {d.strategy}{f' ({params})' if params else ''} on {d.symbol} from "
+        f"{d.start} to {d.end}{costs}: total return {pct(m.total_return)}, CAGR {pct(m.cagr)}, "
+        f"Sharpe {num(m.sharpe)}, max drawdown {pct(m.max_drawdown)}, {d.trades} trades, "
+        f"invested {pct(m.exposure)} of the time."
+    )
+    if d.chart is not None:
+        text += f" Chart: {d.chart.url}."
+    return text + " Past results do not guarantee future returns."
+
+
+def _walk_forward(d: WalkForwardSummary) -> str:
+    m = d.out_of_sample
+    last = ", ".join(f"{k} {num(v)}" for k, v in d.last_params.items())
+    return (
+        f"Walk-forward test of {d.strategy} on {d.symbol} ({d.start} to {d.end}): "
+        f"{d.windows} windows, each choosing among {d.combinations} settings on "
+        f"{d.train_days} trading days and trading the next {d.test_days}. Out of sample: "
+        f"total return {pct(m.total_return)}, CAGR {pct(m.cagr)}, Sharpe {num(m.sharpe)}, max "
+        f"drawdown {pct(m.max_drawdown)}. The latest window chose {last or 'the defaults'}. "
+        "Past results do not guarantee future returns."
+    )
+
+
+def _rebalance(d: RebalanceSummary) -> str:
+    m = d.metrics
+    weights = ", ".join(
+        f"{s} {pct(w)}" for s, w in sorted(d.last_weights.items(), key=lambda kv: -kv[1])
+    )
+    text = (
+        f"{d.frequency.capitalize()} {d.method} rebalancing of {', '.join(d.symbols)} from "
+        f"{d.start} to {d.end} ({d.rebalances} rebalances, weights estimated on the trailing "
+        f"{d.lookback_days} trading days): total return {pct(m.total_return)}, CAGR "
+        f"{pct(m.cagr)}, Sharpe {num(m.sharpe)}, max drawdown {pct(m.max_drawdown)}. "
+        f"Latest weights: {weights}."
+    )
+    if d.chart is not None:
+        text += f" Chart: {d.chart.url}."
+    return text + " Past results do not guarantee future returns."
+
+
+def _search(d: SearchSummary, numbers: dict[tuple[int, int], int], call: int) -> str:
+    if not d.hits:
+        when = f" published by {d.as_of}" if d.as_of else ""
+        return f"I found no documents{when} that match."
+    lines = []
+    for h in d.hits[:3]:
+        n = numbers[(call, h.n)]
+        where = f", {h.section}" if h.section else ""
+        lines.append(f"- {h.title} ({h.published_at}{where}): {h.snippet} [{n}]")
+    intro = "From the documents" + (f" published by {d.as_of}" if d.as_of else "") + ":"
+    return intro + "\n" + "\n".join(lines)
+
+
+def _account(d: AccountSummary) -> str:
+    if d.positions:
+        held = ", ".join(f"{format_quantity(p.quantity)} {p.symbol}" for p in d.positions)
+        text = (
+            f"Your {d.broker} account holds {held}; cash {money(d.cash)}, equity {money(d.equity)}."
+        )
+    else:
+        text = f"Your {d.broker} account holds no positions; cash is {money(d.cash)}."
+    if d.open_orders:
+        text += " Resting at the broker: " + "; ".join(d.open_orders) + "."
+    if d.pending_approvals:
+        waiting = "; ".join(
+            f"{a.order} (approval {a.approval_id}, expires {a.expires_at:%Y-%m-%d %H:%M} UTC)"
+            for a in d.pending_approvals
+        )
+        text += f" Waiting for an approver: {waiting}."
+    elif not d.open_orders:
+        text += " No orders are pending."
+    return text
+
+
+def _both_sides(prices: list[PriceSummary], indicators: list[IndicatorSummary]) -> str | None:
+    """For "should I buy X?": what the data says either way, never a recommendation."""
+    lines = []
+    for p in prices:
+        ind = next((i for i in indicators if i.symbol == p.symbol), None)
+        good, bad = [], []
+        (good if p.period_return >= 0 else bad).append(
+            f"it returned {pct(p.period_return)} from {p.start} to {p.end}"
+        )
+        if ind is not None:
+            v = ind.values
+            if v.get("sma_50") is not None and v.get("sma_200") is not None:
+                above = v["sma_50"] > v["sma_200"]
+                (good if above else bad).append(
+                    f"its 50-day average is {_side(v['sma_50'], v['sma_200'])} the 200-day"
+                )
+            if v.get("rsi_14") is not None:
+                rsi = v["rsi_14"]
+                if rsi > ind.rsi_bounds["overbought"]:
+                    bad.append(f"its RSI of {num(round(rsi, 2))} reads as overbought")
+                elif rsi < ind.rsi_bounds["oversold"]:
+                    good.append(f"its RSI of {num(round(rsi, 2))} reads as oversold")
+        if p.annual_volatility is not None and p.annual_volatility > 0.35:
+            bad.append(f"it is volatile ({pct(p.annual_volatility)} a year)")
+        lines.append(
+            f"For {p.symbol}, in favour: {'; '.join(good) or 'nothing in these figures'}. "
+            f"Against: {'; '.join(bad) or 'nothing in these figures'}."
+        )
+    if not lines:
+        return None
+    return (
+        "\n".join(lines)
+        + " Whether to buy depends on your goals, horizon and the rest of your portfolio; "
+        "I can show figures, not advise."
+    )
+
+
+WRITERS: dict[type, Callable] = {
+    IndicatorSummary: _indicators,
+    PriceSummary: _prices,
+    PortfolioSummary: _portfolio,
+    BacktestSummary: _backtest,
+    SweepSummary: _sweep,
+    WalkForwardSummary: _walk_forward,
+    RebalanceSummary: _rebalance,
+    AccountSummary: _account,
+    OrderOutcome: OrderOutcome.describe,
+}
+
+
+def write_answer(
+    returns: list[ToolReturnPart], ask: Ask | None = None, notes: list[str] = ()
+) -> str:
+    """The answer from this turn's tool results; ``ask`` is what the question asked (for
+    the period's reading, verdicts and framing), ``notes`` sentences said first."""
+    numbers = number_citations(returns)
+    sections: list[str] = list(notes)
+    if ask is not None and ask.period.label and not ask.period.empty and not ask.parts:
+        sections.append(f"Period: {ask.period.label}.")
+    prices: list[PriceSummary] = []
+    indicators: list[IndicatorSummary] = []
+    as_ofs: list[date] = []
+    for call, part in enumerate(returns):
+        result = read_result(part)
+        if result is None:  # the call failed or its arguments were refused: say why
+            problem = problem_text(part.content)
+            if part.tool_name == "place_order":
+                sections.append(f"The order was not placed: {problem}.")
+            else:
+                sections.append(f"I could not complete {part.tool_name}: {problem}")
+            continue
+        if getattr(result, "as_of", None):
+            as_ofs.append(result.as_of)
+        if isinstance(result, IndicatorSummary):
+            indicators.append(result)
+        if isinstance(result, PriceSummary):
+            prices.append(result)
+        if isinstance(result, SearchSummary):
+            sections.append(_search(result, numbers, call))
+        elif type(result) in WRITERS:
+            sections.append(WRITERS[type(result)](result))
+    for verdict in (_compare_prices(prices), _compare_rsi(indicators)):
+        if verdict:
+            sections.append(verdict)
+    if (
+        ask is not None
+        and ask.intents[0] == "opinion"
+        and (both := _both_sides(prices, indicators))
+    ):
+        sections.append(both)
+    if as_ofs:
+        sections.append(f"Data as of {max(as_ofs)}. {DISCLAIMER}")
+    return "\n\n".join(s.strip() for s in sections if s.strip())

@@ -1,0 +1,241 @@
+"""Which securities a question names: tickers in any case, company names, short names,
+possessives and misspellings, resolved through a security master.
+
+The master holds the symbols the store has and the constituents of the major US
+indices (S&P 500, S&P 100, S&P 600, NASDAQ 100, Dow Jones; shipped offline by
+``pytickersymbols``), plus an alias table for the names people use ("Coke", "J&J",
+"Google", "the S&P"). A real symbol the store lacks is still recognised, so the answer
+can say so instead of asking "which ticker?".
+
+Guards keep ordinary words from becoming tickers: a lower-case word counts as a ticker
+only for a symbol the store holds and only if it is not an English word ("ko", "msft",
+not "all" or "low"); an upper-case ticker that is also a word ("IT", "ON", "ALL") counts
+only with a ``$`` in front. A single-word company name that is also a word ("Target",
+"Ball") counts only capitalised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from rapidfuzz import fuzz, process
+
+from assistant.models.offline.words import COMMON_WORDS
+
+INDEXES = ("S&P 500", "S&P 100", "S&P 600", "NASDAQ 100", "DOW JONES")
+SUFFIXES = re.compile(
+    r"\b(the|inc|incorporated|corp|corporation|co|company|companies|plc|ltd|limited|"
+    r"holdings?|group|class [a-c]|sa|nv|ag|se|n\.?v|s\.?a|lp|llc|trust)\b\.?"
+)
+ALIASES = {
+    "apple": "AAPL",
+    "microsoft": "MSFT",
+    "advanced micro devices": "AMD",
+    "bank of america": "BAC",
+    "bofa": "BAC",
+    "best buy": "BBY",
+    "chevron": "CVX",
+    "general electric": "GE",
+    "home depot": "HD",
+    "johnson and johnson": "JNJ",
+    "j and j": "JNJ",
+    "jnj": "JNJ",
+    "jpmorgan": "JPM",
+    "jp morgan": "JPM",
+    "jpmorgan chase": "JPM",
+    "chase": "JPM",
+    "coca cola": "KO",
+    "cocacola": "KO",
+    "coke": "KO",
+    "eli lilly": "LLY",
+    "lilly": "LLY",
+    "merck": "MRK",
+    "pepsico": "PEP",
+    "pepsi": "PEP",
+    "pfizer": "PFE",
+    "procter and gamble": "PG",
+    "procter gamble": "PG",
+    "p and g": "PG",
+    "range resources": "RRC",
+    "unitedhealth": "UNH",
+    "united health": "UNH",
+    "unitedhealth group": "UNH",
+    "walmart": "WMT",
+    "wal mart": "WMT",
+    "exxon": "XOM",
+    "exxonmobil": "XOM",
+    "exxon mobil": "XOM",
+    "google": "GOOGL",
+    "alphabet": "GOOGL",
+    "facebook": "META",
+    "amazon": "AMZN",
+    "tesla": "TSLA",
+    "nvidia": "NVDA",
+    "netflix": "NFLX",
+    "berkshire": "BRK.B",
+    "berkshire hathaway": "BRK.B",
+    "s and p 500": "SPX",
+    "s and p": "SPX",
+    "sandp 500": "SPX",
+    "sp500": "SPX",
+    "sp 500": "SPX",
+    "spx": "SPX",
+    "the market": "SPX",
+    "the index": "SPX",
+}
+NAMES = {  # the sample's symbols, by the names the store does not carry
+    "AAPL": "Apple",
+    "AMD": "Advanced Micro Devices",
+    "BAC": "Bank of America",
+    "BBY": "Best Buy",
+    "CVX": "Chevron",
+    "GE": "General Electric",
+    "HD": "Home Depot",
+    "JNJ": "Johnson & Johnson",
+    "JPM": "JPMorgan Chase",
+    "KO": "Coca-Cola",
+    "LLY": "Eli Lilly",
+    "MRK": "Merck",
+    "MSFT": "Microsoft",
+    "PEP": "PepsiCo",
+    "PFE": "Pfizer",
+    "PG": "Procter & Gamble",
+    "RRC": "Range Resources",
+    "UNH": "UnitedHealth",
+    "WMT": "Walmart",
+    "XOM": "ExxonMobil",
+    "SPX": "the S&P 500 index",
+}
+TICKER = re.compile(r"(?<![\w&])(\$)?([A-Za-z]{1,5}(?:\.[A-Za-z])?)(?:'s|’s)?(?![\w&])")
+
+
+@dataclass(frozen=True)
+class Mention:
+    symbol: str
+    start: int
+    end: int
+    text: str
+
+
+def normalise(text: str) -> str:
+    """Lower case, & as "and", possessives and punctuation gone, one space between words."""
+    text = text.lower().replace("&", " and ").replace("’", "'")
+    text = re.sub(r"'s\b", "", text)
+    text = re.sub(r"[^a-z0-9. ]+", " ", text)
+    text = re.sub(r"(?<![a-z])\.|\.(?![a-z])", " ", text)  # keep the dot in brk.b
+    return " ".join(text.split())
+
+
+def _name_key(name: str) -> str:
+    return " ".join(SUFFIXES.sub(" ", normalise(name)).split())
+
+
+class SecurityMaster:
+    """Names, aliases and tickers of the securities the planner can recognise."""
+
+    def __init__(self, listings: dict[str, str]) -> None:
+        self.names = {**listings, **NAMES}  # symbol -> display name
+        keys: dict[str, set[str]] = {}
+        for symbol, name in self.names.items():
+            key = _name_key(name)
+            if key:
+                keys.setdefault(key, set()).add(symbol)
+        # full names only: a first word alone ("capital", "american") is too often a word;
+        # the short names people use are in ALIASES
+        self.by_name = {k: next(iter(v)) for k, v in keys.items() if len(v) == 1}
+        self.by_name.update(ALIASES)
+        self.longest = max(len(k.split()) for k in self.by_name)
+        self.fuzzy_keys = [k for k in self.by_name if len(k) >= 5]
+
+    def name(self, symbol: str) -> str:
+        return self.names.get(symbol, symbol)
+
+    def known(self, symbol: str) -> bool:
+        return symbol in self.names
+
+    def find(self, text: str, stored: set[str]) -> list[Mention]:
+        """Securities ``text`` names, in the order it names them, each once."""
+        found = self._tickers(text, stored) + self._names(text, stored)
+        found.sort(key=lambda m: m.start)
+        seen: set[str] = set()
+        out = []
+        for m in found:
+            if m.symbol not in seen:
+                seen.add(m.symbol)
+                out.append(m)
+        return out
+
+    def _tickers(self, text: str, stored: set[str]) -> list[Mention]:
+        shouting = sum(c.isupper() for c in text) > 0.6 * max(1, sum(c.isalpha() for c in text))
+        out = []
+        for m in TICKER.finditer(text):
+            dollar, token = m[1], m[2]
+            symbol = token.upper()
+            if symbol not in stored and symbol not in self.names:
+                continue
+            word = token.lower() in COMMON_WORDS or len(token) == 1
+            if dollar:
+                pass
+            elif token.isupper():
+                if word and (shouting or symbol not in stored):
+                    continue
+            elif word or symbol not in stored or len(token) < 2:
+                continue  # lower case: only a stored symbol that is no English word
+            out.append(Mention(symbol, m.start(), m.end(), m[0]))
+        return out
+
+    def _names(self, text: str, stored: set[str]) -> list[Mention]:
+        words = list(re.finditer(r"[A-Za-z0-9&.'’-]+", text))
+        keys = [normalise(w[0]) for w in words]
+        out, taken = [], set()
+        for size in range(min(self.longest, 5), 0, -1):
+            for i in range(len(words) - size + 1):
+                if any(j in taken for j in range(i, i + size)):
+                    continue
+                key = " ".join(k for k in keys[i : i + size] if k)
+                symbol = self.by_name.get(key)
+                if symbol is None or not key:
+                    continue
+                original = text[words[i].start() : words[i + size - 1].end()]
+                if size == 1 and key in COMMON_WORDS and not original[:1].isupper():
+                    continue  # "target return" is not Target
+                out.append(Mention(symbol, words[i].start(), words[i + size - 1].end(), original))
+                taken.update(range(i, i + size))
+        out += self._misspelled(words, keys, taken)
+        return out
+
+    def _misspelled(self, words, keys, taken) -> list[Mention]:
+        """Names a letter or two off ("Microsfot", "Procter and Gambel"), with a clear
+        winner; short words and ordinary words are left alone."""
+        out = []
+        for size in (3, 2, 1):
+            for i in range(len(words) - size + 1):
+                if any(j in taken for j in range(i, i + size)):
+                    continue
+                phrase = " ".join(keys[i : i + size])
+                if len(phrase) < 5 or (size == 1 and phrase in COMMON_WORDS):
+                    continue
+                best = process.extract(phrase, self.fuzzy_keys, scorer=fuzz.ratio, limit=2)
+                if not best or best[0][1] < 88:
+                    continue
+                if len(best) > 1 and best[1][1] > best[0][1] - 4:
+                    continue  # no clear winner
+                symbol = self.by_name[best[0][0]]
+                out.append(Mention(symbol, words[i].start(), words[i + size - 1].end(), phrase))
+                taken.update(range(i, i + size))
+        return out
+
+
+@cache
+def security_master() -> SecurityMaster:
+    """Built once per process (~50 ms): the index constituents ship with the package."""
+    from pytickersymbols import PyTickerSymbols
+
+    listings: dict[str, str] = {}
+    source = PyTickerSymbols()
+    for index in INDEXES:
+        for stock in source.get_stocks_by_index(index):
+            listings.setdefault(stock["symbol"], stock["name"])
+    return SecurityMaster(listings)

@@ -1,0 +1,166 @@
+"""What a question asks for: its intents, from labelled examples and keyword evidence.
+
+The router embeds the question (securities replaced by the placeholders the examples
+use, so "how has Microsoft done" and "how has ACME done" look alike) with the packaged
+MiniLM, scores each intent by its nearest examples (cosine), and adds evidence from
+words that settle an intent on their own ("rsi", "backtest", "10-K"). The examples are
+a data file (``intents.yaml``), embedded once and cached on disk next to the model.
+
+Without the model (it could not be prepared) the router still works on keywords alone,
+and says so in the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from retrieval.fast_embedder import FastEmbedder
+
+log = logging.getLogger(__name__)
+EXAMPLES = Path(__file__).with_name("intents.yaml")
+PLACEHOLDERS = {"a": "ACME", "b": "GLOBEX", "c": "INITECH", "p": "last year"}
+KEYWORDS: dict[str, re.Pattern] = {
+    "prices": re.compile(
+        r"\b(price|prices|priced|quote|return(?:ed|s)?|perform\w*|clos(?:e|ed|ing)|gain\w*|"
+        r"lose|lost|fell|fall|rose|rise|drop\w*|worth|trading at|year to date|ytd|"
+        r"how (?:did|has|have|was) .{1,40}? (?:do|done|fare|fared|go|gone))\b",
+        re.I,
+    ),
+    "compare": re.compile(
+        r"\b(compare\w*|vs\.?|versus|against|relative to|stack up|side by side|which (?:one|of|did|"
+        r"is|was|had)|better|outperform\w*|beat)\b",
+        re.I,
+    ),
+    "technicals": re.compile(
+        r"\b(rsi|macd|bollinger|moving averages?|sma|ema|indicators?|technicals?|technical "
+        r"analysis|overbought|oversold|momentum|volatil\w*|trend|support|resistance)\b",
+        re.I,
+    ),
+    "overview": re.compile(
+        r"\b(tell me about|how is \S+ doing|how's \S+ (?:doing|looking)|overview|analy[sz]e|"
+        r"analysis of|rundown|summar\w+ \S+ for me|what's going on with|what is going on with|"
+        r"update on)\b",
+        re.I,
+    ),
+    "opinion": re.compile(
+        r"\b(should i|good (?:buy|investment|time)|worth (?:buying|it)|would you (?:buy|sell)|"
+        r"overvalued|undervalued|recommend\w*|a buy or a sell|buy or sell|too late to buy|"
+        r"going to go up|will \S+ (?:rise|go up|fall))\b",
+        re.I,
+    ),
+    "portfolio": re.compile(
+        r"\b(portfolio|optimi[sz]\w*|allocat\w*|weights?|weighting|diversif\w*|max(?:imum)?[- ]"
+        r"sharpe|min(?:imum)?[- ]variance|risk[- ]parity|equal risk|efficient frontier|mix of|"
+        r"split .{0,30} between)\b",
+        re.I,
+    ),
+    "backtest": re.compile(
+        r"\b(back-?test\w*|strateg\w+|golden cross|death cross|crossover|sma cross|buy[- ]and[- ]"
+        r"hold|bought and held|sweep|best (?:settings|parameters|windows)|optimal (?:settings|"
+        r"parameters|windows)|mean reversion|would .{0,30} have (?:worked|done|performed))\b",
+        re.I,
+    ),
+    "walkforward": re.compile(
+        r"\b(walk[- ]?forward|out[- ]of[- ]sample|rolling optimi[sz]ation)\b", re.I
+    ),
+    "rebalance": re.compile(r"\b(rebalanc\w*)\b", re.I),
+    "documents": re.compile(
+        r"\b(news|headlines?|10-?k|10-?q|8-?k|filings?|annual report|quarterly report|risk "
+        r"factors?|management|ceo|cfo|guidance|earnings call|articles?|lawsuits?|why did|"
+        r"what happened|according to|mention\w*|said|say|says|report(?:ed|s)? (?:about|on))\b",
+        re.I,
+    ),
+    "account": re.compile(
+        r"\b(my (?:paper )?(?:portfolio|positions?|holdings|account|balance|cash|equity|orders|"
+        r"trades)|what do i (?:own|hold)|pending orders|open orders|orders (?:are )?waiting|cash "
+        r"balance|am i holding)\b",
+        re.I,
+    ),
+    "greeting": re.compile(r"^\s*(hi|hello|hey|good (?:morning|afternoon|evening))\b", re.I),
+    "help": re.compile(r"\b(what can you do|help|how does this work|what questions)\b", re.I),
+    "thanks": re.compile(r"^\s*(thanks|thank you|cheers|great|perfect|ok|okay|cool)\b", re.I),
+}
+KEYWORD_WEIGHT = 0.12
+
+
+@dataclass(frozen=True)
+class Scored:
+    intent: str
+    score: float
+    keyword: bool
+
+
+def load_examples(path: Path = EXAMPLES) -> list[tuple[str, str]]:
+    """(intent, example text) pairs with the placeholders filled in."""
+    raw = yaml.safe_load(path.read_text())
+    out = []
+    for intent, examples in raw.items():
+        for example in examples:
+            text = example
+            for key, value in PLACEHOLDERS.items():
+                text = text.replace("{" + key + "}", value)
+            out.append((intent, text))
+    return out
+
+
+class Router:
+    def __init__(self, embedder: FastEmbedder | None, cache_dir: Path | None = None) -> None:
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.examples = load_examples()
+        self.labels = np.array([intent for intent, _ in self.examples])
+        self.intents = list(dict.fromkeys(self.labels.tolist()))
+        self._vectors: np.ndarray | None = None
+        self._broken = embedder is None
+
+    def _example_vectors(self) -> np.ndarray | None:
+        if self._vectors is not None or self._broken:
+            return self._vectors
+        try:
+            texts = [text for _, text in self.examples]
+            digest = hashlib.sha1(
+                ("\n".join(texts) + str(self.embedder.model_path)).encode()
+            ).hexdigest()[:16]
+            cached = self.cache_dir / f"intents-{digest}.npy" if self.cache_dir else None
+            if cached is not None and cached.exists():
+                self._vectors = np.load(cached)
+            else:
+                self._vectors = self.embedder.encode(texts)
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = cached.with_suffix(".tmp.npy")
+                    np.save(tmp, self._vectors)
+                    tmp.replace(cached)
+        except Exception as exc:  # the router still has its keywords
+            log.warning("intent model unavailable, routing on keywords only: %s", exc)
+            self._broken = True
+        return self._vectors
+
+    def score(self, masked: str, original: str | None = None) -> list[Scored]:
+        """Intents, best first: nearest-example similarity plus keyword evidence."""
+        original = original if original is not None else masked
+        keyword = {i: bool(p.search(original)) for i, p in KEYWORDS.items()}
+        similarity = dict.fromkeys(self.intents, 0.0)
+        vectors = self._example_vectors()
+        if vectors is not None:
+            query = self.embedder.encode([masked])[0]
+            sims = vectors @ query
+            for intent in self.intents:
+                top = np.sort(sims[self.labels == intent])[-3:]
+                similarity[intent] = float(top.mean())
+        scored = [
+            Scored(
+                i,
+                similarity.get(i, 0.0) + (KEYWORD_WEIGHT if keyword.get(i) else 0.0),
+                keyword.get(i, False),
+            )
+            for i in self.intents
+        ]
+        return sorted(scored, key=lambda s: -s.score)

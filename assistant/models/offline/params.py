@@ -1,0 +1,174 @@
+"""The settings a question gives: strategies and their windows, costs, sweeps, optimiser
+method and caps, money to invest, document kinds, rebalancing frequency.
+
+Named strategies map to their usual settings: a golden (or death) cross is the 50/200-day
+moving-average cross, RSI trading buys under 30 and sells over 70 unless told otherwise.
+Risk words choose the optimiser: low-risk/safest/conservative -> minimum variance,
+aggressive/growth -> maximum Sharpe, "equal risk" -> risk parity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+NUM = r"(\d+(?:\.\d+)?)"
+
+
+@dataclass
+class Params:
+    strategy: str | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    cost_bps: float | None = None
+    sweep: bool = False
+    method: str | None = None
+    max_weight: float | None = None
+    capital: float | None = None
+    doc_type: str | None = None
+    frequency: str | None = None
+
+    def merged(self, newer: Params) -> Params:
+        """A follow-up's settings over the earlier question's ("now with fast 10")."""
+        return Params(
+            strategy=newer.strategy or self.strategy,
+            values={**self.values, **newer.values} if not newer.strategy else dict(newer.values),
+            cost_bps=newer.cost_bps if newer.cost_bps is not None else self.cost_bps,
+            sweep=newer.sweep or (self.sweep and not newer.values),
+            method=newer.method or self.method,
+            max_weight=newer.max_weight if newer.max_weight is not None else self.max_weight,
+            capital=newer.capital if newer.capital is not None else self.capital,
+            doc_type=newer.doc_type or self.doc_type,
+            frequency=newer.frequency or self.frequency,
+        )
+
+
+def read_params(text: str) -> Params:
+    t = text.lower()
+    p = Params()
+    p.strategy, p.values = _strategy(t)
+    if m := re.search(rf"{NUM}\s*(?:bps|bp|basis points?)\b", t):
+        p.cost_bps = float(m[1])
+    elif m := re.search(rf"{NUM}\s*%\s*(?:costs?|fees?|commissions?|per trade)", t):
+        p.cost_bps = float(m[1]) * 100
+    elif re.search(r"\b(?:no|zero|without)\s+(?:costs?|fees?)\b", t):
+        p.cost_bps = 0.0
+    p.sweep = bool(
+        re.search(
+            r"\b(sweep|best (?:settings|parameters|params|windows|combination)|optimal "
+            r"(?:settings|parameters|windows)|optimi[sz]e the (?:windows|parameters|settings)|"
+            r"which (?:windows|settings|parameters) (?:work|worked) best|tune)\b",
+            t,
+        )
+    )
+    p.method = _method(t)
+    if m := re.search(
+        rf"(?:no more than|at most|max(?:imum)?(?: weight)?(?: of)?|cap(?:ped)?(?: each(?: \w+)?)?"
+        rf"(?: at)?|up to|limit(?: each)?(?: \w+)? to)\s+{NUM}\s*(%|percent)?",
+        t,
+    ):
+        value = float(m[1])
+        share = value / 100 if m[2] or value > 1 else value
+        if 0 < share <= 1:
+            p.max_weight = share
+    if m := re.search(
+        r"(?:\$\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|million|thousand)?|(\d[\d,]*(?:\.\d+)?)\s*"
+        r"(k|m|million|thousand)?\s*(?:dollars|usd|bucks))",
+        t,
+    ):
+        amount = float((m[1] or m[3]).replace(",", ""))
+        scale = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}.get(m[2] or m[4] or "", 1)
+        p.capital = amount * scale
+    elif m := re.search(r"\b(?:invest|split|put|have|allocate)\b[^.?!]{0,20}?\b(\d+)\s*k\b", t):
+        p.capital = float(m[1]) * 1e3
+    if re.search(
+        r"\b(10-?k|10-?q|8-?k|filings?|annual report|quarterly report|risk factors?|sec)\b", t
+    ):
+        p.doc_type = "filing"
+    elif re.search(r"\b(news|headlines?|articles?|press)\b", t):
+        p.doc_type = "news"
+    if re.search(r"\bquarterly\b|\bevery (?:quarter|3 months)\b", t):
+        p.frequency = "quarterly"
+    elif re.search(r"\bmonthly\b|\bevery month\b", t):
+        p.frequency = "monthly"
+    return p
+
+
+def _method(t: str) -> str | None:
+    if re.search(
+        r"min(?:imum)?[- ]var\w*|low(?:est)?[- ]risk|least risky|safest|safe|conservative|"
+        r"low(?:est)? volatility|defensive|cautious",
+        t,
+    ):
+        return "min-variance"
+    if re.search(r"risk[- ]parity|equal[- ]risk|risk[- ]balanced", t):
+        return "risk-parity"
+    if re.search(r"mean[- ]variance", t):
+        return "mean-variance"
+    if re.search(
+        r"max(?:imum)?[- ]sharpe|aggressive|growth|best risk[- ]adjusted|highest return", t
+    ):
+        return "max-sharpe"
+    return None
+
+
+def _strategy(t: str) -> tuple[str | None, dict[str, float]]:
+    if re.search(r"\bbuy[- ]and[- ]hold\b|\bbought and held\b|\bbuy-hold\b|\bjust held\b", t):
+        return "buy-hold", {}
+    if re.search(r"\b(golden|death)[- ]cross\b", t):
+        values = {"fast": 50.0, "slow": 200.0}
+        values.update(_windows(t))
+        return "sma-cross", values
+    if "bollinger" in t:
+        values = {}
+        if (m := re.search(rf"\b(?:window|period|length)\s*(?:of\s*)?{NUM}", t)) or (
+            m := re.search(r"\b(\d{1,3})[- ]day\b", t)
+        ):
+            values["window"] = float(m[1])
+        if m := re.search(
+            rf"\b(?:k|std|standard deviations?|sigma)\s*(?:of\s*|=\s*)?{NUM}", t
+        ) or re.search(rf"{NUM}\s*(?:std|standard deviations?|sigma)", t):
+            values["k"] = float(m[1])
+        return "bollinger", values
+    if re.search(r"\brsi\b|mean[- ]reversion", t):
+        values = {}
+        if m := re.search(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b", t):
+            low, high = sorted((float(m[1]), float(m[2])))
+            values = {"lower": low, "upper": high}
+        else:
+            if m := re.search(rf"(?:below|under|lower(?: bound)?(?: of)?)\s*{NUM}", t):
+                values["lower"] = float(m[1])
+            if m := re.search(rf"(?:above|over|upper(?: bound)?(?: of)?)\s*{NUM}", t):
+                values["upper"] = float(m[1])
+        if m := re.search(rf"\b(?:window|period)\s*(?:of\s*)?{NUM}", t):
+            values["window"] = float(m[1])
+        return "rsi-reversion", values
+    if "macd" in t:
+        values = _windows(t)
+        if m := re.search(rf"\bsignal\s*(?:of\s*|=\s*)?{NUM}", t):
+            values["signal"] = float(m[1])
+        return "macd", values
+    if re.search(
+        r"\b(sma|ema|moving[- ]averages?|crossover|cross|trend[- ]following|ma cross)\b", t
+    ) or _windows(t):
+        return "sma-cross", _windows(t)
+    return None, {}
+
+
+def _windows(t: str) -> dict[str, float]:
+    """Fast and slow windows: "fast 10 slow 30", "10/30", "20-day and 100-day", "50 and 200"."""
+    fast = re.search(rf"\bfast(?:\s+(?:window|ma|sma|average))?\s*(?:of\s*|=\s*)?{NUM}", t)
+    slow = re.search(rf"\bslow(?:\s+(?:window|ma|sma|average))?\s*(?:of\s*|=\s*)?{NUM}", t)
+    if fast or slow:
+        out = {}
+        if fast:
+            out["fast"] = float(fast[1])
+        if slow:
+            out["slow"] = float(slow[1])
+        return out
+    if m := re.search(
+        r"\b(\d{1,3})(?:[- ]day)?\s*(?:/|and|-|to|vs|over)\s*(\d{1,3})(?:[- ]day)?\b(?!-\d)", t
+    ):
+        a, b = sorted((float(m[1]), float(m[2])))
+        if a < b and b <= 400 and not re.fullmatch(r"\d{4}", m[0].replace(" ", "")):
+            return {"fast": a, "slow": b}
+    return {}

@@ -1,0 +1,505 @@
+"""From a question (and the ones before it) to tool calls, or to one question back.
+
+:meth:`Planner.read` turns a question into an :class:`Ask`: its intents (router), the
+securities it names (security master), its period (anchored to the data's last date)
+and its settings. A follow-up ("and Merck?", "compare the two", "same for 2019", "now
+with fast 10 and slow 30", "make it risk parity") is read as the previous question with
+what the follow-up changes. :meth:`Planner.plan` then chooses the calls: the same tool for
+every security of a comparison, prices + indicators + recent documents for an overview,
+and so on. The planner reads only the user's words, never tool output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from assistant.models.offline.dates import NO_PERIOD, DateError, Period, parse_period
+from assistant.models.offline.entities import SecurityMaster
+from assistant.models.offline.intents import KEYWORDS, Router
+from assistant.models.offline.orders import read_orders
+from assistant.models.offline.params import Params, read_params
+
+HELP = (
+    "I can look up prices and returns, technical indicators (RSI, MACD, moving averages), "
+    "compare stocks, optimise a portfolio, backtest a strategy, search news and filings "
+    "with citations, show your paper account, and propose orders (a person must approve "
+    'them). Try: "How has Microsoft done over the last year?" or "Backtest a golden cross '
+    'on KO".'
+)
+NEEDS_SYMBOLS = {
+    "prices",
+    "compare",
+    "technicals",
+    "overview",
+    "opinion",
+    "portfolio",
+    "backtest",
+    "walkforward",
+    "rebalance",
+}
+BRIEF = {
+    "greeting": "Hello! " + HELP,
+    "help": HELP,
+    "thanks": "You're welcome. Ask me anything else about the markets.",
+    "out_of_scope": "That is outside what I do: I answer questions about stocks and "
+    "portfolios from market data and documents. " + HELP,
+}
+APPROVE_ATTEMPT = re.compile(
+    r"\b(approve|authori[sz]e|execute|confirm)\b.{0,40}\b(order|trade|appr_)", re.I
+)
+PROMPT_PROBE = re.compile(
+    r"\b(system prompt|your (prompt|instructions|rules)|reveal|ignore (all |your |previous )?"
+    r"(instructions|rules))\b",
+    re.I,
+)
+ORDER = re.compile(
+    r"\b(buy|sell|purchase)\s+(\$?\s*\d|(all|some|half|my|a\s+few|the\s+rest)\b)|"
+    r"\b(get me|pick up|grab|i'?d like|i want|i'?ll take)\b[^.?!]{0,25}\b\d+\s+(shares?|stocks?)\b",
+    re.I,
+)
+FOLLOW_UP = re.compile(
+    r"^\s*(and|also|what about|how about|same|now|then|ok(?:ay)?,?|instead|but|compare the two|"
+    r"compare them|try|with|make it|do the same|what if|for)\b|\b(too|instead|as well|the two|"
+    r"both|them|those|it|that one|same)\b",
+    re.I,
+)
+CONFIDENT = 0.6
+DOMINATES = {  # when both are asked in one clause, the first is the question
+    "walkforward": {"backtest", "technicals", "prices"},
+    "rebalance": {"portfolio", "backtest", "compare", "prices"},
+    "backtest": {"technicals", "prices", "compare", "portfolio"},
+    "opinion": {"overview", "prices", "technicals", "documents", "compare"},
+    "compare": {"prices", "technicals"},
+    "overview": {"prices", "technicals", "documents"},
+    "portfolio": {"prices", "compare"},
+    "documents": {"prices"},
+}
+OPTIMISE = re.compile(r"\b(optimi[sz]\w*|allocat\w*|diversif\w*|re-?weight\w*)\b", re.I)
+CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and|then|also|plus)\b", re.I)
+COVERS = {  # an intent whose calls already answer these (its own words name them)
+    "overview": {"prices", "technicals", "documents", "compare"},
+    "opinion": {"prices", "technicals", "documents", "overview", "compare"},
+    "backtest": {"technicals", "prices", "walkforward", "portfolio"},
+    "walkforward": {"technicals", "backtest", "prices"},
+    "rebalance": {"portfolio", "backtest", "technicals", "prices", "compare"},
+    "compare": {"technicals", "prices"},
+    "portfolio": {"compare", "prices", "account"},
+}
+MAX_SYMBOLS = 5
+
+
+@dataclass
+class Ask:
+    """What one question asks for."""
+
+    text: str
+    intents: list[str]
+    symbols: list[str]
+    missing: list[str] = field(default_factory=list)
+    period: Period = NO_PERIOD
+    params: Params = field(default_factory=Params)
+    follow_up: bool = False
+    mentioned: list[str] = field(default_factory=list)
+    """Every stored symbol the conversation named so far, most recent last."""
+    parts: list[Ask] = field(default_factory=list)
+    """A question with several parts ("compare X and Y at the end of 2020 and backtest Z
+    since 2010"): each part with its own securities, period and settings."""
+
+
+@dataclass
+class Planned:
+    calls: list[tuple[str, dict]] = field(default_factory=list)
+    message: str | None = None
+    ask: Ask | None = None
+
+
+class Planner:
+    def __init__(
+        self,
+        master: SecurityMaster,
+        router: Router,
+        stored: Callable[[], set[str]],
+        anchor: Callable[[], date],
+    ) -> None:
+        self.master, self.router = master, router
+        self.stored, self.anchor = stored, anchor
+
+    # -- reading ----------------------------------------------------------------------
+
+    def read(self, question: str, earlier: list[str] = ()) -> Ask:
+        """The question as an :class:`Ask`; ``earlier`` are the previous questions, most
+        recent last, for follow-ups. Raises DateError for an impossible date."""
+        whole = self._read(question, earlier)
+        if whole.follow_up or len(whole.intents) < 2:
+            return whole
+        starts = sorted(
+            (m.start(), intent)
+            for intent in whole.intents
+            if (m := KEYWORDS[intent].search(question)) is not None
+        )
+        if len(starts) < 2 or len(starts) != len(whole.intents):
+            return whole
+        for i, (start, intent) in enumerate(starts):
+            end = starts[i + 1][0] if i + 1 < len(starts) else len(question)
+            whole.parts.append(self._part(question[0 if i == 0 else start : end], intent, whole))
+        return whole
+
+    def _part(self, text: str, intent: str, whole: Ask) -> Ask:
+        stored = self.stored()
+        symbols = [m.symbol for m in self.master.find(text, stored) if m.symbol in stored]
+        period = parse_period(text, self.anchor())
+        params = read_params(text)
+        return Ask(
+            text=text,
+            intents=[intent],
+            symbols=symbols or whole.symbols,
+            period=period if not period.empty else whole.period,
+            params=params if params != Params() else whole.params,
+        )
+
+    def _read(self, question: str, earlier: list[str]) -> Ask:
+        stored = self.stored()
+        mentions = self.master.find(question, stored)
+        symbols = [m.symbol for m in mentions]
+        masked = question
+        for i, m in sorted(enumerate(mentions), key=lambda p: -p[1].start):
+            masked = masked[: m.start] + ("ACME", "GLOBEX", "INITECH")[min(i, 2)] + masked[m.end :]
+        scored = self.router.score(masked, question)
+        period = parse_period(question, self.anchor())
+        params = read_params(question)
+        scored = _dominant_first(scored, question)
+        if OPTIMISE.search(question):  # "optimise my portfolio" is not a look at the account
+            scored = sorted(scored, key=lambda s: s.intent != "portfolio")
+        top = scored[0]
+        intents = [top.intent]
+        covered = COVERS.get(top.intent, set())
+        for s in scored[1:4]:  # the other parts of a question with several
+            if s.keyword and s.score >= CONFIDENT - 0.05 and s.intent not in covered | set(intents):
+                intents.append(s.intent)
+        ask = Ask(
+            text=question,
+            intents=intents,
+            symbols=[s for s in symbols if s in stored],
+            missing=[s for s in symbols if s not in stored],
+            period=period,
+            params=params,
+        )
+        ask.mentioned = list(ask.symbols)
+        confident = top.score >= CONFIDENT or top.keyword
+        if earlier and (FOLLOW_UP.search(question) or not confident or not symbols):
+            previous = self.read(earlier[-1], earlier[-6:-1])
+            if previous.intents[0] not in BRIEF:
+                return self._follow(previous, ask, top)
+        if not confident and symbols and top.intent in BRIEF | {"account", "documents"}:
+            ask.intents = ["overview"]  # a company, and no clear question: its overview
+        return ask
+
+    def _follow(self, previous: Ask, new: Ask, top) -> Ask:
+        """The earlier question with what the follow-up changes: its securities, period,
+        settings, and its intent only when the follow-up's own words settle one."""
+        text = new.text.lower()
+        mentioned = list(dict.fromkeys([*previous.mentioned, *new.symbols][::-1]))[::-1]
+        symbols = new.symbols or previous.symbols
+        if new.symbols and re.search(r"\b(too|as well|also|add|plus|and both)\b", text):
+            symbols = list(dict.fromkeys(previous.symbols + new.symbols))
+        intents = previous.intents
+        if top.keyword and top.intent not in BRIEF and top.intent != previous.intents[0]:
+            intents = new.intents
+        if re.search(r"\b(compare|the two|both|them|those|versus|vs)\b", text):
+            if not new.symbols and len(mentioned) >= 2:
+                symbols = mentioned[-2:] if re.search(r"\b(two|both)\b", text) else mentioned
+            if len(symbols) >= 2:
+                intents = ["compare"]
+        changed_settings = new.params != Params()
+        if changed_settings and not new.symbols and intents == new.intents:
+            intents = previous.intents  # "with 10 bps costs" changes the backtest, not the intent
+        return Ask(
+            text=new.text,
+            intents=intents,
+            symbols=symbols,
+            missing=new.missing,
+            period=new.period if not new.period.empty else previous.period,
+            params=previous.params.merged(new.params),
+            follow_up=True,
+            mentioned=mentioned,
+        )
+
+    # -- planning ---------------------------------------------------------------------
+
+    def plan(self, question: str, earlier: list[str] = ()) -> Planned:
+        if APPROVE_ATTEMPT.search(question):
+            return Planned(
+                message="I can't approve or execute orders: a person with the approver role "
+                "must decide each pending approval (for example with `assistant approvals "
+                "approve ID`). I can only propose orders."
+            )
+        if PROMPT_PROBE.search(question) and not ORDER.search(question):
+            return Planned(message="I can't share or change my instructions. " + HELP)
+        if ORDER.search(question):
+            orders = read_orders(question, lambda text: self._order_symbols(text))
+            if isinstance(orders, str):
+                return Planned(message=orders)
+            missing = [o["symbol"] for o in orders if o["symbol"] not in self.stored()]
+            if missing:
+                return Planned(message=self.missing_note(missing))
+            return Planned(calls=[("place_order", o) for o in orders])
+        try:
+            ask = self.read(question, list(earlier))
+        except DateError as exc:
+            return Planned(message=str(exc))
+        return self.calls(ask)
+
+    def _order_symbols(self, text: str) -> list[str]:
+        mentions = self.master.find(text, self.stored())
+        return [m.symbol for m in mentions]
+
+    def calls(self, ask: Ask) -> Planned:
+        if ask.parts:
+            out: list[tuple[str, dict]] = []
+            for part in ask.parts:
+                for call in self.calls(part).calls:
+                    if call not in out:
+                        out.append(call)
+            return Planned(calls=out, ask=ask)
+        intent = ask.intents[0]
+        if intent in BRIEF:
+            return Planned(message=BRIEF[intent], ask=ask)
+        if intent in NEEDS_SYMBOLS and not ask.symbols:
+            return Planned(message=self._which(intent, ask), ask=ask)
+        out: list[tuple[str, dict]] = []
+        for name in ask.intents:
+            if name in BRIEF or (name in NEEDS_SYMBOLS and not ask.symbols):
+                continue
+            for call in getattr(self, f"_{name}")(ask):
+                if call not in out:
+                    out.append(call)
+        return Planned(calls=out, ask=ask)
+
+    def _which(self, intent: str, ask: Ask) -> str:
+        if ask.missing:
+            return self.missing_note(ask.missing)
+        if intent in ("portfolio", "rebalance"):
+            return (
+                "Which stocks should the portfolio hold? Name two or more, e.g. "
+                '"a low-risk portfolio of KO, PG and JNJ".'
+            )
+        if intent == "compare":
+            return 'Which stocks should I compare? e.g. "compare Apple and Microsoft over the last year".'
+        return (
+            "Which stock do you mean? Name it or its ticker, e.g. "
+            '"How has Microsoft done this year?". ' + self.known_symbols()
+        )
+
+    def known_symbols(self) -> str:
+        stored = sorted(self.stored())
+        shown = ", ".join(stored[:25]) + (", ..." if len(stored) > 25 else "")
+        return f"The local data has: {shown}."
+
+    def missing_note(self, missing: list[str]) -> str:
+        names = ", ".join(f"{s} ({self.master.name(s)})" for s in missing)
+        verb = "is" if len(missing) == 1 else "are"
+        first = missing[0]
+        return (
+            f"{names} {verb} not in the local data. Load prices with `assistant data fetch "
+            f"{first}` (downloads from Yahoo Finance; needs internet) or import a file with "
+            f"`assistant data import FILE.csv --symbol {first}`. {self.known_symbols()}"
+        )
+
+    # -- one intent each ----------------------------------------------------------------
+
+    def _window(self, ask: Ask) -> Period:
+        """The period to look at: the question's, or the last 12 months to the latest
+        data; a bare "as of" date looks at the year before it."""
+        p, anchor = ask.period, self.anchor()
+        if p.start is None and p.end is None:
+            start = anchor - timedelta(days=365)
+            return Period(start, anchor, None, f"the year to {anchor}")
+        if p.start is None:
+            return replace(p, start=p.end - timedelta(days=365))
+        return p
+
+    def _prices(self, ask: Ask) -> list[tuple[str, dict]]:
+        w = self._window(ask)
+        return [
+            ("get_prices", {"symbol": s, "start": _iso(w.start), "end": _iso(w.end)})
+            for s in ask.symbols[:MAX_SYMBOLS]
+        ]
+
+    def _technicals(self, ask: Ask) -> list[tuple[str, dict]]:
+        return [
+            ("get_indicators", {"symbol": s, "end": _iso(ask.period.end)})
+            for s in ask.symbols[:MAX_SYMBOLS]
+        ]
+
+    def _compare(self, ask: Ask) -> list[tuple[str, dict]]:
+        symbols = ask.symbols if len(ask.symbols) > 1 else [*ask.symbols, "SPX"]
+        compared = replace(ask, symbols=[s for s in symbols if s in self.stored()])
+        if re.search(
+            r"\b(rsi|macd|overbought|oversold|indicators?|technicals?|momentum)\b", ask.text, re.I
+        ):
+            return self._technicals(compared)
+        return self._prices(compared)
+
+    def _overview(self, ask: Ask) -> list[tuple[str, dict]]:
+        out = []
+        for symbol in ask.symbols[:3]:
+            one = replace(ask, symbols=[symbol])
+            out += self._prices(one) + self._technicals(one)
+            out.append(
+                (
+                    "search_documents",
+                    {
+                        "query": f"{self.master.name(symbol)} outlook, results and risks",
+                        "tickers": [symbol],
+                        "as_of": _iso(ask.period.as_of),
+                        "k": 3,
+                    },
+                )
+            )
+        return out
+
+    _opinion = _overview  # the same facts, framed as both sides (answer.py)
+
+    def _portfolio(self, ask: Ask) -> list[tuple[str, dict]]:
+        if len(ask.symbols) < 2:
+            return []
+        p = ask.params
+        window = ask.period
+        if window.empty:  # estimates from the last five years, not from 1990
+            window = Period(start=_years_before(self.anchor(), 5))
+        args = {
+            "symbols": ask.symbols,
+            "method": p.method or "max-sharpe",
+            "start": _iso(window.start),
+            "end": _iso(window.end),
+        }
+        if p.max_weight is not None:
+            args["max_weight"] = p.max_weight
+        if p.capital is not None:
+            args["capital"] = p.capital
+        return [("optimize_portfolio", args)]
+
+    def _backtest(self, ask: Ask) -> list[tuple[str, dict]]:
+        p = ask.params
+        strategy = p.strategy or "sma-cross"
+        out = []
+        for symbol in ask.symbols[:3]:
+            args = {
+                "symbol": symbol,
+                "strategy": strategy,
+                "params": p.values or None,
+                "start": _iso(ask.period.start),
+                "end": _iso(ask.period.end),
+            }
+            if p.cost_bps is not None:
+                args["cost_bps"] = p.cost_bps
+            if p.sweep and strategy != "buy-hold":
+                args["params"] = None
+                args["sweep_grid"] = default_grid(strategy)
+            out.append(("run_backtest", args))
+        return out
+
+    def _walkforward(self, ask: Ask) -> list[tuple[str, dict]]:
+        p = ask.params
+        strategy = p.strategy if p.strategy not in (None, "buy-hold") else "sma-cross"
+        args = {
+            "symbol": ask.symbols[0],
+            "strategy": strategy,
+            "sweep_grid": default_grid(strategy),
+            "start": _iso(ask.period.start),
+            "end": _iso(ask.period.end),
+        }
+        if p.cost_bps is not None:
+            args["cost_bps"] = p.cost_bps
+        return [("run_walk_forward", args)]
+
+    def _rebalance(self, ask: Ask) -> list[tuple[str, dict]]:
+        if len(ask.symbols) < 2:
+            return []
+        p = ask.params
+        args = {
+            "symbols": ask.symbols,
+            "method": p.method or "max-sharpe",
+            "frequency": p.frequency or "monthly",
+            "start": _iso(ask.period.start),
+            "end": _iso(ask.period.end),
+        }
+        if p.max_weight is not None:
+            args["max_weight"] = p.max_weight
+        if p.cost_bps is not None:
+            args["cost_bps"] = p.cost_bps
+        return [("run_rebalance", args)]
+
+    def _documents(self, ask: Ask) -> list[tuple[str, dict]]:
+        calls = [
+            (
+                "search_documents",
+                {
+                    "query": ask.text,
+                    "tickers": ask.symbols or None,
+                    "doc_type": ask.params.doc_type,
+                    "as_of": _iso(ask.period.as_of),
+                    "k": 5,
+                },
+            )
+        ]
+        if (
+            ask.symbols
+            and ask.period.start
+            and re.search(
+                r"\b(why|what happened|fell|fall|drop|jump|rose|rise|crash|surge|plunge)",
+                ask.text,
+                re.I,
+            )
+        ):
+            calls += self._prices(ask)  # "why did JPM fall in March 2020": the move too
+        return calls
+
+    def _account(self, ask: Ask) -> list[tuple[str, dict]]:
+        return [("get_portfolio", {})]
+
+
+def _dominant_first(scored: list, question: str) -> list:
+    """An intent whose own words are in the question goes ahead of the intents it
+    subsumes when their words share a clause ("an RSI strategy" is a backtest, not an
+    RSI reading); the subsumed ones are then left out."""
+    where = {
+        s.intent: m.start()
+        for s in scored
+        if s.keyword and (m := KEYWORDS[s.intent].search(question)) is not None
+    }
+    for leader in DOMINATES:
+        if leader not in where or all(s.intent != leader for s in scored):
+            continue
+        for follower in DOMINATES[leader] & set(where):
+            a, b = sorted((where[leader], where[follower]))
+            if not CLAUSE_BREAK.search(question[a:b]):
+                scored = [s for s in scored if s.intent != follower]
+        first = next(s for s in scored if s.intent == leader)
+        if scored[0].intent in DOMINATES[leader] or scored[0].intent == leader:
+            scored = [first, *[s for s in scored if s is not first]]
+    return scored
+
+
+def default_grid(strategy: str) -> dict[str, list[float]]:
+    """A modest grid per strategy (the sweep cap is 2,000 combinations)."""
+    return {
+        "sma-cross": {"fast": [5.0, 10.0, 20.0, 50.0], "slow": [100.0, 150.0, 200.0]},
+        "macd": {"fast": [8.0, 12.0, 16.0], "slow": [21.0, 26.0, 35.0], "signal": [9.0]},
+        "rsi-reversion": {"lower": [20.0, 25.0, 30.0], "upper": [70.0, 75.0, 80.0]},
+        "bollinger": {"window": [10.0, 20.0, 30.0], "k": [1.5, 2.0, 2.5]},
+    }.get(strategy, {"fast": [5.0, 10.0, 20.0, 50.0], "slow": [100.0, 150.0, 200.0]})
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
