@@ -75,6 +75,24 @@ def test_securities_by_ticker_or_name(text, symbols):
         ("the dot-com bust", date(2000, 3, 24), date(2002, 10, 9)),
         ("Bollinger on Walmart 2015–2020", date(2015, 1, 1), date(2020, 12, 31)),
         ("in March 2020", date(2020, 3, 1), date(2020, 3, 31)),
+        ("on Jun 30, 2021", None, date(2021, 6, 30)),
+        ("as of the 30th of June 2021", None, date(2021, 6, 30)),
+        ("at 30/06/2021", None, date(2021, 6, 30)),
+        ("on 06-30-2021", None, date(2021, 6, 30)),
+        ("as of 30.06.2021", None, date(2021, 6, 30)),
+        ("on 2021/06/30", None, date(2021, 6, 30)),
+        ("H1 2021", date(2021, 1, 1), date(2021, 6, 30)),
+        ("second half of 2021", date(2021, 7, 1), date(2021, 12, 31)),
+        ("2Q 2021", date(2021, 4, 1), date(2021, 6, 30)),
+        ("Q3'21", date(2021, 7, 1), date(2021, 9, 30)),
+        ("in FY2020", date(2020, 1, 1), date(2020, 12, 31)),
+        ("in the 90s", date(1990, 1, 1), date(1999, 12, 31)),
+        ("since the start of 2020", date(2020, 1, 1), None),
+        ("since march", date(2022, 3, 1), None),
+        ("during 2019 and 2020", date(2019, 1, 1), date(2020, 12, 31)),
+        ("in the last 2 yrs", date(2020, 12, 28), ANCHOR),
+        ("5y return", date(2017, 12, 28), ANCHOR),
+        ("past 30d", date(2022, 11, 28), ANCHOR),
     ],
 )
 def test_periods_are_read_relative_to_the_data(text, start, end):
@@ -220,6 +238,7 @@ def test_orders_are_never_inferred_from_a_follow_up(planner):
 
 
 def order(symbol, side, quantity, **price):
+    price.setdefault("order_type", "market")
     return ("place_order", {"symbol": symbol, "side": side, "quantity": quantity} | price)
 
 
@@ -263,6 +282,44 @@ def order(symbol, side, quantity, **price):
             ],
         ),
         ("Could you purchase 3 shares of KO", [order("KO", "buy", 3.0, order_type="market")]),
+        # a request worded as a question is still an instruction when it has an amount
+        ("Could you purchase 3 shares of KO?", [order("KO", "buy", 3.0, order_type="market")]),
+        ("Can I get 3 Walmart shares please?", [order("WMT", "buy", 3.0, order_type="market")]),
+        (
+            "please place an order for 3 shares of walmart",
+            [order("WMT", "buy", 3.0, order_type="market")],
+        ),
+        ("place a sell order for 20 KO", [order("KO", "sell", 20.0, order_type="market")]),
+        ("buy three shares of WMT", [order("WMT", "buy", 3.0, order_type="market")]),
+        ("dump 20 shares of coke", [order("KO", "sell", 20.0, order_type="market")]),
+        (
+            "buy 10 AAPL and 5 MSFT",
+            [
+                order("AAPL", "buy", 10.0, order_type="market"),
+                order("MSFT", "buy", 5.0, order_type="market"),
+            ],
+        ),
+        (
+            "please buy: 10 AAPL, 5 MSFT",
+            [
+                order("AAPL", "buy", 10.0, order_type="market"),
+                order("MSFT", "buy", 5.0, order_type="market"),
+            ],
+        ),
+        (
+            "I'd like 10 shares of AAPL and 5 of MSFT",
+            [
+                order("AAPL", "buy", 10.0, order_type="market"),
+                order("MSFT", "buy", 5.0, order_type="market"),
+            ],
+        ),
+        (
+            "buy 1,000 AAPL, 5 KO",
+            [
+                order("AAPL", "buy", 1000.0, order_type="market"),
+                order("KO", "buy", 5.0, order_type="market"),
+            ],
+        ),
     ],
 )
 def test_orders_are_read_as_written(planner, question, expected):
@@ -284,7 +341,10 @@ def test_orders_are_read_as_written(planner, question, expected):
         ("I want to buy, not sell 10 MSFT", "says not to"),
         ("should I buy 10 AAPL?", "question or a quote"),
         ("Do you think I should buy 10 KO?", "question or a quote"),
-        ("Could you purchase 3 shares of KO?", "question or a quote"),
+        ("would you buy 10 AAPL if you were me?", "question or a quote"),
+        ("buy Apple", "How many shares"),
+        ("I want some Walmart stock", "How many shares"),
+        ("get me a few shares of KO", "How many shares"),
         ('Explain what "sell 10 KO at 60" does', "question or a quote"),
         ("my friend told me to buy 10 KO", "question or a quote"),
         ("buy 10 KO tomorrow", "time or a condition"),

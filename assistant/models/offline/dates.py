@@ -39,11 +39,22 @@ NUMBERS = {
     "few": 3,
 }
 COUNT = r"(\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + ")"
+UNIT = r"(years?|yrs?|y|months?|mos?|weeks?|wks?|days?|d|quarters?|qtrs?)"
+
+
+def _unit(text: str) -> str:
+    """'yrs' -> 'year', 'mo' -> 'month', 'd' -> 'day'."""
+    for unit in ("year", "month", "week", "day", "quarter"):
+        if text[0] == unit[0] and (len(text) <= 3 or text.startswith(unit)):
+            return unit
+    return {"wk": "week", "wks": "week"}.get(text, "year")
+
+
 EPISODES = {  # (start, end): peak to trough of the S&P 500
     r"(?:2008|great|global)?\s*(?:financial\s+crisis|great\s+recession|gfc|2008\s+crash|2008\s+crisis)": (
         date(2007, 10, 9),
         date(2009, 3, 9),
-        "the 2008 financial crisis",
+        "the global financial crisis",
     ),
     r"(?:covid|corona(?:virus)?|pandemic)(?:\s*-?\s*19)?\s+(?:crash|sell-?off|crisis|drop)|(?:the\s+)?2020\s+crash": (
         date(2020, 2, 19),
@@ -121,7 +132,13 @@ def _day(year: str | int, month: str | int, day: str | int) -> date:
         ) from None
 
 
-def _year(text: str) -> int:
+def _short_year(text: str) -> int:
+    """'21 and 21 -> 2021 (a two-digit year in a quarter is this century's)."""
+    text = text.lstrip("'")
+    return _year(2000 + int(text) if len(text) == 2 else int(text))
+
+
+def _year(text: str | int) -> int:
     year = int(text)
     if not 1900 <= year <= 2100:
         raise DateError(f"I can only look at the years 1900 to 2100, not {year}.")
@@ -130,15 +147,16 @@ def _year(text: str) -> int:
 
 DAY_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "ymd"),
-    (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
+    (re.compile(r"\b(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b"), "ymd"),
     (re.compile(rf"\b({MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b"), "mdy-name"),
     (
         re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH})\.?,?\s+(\d{{4}})\b"),
         "dmy-name",
     ),
-    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), "mdy"),
+    # 6/30/2021 (US order), or 30/06/2021 when the first number cannot be a month
+    (re.compile(r"\b(\d{1,2})([/.-])(\d{1,2})\2(\d{4})\b"), "numeric"),
 ]
-DAY_TEXT = r"(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|" + (
+DAY_TEXT = r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|" + (
     rf"(?:{MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
     rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTH})\.?,?\s+\d{{4}})"
 )
@@ -170,7 +188,8 @@ def _read_day(text: str) -> date | None:
             return _day(_year(m[3]), MONTHS[m[1]], m[2])
         if kind == "dmy-name":
             return _day(_year(m[3]), MONTHS[m[2]], m[1])
-        return _day(_year(m[3]), m[1], m[2])
+        first, second, year = int(m[1]), int(m[3]), _year(m[4])
+        return _day(year, second, first) if first > 12 >= second else _day(year, first, second)
     return None
 
 
@@ -198,21 +217,37 @@ def parse_period(text: str, anchor: date) -> Period:
 
     for pattern, (start, end, label) in EPISODES.items():
         if re.search(pattern, t):
-            return Period(start, end, end, label)
+            return Period(start, end, end, f"{label} ({start} to {end})")
 
     # ranges
     if m := re.search(
         rf"\b(?:between|from)\s+({POINT})\s+(?:and|to|until|through|till|-)\s+({POINT})\b", t
     ):
         return _range(_point(m[1], "start"), _point(m[2], "end"))
-    if m := re.search(r"\b(\d{4})\s*(?:-|–|—|to|through)\s*(\d{4})\b", t):
+    if m := re.search(r"\b(\d{4})\s*(?:-|–|—|to|through|and)\s*(\d{4})\b", t):
         return _range(date(_year(m[1]), 1, 1), date(_year(m[2]), 12, 31))
-    if m := re.search(r"\b(?:q([1-4])\s*(?:of\s+)?(\d{4})|(\d{4})\s*q([1-4]))\b", t):
-        quarter, year = (m[1], m[2]) if m[1] else (m[4], m[3])
-        start, end = _quarter(_year(year), int(quarter))
+    if m := re.search(
+        r"\b(?:q([1-4])\s*(?:of\s+)?(?:fy\s*)?('?\d{2}|\d{4})|(\d{4})\s*q([1-4])|([1-4])q\s*(\d{4}))\b",
+        t,
+    ):
+        quarter, year = next((q, y) for q, y in ((m[1], m[2]), (m[4], m[3]), (m[5], m[6])) if q)
+        year = _short_year(year)
+        start, end = _quarter(year, int(quarter))
         return Period(start, end, end, f"Q{quarter} {year}")
-    ordinal = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": 4}
-    if m := re.search(r"\b(first|second|third|fourth|last)\s+quarter\s+of\s+(\d{4})\b", t):
+    if m := re.search(
+        r"\b(?:h([12])\s*(?:of\s+)?(\d{4})|(first|second)\s+half\s+(?:of\s+)?(\d{4}))\b", t
+    ):
+        half = int(m[1]) if m[1] else (1 if m[3] == "first" else 2)
+        year = _year(m[2] or m[4])
+        start, end = date(year, 6 * half - 5, 1), _last_day(year, 6 * half)
+        return Period(start, end, end, f"H{half} {year}")
+    if m := re.search(r"\b((?:19|20)\d)0'?s\b|\bthe\s+'?(\d)0'?s\b", t):
+        decade = int(m[1]) * 10 if m[1] else (1900 if int(m[2]) >= 3 else 2000) + 10 * int(m[2])
+        return _range(date(_year(decade), 1, 1), date(_year(decade + 9), 12, 31))
+    ordinal = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": 4, "final": 4}
+    if m := re.search(
+        r"\b(first|second|third|fourth|last|final)\s+quarter\s+(?:of\s+)?(?:fy\s*)?(\d{4})\b", t
+    ):
         quarter = ordinal[m[1]]
         start, end = _quarter(_year(m[2]), quarter)
         return Period(start, end, end, f"Q{quarter} {m[2]}")
@@ -225,17 +260,22 @@ def parse_period(text: str, anchor: date) -> Period:
     ):
         year = a.year - 1
         return Period(date(year, 1, 1), date(year, 12, 31), date(year, 12, 31), str(year))
+    if re.search(r"\b(?:last|past|previous|recent|trailing)\s+half[- ]?(?:a[- ])?year\b", t):
+        return _back(a, 6, "month", said="half year")
+    if m := re.search(rf"\b(?:last|past|previous|recent|trailing)\s+{COUNT}\s*{UNIT}\b", t):
+        return _back(a, _count(m[1]), _unit(m[2]), said=m[1])
     if m := re.search(
-        rf"\b(?:last|past|previous|recent|trailing)\s+{COUNT}\s+(year|month|week|day|quarter)s?\b",
+        rf"\b{COUNT}[- ]?{UNIT}\s+(?:return|performance|change|gain|loss|chart|history|trend|"
+        rf"of\s+(?:data|history|prices|returns))",
         t,
     ):
-        return _back(a, _count(m[1]), m[2])
+        return _back(a, _count(m[1]), _unit(m[2]), said=m[1])
     if m := re.search(rf"\b{COUNT}\s+(year|month|week|day|quarter)s?\s+(?:ago|back)\b", t):
         n, unit = _count(m[1]), m[2]
         day = _back(a, n, unit).start
         return Period(end=day, as_of=day, label=f"{m[0]} ({day})")
     if re.search(r"\b(?:past|last|previous)\s+decade\b", t):
-        return _back(a, 10, "year")
+        return _back(a, 10, "year", said="decade")
     if TRAILING_YEAR.search(t):
         return _back(a, 1, "year")
     if re.search(r"\b(?:last|previous|prior)\s+quarter\b", t):
@@ -257,9 +297,25 @@ def parse_period(text: str, anchor: date) -> Period:
         return _back(a, 1, "week")
 
     # points and open ranges
-    if m := re.search(rf"\bbefore\s+({POINT})\b", t):
+    if m := re.search(rf"\b(?:before|prior\s+to|earlier\s+than)\s+({POINT})\b", t):
         day = _point(m[1], "start") - timedelta(days=1)
         return Period(end=day, as_of=day, label=f"up to {day}")
+    if m := re.search(
+        rf"(?<!from )\b(?:up\s+to|until|till|through)\s+(?:the\s+end\s+of\s+)?({POINT})\b", t
+    ):
+        day = _point(m[1], "end")
+        return Period(end=day, as_of=day, label=f"up to {day}")
+    if m := re.search(rf"\bsince\s+({MONTH})\b(?!\.?,?\s+\d)", t):
+        month = MONTHS[m[1]]
+        year = a.year if month <= a.month else a.year - 1
+        start = date(year, month, 1)
+        return Period(start=start, label=f"from {start}")
+    if m := re.search(
+        rf"\b(?:since|after|from|starting(?:\s+in)?)\s+(?:the\s+)?(?:start|beginning)\s+of\s+({POINT})\b",
+        t,
+    ):
+        start = _point(m[1], "start")
+        return Period(start=start, label=f"from {start}")
     if m := re.search(rf"\b(?:since|after|from|starting(?:\s+in)?)\s+({POINT})\b", t):
         start = _point(m[1], "start")
         if m[0].startswith("after") and re.fullmatch(r"\d{4}", m[1].strip()):
@@ -275,6 +331,9 @@ def parse_period(text: str, anchor: date) -> Period:
         year, month = _year(m[2]), MONTHS[m[1]]
         end = _last_day(year, month)
         return Period(date(year, month, 1), end, end, f"{calendar.month_name[month]} {year}")
+    if m := re.search(r"\bfy\s*'?(\d{4}|\d{2})\b", t):
+        year = _short_year(m[1])
+        return Period(date(year, 1, 1), date(year, 12, 31), date(year, 12, 31), str(year))
     if m := IN_YEAR.search(t):
         year = _year(m[1] or m[2])
         return Period(date(year, 1, 1), date(year, 12, 31), date(year, 12, 31), str(year))
@@ -292,7 +351,9 @@ def _range(start: date, end: date) -> Period:
     return Period(start, end, end, f"{start} to {end}")
 
 
-def _back(anchor: date, n: int, unit: str) -> Period:
+def _back(anchor: date, n: int, unit: str, said: str | None = None) -> Period:
+    """The ``n`` units to ``anchor``; the label counts as the question did ("the last
+    five years", "the past decade"), so the answer adds no number the user did not say."""
     if unit == "year":
         start = _years_back(anchor, n)
     elif unit == "quarter":
@@ -301,10 +362,12 @@ def _back(anchor: date, n: int, unit: str) -> Period:
         start = _months_back(anchor, n)
     else:
         start = anchor - timedelta(weeks=n) if unit == "week" else anchor - timedelta(days=n)
-    if unit == "year" and n == 1:
-        label = f"the year to {anchor}"
+    if said in ("decade", "half year"):
+        label = f"the past {said} to {anchor}"
+    elif n == 1:
+        label = f"the {unit} to {anchor}" if unit == "year" else f"the last {unit} to {anchor}"
     else:
-        label = f"the last {n} {unit}s to {anchor}" if n != 1 else f"the last {unit} to {anchor}"
+        label = f"the last {said or n} {unit}s to {anchor}"
     return Period(start, anchor, anchor, label)
 
 

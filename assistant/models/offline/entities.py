@@ -8,8 +8,9 @@ indices (S&P 500, S&P 100, S&P 600, NASDAQ 100, Dow Jones; shipped offline by
 can say so instead of asking "which ticker?".
 
 Guards keep ordinary words from becoming tickers: a lower-case word counts as a ticker
-only for a symbol the store holds and only if it is not an English word ("ko", "msft",
-not "all" or "low"); an upper-case ticker that is also a word ("IT", "ON", "ALL") counts
+only if it is not an English word ("ko", "msft", "nvda", not "all" or "low"; for a
+symbol the store lacks, not any word of the model's vocabulary either); an upper-case
+ticker that is also a word ("IT", "ON", "ALL") counts
 only with a ``$`` in front. A single-word company name that is also a word ("Target",
 "Ball") counts only capitalised.
 """
@@ -22,7 +23,7 @@ from functools import cache
 
 from rapidfuzz import fuzz, process
 
-from assistant.models.offline.words import COMMON_WORDS
+from assistant.models.offline.words import COMMON_WORDS, is_word
 
 INDEXES = ("S&P 500", "S&P 100", "S&P 600", "NASDAQ 100", "DOW JONES")
 SUFFIXES = re.compile(
@@ -181,8 +182,10 @@ class SecurityMaster:
             elif token.isupper():
                 if word and (shouting or symbol not in stored):
                     continue
-            elif word or symbol not in stored or len(token) < 2:
-                continue  # lower case: only a stored symbol that is no English word
+            elif word or len(token) < 2:
+                continue  # lower case: no English word ("all", "low")
+            elif symbol not in stored and (len(token) < 3 or is_word(token)):
+                continue  # a real listing the store lacks: only a token that is no word ("nvda")
             out.append(Mention(symbol, m.start(), m.end(), m[0]))
         return out
 
@@ -208,14 +211,14 @@ class SecurityMaster:
 
     def _misspelled(self, words, keys, taken) -> list[Mention]:
         """Names a letter or two off ("Microsfot", "Procter and Gambel"), with a clear
-        winner; short words and ordinary words are left alone."""
+        winner; short words and ordinary words ("until" is not Unitil) are left alone."""
         out = []
         for size in (3, 2, 1):
             for i in range(len(words) - size + 1):
                 if any(j in taken for j in range(i, i + size)):
                     continue
                 phrase = " ".join(keys[i : i + size])
-                if len(phrase) < 5 or (size == 1 and phrase in COMMON_WORDS):
+                if len(phrase) < 5 or (size == 1 and is_word(phrase)):
                     continue
                 best = process.extract(phrase, self.fuzzy_keys, scorer=fuzz.ratio, limit=2)
                 if not best or best[0][1] < 88:

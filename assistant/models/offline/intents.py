@@ -30,7 +30,9 @@ KEYWORDS: dict[str, re.Pattern] = {
     "prices": re.compile(
         r"\b(price|prices|priced|quote|return(?:ed|s)?|perform\w*|clos(?:e|ed|ing)|gain\w*|"
         r"lose|lost|fell|fall|rose|rise|drop\w*|worth|trading at|year to date|ytd|"
-        r"how (?:did|has|have|was) .{1,40}? (?:do|done|fare|fared|go|gone))\b",
+        r"how (?:did|has|have|was) .{1,40}? (?:do|done|fare|fared|go|gone)|"
+        r"(?:if|had|suppose|what if)\s+i\s+(?:had\s+)?(?:bought|invested|purchased|put)|"
+        r"would i have (?:made|lost|earned|gained))\b",
         re.I,
     ),
     "compare": re.compile(
@@ -39,7 +41,8 @@ KEYWORDS: dict[str, re.Pattern] = {
         re.I,
     ),
     "technicals": re.compile(
-        r"\b(rsi|macd|bollinger|moving averages?|sma|ema|indicators?|technicals?|technical "
+        r"\b(rsi|relative strength|macd|bollinger|moving averages?|sma|ema|indicators?|technicals?|"
+        r"charts?|technical "
         r"analysis|overbought|oversold|momentum|volatil\w*|trend|support|resistance)\b",
         re.I,
     ),
@@ -62,9 +65,11 @@ KEYWORDS: dict[str, re.Pattern] = {
         re.I,
     ),
     "backtest": re.compile(
-        r"\b(back-?test\w*|strateg\w+|golden cross|death cross|crossover|sma cross|buy[- ]and[- ]"
-        r"hold|bought and held|sweep|best (?:settings|parameters|windows)|optimal (?:settings|"
-        r"parameters|windows)|mean reversion|would .{0,30} have (?:worked|done|performed))\b",
+        r"\b(back-?test\w*|strateg\w+|golden cross|death cross|crossover|sma cross|"
+        r"buy[\s&-]*(?:and|n)?[\s&-]*hold|buying .{1,30} holding|bought and held|sweep|"
+        r"best (?:settings|parameters|windows)|optimal (?:settings|parameters|windows)|"
+        r"works? best|worked best|mean reversion|trading (?:its |the )?\S+ (?:signals?|bands?|"
+        r"cross\w*)|would .{0,60} have (?:worked|done|performed|returned|made))\b",
         re.I,
     ),
     "walkforward": re.compile(
@@ -73,18 +78,25 @@ KEYWORDS: dict[str, re.Pattern] = {
     "rebalance": re.compile(r"\b(rebalanc\w*)\b", re.I),
     "documents": re.compile(
         r"\b(news|headlines?|10-?k|10-?q|8-?k|filings?|annual report|quarterly report|risk "
-        r"factors?|management|ceo|cfo|guidance|earnings call|articles?|lawsuits?|why did|"
-        r"what happened|according to|mention\w*|said|say|says|report(?:ed|s)? (?:about|on))\b",
+        r"factors?|management|ceo|cfo|guidance|earnings call|articles?|lawsuits?|why|"
+        r"what happened|what caused|explain\w*|reasons? (?:for|behind)|according to|"
+        r"mention\w*|coverage|(?<!charts )(?<!chart )(?:said|say|says)|"
+        r"report(?:ed|s)? (?:about|on))\b",
         re.I,
     ),
     "account": re.compile(
         r"\b(my (?:paper )?(?:portfolio|positions?|holdings|account|balance|cash|equity|orders|"
         r"trades)|what do i (?:own|hold)|pending orders|open orders|orders (?:are )?waiting|cash "
-        r"balance|am i holding)\b",
+        r"balance|am i holding|how much (?:cash|money) (?:do i have|have i got|is left)|"
+        r"buying power)\b",
         re.I,
     ),
     "greeting": re.compile(r"^\s*(hi|hello|hey|good (?:morning|afternoon|evening))\b", re.I),
-    "help": re.compile(r"\b(what can you do|help|how does this work|what questions)\b", re.I),
+    "help": re.compile(
+        r"\b(what can you do|help|how does this work|how do i use|what (?:kind of |sort of )?"
+        r"questions|commands?|who are you|what are you)\b",
+        re.I,
+    ),
     "thanks": re.compile(r"^\s*(thanks|thank you|cheers|great|perfect|ok|okay|cool)\b", re.I),
 }
 KEYWORD_WEIGHT = 0.12

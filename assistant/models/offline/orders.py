@@ -21,11 +21,81 @@ import re
 from collections.abc import Callable
 
 VERB = re.compile(r"\b(buy|sell|purchase)\b", re.I)
+AMOUNT_AHEAD = r"(?=\s+(?:\$?\d|some\b|a\s+few\b|a\s+couple\b|more\b|shares?\b))"
 POLITE_BUY = re.compile(
-    r"\b(?:get me|get|pick up|grab|i'?d like|i would like|i want|i'?ll take|order)(?=\s+\$?\d)",
+    r"\b(?:get me|get|pick up|grab|i'?d like|i would like|i want|i'?ll take|order)" + AMOUNT_AHEAD,
     re.I,
 )
-"""Ways to say "buy" before a number of shares ("get me 3 shares of Apple")."""
+"""Ways to say "buy" before an amount ("get me 3 shares of Apple")."""
+POLITE_SELL = re.compile(
+    r"\b(?:dump|unload|offload|get rid of|liquidate|trim)" + AMOUNT_AHEAD, re.I
+)
+PLACE_ORDER = re.compile(
+    r"\b(?:place|put in|submit|enter|make|send)\s+(?:a|an|the)\s+(?:(buy|sell|purchase)\s+)?"
+    r"order\s+(?:for|to\s+(buy|sell|purchase))\b",
+    re.I,
+)
+REQUEST = re.compile(
+    r"^\s*(?:hey|hi|ok(?:ay)?)?,?\s*(?:please\s+)?(?:(?:can|could|will)\s+you|"
+    r"(?:can|could|may)\s+i)\s+(?:please\s+)?(?=(?:buy|sell|purchase|get|have|order|grab|pick up|"
+    r"place|put in|submit)\b[^?]*?\d)",
+    re.I,
+)
+"""A request worded as a question ("could you buy 3 WMT for me?", "can I get 3 shares of
+Walmart?"): an instruction when it carries a number of shares."""
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "twenty-five": 25, "thirty": 30, "forty": 40, "fifty": 50, "a hundred": 100,
+    "one hundred": 100, "a dozen": 12, "a thousand": 1000,
+}  # fmt: skip
+SPELLED = re.compile(
+    r"\b(buy|sell|purchase|and)\s+("
+    + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True))
+    + r")\b",
+    re.I,
+)
+SEPARATOR = re.compile(r"(?:,\s+|;\s*|\s+and\s+|\s+plus\s+|\s*&\s*)(?=\$?\d)", re.I)
+"""Between the orders of one verb: "buy 10 AAPL and 5 MSFT", "sell 3 KO, 2 PEP" (not the
+comma of 1,000)."""
+GATE = re.compile(
+    r"\b(buy|sell|purchase)(?:\s*:)?\s+(\$?\s*\d|(all|some|half|my|a\s+few|a\s+couple|the\s+rest|"
+    r"more)\b)",
+    re.I,
+)
+IMPERATIVE = re.compile(
+    r"^\s*(?:please\s+)?(?:buy|sell|purchase)\s+(?:me\s+)?(?:some\s+)?(?:shares\s+(?:of|in)\s+)?"
+    r"|^\s*i(?:'d|\s+would)?\s+(?:like|want)\s+(?:to\s+(?:buy|sell|purchase|own)\s+)?"
+    r"(?:some\s+|a\s+few\s+|more\s+)?(?:shares\s+(?:of|in)\s+)?",
+    re.I,
+)
+"""An instruction with no amount, when a security follows at once ("buy Apple", "I want
+some Walmart stock"): asked how many shares, never guessed."""
+
+
+def normalise(text: str) -> str:
+    """One spelling for the ways an order is worded: straight quotes, "buy" and "sell" for
+    their polite and slang forms, digits for number words, no request framing."""
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    if m := REQUEST.match(text):
+        text = text[m.end() :].rstrip().rstrip("?").rstrip()
+        text = re.sub(r"^(?:get|have|order)\b", "buy", text, flags=re.I)
+    text = PLACE_ORDER.sub(lambda m: m[1] or m[2] or "buy", text)
+    text = POLITE_BUY.sub("buy", text)
+    text = POLITE_SELL.sub("sell", text)
+    return SPELLED.sub(lambda m: f"{m[1]} {NUMBER_WORDS[m[2].lower()]}", text)
+
+
+def looks_like_order(text: str, names_security_at: Callable[[str, int], bool]) -> bool:
+    """Whether ``text`` is worded as an order (to be read strictly, or asked about).
+    ``names_security_at(text, i)`` says whether a security is named at position ``i``."""
+    text = normalise(text)
+    if GATE.search(text):
+        return True
+    m = IMPERATIVE.match(text)
+    return bool(m and m.end() > 0 and names_security_at(text, m.end()))
+
+
 QUANTITY = re.compile(
     r"""^\s*(?P<dollar>\$\s*)?
     (?P<number>\d[\d,.]*(?:e[+-]?\d+)?)
@@ -100,15 +170,17 @@ WHEN = re.compile(
     re.I,
 )
 INDICES = frozenset({"SPX", "NDX", "DJI", "RUT", "VIX", "SPY500"})
-HOW = 'Say it plainly, e.g. "buy 10 MSFT" or "sell 5 KO at 62".'
+HOW = (
+    "Say it as an instruction: buy or sell, a number of shares, the stock, and a price only "
+    'for a limit or stop order (e.g. "buy ten shares of MSFT").'
+)
 
 
 def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str, object]] | str:
     """``place_order`` arguments for each order in ``text``, or the one question to ask
     back when the words do not say exactly what to do. ``tickers`` finds the symbols a
     piece of text names (the planner's own entity reader)."""
-    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
-    text = POLITE_BUY.sub("buy", text)
+    text = normalise(text)
     if NEGATED.search(text):
         return "I only propose orders from a plain instruction, and this one says not to. " + HOW
     if NOT_AN_INSTRUCTION.search(text):
@@ -121,10 +193,12 @@ def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str
     orders = []
     for i, verb in enumerate(verbs):
         clause = text[verb.end() : verbs[i + 1].start() if i + 1 < len(verbs) else len(text)]
-        order = _one_order(verb[1].lower(), clause, tickers)
-        if isinstance(order, str):
-            return order
-        orders.append(order)
+        clause = re.sub(r"^[\s:,-]+", " ", clause)  # "please buy: 10 AAPL, 5 MSFT"
+        for part in SEPARATOR.split(clause):
+            order = _one_order(verb[1].lower(), " " + part.strip(), tickers)
+            if isinstance(order, str):
+                return order
+            orders.append(order)
     return orders
 
 

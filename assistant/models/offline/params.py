@@ -54,20 +54,28 @@ def read_params(text: str) -> Params:
         p.cost_bps = 0.0
     p.sweep = bool(
         re.search(
-            r"\b(sweep|best (?:settings|parameters|params|windows|combination)|optimal "
-            r"(?:settings|parameters|windows)|optimi[sz]e the (?:windows|parameters|settings)|"
-            r"which (?:windows|settings|parameters) (?:work|worked) best|tune)\b",
+            r"\b(sweep|best (?:[\w/-]+ )?(?:settings|parameters|params|windows|lengths|"
+            r"combination)|optimal (?:[\w/-]+ )?(?:settings|parameters|windows|lengths)|"
+            r"optimi[sz]e (?:the )?.{0,40}(?:windows|parameters|settings|lengths)|"
+            r"which .{0,40}(?:works?|worked|performs?|performed) best|tun(?:e|ing))\b",
             t,
         )
     )
     p.method = _method(t)
     if m := re.search(
-        rf"(?:no more than|at most|max(?:imum)?(?: weight)?(?: of)?|cap(?:ped)?(?: each(?: \w+)?)?"
-        rf"(?: at)?|up to|limit(?: each)?(?: \w+)? to)\s+{NUM}\s*(%|percent)?",
+        rf"(?:no more than|not more than|at most|max(?:imum)?(?: weight)?(?: of)?|"
+        rf"cap(?:ped)?(?: each(?: \w+)?)?(?: at)?|up to|limit(?: each)?(?: \w+)? to)\s+{NUM}\s*"
+        rf"(%|percent)?",
+        t,
+    ) or re.search(
+        rf"(?:nothing|none|no (?:stock|name|position|holding))\s+(?:above|over|more than|bigger "
+        rf"than|larger than)\s+{NUM}\s*(%|percent)|(?:under|below|less than)\s+{NUM}\s*(%|percent)"
+        rf"\s+(?:each|per|in any|in a single|for any)",
         t,
     ):
-        value = float(m[1])
-        share = value / 100 if m[2] or value > 1 else value
+        number, unit = next((g, m[i + 2]) for i, g in enumerate(m.groups()) if g and i % 2 == 0)
+        value = float(number)
+        share = value / 100 if unit or value > 1 else value
         if 0 < share <= 1:
             p.max_weight = share
     if m := re.search(
@@ -86,9 +94,9 @@ def read_params(text: str) -> Params:
         p.doc_type = "filing"
     elif re.search(r"\b(news|headlines?|articles?|press)\b", t):
         p.doc_type = "news"
-    if re.search(r"\bquarterly\b|\bevery (?:quarter|3 months)\b", t):
+    if re.search(r"\bquarterly\b|\b(?:every|each|per|a) (?:quarter|3 months|three months)\b", t):
         p.frequency = "quarterly"
-    elif re.search(r"\bmonthly\b|\bevery month\b", t):
+    elif re.search(r"\bmonthly\b|\b(?:every|each|per|a) month\b", t):
         p.frequency = "monthly"
     return p
 
@@ -96,11 +104,15 @@ def read_params(text: str) -> Params:
 def _method(t: str) -> str | None:
     if re.search(
         r"min(?:imum)?[- ]var\w*|low(?:est)?[- ]risk|least risky|safest|safe|conservative|"
-        r"low(?:est)? volatility|defensive|cautious",
+        r"low(?:est)?[- ]vol\w*|least volatile|minimi[sz]e (?:the )?(?:volatility|risk|variance)|"
+        r"defensive|cautious",
         t,
     ):
         return "min-variance"
-    if re.search(r"risk[- ]parity|equal[- ]risk|risk[- ]balanced", t):
+    if re.search(
+        r"risk[- ]parity|equal(?:ly)?[- ]risk|risk[- ]balanced|(?:same|equal) (?:amount of )?risk",
+        t,
+    ):
         return "risk-parity"
     if re.search(r"mean[- ]variance", t):
         return "mean-variance"
@@ -112,7 +124,11 @@ def _method(t: str) -> str | None:
 
 
 def _strategy(t: str) -> tuple[str | None, dict[str, float]]:
-    if re.search(r"\bbuy[- ]and[- ]hold\b|\bbought and held\b|\bbuy-hold\b|\bjust held\b", t):
+    if re.search(
+        r"\bbuy[\s&-]*(?:and|n)?[\s&-]*hold\b|\bbought and held\b|\bjust held\b|"
+        r"\bbuying\b.{1,30}\bholding\b",
+        t,
+    ):
         return "buy-hold", {}
     if re.search(r"\b(golden|death)[- ]cross\b", t):
         values = {"fast": 50.0, "slow": 200.0}

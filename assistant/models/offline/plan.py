@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from assistant.models.offline.dates import NO_PERIOD, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
 from assistant.models.offline.intents import KEYWORDS, Router
-from assistant.models.offline.orders import read_orders
+from assistant.models.offline.orders import looks_like_order, read_orders
 from assistant.models.offline.params import Params, read_params
 
 HELP = (
@@ -55,11 +55,6 @@ PROMPT_PROBE = re.compile(
     r"(instructions|rules))\b",
     re.I,
 )
-ORDER = re.compile(
-    r"\b(buy|sell|purchase)\s+(\$?\s*\d|(all|some|half|my|a\s+few|the\s+rest)\b)|"
-    r"\b(get me|pick up|grab|i'?d like|i want|i'?ll take)\b[^.?!]{0,25}\b\d+\s+(shares?|stocks?)\b",
-    re.I,
-)
 FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|same|now|then|ok(?:ay)?,?|instead|but|compare the two|"
     r"compare them|try|with|make it|do the same|what if|for)\b|\b(too|instead|as well|the two|"
@@ -74,9 +69,20 @@ DOMINATES = {  # when both are asked in one clause, the first is the question
     "opinion": {"overview", "prices", "technicals", "documents", "compare"},
     "compare": {"prices", "technicals"},
     "overview": {"prices", "technicals", "documents"},
-    "portfolio": {"prices", "compare"},
+    "portfolio": {"prices", "compare", "technicals"},
     "documents": {"prices"},
 }
+HYPOTHETICAL = re.compile(
+    r"\b(?:if|had|suppose|what if|say)\s+i\s+(?:had\s+)?(?:bought|invested|purchased|put)|"
+    r"\bwould i have (?:made|lost|earned|gained)|\b(?:bought|invested)\b.{0,40}\bwould\b",
+    re.I,
+)
+"""A purchase in the past ("if I had bought AAPL in 2015"): its return from then to now."""
+EXPLICIT_OVERVIEW = re.compile(r"\b(tell me about|overview|analy[sz]|rundown|summar)", re.I)
+PART_SCORE = 0.3
+OFF_TOPIC = 0.45
+"""Below this, a question with no market words and no security is not about markets."""
+"""An intent whose own words are in a clause of its own joins the question at this score."""
 OPTIMISE = re.compile(r"\b(optimi[sz]\w*|allocat\w*|diversif\w*|re-?weight\w*)\b", re.I)
 CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and|then|also|plus)\b", re.I)
 COVERS = {  # an intent whose calls already answer these (its own words name them)
@@ -173,11 +179,20 @@ class Planner:
         scored = _dominant_first(scored, question)
         if OPTIMISE.search(question):  # "optimise my portfolio" is not a look at the account
             scored = sorted(scored, key=lambda s: s.intent != "portfolio")
+        if scored[0].intent in ("greeting", "thanks") and not scored[0].keyword:
+            scored = scored[1:]  # "translate hello into French" is no greeting
         top = scored[0]
         intents = [top.intent]
         covered = COVERS.get(top.intent, set())
-        for s in scored[1:4]:  # the other parts of a question with several
-            if s.keyword and s.score >= CONFIDENT - 0.05 and s.intent not in covered | set(intents):
+        for s in scored[1:]:  # the other parts of a question with several
+            if (
+                s.keyword
+                and s.intent not in covered | set(intents)
+                and (
+                    s.score >= CONFIDENT - 0.05
+                    or (s.score >= PART_SCORE and _own_clause(s, top, question))
+                )
+            ):
                 intents.append(s.intent)
         ask = Ask(
             text=question,
@@ -193,8 +208,19 @@ class Planner:
             previous = self.read(earlier[-1], earlier[-6:-1])
             if previous.intents[0] not in BRIEF:
                 return self._follow(previous, ask, top)
-        if not confident and symbols and top.intent in BRIEF | {"account", "documents"}:
-            ask.intents = ["overview"]  # a company, and no clear question: its overview
+        if symbols and HYPOTHETICAL.search(question):
+            # what it is worth now: from the purchase to the latest data
+            start = period.start or (period.end and date(period.end.year, 1, 1))
+            ask.intents = ["prices"]
+            ask.period = Period(start=start, label=f"from {start}") if start else period
+        elif symbols and not period.empty and ask.intents[0] in ("overview", "opinion"):
+            if ask.intents[0] == "overview" and not EXPLICIT_OVERVIEW.search(question):
+                ask.intents = ["prices", *ask.intents[1:]]  # "how is KO doing this year"
+        elif not confident and symbols and top.intent in BRIEF.keys() | {"account", "documents"}:
+            # a company and no clear question: over a period its move, else its overview
+            ask.intents = ["prices" if not period.empty else "overview"]
+        elif not confident and not symbols and not ask.missing and top.score < OFF_TOPIC:
+            ask.intents = ["out_of_scope"]  # "who won the world cup in 2018?"
         return ask
 
     def _follow(self, previous: Ask, new: Ask, top) -> Ask:
@@ -208,7 +234,7 @@ class Planner:
         intents = previous.intents
         if top.keyword and top.intent not in BRIEF and top.intent != previous.intents[0]:
             intents = new.intents
-        if re.search(r"\b(compare|the two|both|them|those|versus|vs)\b", text):
+        if re.search(r"\b(compare|the two|both|them|those|versus|vs|which|better|worse)\b", text):
             if not new.symbols and len(mentioned) >= 2:
                 symbols = mentioned[-2:] if re.search(r"\b(two|both)\b", text) else mentioned
             if len(symbols) >= 2:
@@ -236,9 +262,10 @@ class Planner:
                 "must decide each pending approval (for example with `assistant approvals "
                 "approve ID`). I can only propose orders."
             )
-        if PROMPT_PROBE.search(question) and not ORDER.search(question):
+        is_order = looks_like_order(question, self._security_at)
+        if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
-        if ORDER.search(question):
+        if is_order:
             orders = read_orders(question, lambda text: self._order_symbols(text))
             if isinstance(orders, str):
                 return Planned(message=orders)
@@ -251,6 +278,9 @@ class Planner:
         except DateError as exc:
             return Planned(message=str(exc))
         return self.calls(ask)
+
+    def _security_at(self, text: str, at: int) -> bool:
+        return any(m.start == at for m in self.master.find(text, self.stored()))
 
     def _order_symbols(self, text: str) -> list[str]:
         mentions = self.master.find(text, self.stored())
@@ -450,7 +480,8 @@ class Planner:
             ask.symbols
             and ask.period.start
             and re.search(
-                r"\b(why|what happened|fell|fall|drop|jump|rose|rise|crash|surge|plunge)",
+                r"\b(why|what happened|caus|fell|fall|drop|jump|rose|rise|crash|surge|plung|"
+                r"declin|down|slump|sell-?off|tumbl|sank|sink|slid|rall|soar)",
                 ask.text,
                 re.I,
             )
@@ -482,6 +513,17 @@ def _dominant_first(scored: list, question: str) -> list:
         if scored[0].intent in DOMINATES[leader] or scored[0].intent == leader:
             scored = [first, *[s for s in scored if s is not first]]
     return scored
+
+
+def _own_clause(s, top, question: str) -> bool:
+    """Whether intent ``s``'s words sit in another clause than ``top``'s ("KO's price, and
+    what's in my account?"): then it is a part of its own, not a reading of the same words."""
+    mine, theirs = KEYWORDS[s.intent].search(question), KEYWORDS.get(top.intent)
+    other = theirs.search(question) if theirs is not None else None
+    if mine is None or other is None:
+        return False
+    a, b = sorted((mine.start(), other.start()))
+    return bool(CLAUSE_BREAK.search(question[a:b]))
 
 
 def default_grid(strategy: str) -> dict[str, list[float]]:

@@ -3,6 +3,8 @@ for a security unless written as one ("$ON", "Target")."""
 
 from __future__ import annotations
 
+from functools import cache
+
 COMMON_WORDS = frozenset(
     """
 a about above across act add after again against age ago agree ahead aim air al all allow
@@ -40,3 +42,23 @@ white who whole why will win with within without word work world worth would wri
 yet you your yum zero
 """.split()
 )
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    """The whole lower-case words of the packaged MiniLM's WordPiece vocabulary: ~22,000
+    ordinary English words (and some names), already on disk, no download."""
+    try:
+        from retrieval.fast_embedder import packaged_model_dir
+
+        lines = (packaged_model_dir() / "vocab.txt").read_text(encoding="utf-8").split()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) > 1)
+
+
+def is_word(token: str) -> bool:
+    """An ordinary word ("until", "trading"), so not a ticker or a misspelt name unless
+    written as one."""
+    token = token.lower()
+    return token in COMMON_WORDS or token in _vocabulary()
