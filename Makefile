@@ -27,15 +27,26 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 demo: setup
+	@echo "== Loading the sample prices (real adjusted closes, 21 symbols, 1990-2022) =="
 	$(BIN)/assistant data load-sample
-	$(BIN)/assistant data list
-	@echo; echo "Indicators for AAPL at the end of 2020 (real adjusted closes):"
-	$(BIN)/assistant tools indicators AAPL --end 2020-12-31
-	@echo; echo "Indexing the sample news and filings (synthetic, labelled source=sample):"
+	@echo; echo "== Indexing the sample news and filings (synthetic, labelled source=sample) =="
 	$(BIN)/assistant ingest --sample
-	@echo; echo "What did Apple's filings say about supply-chain risk?"
-	$(BIN)/assistant search "supply chain risk" --ticker AAPL -k 3
-	@echo; echo "Try: $(BIN)/assistant --help"
+	@echo; echo "== Asking the assistant (the offline model: no API key) =="
+	@echo; echo '>>> assistant chat "Compare Apple and Microsoft over the last year"'
+	@$(BIN)/assistant chat "Compare Apple and Microsoft over the last year"
+	@echo; echo '>>> assistant chat "Backtest a golden cross on Coca-Cola since 2010"'
+	@$(BIN)/assistant chat "Backtest a golden cross on Coca-Cola since 2010"
+	@echo; echo '>>> assistant chat "What did the news say about Pfizer'"'"'s vaccine?"'
+	@$(BIN)/assistant chat "What did the news say about Pfizer's vaccine?"
+	@echo; echo '>>> assistant chat "buy 10 shares of Walmart"'
+	@$(BIN)/assistant chat "buy 10 shares of Walmart"
+	@echo; echo "== The order waits for a person: nothing reaches the (paper) broker until approved =="
+	$(BIN)/assistant approvals list
+	@echo
+	@echo "Approve or reject it:  $(BIN)/assistant approvals approve ID  (or reject ID)"
+	@echo "Open the chat widget:  $(BIN)/assistant serve   then open the login link it prints"
+	@echo "                       (http://127.0.0.1:8000/ on this machine)"
+	@echo "More:                  $(BIN)/assistant --help"
 
 test: setup
 	@if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \

@@ -18,14 +18,16 @@ from assistant.services import build_services
 from assistant.settings import Settings
 from tools.market_data import PriceStore, load_sample
 
-QUESTIONS = [
-    "What was the RSI of AAPL at the end of 2020?",
-    "How did KO perform in 2021?",
-    "Compare the RSI of JPM and BAC at the end of 2021",
-    "Optimise AAPL, MSFT and KO with minimum variance",
-    "What's in my portfolio?",
-    "hello",
+QUESTIONS = [  # one symbol per round, so no round repeats a question of an earlier one
+    "What was the RSI of {a} at the end of 2020?",
+    "How did {a} perform in 2021?",
+    "Compare the RSI of {a} and {b} at the end of 2021",
+    "Optimise {a}, {b} and KO with minimum variance",
+    "What's in my portfolio{p}",
+    "hello{p}",
 ]
+PAIRS = [("AAPL", "MSFT", "?"), ("JPM", "BAC", "??"), ("XOM", "CVX", "!"), ("PFE", "MRK", "."),
+         ("WMT", "HD", " now?")]  # fmt: skip
 ROUNDS = 5
 
 
@@ -33,8 +35,9 @@ async def measure(services) -> list[tuple[float, float]]:
     """(turn total ms, of which tool work ms) per turn; the chat service records the tool
     time of its last turn."""
     out = []
-    for _ in range(ROUNDS):
-        for q in QUESTIONS:
+    for a, b, p in PAIRS[:ROUNDS]:
+        for template in QUESTIONS:
+            q = template.format(a=a, b=b, p=p)
             started = time.perf_counter()
             end = None
             async for event in services.chat.stream(q, LOCAL_USER):

@@ -207,7 +207,10 @@ def _search(d: SearchSummary, numbers: dict[tuple[int, int], int], call: int) ->
     for h in d.hits[:3]:
         n = numbers[(call, h.n)]
         where = f", {h.section}" if h.section else ""
-        lines.append(f"- {h.title} ({h.published_at}{where}): {h.snippet} [{n}]")
+        snippet = h.snippet
+        if snippet.lower().startswith(h.title.lower()):  # news chunks open with the headline
+            snippet = snippet[len(h.title) :].lstrip(" .:-\n") or snippet
+        lines.append(f"- {h.title} ({h.published_at}{where}): {snippet} [{n}]")
     intro = "From the documents" + (f" published by {d.as_of}" if d.as_of else "") + ":"
     return intro + "\n" + "\n".join(lines)
 

@@ -131,6 +131,7 @@ class Router:
         self.intents = list(dict.fromkeys(self.labels.tolist()))
         self._vectors: np.ndarray | None = None
         self._broken = embedder is None
+        self._recent: dict[tuple[str, str], list[Scored]] = {}
 
     def _example_vectors(self) -> np.ndarray | None:
         if self._vectors is not None or self._broken:
@@ -156,8 +157,20 @@ class Router:
         return self._vectors
 
     def score(self, masked: str, original: str | None = None) -> list[Scored]:
-        """Intents, best first: nearest-example similarity plus keyword evidence."""
+        """Intents, best first: nearest-example similarity plus keyword evidence. A turn
+        reads its question twice (to plan, then to write the answer) and a follow-up reads
+        the questions before it, so the last few scorings are kept."""
         original = original if original is not None else masked
+        key = (masked, original)
+        if (hit := self._recent.get(key)) is not None:
+            return hit
+        scored = self._score(masked, original)
+        self._recent[key] = scored
+        if len(self._recent) > 256:
+            self._recent.pop(next(iter(self._recent)))
+        return scored
+
+    def _score(self, masked: str, original: str) -> list[Scored]:
         keyword = {i: bool(p.search(original)) for i, p in KEYWORDS.items()}
         similarity = dict.fromkeys(self.intents, 0.0)
         vectors = self._example_vectors()
