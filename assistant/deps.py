@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.auth import User
@@ -37,16 +38,22 @@ class AgentDeps:
     """False when the index is shared by a long-running server."""
     _index: DocumentIndex | None = None
     _broker: Broker | None = None
+    _opening: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Sync tools run in threads, several at once ("tell me about Pfizer and Merck" searches
+    twice): one of them opens the index or the broker, the others wait for it. Two opens
+    of the embedded index would collide on its file lock."""
 
     def index(self) -> DocumentIndex:
-        if self._index is None:
-            self._index = self.index_factory()
-        return self._index
+        with self._opening:
+            if self._index is None:
+                self._index = self.index_factory()
+            return self._index
 
     def broker(self) -> Broker:
-        if self._broker is None:
-            self._broker = self.broker_factory()
-        return self._broker
+        with self._opening:
+            if self._broker is None:
+                self._broker = self.broker_factory()
+            return self._broker
 
     def close(self) -> None:
         if self._index is not None and self.close_index:

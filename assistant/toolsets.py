@@ -20,6 +20,7 @@ import asyncio
 import inspect
 import json
 import math
+import re
 import typing
 from collections.abc import Callable
 from datetime import date
@@ -104,8 +105,13 @@ KEY_INDICATORS = (
 )
 
 
+SERVER_PATH = re.compile(r"(?<![\w:/])/(?:[\w.@+-]+/)+([\w.@+-]+)")
+
+
 def _retry(exc: Exception) -> ModelRetry:
-    return ModelRetry(str(exc))
+    """The problem for the model and, through it, the user: no file path of the server
+    (``/srv/data/qdrant`` is said as ``qdrant``)."""
+    return ModelRetry(SERVER_PATH.sub(r"\1", str(exc)))
 
 
 async def _heavy(ctx: RunContext[AgentDeps], fn, /, *args, **kwargs):

@@ -78,6 +78,17 @@ def test_document_question_cites_the_right_filing(services):
     assert "[1]" in turn.answer and "China" in turn.answer
 
 
+def test_searches_run_side_by_side_share_one_index(services):
+    """Helper review: "tell me about pfizer and merck" searched twice at once, the second
+    search opened the embedded index again and the answer showed its server path."""
+    turn = run(services.chat.ask("tell me about pfizer and merck", TRADER))
+    searches = [c for c in turn.tool_calls if c.name == "search_documents"]
+    assert len(searches) == 2
+    assert "could not complete" not in turn.answer and "/qdrant" not in turn.answer
+    cited = {e.doc_id.split(":")[1] for e in turn.events if isinstance(e, CitationEvent)}
+    assert {"PFE", "MRK"} <= cited
+
+
 def test_follow_up_uses_the_conversation(services):
     first = run(services.chat.ask("What was the RSI of AAPL at the end of 2020?", TRADER))
     second = run(services.chat.ask("and for MSFT?", TRADER, first.conversation_id))

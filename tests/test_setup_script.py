@@ -48,11 +48,28 @@ def test_test_target_adds_postgres_when_it_answers():
 
 
 @pytest.mark.slow
-def test_make_demo_prints_real_indicators(tmp_path):
-    run = make("demo", env={"ASSISTANT_DATA_DIR": str(tmp_path / "demo-data")})
+def test_make_demo_shows_the_main_job(tmp_path):
+    """After loading data the demo asks the agent a comparison, a backtest, a cited news
+    question and an order, which ends waiting for a person; it says how to open the widget."""
+    data = tmp_path / "demo-data"
+    run = make("demo", env={"ASSISTANT_DATA_DIR": str(data)})
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "Loaded 21 symbols" in run.stdout
-    assert (tmp_path / "demo-data" / "prices" / "SPX.parquet").is_file()
-    rsi = re.search(r"rsi_14\s*│\s*([0-9.]+)", run.stdout)
-    assert rsi, run.stdout[-3000:]
-    assert 0 < float(rsi.group(1)) < 100
+    out = run.stdout
+    assert "Loaded 21 symbols" in out and (data / "prices" / "SPX.parquet").is_file()
+    # the comparison: both returns over the stated period, and a verdict naming both
+    assert "Period: the year to 2022-12-28." in out
+    returns = dict(
+        re.findall(
+            r"(AAPL|MSFT) closed at [\d,.]+ on [\d-]+, from [\d,.]+ on [\d-]+: a return of (-?[\d.]+)%",
+            out,
+        )
+    )
+    assert set(returns) == {"AAPL", "MSFT"}
+    assert re.search(r"Verdict: (AAPL|MSFT) .*against (AAPL|MSFT) -?[\d.]+%", out)
+    # the backtest, the cited news, and the order that waits
+    assert "Backtest of sma-cross (fast 50, slow 200) on KO from 2010-01-04" in out
+    assert re.search(r"Pfizer and BioNTech vaccine.{0,300}?\[1\]", out, re.S)
+    flat = " ".join(out.split())  # rich wraps long lines
+    assert "Order proposed: buy 10 WMT at market. It is waiting for approval appr_" in flat
+    assert re.search(r"appr_\w+\s*│ pending", out)
+    assert "assistant serve" in out

@@ -218,7 +218,9 @@ class SecurityMaster:
                 if any(j in taken for j in range(i, i + size)):
                     continue
                 phrase = " ".join(keys[i : i + size])
-                if len(phrase) < 5 or all(is_word(k) or not k.isalpha() for k in keys[i : i + size]):
+                if len(phrase) < 5 or all(
+                    is_word(k) or not k.isalpha() for k in keys[i : i + size]
+                ):
                     continue  # a misspelling has at least one word that is no word
                 best = process.extract(phrase, self.fuzzy_keys, scorer=fuzz.ratio, limit=2)
                 if not best or best[0][1] < 88:
