@@ -411,8 +411,11 @@ def approval_event(row: ApprovalRow) -> ApprovalRequired:
     )
 
 
-def pending_note(approvals: list[ApprovalRequired]) -> str:
-    lines = []
+def pending_note(approvals: list[ApprovalRequired], others: list[str] = ()) -> str:
+    """What a turn that ends waiting for approvals says of its orders: each one waiting,
+    and the outcome of each other order of the same response (``others``: one that failed
+    its checks, say), so no order of several goes unmentioned."""
+    lines = list(others)
     for a in approvals:
         checks = (
             "all pre-trade checks passed"
@@ -423,4 +426,4 @@ def pending_note(approvals: list[ApprovalRequired]) -> str:
             f"Order proposed: {describe_order(a.order)}. It is waiting for approval {a.approval_id} by "
             f"an approver (expires {a.expires_at:%Y-%m-%d %H:%M} UTC); {checks}."
         )
-    return ("\n\n" if lines else "") + "\n".join(lines)
+    return "\n".join(lines)

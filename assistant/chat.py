@@ -30,6 +30,7 @@ from pydantic_ai.messages import (
     ModelRequest,
     PartDeltaEvent,
     PartStartEvent,
+    RetryPromptPart,
     TextPart,
     TextPartDelta,
     ToolReturnPart,
@@ -358,14 +359,25 @@ class ChatService:
                 log.error("could not record the failed turn of %s: %s", conversation.id, exc)
             yield failure
             return
+        returns = [
+            p
+            for m in result.new_messages()
+            if isinstance(m, ModelRequest)
+            for p in m.parts
+            if isinstance(p, ToolReturnPart | RetryPromptPart)
+        ]
         try:
             approvals: list[ApprovalRow] = []
+            note = ""
             if isinstance(result.output, DeferredToolRequests):
                 approvals = await asyncio.to_thread(
                     self.approvals.pending, conversation.id, conversation.user_id, result.output
                 )
             events = [approval_event(row) for row in approvals]
-            note = pending_note(events)
+            if events:
+                note = pending_note(events, _order_outcomes(returns))
+                if "".join(answer).strip():
+                    note = "\n\n" + note
             answer.append(note)
             meta = {"model": self.model_name, "approvals": [a.id for a in approvals]}
             await asyncio.to_thread(
@@ -386,13 +398,7 @@ class ChatService:
         except Exception as exc:
             await asyncio.to_thread(self.turns.release, conversation.id, holder)
             yield _storage_error(exc)
-        returns = [
-            p
-            for m in result.new_messages()
-            if isinstance(m, ModelRequest)
-            for p in m.parts
-            if isinstance(p, ToolReturnPart)
-        ]
+        returns = [p for p in returns if isinstance(p, ToolReturnPart)]
         if not stored:
             return
         for c in citations(returns):
@@ -493,3 +499,17 @@ async def _prepend(first: ChatEvent, rest: AsyncIterator[ChatEvent]) -> AsyncIte
     yield first
     async for event in rest:
         yield event
+
+
+def _order_outcomes(parts: list[ToolReturnPart | RetryPromptPart]) -> list[str]:
+    """Sentences for the orders of a paused turn that were settled at once: refused by
+    the checks, or not proposable at all."""
+    out = []
+    for part in parts:
+        if part.tool_name != "place_order":
+            continue
+        if isinstance(part, RetryPromptPart):
+            out.append(f"The order was not placed: {problem_text(part.content)}.")
+        elif (outcome := read_result(part)) is not None:
+            out.append(outcome.describe())
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,9 @@ class AgentDeps:
     """False when the index is shared by a long-running server."""
     _index: DocumentIndex | None = None
     _broker: Broker | None = None
+    heavy_turn: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    """A turn's heavy calls ("backtest X and Y" is two) run one after another: the
+    caller's bound is against other turns, not against the turn's own parts."""
     _opening: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """Sync tools run in threads, several at once ("tell me about Pfizer and Merck" searches
     twice): one of them opens the index or the broker, the others wait for it. Two opens

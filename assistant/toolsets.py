@@ -119,7 +119,8 @@ async def _heavy(ctx: RunContext[AgentDeps], fn, /, *args, **kwargs):
     deps = ctx.deps
     with ToolTimer(deps):
         try:
-            return await deps.heavy.run(deps.user.id, fn, *args, **kwargs)
+            async with deps.heavy_turn:
+                return await deps.heavy.run(deps.user.id, fn, *args, **kwargs)
         except BusyError as exc:
             raise ToolFailed(str(exc)) from exc
         except (ToolError, ValueError) as exc:

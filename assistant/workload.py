@@ -35,9 +35,11 @@ class HeavyWork:
         """Run ``fn`` in the heavy pool for ``caller``, or refuse at once if the caller is
         at its limit (the check and the count happen on the loop, so they are atomic)."""
         if self._running[caller] >= self.per_caller:
+            running = self._running[caller]
+            what = "a calculation" if running == 1 else f"{running} calculations"
             raise BusyError(
-                f"you already have {self._running[caller]} heavy calculation(s) running (the "
-                f"limit is {self.per_caller} at a time): wait for it to finish, then try again"
+                f"you already have {what} (a backtest, sweep or optimisation) running, and "
+                f"{self.per_caller} at a time is the limit: wait for it to finish, then ask again"
             )
         self._running[caller] += 1
         try:

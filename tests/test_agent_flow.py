@@ -89,6 +89,27 @@ def test_searches_run_side_by_side_share_one_index(services):
     assert {"PFE", "MRK"} <= cited
 
 
+def test_every_order_of_a_message_is_reported(services):
+    """Helper review: of "buy 10 aapl and sell 5 msft" only the waiting buy was mentioned;
+    the sell, refused by the checks (nothing held), went unsaid."""
+    turn = run(services.chat.ask("buy 10 aapl and sell 5 msft", TRADER))
+    assert turn.answer == turn.answer.strip()
+    assert "sell 5 MSFT at market" in turn.answer and "failed the pre-trade checks" in turn.answer
+    assert "only 0 held" in turn.answer
+    assert "Order proposed: buy 10 AAPL at market. It is waiting for approval" in turn.answer
+    assert [a.order["symbol"] for a in turn.approvals] == ["AAPL"]
+
+
+def test_a_turn_with_two_backtests_runs_both(services):
+    """Helper review: the second backtest of one question failed as "busy": the caller's
+    bound on heavy work (1 at a time) counted the turn's own parts against each other."""
+    assert services.settings.heavy_calls_per_key == 1
+    turn = run(services.chat.ask("backtest a golden cross on KO and on PEP since 2015", TRADER))
+    assert [c.args["symbol"] for c in turn.tool_calls] == ["KO", "PEP"]
+    assert "could not complete" not in turn.answer
+    assert "on KO from 2015-01-02" in turn.answer and "on PEP from 2015-01-02" in turn.answer
+
+
 def test_follow_up_uses_the_conversation(services):
     first = run(services.chat.ask("What was the RSI of AAPL at the end of 2020?", TRADER))
     second = run(services.chat.ask("and for MSFT?", TRADER, first.conversation_id))
