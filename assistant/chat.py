@@ -307,6 +307,9 @@ class ChatService:
             total_tokens_limit=self.settings.max_tokens_per_turn,
         )
         answer: list[str] = []
+        # calls of an earlier turn that this run resolves (decided, or still waiting): not
+        # shown again as calls of this turn, which would read as a second order
+        resumed = set(deferred.approvals) | set(deferred.calls) if deferred else set()
         if preface:
             answer.append("\n".join(preface) + "\n\n")
             yield TextDelta(text=answer[0])
@@ -325,7 +328,7 @@ class ChatService:
                 ) as events,
             ):
                 async for event in events:
-                    for out in self._translate(event, answer):
+                    for out in self._translate(event, answer, resumed):
                         yield out
                     if isinstance(event, AgentRunResultEvent):
                         result = event.result
@@ -425,7 +428,9 @@ class ChatService:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
-    def _translate(self, event: AgentStreamEvent, answer: list[str]) -> list[ChatEvent]:
+    def _translate(
+        self, event: AgentStreamEvent, answer: list[str], resumed: set[str] = frozenset()
+    ) -> list[ChatEvent]:
         if (
             isinstance(event, PartStartEvent)
             and isinstance(event.part, TextPart)
@@ -441,6 +446,8 @@ class ChatService:
             answer.append(event.delta.content_delta)
             return [TextDelta(text=event.delta.content_delta)]
         if isinstance(event, FunctionToolCallEvent):
+            if event.part.tool_call_id in resumed:
+                return []
             return [
                 ToolCall(
                     id=event.part.tool_call_id,

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     model_fallbacks: list[str] = Field(default_factory=list, description="Models tried in order.")
     model_timeout: float = Field(default=60.0, gt=0)
     model_retries: int = Field(default=2, ge=0)
-    max_tool_calls: int = Field(default=12, ge=1, description="Per turn.")
+    max_tool_calls: int = Field(
+        default=30, ge=1, description="Per turn (a ranking of every stored stock is one each)."
+    )
     max_tokens_per_turn: int = Field(default=60_000, ge=1000)
     four_eyes: bool = Field(
         default=False, description="An approver may not approve their own request."

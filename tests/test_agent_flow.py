@@ -4,6 +4,7 @@
 import asyncio
 import json
 import os
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -108,6 +109,25 @@ def test_a_turn_with_two_backtests_runs_both(services):
     assert [c.args["symbol"] for c in turn.tool_calls] == ["KO", "PEP"]
     assert "could not complete" not in turn.answer
     assert "on KO from 2015-01-02" in turn.answer and "on PEP from 2015-01-02" in turn.answer
+
+
+def test_a_follow_up_while_an_order_waits_shows_no_order_call(services):
+    """Helper review: the follow-up's events repeated the waiting place_order call, which
+    reads as a second order."""
+    turn = run(services.chat.ask("buy 2 AAPL", TRADER))
+    follow = run(services.chat.ask("how did KO do in 2021?", TRADER, turn.conversation_id))
+    assert [c.name for c in follow.tool_calls] == ["get_prices"]
+    assert "KO closed at" in follow.answer and len(services.store.approvals()) == 1
+
+
+def test_verdicts_answer_the_question_asked(services):
+    """Helper review: "which is less volatile" got a verdict on returns; a ranking of every
+    stored stock ran out of tool calls."""
+    calm = run(services.chat.ask("is walmart or home depot more volatile", TRADER))
+    assert re.search(r"Verdict: (WMT|HD) was the least volatile", calm.answer)
+    ranked = run(services.chat.ask("which of your stocks did best in 2022", TRADER))
+    assert ranked.error is None and "Verdict: XOM did best with 77.34%" in ranked.answer
+    assert "best first: XOM 77.34%; CVX" in ranked.answer
 
 
 def test_follow_up_uses_the_conversation(services):

@@ -313,6 +313,20 @@ def order(symbol, side, quantity, **price):
                 order("MSFT", "buy", 5.0, order_type="market"),
             ],
         ),
+        ("grab me 100 amd", [order("AMD", "buy", 100.0)]),
+        ("short 50 xom", [order("XOM", "sell", 50.0)]),
+        (
+            "Could you please purchase fifty shares of Pepsi for me? thanks",
+            [order("PEP", "buy", 50.0)],
+        ),
+        (
+            "would you be so kind as to purchase 2 shares of johnson & johnson",
+            [order("JNJ", "buy", 2.0)],
+        ),
+        (
+            "place a stop order to sell 5 aapl at 110",
+            [order("AAPL", "sell", 5.0, order_type="stop", stop_price=110.0)],
+        ),
         (
             "buy 1,000 AAPL, 5 KO",
             [
@@ -342,6 +356,8 @@ def test_orders_are_read_as_written(planner, question, expected):
         ("should I buy 10 AAPL?", "question or a quote"),
         ("Do you think I should buy 10 KO?", "question or a quote"),
         ("would you buy 10 AAPL if you were me?", "question or a quote"),
+        ("can you put in a limit order for 20 KO at 58", "buy or sell"),
+        ("set a stop loss on my AAPL at 120", "How many shares should I sell"),
         ("buy Apple", "How many shares"),
         ("I want some Walmart stock", "How many shares"),
         ("get me a few shares of KO", "How many shares"),
@@ -364,3 +380,208 @@ def test_orders_are_read_as_written(planner, question, expected):
 def test_orders_that_do_not_say_exactly_one_thing_get_a_question_back(planner, question, asked):
     planned = planner.plan(question)
     assert planned.calls == [] and asked in planned.message
+
+
+def _summary(planned):
+    """(tool, symbol(s), the arguments that say what was asked) per call."""
+    out = []
+    for name, args in planned.calls:
+        keep = {k: v for k, v in args.items() if k not in ("symbol", "symbols", "query", "k")}
+        out.append((name, args.get("symbol") or args.get("symbols"), keep))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        # ticker typos and names made of ordinary words
+        (
+            ["appl stock price"],
+            [("get_prices", "AAPL", {"start": "2021-12-28", "end": "2022-12-28"})],
+        ),
+        (
+            ["proctor and gamble ytd"],
+            [("get_prices", "PG", {"start": "2022-01-01", "end": "2022-12-28"})],
+        ),
+        # periods people write
+        (["chevron since covid"], [("get_prices", "CVX", {"start": "2020-02-19", "end": None})]),
+        (
+            ["aapl in the last 30 trading days"],
+            [("get_prices", "AAPL", {"start": "2022-11-28", "end": "2022-12-28"})],
+        ),
+        (
+            ["jp morgan chase from jan to march of 2019"],
+            [("get_prices", "JPM", {"start": "2019-01-01", "end": "2019-03-31"})],
+        ),
+        (
+            ["aapl 12/1/2022 to 12/15/2022"],
+            [("get_prices", "AAPL", {"start": "2022-12-01", "end": "2022-12-15"})],
+        ),
+        (
+            ["how volatile was amd in 2022"],
+            [("get_prices", "AMD", {"start": "2022-01-01", "end": "2022-12-31"})],
+        ),
+        # settings, sweeps and rules
+        (
+            ["what are the best sma settings for JPM"],
+            [
+                (
+                    "run_backtest",
+                    "JPM",
+                    {
+                        "strategy": "sma-cross",
+                        "params": None,
+                        "start": None,
+                        "end": None,
+                        "sweep_grid": {
+                            "fast": [5.0, 10.0, 20.0, 50.0],
+                            "slow": [100.0, 150.0, 200.0],
+                        },
+                    },
+                )
+            ],
+        ),
+        (
+            ["sweep fast 10,20,50 and slow 100,200 on hd"],
+            [
+                (
+                    "run_backtest",
+                    "HD",
+                    {
+                        "strategy": "sma-cross",
+                        "params": None,
+                        "start": None,
+                        "end": None,
+                        "sweep_grid": {"fast": [10.0, 20.0, 50.0], "slow": [100.0, 200.0]},
+                    },
+                )
+            ],
+        ),
+        (
+            ["test buying when rsi < 25 and selling > 75 on jnj"],
+            [
+                (
+                    "run_backtest",
+                    "JNJ",
+                    {
+                        "strategy": "rsi-reversion",
+                        "params": {"lower": 25.0, "upper": 75.0},
+                        "start": None,
+                        "end": None,
+                    },
+                )
+            ],
+        ),
+        (
+            ["monthly rebalance of AAPL, MSFT and KO"],
+            [
+                (
+                    "run_rebalance",
+                    ["AAPL", "MSFT", "KO"],
+                    {
+                        "method": "max-sharpe",
+                        "frequency": "monthly",
+                        "start": "2017-12-28",
+                        "end": None,
+                    },
+                )
+            ],
+        ),
+        # follow-ups that change one thing
+        (
+            ["rsi backtest on xom 30/70", "what if I use 25 and 75 as thresholds"],
+            [
+                (
+                    "run_backtest",
+                    "XOM",
+                    {
+                        "strategy": "rsi-reversion",
+                        "params": {"lower": 25.0, "upper": 75.0},
+                        "start": None,
+                        "end": None,
+                    },
+                )
+            ],
+        ),
+        (
+            ["how did aapl do in 2019", "and the year after?"],
+            [("get_prices", "AAPL", {"start": "2020-01-01", "end": "2020-12-31"})],
+        ),
+        (
+            ["low risk portfolio of ko pg jnj", "add xom and cvx"],
+            [
+                (
+                    "optimize_portfolio",
+                    ["KO", "PG", "JNJ", "XOM", "CVX"],
+                    {"method": "min-variance", "start": "2017-12-28", "end": None},
+                )
+            ],
+        ),
+        (
+            ["low risk portfolio of ko pg jnj", "drop pg"],
+            [
+                (
+                    "optimize_portfolio",
+                    ["KO", "JNJ"],
+                    {"method": "min-variance", "start": "2017-12-28", "end": None},
+                )
+            ],
+        ),
+        (
+            ["optimise ko pep pg", "cap it at 25%"],
+            [
+                (
+                    "optimize_portfolio",
+                    ["KO", "PEP", "PG"],
+                    {
+                        "method": "max-sharpe",
+                        "start": "2017-12-28",
+                        "end": None,
+                        "max_weight": 0.25,
+                    },
+                )
+            ],
+        ),
+        (
+            ["optimise ko pep pg", "what if i had 40k"],
+            [
+                (
+                    "optimize_portfolio",
+                    ["KO", "PEP", "PG"],
+                    {
+                        "method": "max-sharpe",
+                        "start": "2017-12-28",
+                        "end": None,
+                        "capital": 40000.0,
+                    },
+                )
+            ],
+        ),
+        # one stock "against its average" is no comparison with the market
+        (
+            ["Where is Coca-Cola vs its 200 day moving average?"],
+            [("get_indicators", "KO", {"end": None})],
+        ),
+    ],
+)
+def test_what_strangers_asked(planner, turns, expected):
+    """Two helper reviews of questions the planner had never seen (230 and 154 turns)."""
+    *earlier, question = turns
+    assert _summary(planner.plan(question, earlier)) == expected
+
+
+def test_every_stored_stock_and_questions_about_words(planner):
+    ranked = planner.plan("which of your stocks did best in 2022")
+    assert [a["symbol"] for _, a in ranked.calls] == sorted(SAMPLE - {"SPX"})
+    assert planner.plan("what is a sharpe ratio").message.startswith("The Sharpe ratio is")
+    assert "RSI (relative strength index)" in planner.plan("explain rsi like im 5").message
+    assert planner.plan("what stocks do you have data for").message.startswith(
+        "The local data has:"
+    )
+    assert "Which stock" in planner.plan("what's the RSI?").message
+    asked = planner.plan("ok buy 20 shares", ["tell me about chevron"]).message
+    assert "Which stock should I buy?" in asked and "Did you mean CVX?" in asked
+    amended = planner.plan("actually make it 20", ["buy 10 aapl"]).message
+    assert amended.startswith("A proposed order is not changed") and "AAPL" in amended
+    missing = planner.plan("nvda vs amd this year")
+    assert [a["symbol"] for _, a in missing.calls] == ["AMD"]  # no S&P 500 in NVDA's place

@@ -9,6 +9,7 @@ their citation; charts are links; opinion questions get both sides and no advice
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -104,11 +105,40 @@ def _prices(d: PriceSummary) -> str:
     return text + "."
 
 
-def _compare_prices(results: list[PriceSummary]) -> str | None:
+RISK_WORDS = re.compile(r"\b(volatil\w*|risk(?:y|ier|iest)?|stable|steadier|swings?)\b", re.I)
+
+
+def _compare_volatility(results: list[PriceSummary]) -> str | None:
+    """ "Which is less volatile?": ranked by the period's annualised volatility."""
+    ranked = sorted(results, key=lambda d: d.annual_volatility)
+    calm, rest = ranked[0], ranked[1:]
+    others = "; ".join(f"{d.symbol} {pct(d.annual_volatility)}" for d in rest)
+    return (
+        f"Verdict: {calm.symbol} was the least volatile, with annualised volatility of "
+        f"{pct(calm.annual_volatility)}, against {others}."
+    )
+
+
+def _ranking(results: list[PriceSummary]) -> str:
+    """Many stocks at once: one ranked line instead of a paragraph each."""
+    ranked = sorted(results, key=lambda d: -d.period_return)
+    listed = "; ".join(f"{d.symbol} {pct(d.period_return)}" for d in ranked)
+    return f"Returns from {ranked[0].start} to {ranked[0].end}, best first: {listed}."
+
+
+def _compare_prices(results: list[PriceSummary], question: str = "") -> str | None:
     if len(results) < 2:
         return None
+    if RISK_WORDS.search(question) and all(d.annual_volatility is not None for d in results):
+        return _compare_volatility(results)
     ranked = sorted(results, key=lambda d: -d.period_return)
     best, rest = ranked[0], ranked[1:]
+    if len(ranked) > 5:  # the ranking lists them all
+        worst = ranked[-1]
+        return (
+            f"Verdict: {best.symbol} did best with {pct(best.period_return)}; {worst.symbol} "
+            f"did worst with {pct(worst.period_return)}."
+        )
     others = "; ".join(f"{d.symbol} {pct(d.period_return)}" for d in rest)
     if best.period_return == rest[0].period_return:
         return f"Verdict: {best.symbol} and {rest[0].symbol} returned the same, {pct(best.period_return)}."
@@ -297,6 +327,7 @@ def write_answer(
         sections.append(f"Period: {ask.period.label}.")
     prices: list[PriceSummary] = []
     indicators: list[IndicatorSummary] = []
+    many = sum(p.tool_name == "get_prices" for p in returns) > 5
     as_ofs: list[date] = []
     for call, part in enumerate(returns):
         result = read_result(part)
@@ -315,9 +346,14 @@ def write_answer(
             prices.append(result)
         if isinstance(result, SearchSummary):
             sections.append(_search(result, numbers, call))
+        elif isinstance(result, PriceSummary) and many:
+            continue  # ranked together below
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
-    for verdict in (_compare_prices(prices), _compare_rsi(indicators)):
+    if many and prices:
+        sections.append(_ranking(prices))
+    question = ask.text if ask is not None else ""
+    for verdict in (_compare_prices(prices, question), _compare_rsi(indicators)):
         if verdict:
             sections.append(verdict)
     if (

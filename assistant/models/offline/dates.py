@@ -96,6 +96,11 @@ class Period:
     def empty(self) -> bool:
         return self.start is None and self.end is None and self.as_of is None
 
+    @property
+    def named(self) -> bool:
+        """The question said a period, "now" included."""
+        return not self.empty or self.label is not None
+
 
 NO_PERIOD = Period()
 
@@ -215,9 +220,47 @@ def parse_period(text: str, anchor: date) -> Period:
     t = text.lower().replace("’", "'")
     a = anchor
 
+    if m := re.search(rf"\bstart\s*[=:]\s*({DAY_TEXT})", t):  # developer style
+        end = re.search(rf"\bend\s*[=:]\s*({DAY_TEXT})", t)
+        return (
+            _range(_point(m[1], "start"), _point(end[1], "end"))
+            if end
+            else (Period(start=_point(m[1], "start"), label=f"from {_point(m[1], 'start')}"))
+        )
+    if m := re.search(rf"\bend\s*[=:]\s*({DAY_TEXT})", t):
+        day = _point(m[1], "end")
+        return Period(end=day, as_of=day, label=f"as of {day}")
     for pattern, (start, end, label) in EPISODES.items():
-        if re.search(pattern, t):
+        if m := re.search(pattern, t):
+            if re.search(r"\b(?:since|after)\s+(?:the\s+)?$", t[: m.start()]) or re.search(
+                r"^\s*(?:started|began|hit)", t[m.end() :]
+            ):
+                return Period(start=start, label=f"since {label} began ({start})")
             return Period(start, end, end, f"{label} ({start} to {end})")
+    if re.search(r"\bsince\s+(?:the\s+)?(?:covid|corona\w*|pandemic)\b", t):
+        start, _, label = EPISODES[next(k for k in EPISODES if "covid" in k)]
+        return Period(start=start, label=f"since {label} began ({start})")
+    if m := re.search(rf"({DAY_TEXT})\s*(?:to|through|until|till|-|–|—|and)\s*({DAY_TEXT})", t):
+        return _range(_point(m[1], "start"), _point(m[len(m.groups())], "end"))
+    if m := re.search(r"\b(\d{4}-\d{2}-\d{2})\s+(\d{4}-\d{2}-\d{2})\b", t):
+        return _range(_point(m[1], "start"), _point(m[2], "end"))
+    if m := re.search(
+        rf"\b(?:from\s+|between\s+)?({MONTH})\.?\s*(?:to|through|until|till|-|–|and)\s*({MONTH})\.?,?\s+(?:of\s+)?(\d{{4}})\b",
+        t,
+    ):
+        year = _year(m[3])
+        return _range(date(year, MONTHS[m[1]], 1), _last_day(year, MONTHS[m[2]]))
+    if m := re.search(r"\b(early|mid|late)[- ]?(\d{4})\b", t):
+        year, part = _year(m[2]), m[1]
+        months = {"early": (1, 4), "mid": (5, 8), "late": (9, 12)}[part]
+        if re.search(r"\b(?:as of|as at|by|at)\s+(?:the\s+)?$", t[: m.start()]):
+            day = {
+                "early": date(year, 3, 31),
+                "mid": date(year, 6, 30),
+                "late": date(year, 12, 31),
+            }[part]
+            return Period(end=day, as_of=day, label=f"as of {day} ({part} {year})")
+        return _range(date(year, months[0], 1), _last_day(year, months[1]))
 
     # ranges
     if m := re.search(
@@ -262,8 +305,15 @@ def parse_period(text: str, anchor: date) -> Period:
         return Period(date(year, 1, 1), date(year, 12, 31), date(year, 12, 31), str(year))
     if re.search(r"\b(?:last|past|previous|recent|trailing)\s+half[- ]?(?:a[- ])?year\b", t):
         return _back(a, 6, "month", said="half year")
-    if m := re.search(rf"\b(?:last|past|previous|recent|trailing)\s+{COUNT}\s*{UNIT}\b", t):
+    if m := re.search(
+        rf"\b(?:last|past|previous|recent|trailing)\s+{COUNT}\s*(?:trading\s+|business\s+|calendar\s+)?{UNIT}\b",
+        t,
+    ):
         return _back(a, _count(m[1]), _unit(m[2]), said=m[1])
+    if re.search(
+        r"\b(?:over|in|during)\s+the\s+(?:last|past)\s+month\b|\b(?:past|trailing)\s+month\b", t
+    ):
+        return _back(a, 1, "month")
     if m := re.search(
         rf"\b{COUNT}[- ]?{UNIT}\s+(?:return|performance|change|gain|loss|chart|history|trend|"
         rf"of\s+(?:data|history|prices|returns))",
@@ -340,8 +390,15 @@ def parse_period(text: str, anchor: date) -> Period:
     if m := re.search(r"(?<![\d.$])\b(19[0-9]{2}|20[0-9]{2})\b(?![\d.%])", t):
         year = _year(m[1])
         return Period(date(year, 1, 1), date(year, 12, 31), date(year, 12, 31), str(year))
+    if m := re.search(
+        rf"\b{COUNT}\s*(years?|yrs?|months?)\b(?!\s*(?:ago|back|moving|average|ma\b|sma|ema|rsi|window|treasury|bond|note|yield|old|from|later))",
+        t,
+    ):
+        return _back(a, _count(m[1]), _unit(m[2]), said=m[1])  # "KO vs PEP 10 years"
     if re.search(
-        r"\b(?:today|now|right now|currently|current|latest|at the moment|these days)\b", t
+        r"\b(?:today|now|right now|currently|current|latest|at the moment|these days|"
+        r"yesterday|last close|most recent)\b",
+        re.sub(r"^\W*(?:(?:and|ok(?:ay)?|so|then|now)\b\W*)+", "", t),  # "now try it with ..."
     ):
         return Period(end=None, label=f"the latest data ({a})")
     return NO_PERIOD

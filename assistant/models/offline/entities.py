@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from assistant.models.offline.words import COMMON_WORDS, is_word
 
@@ -85,6 +86,44 @@ ALIASES = {
     "spx": "SPX",
     "the market": "SPX",
     "the index": "SPX",
+    # names people use for listings the master knows under longer ones
+    "meta": "META",
+    "costco": "COST",
+    "starbucks": "SBUX",
+    "nike": "NKE",
+    "disney": "DIS",
+    "intel": "INTC",
+    "cisco": "CSCO",
+    "oracle": "ORCL",
+    "salesforce": "CRM",
+    "adobe": "ADBE",
+    "paypal": "PYPL",
+    "mastercard": "MA",
+    "boeing": "BA",
+    "caterpillar": "CAT",
+    "lowes": "LOW",
+    "mcdonalds": "MCD",
+    "moderna": "MRNA",
+    "verizon": "VZ",
+    "at and t": "T",
+    "comcast": "CMCSA",
+    "qualcomm": "QCOM",
+    "broadcom": "AVGO",
+    "amgen": "AMGN",
+    "gilead": "GILD",
+    "abbvie": "ABBV",
+    "walgreens": "WBA",
+    "general motors": "GM",
+    "goldman sachs": "GS",
+    "morgan stanley": "MS",
+    "wells fargo": "WFC",
+    "citigroup": "C",
+    "ibm": "IBM",
+    "uber": "UBER",
+    "airbnb": "ABNB",
+    "palantir": "PLTR",
+    "gamestop": "GME",
+    "american express": "AXP",
 }
 NAMES = {  # the sample's symbols, by the names the store does not carry
     "AAPL": "Apple",
@@ -175,6 +214,10 @@ class SecurityMaster:
             dollar, token = m[1], m[2]
             symbol = token.upper()
             if symbol not in stored and symbol not in self.names:
+                symbol = self._mistyped(token, stored)
+                if symbol is None:
+                    continue
+                out.append(Mention(symbol, m.start(), m.end(), m[0]))
                 continue
             word = token.lower() in COMMON_WORDS or len(token) == 1
             if dollar:
@@ -188,6 +231,16 @@ class SecurityMaster:
                 continue  # a real listing the store lacks: only a token that is no word ("nvda")
             out.append(Mention(symbol, m.start(), m.end(), m[0]))
         return out
+
+    def _mistyped(self, token: str, stored: set[str]) -> str | None:
+        """A stored ticker a keystroke off ("appl", "msfy"): one of 4-5 letters that is no
+        word, one edit (a swap counts as one) from exactly one stored symbol."""
+        if not 4 <= len(token) <= 5 or is_word(token) or not token.isalpha():
+            return None
+        near = [
+            s for s in stored if len(s) >= 3 and DamerauLevenshtein.distance(token.upper(), s) == 1
+        ]
+        return near[0] if len(near) == 1 else None
 
     def _names(self, text: str, stored: set[str]) -> list[Mention]:
         words = list(re.finditer(r"[A-Za-z0-9&.'’-]+", text))
@@ -218,11 +271,14 @@ class SecurityMaster:
                 if any(j in taken for j in range(i, i + size)):
                     continue
                 phrase = " ".join(keys[i : i + size])
-                if len(phrase) < 5 or all(
-                    is_word(k) or not k.isalpha() for k in keys[i : i + size]
-                ):
-                    continue  # a misspelling has at least one word that is no word
-                best = process.extract(phrase, self.fuzzy_keys, scorer=fuzz.ratio, limit=2)
+                words_here = keys[i : i + size]
+                if len(phrase) < 5 or (size == 1 and is_word(phrase)):
+                    continue
+                if all(k in COMMON_WORDS or len(k) < 3 or not k.isalpha() for k in words_here):
+                    continue  # "how did the" is no misspelt name; "proctor and gamble" may be
+                best = process.extract(
+                    phrase, self.fuzzy_keys, scorer=fuzz.ratio, limit=2, score_cutoff=80
+                )
                 if not best or best[0][1] < 88:
                     continue
                 if len(best) > 1 and best[1][1] > best[0][1] - 4:

@@ -67,7 +67,10 @@ KEYWORDS: dict[str, re.Pattern] = {
     "backtest": re.compile(
         r"\b(back-?test\w*|strateg\w+|golden cross|death cross|crossover|sma cross|"
         r"buy[\s&-]*(?:and|n)?[\s&-]*hold|buying .{1,30} holding|bought and held|sweep|"
-        r"best (?:settings|parameters|windows)|optimal (?:settings|parameters|windows)|"
+        r"(?:best|optimal|ideal|optimum)\b.{0,25}\b(?:settings?|parameters?|params|windows?|"
+        r"thresholds?|lengths?|lookbacks?|combination)|cross\w*|"
+        r"\bbuy(?:ing)?\s+(?:when|if|whenever|below|under|at)\b.{0,60}\bsell|"
+        r"\btest\s+(?:buying|selling|a|an|the|my)\b|"
         r"works? best|worked best|mean reversion|trading (?:its |the )?\S+ (?:signals?|bands?|"
         r"cross\w*)|would .{0,60} have (?:worked|done|performed|returned|made))\b",
         re.I,

@@ -23,24 +23,33 @@ from collections.abc import Callable
 VERB = re.compile(r"\b(buy|sell|purchase)\b", re.I)
 AMOUNT_AHEAD = r"(?=\s+(?:\$?\d|some\b|a\s+few\b|a\s+couple\b|more\b|shares?\b))"
 POLITE_BUY = re.compile(
-    r"\b(?:get me|get|pick up|grab|i'?d like|i would like|i want|i'?ll take|order)" + AMOUNT_AHEAD,
+    r"\b(?:get me|get|pick(?: me)? up|grab(?: me)?|snag|scoop up|load up on|i'?d like|"
+    r"i would like|i want|i'?ll take|order)" + AMOUNT_AHEAD,
     re.I,
 )
 """Ways to say "buy" before an amount ("get me 3 shares of Apple")."""
 POLITE_SELL = re.compile(
-    r"\b(?:dump|unload|offload|get rid of|liquidate|trim)" + AMOUNT_AHEAD, re.I
+    r"\b(?:dump|unload|offload|get rid of|liquidate|trim|short)" + AMOUNT_AHEAD, re.I
 )
 PLACE_ORDER = re.compile(
-    r"\b(?:place|put in|submit|enter|make|send)\s+(?:a|an|the)\s+(?:(buy|sell|purchase)\s+)?"
-    r"order\s+(?:for|to\s+(buy|sell|purchase))\b",
+    r"\b(?:place|put in|submit|enter|make|send|create)\s+(?:a|an|the)\s+(?:(buy|sell|purchase)\s+)?"
+    r"(?:(limit|stop|market)\s+)?(?:(buy|sell)\s+)?order\s+(?:for|to\s+(buy|sell|purchase))\b",
     re.I,
 )
+STOP_LOSS = re.compile(
+    r"\bset\s+(?:a|an|my)?\s*stop(?:[- ]?loss)?(?:\s+order)?\s+(?:on|for)\s+", re.I
+)
+""""set a stop loss on my AAPL at 120": a protective sell."""
 REQUEST = re.compile(
     r"^\s*(?:hey|hi|ok(?:ay)?)?,?\s*(?:please\s+)?(?:(?:can|could|will)\s+you|"
+    r"would\s+you\s+(?:be\s+so\s+kind\s+as\s+to|kindly|mind|please)|"
+    r"i'?d\s+appreciate\s+(?:it\s+)?if\s+you\s+(?:could|would)|kindly|"
     r"(?:can|could|may)\s+i)\s+(?:please\s+)?(?=(?:buy|sell|purchase|get|have|order|grab|pick up|"
-    r"place|put in|submit)\b[^?]*?\d)",
+    r"place|put in|submit|short|dump)\w*\b[^?]*?\d)",
     re.I,
 )
+NO_SIDE = "an-order-of-no-side"
+THANKS = re.compile(r"\s*\?\s*(?:thanks|thank you|thx|ty|cheers|please|pls)?[\s.!]*$", re.I)
 """A request worded as a question ("could you buy 3 WMT for me?", "can I get 3 shares of
 Walmart?"): an instruction when it carries a number of shares."""
 NUMBER_WORDS = {
@@ -77,10 +86,17 @@ def normalise(text: str) -> str:
     """One spelling for the ways an order is worded: straight quotes, "buy" and "sell" for
     their polite and slang forms, digits for number words, no request framing."""
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = SPELLED.sub(lambda m: f"{m[1]} {NUMBER_WORDS[m[2].lower()]}", text)
     if m := REQUEST.match(text):
-        text = text[m.end() :].rstrip().rstrip("?").rstrip()
+        text = THANKS.sub("", text[m.end() :])
         text = re.sub(r"^(?:get|have|order)\b", "buy", text, flags=re.I)
-    text = PLACE_ORDER.sub(lambda m: m[1] or m[2] or "buy", text)
+        text = re.sub(r"^buying\b", "buy", text, flags=re.I)  # "would you mind buying 2 KO"
+    if (m := PLACE_ORDER.search(text)) and (m[2] or "").lower() == "stop":
+        text = re.sub(r"\bat\s+(?=\$?\d)", "stop ", text[m.end() :])  # the price is a stop
+        text = (m[1] or m[3] or m[4] or "") + " " + text
+    # "an order for 3 shares" buys; "a limit order for 20 KO at 58" could be either side
+    text = PLACE_ORDER.sub(lambda m: m[1] or m[3] or m[4] or (NO_SIDE if m[2] else "buy"), text)
+    text = STOP_LOSS.sub("sell ", text)
     text = POLITE_BUY.sub("buy", text)
     text = POLITE_SELL.sub("sell", text)
     return SPELLED.sub(lambda m: f"{m[1]} {NUMBER_WORDS[m[2].lower()]}", text)
@@ -90,7 +106,7 @@ def looks_like_order(text: str, names_security_at: Callable[[str, int], bool]) -
     """Whether ``text`` is worded as an order (to be read strictly, or asked about).
     ``names_security_at(text, i)`` says whether a security is named at position ``i``."""
     text = normalise(text)
-    if GATE.search(text):
+    if GATE.search(text) or NO_SIDE in text:
         return True
     m = IMPERATIVE.match(text)
     return bool(m and m.end() > 0 and names_security_at(text, m.end()))
@@ -189,6 +205,8 @@ def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str
             "proposed an order: I can show prices, indicators and news to help you decide. "
             "To propose one, " + HOW[0].lower() + HOW[1:]
         )
+    if NO_SIDE in text and not VERB.search(text):
+        return f"Should I buy or sell? {HOW}"
     verbs = list(VERB.finditer(text))
     orders = []
     for i, verb in enumerate(verbs):

@@ -13,6 +13,15 @@ import re
 from dataclasses import dataclass, field
 
 NUM = r"(\d+(?:\.\d+)?)"
+SETTINGS = (
+    r"(?:settings?|parameters?|params|windows?|thresholds?|lengths?|periods?|levels?|values|"
+    r"combination|combo|lookbacks?)"
+)
+PAIRS = {
+    "sma-cross": ("fast", "slow"),
+    "macd": ("fast", "slow"),
+    "rsi-reversion": ("lower", "upper"),
+}
 
 
 @dataclass
@@ -26,12 +35,22 @@ class Params:
     capital: float | None = None
     doc_type: str | None = None
     frequency: str | None = None
+    grid: dict[str, list[float]] = field(default_factory=dict)
+    """Values to sweep that the user listed ("fast 10,20,50 and slow 100,200")."""
+    pair: tuple[float, float] | None = None
+    """Two numbers given without saying which settings they are ("what about 25/75?"):
+    the strategy of the question they follow decides (fast/slow, lower/upper)."""
 
     def merged(self, newer: Params) -> Params:
         """A follow-up's settings over the earlier question's ("now with fast 10")."""
+        values = {**self.values, **newer.values} if not newer.strategy else dict(newer.values)
+        if newer.pair and not newer.strategy and (self.strategy or "sma-cross") in PAIRS:
+            for key in ("fast", "slow", "lower", "upper"):
+                values.pop(key, None)
+            values.update(zip(PAIRS[self.strategy or "sma-cross"], newer.pair, strict=True))
         return Params(
             strategy=newer.strategy or self.strategy,
-            values={**self.values, **newer.values} if not newer.strategy else dict(newer.values),
+            values=values,
             cost_bps=newer.cost_bps if newer.cost_bps is not None else self.cost_bps,
             sweep=newer.sweep or (self.sweep and not newer.values),
             method=newer.method or self.method,
@@ -39,6 +58,7 @@ class Params:
             capital=newer.capital if newer.capital is not None else self.capital,
             doc_type=newer.doc_type or self.doc_type,
             frequency=newer.frequency or self.frequency,
+            grid=newer.grid or ({} if newer.values else self.grid),
         )
 
 
@@ -54,17 +74,29 @@ def read_params(text: str) -> Params:
         p.cost_bps = 0.0
     p.sweep = bool(
         re.search(
-            r"\b(sweep|best (?:[\w/-]+ )?(?:settings|parameters|params|windows|lengths|"
-            r"combination)|optimal (?:[\w/-]+ )?(?:settings|parameters|windows|lengths)|"
-            r"optimi[sz]e (?:the )?.{0,40}(?:windows|parameters|settings|lengths)|"
+            r"\b(sweep|(?:best|optimal|ideal|optimum)\b.{0,25}\b" + SETTINGS + r"|"
+            r"optimi[sz]e (?:the )?.{0,40}" + SETTINGS + r"|"
             r"which .{0,40}(?:works?|worked|performs?|performed) best|tun(?:e|ing))\b",
             t,
         )
     )
     p.method = _method(t)
+    for name in ("fast", "slow", "signal", "lower", "upper", "window", "k"):
+        if m := re.search(
+            rf"\b{name}\s*(?:of|=|:|in)?\s*(\d+(?:\.\d+)?(?:\s*,\s*\d+(?:\.\d+)?)+)", t
+        ):
+            p.grid[name] = [float(x) for x in re.split(r"\s*,\s*", m[1])]
+    if p.grid:
+        p.sweep = True
+    if p.strategy is None and (w := _windows(t)):
+        p.pair = (w["fast"], w["slow"]) if "fast" in w and "slow" in w else None
+    elif p.strategy is None and (m := re.search(r"\b(\d{1,3})\s+and\s+(\d{1,3})\b", t)):
+        low, high = sorted((float(m[1]), float(m[2])))
+        p.pair = (low, high) if low < high else None
     if m := re.search(
         rf"(?:no more than|not more than|at most|max(?:imum)?(?: weight)?(?: of)?|"
-        rf"cap(?:ped)?(?: each(?: \w+)?)?(?: at)?|up to|limit(?: each)?(?: \w+)? to)\s+{NUM}\s*"
+        rf"cap(?:ped)?(?:\s+(?:it|them|each|every|all|any|the|positions?|weights?|holdings?|names?|"
+        rf"stocks?|one))*(?:\s+(?:at|to))?|up to|limit(?: each)?(?: \w+)? to)\s+{NUM}\s*"
         rf"(%|percent)?",
         t,
     ) or re.search(
@@ -86,7 +118,9 @@ def read_params(text: str) -> Params:
         amount = float((m[1] or m[3]).replace(",", ""))
         scale = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}.get(m[2] or m[4] or "", 1)
         p.capital = amount * scale
-    elif m := re.search(r"\b(?:invest|split|put|have|allocate)\b[^.?!]{0,20}?\b(\d+)\s*k\b", t):
+    elif m := re.search(
+        r"\b(?:invest|split|put|have|had|got|with|using|allocate)\b[^.?!]{0,20}?\b(\d+)\s*k\b", t
+    ):
         p.capital = float(m[1]) * 1e3
     if re.search(
         r"\b(10-?k|10-?q|8-?k|filings?|annual report|quarterly report|risk factors?|sec)\b", t
@@ -104,6 +138,7 @@ def read_params(text: str) -> Params:
 def _method(t: str) -> str | None:
     if re.search(
         r"min(?:imum)?[- ]var\w*|low(?:est)?[- ]risk|least risky|safest|safe|conservative|"
+        r"risk[- ]averse|averse to risk|low risk tolerance|capital preservation|"
         r"low(?:est)?[- ]vol\w*|least volatile|minimi[sz]e (?:the )?(?:volatility|risk|variance)|"
         r"defensive|cautious",
         t,
@@ -151,11 +186,15 @@ def _strategy(t: str) -> tuple[str | None, dict[str, float]]:
             low, high = sorted((float(m[1]), float(m[2])))
             values = {"lower": low, "upper": high}
         else:
-            if m := re.search(rf"(?:below|under|lower(?: bound)?(?: of)?)\s*{NUM}", t):
+            if m := re.search(rf"(?:below|under|lower(?: bound)?(?: of)?|<|less than)\s*{NUM}", t):
                 values["lower"] = float(m[1])
-            if m := re.search(rf"(?:above|over|upper(?: bound)?(?: of)?)\s*{NUM}", t):
+            if m := re.search(
+                rf"(?:above|over|upper(?: bound)?(?: of)?|>|more than|exceeds?)\s*{NUM}", t
+            ):
                 values["upper"] = float(m[1])
-        if m := re.search(rf"\b(?:window|period)\s*(?:of\s*)?{NUM}", t):
+        if m := re.search(rf"\b(?:window|period|length)\s*(?:of\s*)?{NUM}", t) or re.search(
+            r"\b(\d{1,3})[- ]?(?:day|period|bar)\s+rsi\b", t
+        ):
             values["window"] = float(m[1])
         return "rsi-reversion", values
     if "macd" in t:
@@ -165,8 +204,10 @@ def _strategy(t: str) -> tuple[str | None, dict[str, float]]:
         return "macd", values
     if re.search(
         r"\b(sma|ema|moving[- ]averages?|crossover|cross|trend[- ]following|ma cross)\b", t
-    ) or _windows(t):
+    ):
         return "sma-cross", _windows(t)
+    if re.search(r"\b(?:fast|slow)\b", t):  # settings by name, for whichever strategy
+        return None, _windows(t)
     return None, {}
 
 

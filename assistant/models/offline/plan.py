@@ -18,9 +18,10 @@ from datetime import date, timedelta
 
 from assistant.models.offline.dates import NO_PERIOD, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
+from assistant.models.offline.glossary import define
 from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import looks_like_order, read_orders
-from assistant.models.offline.params import Params, read_params
+from assistant.models.offline.params import PAIRS, Params, read_params
 
 HELP = (
     "I can look up prices and returns, technical indicators (RSI, MACD, moving averages), "
@@ -57,7 +58,8 @@ PROMPT_PROBE = re.compile(
 )
 FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|same|now|then|ok(?:ay)?,?|instead|but|compare the two|"
-    r"compare them|try|with|make it|do the same|what if|for)\b|\b(too|instead|as well|the two|"
+    r"compare them|try|with|make it|do the same|what if|for|add|drop|remove|include|exclude|"
+    r"without|swap|replace|cap|limit|use|switch)\b|\b(too|instead|as well|the two|"
     r"both|them|those|it|that one|same)\b",
     re.I,
 )
@@ -95,6 +97,28 @@ COVERS = {  # an intent whose calls already answer these (its own words name the
     "portfolio": {"compare", "prices", "account"},
 }
 MAX_SYMBOLS = 5
+WHAT_DATA = re.compile(
+    r"\b(?:what|which)\s+(?:stocks|symbols|tickers|companies|securities|data)\b.{0,30}"
+    r"\b(?:have|cover|know|support|got|available)|\blist\s+(?:the\s+|your\s+|all\s+)?"
+    r"(?:stocks|symbols|tickers)\b",
+    re.I,
+)
+EVERY_STOCK = re.compile(
+    r"\b(?:all|every|each)\b.{0,20}\b(?:stocks?|symbols?|companies|names|tickers|you have)\b|"
+    r"\b(?:your|these|the available)\s+(?:stocks|symbols|tickers|companies)\b|"
+    r"\bout of (?:what|the ones|those) you have\b|\btop\s+\d+\s+(?:performers|stocks)\b|"
+    r"\b(?:best|worst)[- ](?:performing\s+)?(?:stocks?|performers?)\b",
+    re.I,
+)
+"""A question about the whole stored universe ("which of your stocks did best in 2022")."""
+EVERY_STOCK_CAP = 25
+"""At most this many in one ranking (one call each, under the turn's tool-call limit)."""
+AMEND = re.compile(
+    r"^\W*(?:actually|instead|no,?|wait,?|sorry,?)?\s*(?:make\s+it|change\s+(?:it|that)\s+to|"
+    r"(?:do|let'?s\s+do)\s+)\s*\d",
+    re.I,
+)
+"""Changing an order already proposed ("actually make it 20")."""
 
 
 @dataclass
@@ -110,6 +134,8 @@ class Ask:
     follow_up: bool = False
     mentioned: list[str] = field(default_factory=list)
     """Every stored symbol the conversation named so far, most recent last."""
+    everything: bool = False
+    """Every stored stock ("which of your stocks did best"): no cap on how many."""
     parts: list[Ask] = field(default_factory=list)
     """A question with several parts ("compare X and Y at the end of 2020 and backtest Z
     since 2010"): each part with its own securities, period and settings."""
@@ -162,7 +188,7 @@ class Planner:
             text=text,
             intents=[intent],
             symbols=symbols or whole.symbols,
-            period=period if not period.empty else whole.period,
+            period=period if period.named else whole.period,
             params=params if params != Params() else whole.params,
         )
 
@@ -208,6 +234,18 @@ class Planner:
             previous = self.read(earlier[-1], earlier[-6:-1])
             if previous.intents[0] not in BRIEF:
                 return self._follow(previous, ask, top)
+        if not symbols and EVERY_STOCK.search(question):
+            ask.symbols = sorted(stored - {"SPX"})[:EVERY_STOCK_CAP]
+            ask.everything = True
+            if ask.intents[0] not in ("portfolio", "rebalance", "technicals"):
+                ask.intents = ["compare"]
+            return ask
+        if (
+            ask.intents[0] == "technicals"
+            and period.start is not None
+            and re.fullmatch(r"volatil\w*", KEYWORDS["technicals"].search(question)[0], re.I)
+        ):
+            ask.intents = ["prices"]  # "how volatile was AMD in 2022": that year's volatility
         if symbols and HYPOTHETICAL.search(question):
             # what it is worth now: from the purchase to the latest data
             start = period.start or (period.end and date(period.end.year, 1, 1))
@@ -229,8 +267,15 @@ class Planner:
         text = new.text.lower()
         mentioned = list(dict.fromkeys([*previous.mentioned, *new.symbols][::-1]))[::-1]
         symbols = new.symbols or previous.symbols
-        if new.symbols and re.search(r"\b(too|as well|also|add|plus|and both)\b", text):
+        if new.symbols and re.search(r"\b(too|as well|also|add|plus|and both|include)\b", text):
             symbols = list(dict.fromkeys(previous.symbols + new.symbols))
+        if new.symbols and re.search(
+            r"\b(drop|remove|without|exclude|minus|except|take out)\b", text
+        ):
+            symbols = [s for s in previous.symbols if s not in new.symbols]
+        period = new.period if new.period.named else previous.period
+        if (shift := _year_shift(text)) and previous.period.start and previous.period.end:
+            period = _shifted(previous.period, shift)
         intents = previous.intents
         if top.keyword and top.intent not in BRIEF and top.intent != previous.intents[0]:
             intents = new.intents
@@ -239,6 +284,10 @@ class Planner:
                 symbols = mentioned[-2:] if re.search(r"\b(two|both)\b", text) else mentioned
             if len(symbols) >= 2:
                 intents = ["compare"]
+        if re.search(
+            r"^\W*(?:add|drop|remove|include|exclude|without|swap|replace|take out)\b", text
+        ):
+            intents = previous.intents  # "drop PG" changes the holdings, not the question
         changed_settings = new.params != Params()
         if changed_settings and not new.symbols and intents == new.intents:
             intents = previous.intents  # "with 10 bps costs" changes the backtest, not the intent
@@ -247,7 +296,7 @@ class Planner:
             intents=intents,
             symbols=symbols,
             missing=new.missing,
-            period=new.period if not new.period.empty else previous.period,
+            period=period,
             params=previous.params.merged(new.params),
             follow_up=True,
             mentioned=mentioned,
@@ -265,9 +314,27 @@ class Planner:
         is_order = looks_like_order(question, self._security_at)
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
+        named = self.master.find(question, self.stored())
+        if not named and not is_order:
+            if WHAT_DATA.search(question):
+                return Planned(message=self.known_symbols())
+            if definition := define(question):
+                return Planned(message=definition)
+            if (
+                earlier
+                and AMEND.search(question)
+                and looks_like_order(earlier[-1], self._security_at)
+            ):
+                return Planned(
+                    message="A proposed order is not changed: reject it (it also expires by "
+                    'itself) and say the new order in full, e.g. "buy 20 shares of '
+                    f'{self._last_symbol(earlier) or "MSFT"}".'
+                )
         if is_order:
             orders = read_orders(question, lambda text: self._order_symbols(text))
             if isinstance(orders, str):
+                if orders.startswith("Which stock") and (last := self._last_symbol(earlier)):
+                    orders += f' Did you mean {last}? Then say e.g. "buy 10 {last}".'
                 return Planned(message=orders)
             missing = [o["symbol"] for o in orders if o["symbol"] not in self.stored()]
             if missing:
@@ -278,6 +345,15 @@ class Planner:
         except DateError as exc:
             return Planned(message=str(exc))
         return self.calls(ask)
+
+    def _last_symbol(self, earlier: list[str]) -> str | None:
+        """The stock the conversation named last: suggested, never assumed, for an order."""
+        for question in reversed(list(earlier)):
+            found = [m.symbol for m in self.master.find(question, self.stored())]
+            stored = [x for x in found if x in self.stored()]
+            if stored:
+                return stored[-1]
+        return None
 
     def _security_at(self, text: str, at: int) -> bool:
         return any(m.start == at for m in self.master.find(text, self.stored()))
@@ -355,17 +431,29 @@ class Planner:
         w = self._window(ask)
         return [
             ("get_prices", {"symbol": s, "start": _iso(w.start), "end": _iso(w.end)})
-            for s in ask.symbols[:MAX_SYMBOLS]
+            for s in (ask.symbols if ask.everything else ask.symbols[:MAX_SYMBOLS])
         ]
 
     def _technicals(self, ask: Ask) -> list[tuple[str, dict]]:
         return [
             ("get_indicators", {"symbol": s, "end": _iso(ask.period.end)})
-            for s in ask.symbols[:MAX_SYMBOLS]
+            for s in (ask.symbols if ask.everything else ask.symbols[:MAX_SYMBOLS])
         ]
 
     def _compare(self, ask: Ask) -> list[tuple[str, dict]]:
-        symbols = ask.symbols if len(ask.symbols) > 1 else [*ask.symbols, "SPX"]
+        symbols = ask.symbols
+        if (
+            len(symbols) == 1
+            and not ask.missing
+            and not re.search(r"\b(its|their)\b", ask.text, re.I)
+        ):
+            symbols = [*symbols, "SPX"]  # one stock "compared": against the market
+        if len(symbols) == 1:  # the other is not stored, or "vs its 200-day average"
+            return (
+                self._technicals(ask)
+                if re.search(r"\b(its|their)\b", ask.text, re.I)
+                else self._prices(ask)
+            )
         compared = replace(ask, symbols=[s for s in symbols if s in self.stored()])
         if re.search(
             r"\b(rsi|macd|overbought|oversold|indicators?|technicals?|momentum)\b", ask.text, re.I
@@ -415,12 +503,15 @@ class Planner:
     def _backtest(self, ask: Ask) -> list[tuple[str, dict]]:
         p = ask.params
         strategy = p.strategy or "sma-cross"
+        values = dict(p.values)
+        if p.pair and not values and strategy in PAIRS:  # "backtest 20/100 on BAC"
+            values = dict(zip(PAIRS[strategy], p.pair, strict=True))
         out = []
         for symbol in ask.symbols[:3]:
             args = {
                 "symbol": symbol,
                 "strategy": strategy,
-                "params": p.values or None,
+                "params": values or None,
                 "start": _iso(ask.period.start),
                 "end": _iso(ask.period.end),
             }
@@ -428,7 +519,7 @@ class Planner:
                 args["cost_bps"] = p.cost_bps
             if p.sweep and strategy != "buy-hold":
                 args["params"] = None
-                args["sweep_grid"] = default_grid(strategy)
+                args["sweep_grid"] = p.grid or default_grid(strategy)
             out.append(("run_backtest", args))
         return out
 
@@ -450,11 +541,14 @@ class Planner:
         if len(ask.symbols) < 2:
             return []
         p = ask.params
+        start = ask.period.start
+        if start is None:  # the first rebalance needs a year of history before it
+            start = _years_before(ask.period.end or self.anchor(), 5)
         args = {
             "symbols": ask.symbols,
             "method": p.method or "max-sharpe",
             "frequency": p.frequency or "monthly",
-            "start": _iso(ask.period.start),
+            "start": _iso(start),
             "end": _iso(ask.period.end),
         }
         if p.max_weight is not None:
@@ -513,6 +607,31 @@ def _dominant_first(scored: list, question: str) -> list:
         if scored[0].intent in DOMINATES[leader] or scored[0].intent == leader:
             scored = [first, *[s for s in scored if s is not first]]
     return scored
+
+
+def _year_shift(text: str) -> int:
+    """ "the year after" +1, "the year before" -1 (a follow-up's period)."""
+    if re.search(
+        r"\b(?:the\s+)?(?:year|one)\s+(?:after|later)\b|\bnext\s+year\b|\bfollowing\s+year\b", text
+    ):
+        return 1
+    if re.search(
+        r"\b(?:the\s+)?(?:year|one)\s+(?:before|earlier)\b|\bprevious\s+year\b|\bprior\s+year\b",
+        text,
+    ):
+        return -1
+    return 0
+
+
+def _shifted(period: Period, years: int) -> Period:
+    start = _years_before(period.start, -years)
+    end = _years_before(period.end, -years)
+    label = (
+        str(start.year)
+        if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year
+        else f"{start} to {end}"
+    )
+    return Period(start, end, end, label)
 
 
 def _own_clause(s, top, question: str) -> bool:
