@@ -411,19 +411,19 @@ def approval_event(row: ApprovalRow) -> ApprovalRequired:
     )
 
 
-def pending_note(approvals: list[ApprovalRequired], others: list[str] = ()) -> str:
-    """What a turn that ends waiting for approvals says of its orders: each one waiting,
-    and the outcome of each other order of the same response (``others``: one that failed
-    its checks, say), so no order of several goes unmentioned."""
-    lines = list(others)
-    for a in approvals:
-        checks = (
-            "all pre-trade checks passed"
-            if a.risk_checks.get("passed")
-            else "pre-trade checks failed"
-        )
-        lines.append(
-            f"Order proposed: {describe_order(a.order)}. It is waiting for approval {a.approval_id} by "
-            f"an approver (expires {a.expires_at:%Y-%m-%d %H:%M} UTC); {checks}."
-        )
-    return "\n".join(lines)
+def pending_line(a: ApprovalRequired) -> str:
+    """The sentence for an order that waits for a person."""
+    checks = (
+        "all pre-trade checks passed" if a.risk_checks.get("passed") else "pre-trade checks failed"
+    )
+    return (
+        f"Order proposed: {describe_order(a.order)}. It is waiting for approval {a.approval_id} by "
+        f"an approver (expires {a.expires_at:%Y-%m-%d %H:%M} UTC); {checks}."
+    )
+
+
+def pending_note(lines: list[tuple[int, str]]) -> str:
+    """What a turn that ends waiting for approvals says of its orders: each one waiting and
+    each other order of the same response settled at once (refused by the checks, say), in
+    the order the orders were asked for, so none of several goes unmentioned."""
+    return "\n".join(text for _, text in sorted(lines, key=lambda line: line[0]))

@@ -28,18 +28,20 @@ from pydantic_ai.messages import (
     FunctionToolResultEvent,
     ModelMessagesTypeAdapter,
     ModelRequest,
+    ModelResponse,
     PartDeltaEvent,
     PartStartEvent,
     RetryPromptPart,
     TextPart,
     TextPartDelta,
+    ToolCallPart,
     ToolReturnPart,
 )
 from pydantic_ai.run import AgentRunResultEvent
 from pydantic_ai.usage import UsageLimits
 
 from assistant.agent import build_agent
-from assistant.approvals import ApprovalService, approval_event, pending_note
+from assistant.approvals import ApprovalService, approval_event, pending_line, pending_note
 from assistant.auth import Role, User
 from assistant.citations import citations
 from assistant.deferred import open_calls, results_for, waiting_returns
@@ -378,7 +380,22 @@ class ChatService:
                 )
             events = [approval_event(row) for row in approvals]
             if events:
-                note = pending_note(events, _order_outcomes(returns))
+                asked = {
+                    part.tool_call_id: i
+                    for i, part in enumerate(
+                        p
+                        for m in result.new_messages()
+                        if isinstance(m, ModelResponse)
+                        for p in m.parts
+                        if isinstance(p, ToolCallPart)
+                    )
+                }
+                lines = [
+                    (asked.get(row.tool_call_id, 0), pending_line(event))
+                    for row, event in zip(approvals, events, strict=True)
+                ]
+                lines += [(asked.get(i, 0), text) for i, text in _order_outcomes(returns)]
+                note = pending_note(lines)
                 if "".join(answer).strip():
                     note = "\n\n" + note
             answer.append(note)
@@ -508,15 +525,17 @@ async def _prepend(first: ChatEvent, rest: AsyncIterator[ChatEvent]) -> AsyncIte
         yield event
 
 
-def _order_outcomes(parts: list[ToolReturnPart | RetryPromptPart]) -> list[str]:
-    """Sentences for the orders of a paused turn that were settled at once: refused by
-    the checks, or not proposable at all."""
+def _order_outcomes(parts: list[ToolReturnPart | RetryPromptPart]) -> list[tuple[str, str]]:
+    """(tool call id, sentence) for the orders of a paused turn that were settled at once:
+    refused by the checks, or not proposable at all."""
     out = []
     for part in parts:
         if part.tool_name != "place_order":
             continue
         if isinstance(part, RetryPromptPart):
-            out.append(f"The order was not placed: {problem_text(part.content)}.")
+            out.append(
+                (part.tool_call_id, f"The order was not placed: {problem_text(part.content)}.")
+            )
         elif (outcome := read_result(part)) is not None:
-            out.append(outcome.describe())
+            out.append((part.tool_call_id, outcome.describe()))
     return out

@@ -353,16 +353,11 @@ def test_orders_are_read_as_written(planner, question, expected):
         ("don't sell 10 MSFT, buy them", "says not to"),
         ("Don’t buy 10 KO", "says not to"),
         ("I want to buy, not sell 10 MSFT", "says not to"),
-        ("should I buy 10 AAPL?", "question or a quote"),
-        ("Do you think I should buy 10 KO?", "question or a quote"),
-        ("would you buy 10 AAPL if you were me?", "question or a quote"),
         ("can you put in a limit order for 20 KO at 58", "buy or sell"),
         ("set a stop loss on my AAPL at 120", "How many shares should I sell"),
         ("buy Apple", "How many shares"),
         ("I want some Walmart stock", "How many shares"),
         ("get me a few shares of KO", "How many shares"),
-        ('Explain what "sell 10 KO at 60" does', "question or a quote"),
-        ("my friend told me to buy 10 KO", "question or a quote"),
         ("buy 10 KO tomorrow", "time or a condition"),
         ("buy 10 KO at 9:30 am", "time or a condition"),
         ("buy 10 KO on a dip", "time or a condition"),
@@ -585,3 +580,22 @@ def test_every_stored_stock_and_questions_about_words(planner):
     assert amended.startswith("A proposed order is not changed") and "AAPL" in amended
     missing = planner.plan("nvda vs amd this year")
     assert [a["symbol"] for _, a in missing.calls] == ["AMD"]  # no S&P 500 in NVDA's place
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "should I buy 10 AAPL?",
+        "Do you think I should buy 10 KO?",
+        "would you buy 10 AAPL if you were me?",
+        'Explain what "sell 10 KO at 60" does',
+        "my friend told me to buy 10 KO",
+        "should i sell 10 xom?",
+        "would you sell my apple shares",
+    ],
+)
+def test_a_question_about_an_order_gets_facts_and_places_nothing(planner, question):
+    """Helper review: these got a refusal with no data; "should I buy AMD" got the facts."""
+    planned = planner.plan(question)
+    assert all(name != "place_order" for name, _ in planned.calls)
+    assert planned.calls or planned.message

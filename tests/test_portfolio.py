@@ -154,7 +154,7 @@ def test_shrinkage_changes_the_estimate(sample_store):
             ["AAPL", "MSFT", "KO"],
             Constraints(max_weight=0.3),
             InfeasibleError,
-            r"0.3 × 3 assets = 0.9 < 1",
+            r"a cap of 30.00% on each of 3 stocks adds up to 90.00%",
         ),
         (
             ["AAPL", "MSFT"],

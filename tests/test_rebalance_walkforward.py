@@ -88,7 +88,7 @@ def test_quarterly_rebalances_less_and_costs_cost(sample_store):
 
 
 def test_rebalance_errors(sample_store):
-    with pytest.raises(NoDataError, match="move --start later"):
+    with pytest.raises(NoDataError, match="start later"):
         rebalance_backtest(sample_store, SYMS, start=date(1990, 1, 2))
     with pytest.raises(InvalidInputError, match="at least two symbols"):
         rebalance_backtest(sample_store, ["AAPL"], start=START)

@@ -115,7 +115,7 @@ def estimate(returns: pd.DataFrame, *, shrinkage: bool = False, source: str = ""
     if len(returns) < MIN_OBSERVATIONS:
         raise NoDataError(
             f"only {len(returns)} overlapping daily returns for {', '.join(returns.columns)}; "
-            f"at least {MIN_OBSERVATIONS} are needed (widen --start/--end)"
+            f"at least {MIN_OBSERVATIONS} are needed (a wider date range)"
         )
     values = returns.to_numpy()
     if shrinkage:
@@ -142,11 +142,14 @@ def _check_feasible(symbols: list[str], c: Constraints) -> None:
     if len(set(symbols)) != n:
         raise InvalidInputError(f"duplicate symbols in {', '.join(symbols)}")
     if c.min_weight > c.max_weight:
-        raise InvalidInputError(f"--min-weight {c.min_weight} is above --max-weight {c.max_weight}")
+        raise InvalidInputError(
+            f"the minimum weight {c.min_weight} is above the maximum weight {c.max_weight}"
+        )
     if c.max_weight * n < 1 - 1e-12:
         raise InfeasibleError(
-            f"infeasible: max weight {c.max_weight} × {n} assets = {c.max_weight * n:.4g} < 1; "
-            f"raise --max-weight to at least {1 / n:.4g} or add symbols"
+            f"infeasible: a cap of {c.max_weight:.2%} on each of {n} stocks adds up to "
+            f"{c.max_weight * n:.2%}, short of 100%; allow at least {math.ceil(10000 / n) / 100:.2f}% "
+            "each, or add stocks"
         )
     if c.min_weight * n > 1 + 1e-12:
         raise InfeasibleError(

@@ -107,7 +107,7 @@ def rebalance_backtest(
         raise NoDataError(
             f"rebalance estimates on the {lookback_days} days before each rebalance; "
             f"{', '.join(symbols)} share only {first} days before "
-            f"{prices.index[first].date()} (need ≥ {MIN_OBSERVATIONS}): move --start later"
+            f"{prices.index[first].date()} (need ≥ {MIN_OBSERVATIONS}): start later"
         )
     returns = prices.pct_change()
     values = prices.to_numpy()[first:]

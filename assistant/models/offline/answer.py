@@ -87,6 +87,18 @@ def _indicators(d: IndicatorSummary) -> str:
     if v.get("macd") is not None and v.get("macd_signal") is not None:
         a, b = _pair(v["macd"], v["macd_signal"])
         parts.append(f"MACD was {a}, {_side(v['macd'], v['macd_signal'])} its signal line ({b}).")
+    if v.get("bb_upper") is not None and v.get("bb_lower") is not None:
+        where = (
+            "above the upper band"
+            if d.price > v["bb_upper"]
+            else "below the lower band"
+            if d.price < v["bb_lower"]
+            else "inside the bands"
+        )
+        parts.append(
+            f"Bollinger bands: {num(round(v['bb_lower'], 2))} to {num(round(v['bb_upper'], 2))}; "
+            f"the close was {where}."
+        )
     if v.get("volatility_20d") is not None:
         parts.append(f"{w['volatility']}-day annualised volatility was {pct(v['volatility_20d'])}.")
     if v.get("return_1y") is not None:
@@ -191,7 +203,8 @@ def _backtest(d: BacktestSummary) -> str:
     text = (
         f"Backtest of {d.strategy}{f' ({params})' if params else ''} on {d.symbol} from "
         f"{d.start} to {d.end}{costs}: total return {pct(m.total_return)}, CAGR {pct(m.cagr)}, "
-        f"Sharpe {num(m.sharpe)}, max drawdown {pct(m.max_drawdown)}, {d.trades} trades, "
+        f"Sharpe {num(m.sharpe)}, max drawdown {pct(m.max_drawdown)}, {d.trades} "
+        f"{'trade' if d.trades == 1 else 'trades'}, "
         f"invested {pct(m.exposure)} of the time."
     )
     if d.chart is not None:
@@ -260,7 +273,10 @@ def _account(d: AccountSummary) -> str:
             f"{a.order} (approval {a.approval_id}, expires {a.expires_at:%Y-%m-%d %H:%M} UTC)"
             for a in d.pending_approvals
         )
-        text += f" Waiting for an approver: {waiting}."
+        text += (
+            f" Waiting for an approver: {waiting}. Cash is not set aside for orders that wait; "
+            "each is checked again against the account when it is approved."
+        )
     elif not d.open_orders:
         text += " No orders are pending."
     return text
@@ -316,6 +332,16 @@ WRITERS: dict[type, Callable] = {
 }
 
 
+def _default_window(returns: list[ToolReturnPart]) -> str | None:
+    """The year the prices of a question that named no period cover, as the answer says it."""
+    ends = [
+        r.end
+        for p in returns
+        if isinstance(r := read_result(p), PriceSummary) and p.tool_name == "get_prices"
+    ]
+    return f"the year to {max(ends)}" if ends else None
+
+
 def write_answer(
     returns: list[ToolReturnPart], ask: Ask | None = None, notes: list[str] = ()
 ) -> str:
@@ -325,6 +351,8 @@ def write_answer(
     sections: list[str] = list(notes)
     if ask is not None and ask.period.label and not ask.period.empty and not ask.parts:
         sections.append(f"Period: {ask.period.label}.")
+    elif ask is not None and not ask.parts and not ask.period.named and _default_window(returns):
+        sections.append(f"Period: {_default_window(returns)} (no period was named).")
     prices: list[PriceSummary] = []
     indicators: list[IndicatorSummary] = []
     many = sum(p.tool_name == "get_prices" for p in returns) > 5

@@ -237,7 +237,11 @@ def parse_period(text: str, anchor: date) -> Period:
             ):
                 return Period(start=start, label=f"since {label} began ({start})")
             return Period(start, end, end, f"{label} ({start} to {end})")
-    if re.search(r"\bsince\s+(?:the\s+)?(?:covid|corona\w*|pandemic)\b", t):
+    if re.search(
+        r"\bsince\s+(?:the\s+)?(?:(?:start|beginning|onset)\s+of\s+(?:the\s+)?)?"
+        r"(?:covid|corona\w*|pandemic)\b",
+        t,
+    ):
         start, _, label = EPISODES[next(k for k in EPISODES if "covid" in k)]
         return Period(start=start, label=f"since {label} began ({start})")
     if m := re.search(rf"({DAY_TEXT})\s*(?:to|through|until|till|-|–|—|and)\s*({DAY_TEXT})", t):
@@ -296,9 +300,9 @@ def parse_period(text: str, anchor: date) -> Period:
         return Period(start, end, end, f"Q{quarter} {m[2]}")
 
     # relative to the anchor
-    if re.search(r"\b(?:ytd|year[- ]to[- ]date|this year|so far this year)\b", t):
+    if re.search(r"\b(?:ytd|year[- ]to[- ]date|this (?:year|yr)|so far this year)\b", t):
         return Period(date(a.year, 1, 1), a, a, f"{a.year} to date ({a})")
-    if re.search(r"\b(?:last|previous|prior)\s+(?:calendar\s+)?year\b", t) and not re.search(
+    if re.search(r"\b(?:last|previous|prior)\s+(?:calendar\s+)?(?:year|yr)\b", t) and not re.search(
         r"\b(?:over|in|during)\s+the\s+(?:last|past)\s+year\b|\bthe\s+last\s+year\s+or\b", t
     ):
         year = a.year - 1
@@ -311,7 +315,7 @@ def parse_period(text: str, anchor: date) -> Period:
     ):
         return _back(a, _count(m[1]), _unit(m[2]), said=m[1])
     if re.search(
-        r"\b(?:over|in|during)\s+the\s+(?:last|past)\s+month\b|\b(?:past|trailing)\s+month\b", t
+        r"\b(?:over|in|during|for)\s+the\s+(?:last|past)\s+month\b|\b(?:past|trailing)\s+month\b", t
     ):
         return _back(a, 1, "month")
     if m := re.search(
@@ -390,6 +394,8 @@ def parse_period(text: str, anchor: date) -> Period:
     if m := re.search(r"(?<![\d.$])\b(19[0-9]{2}|20[0-9]{2})\b(?![\d.%])", t):
         year = _year(m[1])
         return Period(date(year, 1, 1), date(year, 12, 31), date(year, 12, 31), str(year))
+    if re.search(r"\blong[- ]?(?:term|run|haul)\b", t):
+        return _back(a, 10, "year", said="ten")  # "the better long-term hold"
     if m := re.search(
         rf"\b{COUNT}\s*(years?|yrs?|months?)\b(?!\s*(?:ago|back|moving|average|ma\b|sma|ema|rsi|window|treasury|bond|note|yield|old|from|later))",
         t,

@@ -188,6 +188,11 @@ class SecurityMaster:
         self.by_name.update(ALIASES)
         self.longest = max(len(k.split()) for k in self.by_name)
         self.fuzzy_keys = [k for k in self.by_name if len(k) >= 5]
+        self.single_keys = [k for k in self.fuzzy_keys if " " not in k]
+        for symbol, name in NAMES.items():  # "procter" for PG: a first word that is no word
+            first = _name_key(name).split(" ")[0] if _name_key(name) else ""
+            if len(first) >= 5 and not is_word(first) and first not in self.by_name:
+                self.by_name[first] = symbol
 
     def name(self, symbol: str) -> str:
         return self.names.get(symbol, symbol)
@@ -279,6 +284,12 @@ class SecurityMaster:
                 best = process.extract(
                     phrase, self.fuzzy_keys, scorer=fuzz.ratio, limit=2, score_cutoff=80
                 )
+                if (not best or best[0][1] < 88) and size == 1:
+                    # a swapped or dropped letter in one word ("Appel", "Walmrt")
+                    near = [
+                        k for k in self.single_keys if DamerauLevenshtein.distance(phrase, k) == 1
+                    ]
+                    best = [(near[0], 100.0, 0)] if len(near) == 1 else []
                 if not best or best[0][1] < 88:
                     continue
                 if len(best) > 1 and best[1][1] > best[0][1] - 4:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 DEFINITIONAL = re.compile(
-    r"^\W*(?:what(?:'s|\s+is|\s+are|\s+does)|explain|define|definition\s+of|meaning\s+of|"
+    r"^\W*(?:what(?:'s|s|\s+is|\s+are|\s+does)|explain|define|definition\s+of|meaning\s+of|"
     r"how\s+(?:does|do)\b.{0,40}\bwork|what\s+do\s+you\s+mean\s+by|tell\s+me\s+what)\b",
     re.I,
 )
@@ -109,7 +109,10 @@ def define(question: str) -> str | None:
     if not DEFINITIONAL.search(question) and not re.search(r"\blike i'?m\s+\w+\b", question, re.I):
         return None
     if re.search(
-        r"^\W*what(?:'s|\s+is|\s+was)\s+the\s+(?:current\s+|latest\s+)?\w", question, re.I
+        r"^\W*what(?:'s|s|\s+is|\s+was)\s+the\s+(?:current\s+|latest\s+)?(?:rsi|macd|price|"
+        r"volatility|sharpe|drawdown|moving average|sma|ema|bollinger|beta|p/?e|dividend|return)",
+        question,
+        re.I,
     ):
         return None  # "what's the RSI?" asks for a reading: of which stock?
     for pattern, text in TERMS:

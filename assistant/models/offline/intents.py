@@ -61,17 +61,20 @@ KEYWORDS: dict[str, re.Pattern] = {
     "portfolio": re.compile(
         r"\b(portfolio|optimi[sz]\w*|allocat\w*|weights?|weighting|diversif\w*|max(?:imum)?[- ]"
         r"sharpe|min(?:imum)?[- ]variance|risk[- ]parity|equal risk|efficient frontier|mix of|"
-        r"split .{0,30} between)\b",
+        r"split .{0,30} (?:between|across|among|over))\b",
         re.I,
     ),
     "backtest": re.compile(
         r"\b(back-?test\w*|strateg\w+|golden cross|death cross|crossover|sma cross|"
         r"buy[\s&-]*(?:and|n)?[\s&-]*hold|buying .{1,30} holding|bought and held|sweep|"
-        r"(?:best|optimal|ideal|optimum)\b.{0,25}\b(?:settings?|parameters?|params|windows?|"
-        r"thresholds?|lengths?|lookbacks?|combination)|cross\w*|"
+        r"(?:best|optimal|ideal|optimum)\b.{0,40}\b(?:settings?|parameters?|params|windows?|"
+        r"thresholds?|lengths?|lookbacks?|combination|combo|averages)|cross\w*|"
+        r"optimi[sz]e (?:the |my |its )?.{0,30}(?:parameters|settings|windows|thresholds|lengths)|"
+        r"\b(?:does|do|did|would|will)\b.{1,40}\bwork\b|"
         r"\bbuy(?:ing)?\s+(?:when|if|whenever|below|under|at)\b.{0,60}\bsell|"
         r"\btest\s+(?:buying|selling|a|an|the|my)\b|"
-        r"works? best|worked best|mean reversion|trading (?:its |the )?\S+ (?:signals?|bands?|"
+        r"works? best|worked best|(?:mean[- ])?reversion|mean[- ]revert\w*|"
+        r"trading (?:its |the )?\S+ (?:signals?|bands?|"
         r"cross\w*)|would .{0,60} have (?:worked|done|performed|returned|made))\b",
         re.I,
     ),
@@ -84,11 +87,11 @@ KEYWORDS: dict[str, re.Pattern] = {
         r"factors?|management|ceo|cfo|guidance|earnings call|articles?|lawsuits?|why|"
         r"what happened|what caused|explain\w*|reasons? (?:for|behind)|according to|"
         r"mention\w*|coverage|(?<!charts )(?<!chart )(?:said|say|says)|"
-        r"report(?:ed|s)? (?:about|on))\b",
+        r"report(?:ed|s)? (?:about|on|by|in)|as reported)\b",
         re.I,
     ),
     "account": re.compile(
-        r"\b(my (?:paper )?(?:portfolio|positions?|holdings|account|balance|cash|equity|orders|"
+        r"\b(my (?:paper )?(?:portfolio|positions?|holdings?|account|balance|cash|equity|orders|"
         r"trades)|what do i (?:own|hold)|pending orders|open orders|orders (?:are )?waiting|cash "
         r"balance|am i holding|how much (?:cash|money) (?:do i have|have i got|is left)|"
         r"buying power)\b",

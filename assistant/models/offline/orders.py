@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 
 VERB = re.compile(r"\b(buy|sell|purchase)\b", re.I)
-AMOUNT_AHEAD = r"(?=\s+(?:\$?\d|some\b|a\s+few\b|a\s+couple\b|more\b|shares?\b))"
+AMOUNT_AHEAD = r"(?=\s+(?:\$?\d|some\b|a\s+few\b|a\s+couple\b|more\b|shares?\b|all\b|half\b|my\b))"
 POLITE_BUY = re.compile(
     r"\b(?:get me|get|pick(?: me)? up|grab(?: me)?|snag|scoop up|load up on|i'?d like|"
     r"i would like|i want|i'?ll take|order)" + AMOUNT_AHEAD,
@@ -37,7 +37,9 @@ PLACE_ORDER = re.compile(
     re.I,
 )
 STOP_LOSS = re.compile(
-    r"\bset\s+(?:a|an|my)?\s*stop(?:[- ]?loss)?(?:\s+order)?\s+(?:on|for)\s+", re.I
+    r"\b(?:set|put\s+in|place|add|put)\s+(?:a|an|my)?\s*stop(?:[- ]?loss)?(?:\s+order)?\s+"
+    r"(?:on|for)\s+",
+    re.I,
 )
 """"set a stop loss on my AAPL at 120": a protective sell."""
 REQUEST = re.compile(
@@ -49,6 +51,7 @@ REQUEST = re.compile(
     re.I,
 )
 NO_SIDE = "an-order-of-no-side"
+QUESTION_NOT_ORDER = "That reads as a question or a quote"
 THANKS = re.compile(r"\s*\?\s*(?:thanks|thank you|thx|ty|cheers|please|pls)?[\s.!]*$", re.I)
 """A request worded as a question ("could you buy 3 WMT for me?", "can I get 3 shares of
 Walmart?"): an instruction when it carries a number of shares."""
@@ -93,10 +96,11 @@ def normalise(text: str) -> str:
         text = re.sub(r"^buying\b", "buy", text, flags=re.I)  # "would you mind buying 2 KO"
     if (m := PLACE_ORDER.search(text)) and (m[2] or "").lower() == "stop":
         text = re.sub(r"\bat\s+(?=\$?\d)", "stop ", text[m.end() :])  # the price is a stop
-        text = (m[1] or m[3] or m[4] or "") + " " + text
+        text = (m[1] or m[3] or m[4] or NO_SIDE) + " " + text
     # "an order for 3 shares" buys; "a limit order for 20 KO at 58" could be either side
     text = PLACE_ORDER.sub(lambda m: m[1] or m[3] or m[4] or (NO_SIDE if m[2] else "buy"), text)
     text = STOP_LOSS.sub("sell ", text)
+    text = re.sub(r"\b(?:sell\s+short|short[- ]sell|go\s+short)\b", "sell", text, flags=re.I)
     text = POLITE_BUY.sub("buy", text)
     text = POLITE_SELL.sub("sell", text)
     return SPELLED.sub(lambda m: f"{m[1]} {NUMBER_WORDS[m[2].lower()]}", text)
@@ -201,7 +205,7 @@ def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str
         return "I only propose orders from a plain instruction, and this one says not to. " + HOW
     if NOT_AN_INSTRUCTION.search(text):
         return (
-            "That reads as a question or a quote rather than an instruction, so I have not "
+            QUESTION_NOT_ORDER + " rather than an instruction, so I have not "
             "proposed an order: I can show prices, indicators and news to help you decide. "
             "To propose one, " + HOW[0].lower() + HOW[1:]
         )

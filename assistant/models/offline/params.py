@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 NUM = r"(\d+(?:\.\d+)?)"
 SETTINGS = (
     r"(?:settings?|parameters?|params|windows?|thresholds?|lengths?|periods?|levels?|values|"
-    r"combination|combo|lookbacks?)"
+    r"combination|combo|lookbacks?|averages)"
 )
 PAIRS = {
     "sma-cross": ("fast", "slow"),
@@ -74,7 +74,7 @@ def read_params(text: str) -> Params:
         p.cost_bps = 0.0
     p.sweep = bool(
         re.search(
-            r"\b(sweep|(?:best|optimal|ideal|optimum)\b.{0,25}\b" + SETTINGS + r"|"
+            r"\b(sweep|(?:best|optimal|ideal|optimum)\b.{0,40}\b" + SETTINGS + r"|"
             r"optimi[sz]e (?:the )?.{0,40}" + SETTINGS + r"|"
             r"which .{0,40}(?:works?|worked|performs?|performed) best|tun(?:e|ing))\b",
             t,
@@ -139,6 +139,7 @@ def _method(t: str) -> str | None:
     if re.search(
         r"min(?:imum)?[- ]var\w*|low(?:est)?[- ]risk|least risky|safest|safe|conservative|"
         r"risk[- ]averse|averse to risk|low risk tolerance|capital preservation|"
+        r"min(?:imum|imal)?[- ]risk|least[- ]risk|lowest[- ]risk|minimi[sz]e (?:the )?risk|"
         r"low(?:est)?[- ]vol\w*|least volatile|minimi[sz]e (?:the )?(?:volatility|risk|variance)|"
         r"defensive|cautious",
         t,
@@ -180,7 +181,7 @@ def _strategy(t: str) -> tuple[str | None, dict[str, float]]:
         ) or re.search(rf"{NUM}\s*(?:std|standard deviations?|sigma)", t):
             values["k"] = float(m[1])
         return "bollinger", values
-    if re.search(r"\brsi\b|mean[- ]reversion", t):
+    if re.search(r"\brsi\b|mean[- ]reversion|mean[- ]revert", t):
         values = {}
         if m := re.search(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b", t):
             low, high = sorted((float(m[1]), float(m[2])))

@@ -20,8 +20,9 @@ from assistant.models.offline.dates import NO_PERIOD, DateError, Period, parse_p
 from assistant.models.offline.entities import SecurityMaster
 from assistant.models.offline.glossary import define
 from assistant.models.offline.intents import KEYWORDS, Router
-from assistant.models.offline.orders import looks_like_order, read_orders
+from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
+from assistant.models.offline.words import correct
 
 HELP = (
     "I can look up prices and returns, technical indicators (RSI, MACD, moving averages), "
@@ -59,7 +60,7 @@ PROMPT_PROBE = re.compile(
 FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|same|now|then|ok(?:ay)?,?|instead|but|compare the two|"
     r"compare them|try|with|make it|do the same|what if|for|add|drop|remove|include|exclude|"
-    r"without|swap|replace|cap|limit|use|switch)\b|\b(too|instead|as well|the two|"
+    r"without|swap|replace|cap|limit|use|switch|take out|split|put|invest)\b|\b(too|instead|as well|the two|"
     r"both|them|those|it|that one|same)\b",
     re.I,
 )
@@ -67,12 +68,13 @@ CONFIDENT = 0.6
 DOMINATES = {  # when both are asked in one clause, the first is the question
     "walkforward": {"backtest", "technicals", "prices"},
     "rebalance": {"portfolio", "backtest", "compare", "prices"},
-    "backtest": {"technicals", "prices", "compare", "portfolio"},
+    "backtest": {"technicals", "prices", "compare", "portfolio", "opinion"},
     "opinion": {"overview", "prices", "technicals", "documents", "compare"},
     "compare": {"prices", "technicals"},
     "overview": {"prices", "technicals", "documents"},
-    "portfolio": {"prices", "compare", "technicals"},
+    "portfolio": {"prices", "compare", "technicals", "opinion"},  # "how should I split 50k"
     "documents": {"prices"},
+    "account": {"overview", "prices", "technicals", "opinion"},  # "my position in Apple"
 }
 HYPOTHETICAL = re.compile(
     r"\b(?:if|had|suppose|what if|say)\s+i\s+(?:had\s+)?(?:bought|invested|purchased|put)|"
@@ -87,6 +89,9 @@ OFF_TOPIC = 0.45
 """An intent whose own words are in a clause of its own joins the question at this score."""
 OPTIMISE = re.compile(r"\b(optimi[sz]\w*|allocat\w*|diversif\w*|re-?weight\w*)\b", re.I)
 CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and|then|also|plus)\b", re.I)
+STRONG_BREAK = re.compile(r"[;.?!]\s|\b(?:and\s+then|then|also|plus|after\s+that)\b", re.I)
+"""Between two requests, not inside a list ("AAPL, MSFT and KO") or a name ("buy and hold"):
+only here may a part its neighbour's calls cover be asked for on its own."""
 COVERS = {  # an intent whose calls already answer these (its own words name them)
     "overview": {"prices", "technicals", "documents", "compare"},
     "opinion": {"prices", "technicals", "documents", "overview", "compare"},
@@ -134,6 +139,8 @@ class Ask:
     follow_up: bool = False
     mentioned: list[str] = field(default_factory=list)
     """Every stored symbol the conversation named so far, most recent last."""
+    whole: str = ""
+    """For a part of a question, the whole of it (a search reads all the words)."""
     everything: bool = False
     """Every stored stock ("which of your stocks did best"): no cap on how many."""
     parts: list[Ask] = field(default_factory=list)
@@ -164,7 +171,8 @@ class Planner:
     def read(self, question: str, earlier: list[str] = ()) -> Ask:
         """The question as an :class:`Ask`; ``earlier`` are the previous questions, most
         recent last, for follow-ups. Raises DateError for an impossible date."""
-        whole = self._read(question, earlier)
+        question = self._corrected(question)
+        whole = self._read(question, [self._corrected(q) for q in earlier])
         if whole.follow_up or len(whole.intents) < 2:
             return whole
         starts = sorted(
@@ -186,6 +194,7 @@ class Planner:
         params = read_params(text)
         return Ask(
             text=text,
+            whole=whole.text,
             intents=[intent],
             symbols=symbols or whole.symbols,
             period=period if period.named else whole.period,
@@ -203,7 +212,8 @@ class Planner:
         period = parse_period(question, self.anchor())
         params = read_params(question)
         scored = _dominant_first(scored, question)
-        if OPTIMISE.search(question):  # "optimise my portfolio" is not a look at the account
+        if OPTIMISE.search(question) and not KEYWORDS["backtest"].search(question):
+            # "optimise my portfolio" is not a look at the account
             scored = sorted(scored, key=lambda s: s.intent != "portfolio")
         if scored[0].intent in ("greeting", "thanks") and not scored[0].keyword:
             scored = scored[1:]  # "translate hello into French" is no greeting
@@ -211,9 +221,13 @@ class Planner:
         intents = [top.intent]
         covered = COVERS.get(top.intent, set())
         for s in scored[1:]:  # the other parts of a question with several
+            own = (
+                s.keyword and s.score >= PART_SCORE and _own_clause(s, top, question, STRONG_BREAK)
+            )
             if (
                 s.keyword
-                and s.intent not in covered | set(intents)
+                and s.intent not in set(intents)
+                and (s.intent not in covered or own)
                 and (
                     s.score >= CONFIDENT - 0.05
                     or (s.score >= PART_SCORE and _own_clause(s, top, question))
@@ -251,6 +265,8 @@ class Planner:
             start = period.start or (period.end and date(period.end.year, 1, 1))
             ask.intents = ["prices"]
             ask.period = Period(start=start, label=f"from {start}") if start else period
+        elif symbols and not period.empty and not any(x.keyword for x in scored):
+            ask.intents = ["prices"]  # "Chevron since the covid crash": its move over that time
         elif symbols and not period.empty and ask.intents[0] in ("overview", "opinion"):
             if ask.intents[0] == "overview" and not EXPLICIT_OVERVIEW.search(question):
                 ask.intents = ["prices", *ask.intents[1:]]  # "how is KO doing this year"
@@ -279,11 +295,20 @@ class Planner:
         intents = previous.intents
         if top.keyword and top.intent not in BRIEF and top.intent != previous.intents[0]:
             intents = new.intents
-        if re.search(r"\b(compare|the two|both|them|those|versus|vs|which|better|worse)\b", text):
+        if re.search(
+            r"\b(compare|the two|both|versus|vs|which (?:one|of them|was|is|did|had)|better|worse)\b",
+            text,
+        ):
             if not new.symbols and len(mentioned) >= 2:
                 symbols = mentioned[-2:] if re.search(r"\b(two|both)\b", text) else mentioned
-            if len(symbols) >= 2:
+            if len(symbols) >= 2 and previous.intents[0] in (
+                "prices",
+                "technicals",
+                "compare",
+                "overview",
+            ):
                 intents = ["compare"]
+            # else: the same backtest, walk-forward or opinion for each of them
         if re.search(
             r"^\W*(?:add|drop|remove|include|exclude|without|swap|replace|take out)\b", text
         ):
@@ -304,7 +329,13 @@ class Planner:
 
     # -- planning ---------------------------------------------------------------------
 
+    def _corrected(self, text: str) -> str:
+        stored = self.stored()
+        return correct(text, lambda w: w.upper() in stored or self.master.known(w.upper()))
+
     def plan(self, question: str, earlier: list[str] = ()) -> Planned:
+        question = self._corrected(question)
+        earlier = [self._corrected(q) for q in earlier]
         if APPROVE_ATTEMPT.search(question):
             return Planned(
                 message="I can't approve or execute orders: a person with the approver role "
@@ -332,6 +363,15 @@ class Planner:
                 )
         if is_order:
             orders = read_orders(question, lambda text: self._order_symbols(text))
+            missing = [m.symbol for m in named if m.symbol not in self.stored()]
+            if isinstance(orders, str) and missing:
+                return Planned(message=self.missing_note(missing))
+            if isinstance(orders, str) and orders.startswith(QUESTION_NOT_ORDER):
+                # "should I sell 10 XOM?": the facts, both sides; no order
+                try:
+                    return self.calls(self.read(question, list(earlier)))
+                except DateError as exc:
+                    return Planned(message=str(exc))
             if isinstance(orders, str):
                 if orders.startswith("Which stock") and (last := self._last_symbol(earlier)):
                     orders += f' Did you mean {last}? Then say e.g. "buy 10 {last}".'
@@ -373,7 +413,7 @@ class Planner:
         intent = ask.intents[0]
         if intent in BRIEF:
             return Planned(message=BRIEF[intent], ask=ask)
-        if intent in NEEDS_SYMBOLS and not ask.symbols:
+        if (intent in NEEDS_SYMBOLS or ask.missing) and not ask.symbols:
             return Planned(message=self._which(intent, ask), ask=ask)
         out: list[tuple[str, dict]] = []
         for name in ask.intents:
@@ -562,7 +602,7 @@ class Planner:
             (
                 "search_documents",
                 {
-                    "query": ask.text,
+                    "query": ask.whole or ask.text,
                     "tickers": ask.symbols or None,
                     "doc_type": ask.params.doc_type,
                     "as_of": _iso(ask.period.as_of),
@@ -634,7 +674,7 @@ def _shifted(period: Period, years: int) -> Period:
     return Period(start, end, end, label)
 
 
-def _own_clause(s, top, question: str) -> bool:
+def _own_clause(s, top, question: str, breaks: re.Pattern = CLAUSE_BREAK) -> bool:
     """Whether intent ``s``'s words sit in another clause than ``top``'s ("KO's price, and
     what's in my account?"): then it is a part of its own, not a reading of the same words."""
     mine, theirs = KEYWORDS[s.intent].search(question), KEYWORDS.get(top.intent)
@@ -642,7 +682,7 @@ def _own_clause(s, top, question: str) -> bool:
     if mine is None or other is None:
         return False
     a, b = sorted((mine.start(), other.start()))
-    return bool(CLAUSE_BREAK.search(question[a:b]))
+    return bool(breaks.search(question[a:b]))
 
 
 def default_grid(strategy: str) -> dict[str, list[float]]:

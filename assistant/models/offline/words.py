@@ -3,6 +3,8 @@ for a security unless written as one ("$ON", "Target")."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import cache
 
 COMMON_WORDS = frozenset(
@@ -62,3 +64,29 @@ def is_word(token: str) -> bool:
     written as one."""
     token = token.lower()
     return token in COMMON_WORDS or token in _vocabulary()
+
+
+KEY_TERMS = (
+    "price prices stock stocks shares share return returns performance perform performed "
+    "volatility volatile backtest portfolio compare comparison dividend news indicators "
+    "average averages moving strategy optimise optimize rebalance rebalancing quarterly "
+    "monthly bollinger golden cross momentum technical technicals headlines filings earnings "
+    "drawdown sharpe allocation weights invest investment overview analysis"
+).split()
+
+
+def correct(text: str, keep: Callable[[str], bool]) -> str:
+    """Misspelt market words put right ("aapl pirce" -> "aapl price", "perfomance"): a
+    word of four letters or more that is no word, one edit from exactly one key term.
+    ``keep`` spares tokens that mean something as they are (tickers)."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    def fix(m: re.Match) -> str:
+        word = m[0]
+        low = word.lower()
+        if len(low) < 4 or is_word(low) or keep(word):
+            return word
+        near = [t for t in KEY_TERMS if DamerauLevenshtein.distance(low, t) == 1]
+        return near[0] if len(set(near)) == 1 else word
+
+    return re.sub(r"[A-Za-z]+", fix, text)
