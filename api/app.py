@@ -223,9 +223,22 @@ def create_app(
         except Exception as exc:
             log.error("start-up reconciliation failed: %s: %s", type(exc).__name__, exc)
 
+    async def prepare_model() -> None:
+        """The offline model's intent model is prepared once per model cache (seconds):
+        at start, in a thread, rather than inside the first user's question."""
+        if settings.model not in ("offline", ""):
+            return
+        from assistant.models.offline import prepare
+
+        try:
+            await asyncio.to_thread(prepare, settings.effective_model_cache_dir)
+        except Exception as exc:  # the planner still routes on keywords
+            log.warning("offline model not prepared at start: %s: %s", type(exc).__name__, exc)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         services.chat.turns.detach(catch_up())
+        services.chat.turns.detach(prepare_model())
         sweeper = asyncio.create_task(housekeeping())
         yield
         sweeper.cancel()

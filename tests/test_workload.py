@@ -25,7 +25,7 @@ def test_one_caller_cannot_queue_more_heavy_work_than_its_share():
     async def scenario():
         first = asyncio.create_task(heavy.run("alice", release.wait, 5))
         await asyncio.sleep(0.05)
-        with pytest.raises(BusyError, match="limit is 1 at a time"):
+        with pytest.raises(BusyError, match="1 at a time is the limit"):
             await heavy.run("alice", time.sleep, 0)
         other = asyncio.create_task(heavy.run("bob", lambda: "bob's answer"))
         await asyncio.sleep(0.05)
@@ -72,7 +72,7 @@ def test_a_second_heavy_call_from_the_same_key_is_a_429(tmp_path, sample_dir):
         first.join()
     assert results[0].status_code == 200 and results[0].json()["combinations"] == 2000
     assert second.status_code == 429 and second.json()["error"]["code"] == "busy"
-    assert "limit is 1 at a time" in second.json()["error"]["message"]
+    assert "1 at a time is the limit" in second.json()["error"]["message"]
 
 
 def test_a_slow_broker_never_stalls_the_event_loop(tmp_path, sample_dir):

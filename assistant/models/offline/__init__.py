@@ -17,7 +17,7 @@ from assistant.models.offline.model import MODEL_NAME, OfflineModel
 from assistant.models.offline.plan import Planner
 from retrieval.fast_embedder import fast_embedder
 
-__all__ = ["MODEL_NAME", "offline_model", "planner"]
+__all__ = ["MODEL_NAME", "offline_model", "planner", "prepare"]
 
 
 def planner(
@@ -31,3 +31,9 @@ def offline_model(
     symbols: Callable[[], set[str]], anchor: Callable[[], date], cache_dir: Path | None
 ) -> FunctionModel:
     return OfflineModel(planner(symbols, anchor, cache_dir)).function_model()
+
+
+def prepare(cache_dir: Path) -> bool:
+    """Ready the intent model ahead of the first question (a server does this at start,
+    in the background). False when it is unavailable and routing uses keywords only."""
+    return Router(fast_embedder(cache_dir), cache_dir).prepare()

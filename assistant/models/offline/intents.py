@@ -162,6 +162,11 @@ class Router:
             self._broken = True
         return self._vectors
 
+    def prepare(self) -> bool:
+        """Embed the examples now (and, the first time per model cache, prepare the
+        model: seconds), so the first question does not wait. False: keywords only."""
+        return self._example_vectors() is not None
+
     def score(self, masked: str, original: str | None = None) -> list[Scored]:
         """Intents, best first: nearest-example similarity plus keyword evidence. A turn
         reads its question twice (to plan, then to write the answer) and a follow-up reads

@@ -7,6 +7,7 @@ once the results are back it writes the answer from them alone.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -86,7 +87,9 @@ class OfflineModel:
     async def stream(
         self, messages: list[ModelMessage], info: AgentInfo
     ) -> AsyncIterator[str | dict[int, DeltaToolCall]]:
-        response = self.respond(messages, info)
+        # planning reads the question with the intent model: CPU work (and, the first
+        # time per model cache, seconds of preparing it), never on the event loop
+        response = await asyncio.to_thread(self.respond, messages, info)
         if isinstance(response.parts[0], TextPart):
             # sentence-sized pieces: progressive, without an event per word
             for m in re.finditer(r".*?(?:[.:!?\n]\s+|$)", response.parts[0].content, re.S):
