@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from pydantic_ai.models.function import FunctionModel
@@ -23,8 +24,14 @@ __all__ = ["MODEL_NAME", "offline_model", "planner", "prepare"]
 def planner(
     symbols: Callable[[], set[str]], anchor: Callable[[], date], cache_dir: Path | None
 ) -> Planner:
-    embedder = fast_embedder(cache_dir) if cache_dir is not None else None
-    return Planner(security_master(), Router(embedder, cache_dir), symbols, anchor)
+    return Planner(security_master(), shared_router(cache_dir), symbols, anchor)
+
+
+@cache
+def shared_router(cache_dir: Path | None) -> Router:
+    """One router per model cache per process: a model is resolved for every turn, and
+    the router's examples, their vectors and its recent scorings outlive the turn."""
+    return Router(fast_embedder(cache_dir) if cache_dir is not None else None, cache_dir)
 
 
 def offline_model(
@@ -36,4 +43,4 @@ def offline_model(
 def prepare(cache_dir: Path) -> bool:
     """Ready the intent model ahead of the first question (a server does this at start,
     in the background). False when it is unavailable and routing uses keywords only."""
-    return Router(fast_embedder(cache_dir), cache_dir).prepare()
+    return shared_router(cache_dir).prepare()

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -115,9 +116,10 @@ class Scored:
     keyword: bool
 
 
-def load_examples(path: Path = EXAMPLES) -> list[tuple[str, str]]:
-    """(intent, example text) pairs with the placeholders filled in."""
-    raw = yaml.safe_load(path.read_text())
+@cache
+def load_examples(path: Path = EXAMPLES) -> tuple[tuple[str, str], ...]:
+    """(intent, example text) pairs with the placeholders filled in; read once."""
+    raw = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out = []
     for intent, examples in raw.items():
         for example in examples:
@@ -125,7 +127,7 @@ def load_examples(path: Path = EXAMPLES) -> list[tuple[str, str]]:
             for key, value in PLACEHOLDERS.items():
                 text = text.replace("{" + key + "}", value)
             out.append((intent, text))
-    return out
+    return tuple(out)
 
 
 class Router:
