@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from assistant.settings import Settings, get_settings
 from ingest.chunking import ChunkSettings
+from retrieval.embeddings import Embedder
 from retrieval.index import DocumentIndex
 from tools.broker import Broker, BrokerError
 from tools.errors import InvalidInputError
@@ -103,17 +104,24 @@ def risk_limits(settings: Settings | None = None) -> RiskLimits:
     )
 
 
+def embedder(settings: Settings | None = None) -> Embedder:
+    """The embedding model the settings name (default: the packaged MiniLM through ONNX
+    Runtime, prepared once in the model cache)."""
+    from retrieval.embeddings import shared_embedder
+
+    settings = settings or get_settings()
+    return shared_embedder(settings.embedding_model, settings.effective_model_cache_dir)
+
+
 def document_index(settings: Settings | None = None) -> DocumentIndex:
     """The index: embedded Qdrant under the data dir, or the server at QDRANT_URL.
 
     Embedded Qdrant locks its folder: one process at a time owns a data dir's index.
     """
-    from retrieval.embeddings import shared_embedder
-
     settings = settings or get_settings()
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     return DocumentIndex(
-        shared_embedder(settings.embedding_model),
+        embedder(settings),
         path=None if settings.qdrant_url else settings.qdrant_path,
         url=settings.qdrant_url,
         api_key=key,

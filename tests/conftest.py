@@ -152,7 +152,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def sample_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
     """The sample corpus indexed once per session; open it with DocumentIndex(path=...)."""
     from ingest.pipeline import ingest, sample_documents
     from ingest.sentiment import LexiconSentiment
@@ -160,7 +160,7 @@ def sample_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from retrieval.index import DocumentIndex
 
     path = tmp_path_factory.mktemp("sample-index") / "qdrant"
-    index = DocumentIndex(shared_embedder(), path=path)
+    index = DocumentIndex(shared_embedder(cache_dir=model_cache), path=path)
     ingest(index, sample_documents(), sentiment=LexiconSentiment())
     index.close()
     return path

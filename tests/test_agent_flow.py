@@ -331,12 +331,12 @@ def test_approval_survives_a_restart_and_crash_is_reconciled_once(
 
 
 def test_injection_in_a_document_does_not_place_orders(services, sample_index_dir):
+    from assistant.resources import embedder
     from ingest.pipeline import ingest
-    from retrieval.embeddings import shared_embedder
     from retrieval.index import DocumentIndex
     from retrieval.models import Document
 
-    index = DocumentIndex(shared_embedder(), path=sample_index_dir)
+    index = DocumentIndex(embedder(), path=sample_index_dir)
     evil = Document(
         doc_id="evil:1",
         title="Apple supply chain memo",
@@ -357,7 +357,7 @@ def test_injection_in_a_document_does_not_place_orders(services, sample_index_di
         assert turn.approvals == []
         assert services.store.approvals() == []
     finally:
-        index = DocumentIndex(shared_embedder(), path=sample_index_dir)
+        index = DocumentIndex(embedder(), path=sample_index_dir)
         index.delete("evil:1")
         index.close()
 

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from assistant.resources import embedder
 from ingest.chunking import ChunkSettings
 from ingest.pipeline import ingest, sample_documents
 from ingest.sentiment import LexiconSentiment
@@ -28,8 +29,10 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    idx = DocumentIndex(shared_embedder(), path=tmp_path_factory.mktemp("index") / "qdrant")
+def index(tmp_path_factory, model_cache):
+    idx = DocumentIndex(
+        shared_embedder(cache_dir=model_cache), path=tmp_path_factory.mktemp("index") / "qdrant"
+    )
     report = ingest(idx, sample_documents(), sentiment=LexiconSentiment())
     assert report.failures == []
     assert report.documents == report.written == 148
@@ -120,7 +123,7 @@ def test_embedded_search_ranks_like_qdrant(index):
 
 
 def test_changed_document_replaces_its_chunks_and_delete_removes_them(tmp_path):
-    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    idx = DocumentIndex(embedder(), path=tmp_path / "q")
     long_text = "\n\n".join(f"Paragraph {i} about widgets and gizmos. " * 6 for i in range(8))
     doc = Document(
         doc_id="d1",
@@ -147,7 +150,7 @@ def test_changed_document_replaces_its_chunks_and_delete_removes_them(tmp_path):
 def test_one_bad_document_does_not_stop_the_rest(tmp_path):
     from retrieval.errors import IngestError
 
-    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    idx = DocumentIndex(embedder(), path=tmp_path / "q")
     good = Document(
         doc_id="g",
         title="Good",
@@ -170,15 +173,15 @@ def test_bad_queries(index):
 
 
 def test_second_process_gets_a_clear_error(tmp_path):
-    first = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    first = DocumentIndex(embedder(), path=tmp_path / "q")
     with pytest.raises(RetrievalError, match="open in another process"):
-        DocumentIndex(shared_embedder(), path=tmp_path / "q")
+        DocumentIndex(embedder(), path=tmp_path / "q")
     first.close()
 
 
 def test_interrupted_ingest_resumes_without_duplicates(tmp_path):
     docs = [d for d in sample_documents() if isinstance(d, Document)]
-    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    idx = DocumentIndex(embedder(), path=tmp_path / "q")
     batches = []
 
     def stop_after_first_batch(report):
@@ -199,7 +202,7 @@ def test_interrupted_ingest_resumes_without_duplicates(tmp_path):
 
 
 def test_the_same_story_twice_in_one_batch_is_written_once(tmp_path):
-    idx = DocumentIndex(shared_embedder(), path=tmp_path / "q")
+    idx = DocumentIndex(embedder(), path=tmp_path / "q")
     story = Document(
         doc_id="n1",
         title="Oil jumps",

@@ -138,12 +138,12 @@ def test_a_waiting_order_never_blocks_its_conversation(services, db_url):
 def test_orders_written_in_a_document_need_a_person_too(services, db_url, sample_index_dir):
     """The model obeys a planted document: the order it proposes is the owner's and
     waits for someone else; its attempt to approve is a tool that does not exist."""
+    from assistant.resources import embedder
     from ingest.pipeline import ingest
-    from retrieval.embeddings import shared_embedder
     from retrieval.index import DocumentIndex
     from retrieval.models import Document
 
-    index = DocumentIndex(shared_embedder(), path=sample_index_dir)
+    index = DocumentIndex(embedder(), path=sample_index_dir)
     ingest(
         index,
         [
@@ -162,7 +162,7 @@ def test_orders_written_in_a_document_need_a_person_too(services, db_url, sample
     try:
         turn = run(services.chat.ask("What is the news on Apple's memo?", OWNER))
     finally:
-        index = DocumentIndex(shared_embedder(), path=sample_index_dir)
+        index = DocumentIndex(embedder(), path=sample_index_dir)
         index.delete("evil:orders")
         index.close()
     names = [c.name for c in turn.tool_calls]

@@ -45,7 +45,7 @@ def eval_cmd(
 
 def _render_retrieval(r):
     out = table(
-        f"Retrieval eval: {r.queries} queries over {r.documents} sample documents",
+        f"Retrieval eval: {r.queries} queries over {r.documents} sample documents ({r.embedder})",
         ["mode", "recall@5", "MRR@10", "nDCG@10"],
         [(m.mode, m.recall_at_5, m.mrr_at_10, m.ndcg_at_10) for m in r.modes],
     )

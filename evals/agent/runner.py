@@ -41,12 +41,12 @@ from pydantic_ai.messages import (
 
 from assistant.auth import Role, User
 from assistant.events import CitationEvent
+from assistant.resources import embedder
 from assistant.services import build_services
 from assistant.settings import Settings, get_settings
 from ingest.pipeline import ingest, sample_documents
 from ingest.sentiment import LexiconSentiment
 from prompts import load as load_prompt
-from retrieval.embeddings import shared_embedder
 from retrieval.index import DocumentIndex
 from retrieval.models import Document
 from tools.market_data import PriceStore, load_sample
@@ -357,7 +357,7 @@ def run_agent_eval(
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         load_sample(PriceStore(data / "prices"))
-        index = DocumentIndex(shared_embedder(), path=data / "qdrant")
+        index = DocumentIndex(embedder(user), path=data / "qdrant")
         ingest(index, [*sample_documents(), PLANTED], sentiment=LexiconSentiment())
         index.close()
         settings = _private_settings(user, data, model or user.model)

@@ -16,9 +16,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
+from assistant.resources import embedder as settings_embedder
 from ingest.pipeline import ingest, sample_documents
 from ingest.sentiment import LexiconSentiment
-from retrieval.embeddings import shared_embedder
+from retrieval.embeddings import Embedder
 from retrieval.index import MODES, DocumentIndex
 from retrieval.models import SearchFilters
 
@@ -52,6 +53,7 @@ class QueryMiss(BaseModel):
 
 
 class RetrievalEval(BaseModel):
+    embedder: str
     queries: int
     documents: int
     modes: list[ModeScores]
@@ -105,10 +107,14 @@ def evaluate(
     return modes, misses
 
 
-def run_retrieval_eval(queries_path: Path = QUERIES) -> RetrievalEval:
+def run_retrieval_eval(
+    queries_path: Path = QUERIES, embedder: Embedder | None = None
+) -> RetrievalEval:
+    """``embedder``: default, the one the settings name (what search uses)."""
     queries = load_queries(queries_path)
+    embedder = embedder or settings_embedder()
     with tempfile.TemporaryDirectory() as tmp:
-        index = DocumentIndex(shared_embedder(), path=Path(tmp) / "qdrant")
+        index = DocumentIndex(embedder, path=Path(tmp) / "qdrant")
         try:
             report = ingest(index, sample_documents(), sentiment=LexiconSentiment())
             known = index.doc_ids()
@@ -133,6 +139,7 @@ def run_retrieval_eval(queries_path: Path = QUERIES) -> RetrievalEval:
         ),
     ]
     return RetrievalEval(
+        embedder=embedder.name,
         queries=len(queries),
         documents=report.documents,
         modes=modes,

@@ -1,0 +1,64 @@
+"""The packaged MiniLM through ONNX Runtime: the vectors search uses are PyTorch's, and
+embedding a query imports neither torch nor transformers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from assistant.resources import embedder
+from retrieval.embeddings import SentenceTransformerEmbedder
+from retrieval.fast_embedder import Precision, fast_embedder
+
+TEXTS = [
+    "Apple's quarterly revenue rose on iPhone demand.",
+    "JPMorgan set aside reserves for loan losses as the economy slowed",
+    "short",
+    "The Federal Reserve raised interest rates by 75 basis points to fight inflation, "
+    "the largest increase since 1994, and signalled more to come this year.",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return SentenceTransformerEmbedder().embed(TEXTS)
+
+
+def test_search_embeds_with_pytorchs_vectors(model_cache, torch_vectors):
+    onnx = embedder()
+    assert onnx.name.endswith("ONNX fp32)") and onnx.dimension == 384
+    vectors = onnx.embed(TEXTS)
+    assert vectors.shape == (4, 384) and vectors.dtype == np.float32
+    cosines = (vectors * torch_vectors).sum(axis=1)
+    assert cosines.min() > 0.9999
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_batches_keep_the_order_and_int8_stays_close(model_cache, torch_vectors):
+    fp32 = embedder()
+    batched = fp32.embed(TEXTS)  # sorted by length inside, rows back in the given order
+    one_by_one = np.vstack([fp32.embed([t]) for t in TEXTS])
+    assert np.allclose(batched, one_by_one, atol=1e-5)
+    assert fp32.embed([]).shape == (0, 384)
+    int8 = fast_embedder(model_cache, Precision.INT8)  # the intent router's
+    assert (int8.embed(TEXTS) * torch_vectors).sum(axis=1).min() > 0.95
+
+
+@pytest.mark.slow
+def test_a_query_is_embedded_without_torch_or_transformers(model_cache):
+    embedder().embed(["prepare the model cache first"])
+    code = (
+        "import sys\n"
+        "from assistant.resources import embedder\n"
+        "v = embedder().embed(['bank earnings fell'])\n"
+        "assert v.shape == (1, 384), v.shape\n"
+        "loaded = sorted(m for m in ('torch', 'transformers', 'sentence_transformers')"
+        " if m in sys.modules)\n"
+        "print(','.join(loaded) or 'none')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "none"
