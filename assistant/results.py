@@ -49,10 +49,17 @@ class PriceSummary(BaseModel):
     bars: int
     first_close: float
     last_close: float
-    period_return: float = Field(description="Fraction over the window.")
+    base_date: date = Field(
+        description="The close the return is measured from: the last one before `start` "
+        "when the store has it (a calendar period runs from the previous close), else `start`."
+    )
+    base_close: float
+    period_return: float = Field(description="Fraction, from the base close to the last.")
     high: float
     low: float
     annual_volatility: float | None
+    max_drawdown: float = Field(description="Largest fall from a high, a fraction <= 0.")
+    sharpe_ratio: float | None = Field(description="Annualised, risk-free rate 0.")
 
     def summary(self) -> str:
         return f"{self.symbol} {self.start} to {self.end}"

@@ -28,6 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 from pydantic_ai import ApprovalRequired, ModelRetry, RunContext, ToolFailed
 from pydantic_ai.messages import ToolReturnPart
@@ -61,7 +62,7 @@ from tools.backtest import Strategy, backtest, sweep
 from tools.errors import ToolError
 from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
-from tools.performance import annual_volatility
+from tools.performance import annual_volatility, window_measures
 from tools.portfolio import Constraints, Method, optimize
 from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import walk_forward
@@ -137,13 +138,26 @@ def get_prices(
     end: Day | None = None,
 ) -> PriceSummary:
     """Closing prices of one symbol over [start, end] (default: all stored data): first and
-    last close, the period's return, high, low and annualised volatility."""
+    last close, the period's return (from the close before `start`, as a calendar period
+    is counted), high, low, annualised volatility, maximum drawdown and Sharpe ratio."""
     with ToolTimer(ctx.deps):
         try:
             frame = ctx.deps.store.load(symbol, start, end)
+            price = frame.price
+            earlier = (
+                ctx.deps.store.load(symbol, None, price.index[0].date()).price.iloc[:-1]
+                if start is not None
+                else price.iloc[:0]
+            )
         except ToolError as exc:
             raise _retry(exc) from None
-        price = frame.price
+        if len(earlier):
+            base_date, base_close = earlier.index[-1], earlier.iloc[-1]
+            closes = np.concatenate([[base_close], price.to_numpy()])
+        else:
+            base_date, base_close = price.index[0], price.iloc[0]
+            closes = price.to_numpy()
+        period_return, drawdown, sharpe = window_measures(closes)
         return PriceSummary(
             symbol=frame.symbol,
             as_of=frame.as_of,
@@ -153,10 +167,14 @@ def get_prices(
             bars=len(price),
             first_close=r(price.iloc[0], 2),
             last_close=r(price.iloc[-1], 2),
-            period_return=r(price.iloc[-1] / price.iloc[0] - 1),
+            base_date=base_date.date(),
+            base_close=r(base_close, 2),
+            period_return=r(period_return),
             high=r(price.max(), 2),
             low=r(price.min(), 2),
-            annual_volatility=r(annual_volatility(price.pct_change().to_numpy()[1:])),
+            annual_volatility=r(annual_volatility(closes[1:] / closes[:-1] - 1)),
+            max_drawdown=r(drawdown),
+            sharpe_ratio=r(sharpe, 2) if sharpe is not None else None,
         )
 
 

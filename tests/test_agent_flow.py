@@ -22,6 +22,7 @@ from assistant.events import (
 )
 from assistant.settings import Settings
 from assistant.store import ApprovalRow, utcnow
+from assistant.toolsets import call_directly, get_prices
 from tests.agent_env import make_services
 from tools.broker import BrokerError
 from tools.broker.paper import PaperBroker
@@ -126,8 +127,29 @@ def test_verdicts_answer_the_question_asked(services):
     calm = run(services.chat.ask("is walmart or home depot more volatile", TRADER))
     assert re.search(r"Verdict: (WMT|HD) was the least volatile", calm.answer)
     ranked = run(services.chat.ask("which of your stocks did best in 2022", TRADER))
-    assert ranked.error is None and "Verdict: XOM did best with 77.34%" in ranked.answer
-    assert "best first: XOM 77.34%; CVX" in ranked.answer
+    assert ranked.error is None and "Verdict: XOM did best with 84.15%" in ranked.answer
+    assert "best first: XOM 84.15%; CVX" in ranked.answer
+
+
+def test_a_calendar_period_runs_from_the_previous_close(services):
+    """Stranger review: XOM's 2022 was reported as +77.34% (from its first 2022 close); the
+    calendar year's return runs from 2021's last close: +84.15%, as the sample news says.
+    The answer also gives the drawdown and Sharpe ratio that were asked for and ignored."""
+    deps = services.chat.deps(TRADER)
+    year = run(call_directly(get_prices, deps, {"symbol": "XOM", "start": date(2022, 1, 1)}))
+    assert year.base_date == date(2021, 12, 31) and year.start == date(2022, 1, 3)
+    assert year.period_return == pytest.approx(0.8415, abs=1e-4)
+    assert year.base_close == pytest.approx(57.9, abs=0.01)
+    assert -0.3 < year.max_drawdown < -0.1 and year.sharpe_ratio > 1
+    everything = run(call_directly(get_prices, deps, {"symbol": "XOM"}))
+    assert everything.base_date == everything.start  # nothing before the first bar
+    assert everything.period_return == pytest.approx(
+        everything.last_close / everything.first_close - 1, rel=1e-3
+    )
+    turn = run(services.chat.ask("max drawdown of GE over the last 5 years", TRADER))
+    assert "maximum drawdown" in turn.answer
+    pair = run(services.chat.ask("sharpe ratio of KO vs PEP in 2021", TRADER))
+    assert re.search(r"Verdict: (KO|PEP) had the best Sharpe ratio", pair.answer)
 
 
 def test_follow_up_uses_the_conversation(services):

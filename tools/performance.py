@@ -30,6 +30,21 @@ def annual_volatility(daily_returns: np.ndarray) -> float | None:
     return float(values.std(ddof=1) * math.sqrt(TRADING_DAYS))
 
 
+def window_measures(closes: np.ndarray) -> tuple[float, float, float | None]:
+    """Return, maximum drawdown (a fraction <= 0) and Sharpe ratio (annualised, risk-free
+    rate 0; None below 2 returns or with no movement) from ``closes[0]`` to
+    ``closes[-1]``. ``closes[0]`` is the base: the close before the window when there is
+    one, so that a calendar year's return runs from the previous year's last close, as
+    index providers and fund factsheets count it."""
+    values = np.asarray(closes, dtype="float64")
+    steps = values[1:] / values[:-1] - 1
+    drawdown = float((values / np.maximum.accumulate(values) - 1).min())
+    sharpe = None
+    if len(steps) >= 2 and steps.std(ddof=1) > 0:
+        sharpe = float(steps.mean() / steps.std(ddof=1) * math.sqrt(TRADING_DAYS))
+    return float(values[-1] / values[0] - 1), drawdown, sharpe
+
+
 def ranking_measures(steps: np.ndarray, rf: float = 0.0) -> dict[str, np.ndarray]:
     """What a sweep ranks by, per column: total return, CAGR, Sharpe, max drawdown."""
     n = steps.shape[0]

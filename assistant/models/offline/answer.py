@@ -107,13 +107,17 @@ def _indicators(d: IndicatorSummary) -> str:
 
 
 def _prices(d: PriceSummary) -> str:
+    base = "the close before" if d.base_date < d.start else "the first close"
     text = (
-        f"{d.symbol} closed at {num(d.last_close)} on {d.end}, from {num(d.first_close)} on "
-        f"{d.start}: a return of {pct(d.period_return)} over the period "
+        f"{d.symbol} closed at {num(d.last_close)} on {d.end}, from {num(d.base_close)} on "
+        f"{d.base_date} ({base}): a return of {pct(d.period_return)} over the period "
         f"(high {num(d.high)}, low {num(d.low)})"
     )
     if d.annual_volatility is not None:
         text += f", with annualised volatility of {pct(d.annual_volatility)}"
+    text += f". Its largest fall from a high (maximum drawdown) was {pct(d.max_drawdown)}"
+    if d.sharpe_ratio is not None:
+        text += f"; Sharpe ratio {num(d.sharpe_ratio)} (risk-free rate 0)"
     return text + "."
 
 
@@ -138,9 +142,29 @@ def _ranking(results: list[PriceSummary]) -> str:
     return f"Returns from {ranked[0].start} to {ranked[0].end}, best first: {listed}."
 
 
+DRAWDOWN_WORDS = re.compile(r"\b(draw ?downs?|fell (?:the )?most|biggest (?:fall|drop))\b", re.I)
+SHARPE_WORDS = re.compile(r"\b(sharpe|risk[- ]adjusted)\b", re.I)
+
+
+def _compare_by(results: list[PriceSummary], field: str, label: str) -> str | None:
+    """Ranked by ``field`` (higher is better: a drawdown of -10% beats -30%)."""
+    known = [d for d in results if getattr(d, field) is not None]
+    if len(known) < 2:
+        return None
+    ranked = sorted(known, key=lambda d: -getattr(d, field))
+    best, rest = ranked[0], ranked[1:]
+    shown = pct if field == "max_drawdown" else num
+    others = "; ".join(f"{d.symbol} {shown(getattr(d, field))}" for d in rest)
+    return f"Verdict: {best.symbol} had the best {label}, {shown(getattr(best, field))}, against {others}."
+
+
 def _compare_prices(results: list[PriceSummary], question: str = "") -> str | None:
     if len(results) < 2:
         return None
+    if DRAWDOWN_WORDS.search(question):
+        return _compare_by(results, "max_drawdown", "maximum drawdown (the smallest fall)")
+    if SHARPE_WORDS.search(question):
+        return _compare_by(results, "sharpe_ratio", "Sharpe ratio")
     if RISK_WORDS.search(question) and all(d.annual_volatility is not None for d in results):
         return _compare_volatility(results)
     ranked = sorted(results, key=lambda d: -d.period_return)
