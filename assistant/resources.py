@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from tools.broker import Broker, BrokerError
 from tools.errors import InvalidInputError
 from tools.market_data import PriceStore
 from tools.risk import RiskLimits
+from tools.securities import Security, SecurityMaster, bundled, from_sec
+
+log = logging.getLogger(__name__)
 
 
 def price_store(settings: Settings | None = None) -> PriceStore:
@@ -147,3 +152,43 @@ def redis_client(url: str, connections: int = 16):
         socket_connect_timeout=1.0,
     )
     return Redis(connection_pool=pool)
+
+
+def securities_file(settings: Settings | None = None) -> Path:
+    """SEC's company list as last refreshed (``assistant data symbols --refresh``)."""
+    return (settings or get_settings()).data_dir / "securities" / "company_tickers_exchange.json"
+
+
+def security_master(settings: Settings | None = None) -> SecurityMaster:
+    """The bundled index constituents, with SEC's company list when it was refreshed."""
+    path = securities_file(settings)
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    return _security_master(path, stamp)
+
+
+@cache
+def _security_master(path: Path, stamp: int | None) -> SecurityMaster:
+    """Cached per file version: a refresh in another process is seen at the next call."""
+    sec: list[Security] = []
+    if stamp is not None:
+        try:
+            sec = from_sec(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:  # a damaged file: the bundled list still works
+            log.warning("SEC company list at %s unreadable, not used: %s", path, exc)
+    return SecurityMaster(bundled(), sec)
+
+
+def refresh_securities(settings: Settings | None = None) -> int:
+    """Fetch SEC's company list and keep it under the data dir; returns how many companies
+    it lists. Raises IngestError (network, EDGAR's answer) or InvalidInputError (shape)."""
+    from ingest.edgar import EdgarClient
+
+    settings = settings or get_settings()
+    table = EdgarClient(settings.edgar_user_agent, base_url=settings.edgar_base_url).company_list()
+    count = len(from_sec(table))  # refuses a list of another shape before it is kept
+    path = securities_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(table))
+    tmp.replace(path)
+    return count

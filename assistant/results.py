@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from retrieval.models import Citation
 from tools.orders import BrokerOrder, Order, format_quantity
 from tools.risk import RiskReport
+from tools.securities import Security
 
 ARTIFACTS_URL = "/v1/artifacts"
 
@@ -63,6 +64,19 @@ class PriceSummary(BaseModel):
 
     def summary(self) -> str:
         return f"{self.symbol} {self.start} to {self.end}"
+
+
+class SymbolMatch(Security):
+    in_store: bool = Field(description="Whether the price store holds its prices.")
+
+
+class SymbolSearch(BaseModel):
+    query: str
+    matches: list[SymbolMatch]
+    companies: int = Field(description="How many companies the security master knows.")
+
+    def summary(self) -> str:
+        return f"{len(self.matches)} matches for {self.query!r}"
 
 
 class IndicatorSummary(BaseModel):

@@ -36,6 +36,7 @@ from pydantic_ai.toolsets import FunctionToolset
 
 from assistant.approvals import describe_order
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
+from assistant.resources import security_master
 from assistant.results import (
     AccountSummary,
     ApprovalStatus,
@@ -52,6 +53,8 @@ from assistant.results import (
     SearchSummary,
     SweepRowSummary,
     SweepSummary,
+    SymbolMatch,
+    SymbolSearch,
     WalkForwardSummary,
     r,
 )
@@ -175,6 +178,27 @@ def get_prices(
             annual_volatility=r(annual_volatility(closes[1:] / closes[:-1] - 1)),
             max_drawdown=r(drawdown),
             sharpe_ratio=r(sharpe, 2) if sharpe is not None else None,
+        )
+
+
+def find_symbol(
+    ctx: RunContext[AgentDeps],
+    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)],
+    limit: Annotated[int, Field(ge=1, le=25)] = 10,
+) -> SymbolSearch:
+    """US-listed companies by ticker or name (misspelt or shortened names too), best first:
+    ticker, name, SEC CIK, exchange, sector, and whether prices are stored for it."""
+    with ToolTimer(ctx.deps):
+        master = security_master(ctx.deps.settings)
+        stored = {info.symbol for info in ctx.deps.store.list()}
+        try:
+            found = master.search(query, limit, stored)
+        except ToolError as exc:
+            raise _retry(exc) from None
+        return SymbolSearch(
+            query=query,
+            matches=[SymbolMatch(**s.model_dump(), in_store=s.symbol in stored) for s in found],
+            companies=len(master),
         )
 
 
@@ -553,6 +577,7 @@ def place_order(
 READ_ONLY = FunctionToolset(
     [
         get_prices,
+        find_symbol,
         get_indicators,
         optimize_portfolio,
         run_backtest,

@@ -75,6 +75,14 @@ class EdgarClient:
             raise IngestError(f"EDGAR answered {response.status_code} for {url}")
         return response
 
+    def company_list(self) -> dict:
+        """``company_tickers_exchange.json``: every company with a ticker, its CIK and
+        exchange (``{"fields": [...], "data": [[...], ...]}``)."""
+        try:
+            return self._get(f"{self.www_url}/files/company_tickers_exchange.json").json()
+        except ValueError:
+            raise IngestError("EDGAR's company list is not JSON") from None
+
     def cik(self, ticker: str) -> tuple[int, str]:
         table = self._get(f"{self.www_url}/files/company_tickers.json").json()
         for row in table.values():

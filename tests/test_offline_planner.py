@@ -599,3 +599,21 @@ def test_a_question_about_an_order_gets_facts_and_places_nothing(planner, questi
     planned = planner.plan(question)
     assert all(name != "place_order" for name, _ in planned.calls)
     assert planned.calls or planned.message
+
+
+@pytest.mark.parametrize(
+    ("question", "query"),
+    [
+        ("what's the ticker for nvidia?", "nvidia"),
+        ("Ticker symbol of Procter and Gamble", "Procter and Gamble"),
+        ("can you look up the symbol for berkshire hathaway", "berkshire hathaway"),
+        ("what company is XOM", "XOM"),
+        ("find the ticker for jp morgan please", "jp morgan"),
+    ],
+)
+def test_a_ticker_or_company_lookup_asks_the_security_master(planner, question, query):
+    assert calls(planner, question) == [("find_symbol", {"query": query})]
+
+
+def test_an_order_naming_a_symbol_is_no_lookup(planner):
+    assert names(planner, "buy 5 shares of the symbol KO") != ["find_symbol"]

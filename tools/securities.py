@@ -42,6 +42,100 @@ SUFFIXES = re.compile(
     r"holdings?|group|class [a-c]|sa|nv|ag|se|n\.?v|s\.?a|lp|llc|trust)\b\.?"
 )
 SEC_FIELDS = ("cik", "name", "ticker", "exchange")
+ALIASES = {  # the names people use, as normalise() writes them
+    "apple": "AAPL",
+    "microsoft": "MSFT",
+    "advanced micro devices": "AMD",
+    "bank of america": "BAC",
+    "bofa": "BAC",
+    "best buy": "BBY",
+    "chevron": "CVX",
+    "general electric": "GE",
+    "home depot": "HD",
+    "johnson and johnson": "JNJ",
+    "j and j": "JNJ",
+    "jnj": "JNJ",
+    "jpmorgan": "JPM",
+    "jp morgan": "JPM",
+    "jpmorgan chase": "JPM",
+    "chase": "JPM",
+    "coca cola": "KO",
+    "cocacola": "KO",
+    "coke": "KO",
+    "eli lilly": "LLY",
+    "lilly": "LLY",
+    "merck": "MRK",
+    "pepsico": "PEP",
+    "pepsi": "PEP",
+    "pfizer": "PFE",
+    "procter and gamble": "PG",
+    "procter gamble": "PG",
+    "p and g": "PG",
+    "range resources": "RRC",
+    "unitedhealth": "UNH",
+    "united health": "UNH",
+    "unitedhealth group": "UNH",
+    "walmart": "WMT",
+    "wal mart": "WMT",
+    "exxon": "XOM",
+    "exxonmobil": "XOM",
+    "exxon mobil": "XOM",
+    "google": "GOOGL",
+    "alphabet": "GOOGL",
+    "facebook": "META",
+    "amazon": "AMZN",
+    "tesla": "TSLA",
+    "nvidia": "NVDA",
+    "netflix": "NFLX",
+    "berkshire": "BRK.B",
+    "berkshire hathaway": "BRK.B",
+    "s and p 500": "SPX",
+    "s and p": "SPX",
+    "sandp 500": "SPX",
+    "sp500": "SPX",
+    "sp 500": "SPX",
+    "spx": "SPX",
+    "the market": "SPX",
+    "the index": "SPX",
+    # names people use for listings the master knows under longer ones
+    "meta": "META",
+    "costco": "COST",
+    "starbucks": "SBUX",
+    "nike": "NKE",
+    "disney": "DIS",
+    "intel": "INTC",
+    "cisco": "CSCO",
+    "oracle": "ORCL",
+    "salesforce": "CRM",
+    "adobe": "ADBE",
+    "paypal": "PYPL",
+    "mastercard": "MA",
+    "boeing": "BA",
+    "caterpillar": "CAT",
+    "lowes": "LOW",
+    "mcdonalds": "MCD",
+    "moderna": "MRNA",
+    "verizon": "VZ",
+    "at and t": "T",
+    "comcast": "CMCSA",
+    "qualcomm": "QCOM",
+    "broadcom": "AVGO",
+    "amgen": "AMGN",
+    "gilead": "GILD",
+    "abbvie": "ABBV",
+    "walgreens": "WBA",
+    "general motors": "GM",
+    "goldman sachs": "GS",
+    "morgan stanley": "MS",
+    "wells fargo": "WFC",
+    "citigroup": "C",
+    "ibm": "IBM",
+    "uber": "UBER",
+    "airbnb": "ABNB",
+    "palantir": "PLTR",
+    "gamestop": "GME",
+    "american express": "AXP",
+}
 
 
 class Security(BaseModel):
@@ -84,14 +178,12 @@ def bundled() -> tuple[Security, ...]:
             if symbol in found:
                 found[symbol].indices.append(index)
                 continue
-            exchange = next(
-                (
-                    s["google"].split(":")[0]
-                    for s in stock.get("symbols", [])
-                    if s.get("currency") == "USD" and ":" in s.get("google", "")
-                ),
-                None,
-            )
+            listed = [
+                s["google"].split(":")[0]
+                for s in stock.get("symbols", [])
+                if s.get("currency") == "USD" and ":" in s.get("google", "")
+            ]  # index constituents trade on an exchange: an over-the-counter line is not it
+            exchange = next((x for x in listed if x != "OTCMKTS"), None)
             industries = list(stock.get("industries") or [])
             found[symbol] = Security(
                 symbol=symbol,
@@ -157,14 +249,19 @@ class SecurityMaster:
         if (hit := self.get(query)) is not None:
             scores[hit.symbol] = 300.0
         if wanted:
+            compact = wanted.replace(" ", "")
             for symbol, key in self._keys.items():
                 if key == wanted:
                     scores[symbol] = max(scores.get(symbol, 0), 250.0)
                 elif key.startswith(wanted + " ") or f" {wanted} " in f" {key} ":
                     scores[symbol] = max(scores.get(symbol, 0), 200.0 - len(key) / 100)
-            if len(wanted) >= 4:
+                elif len(compact) >= 4 and key.replace(" ", "").startswith(compact):
+                    scores[symbol] = max(scores.get(symbol, 0), 180.0 - len(key) / 100)
+            if (alias := ALIASES.get(wanted)) in self.by_symbol:
+                scores[alias] = max(scores.get(alias, 0), 260.0)
+            if len(wanted) >= 4 and max(scores.values(), default=0) < 180:
                 for _key, score, symbol in process.extract(
-                    wanted, self._keys, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=85
+                    wanted, self._keys, scorer=fuzz.WRatio, limit=limit * 2, score_cutoff=80
                 ):
                     scores[symbol] = max(scores.get(symbol, 0), float(score))
         ranked = sorted(scores, key=lambda s: (-scores[s], s not in stored, s))

@@ -10,7 +10,8 @@ from rich.progress import Progress
 
 from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
 from assistant.cli.output import emit, table
-from assistant.resources import price_store
+from assistant.resources import price_store, refresh_securities, security_master
+from assistant.results import SymbolMatch
 from assistant.settings import get_settings
 from tools.errors import DataExistsError
 from tools.market_data import SymbolInfo, load_sample
@@ -115,3 +116,54 @@ def fetch_cmd(
     )
     info = fetch_into_store(price_store(settings), source, symbol, as_date(start), as_date(end))
     emit(info, as_json, lambda: _info_table("Fetched", [info]))
+
+
+@app.command("symbols")
+def symbols_cmd(
+    query: str | None = typer.Argument(
+        None, help="Ticker or company name (misspellings too); none: the stored symbols."
+    ),
+    limit: int = typer.Option(10, "--limit", min=1, max=100, help="At most this many matches."),
+    refresh: bool = typer.Option(
+        False,
+        "--refresh",
+        help="First fetch SEC's company list (CIKs, exchanges, every listed company; "
+        "needs ASSISTANT_EDGAR_USER_AGENT).",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Look up companies in the security master: ticker, name, CIK, exchange, sector."""
+    settings = get_settings()
+    if refresh:
+        count = refresh_securities(settings)
+        if not as_json:
+            typer.echo(f"SEC's company list refreshed: {count:,} companies.")
+    master = security_master(settings)
+    stored = {info.symbol for info in price_store(settings).list()}
+    if query is None:
+        found = [s for s in (master.get(symbol) for symbol in sorted(stored)) if s]
+        title = f"Stored symbols the security master knows ({len(master):,} companies)"
+    else:
+        found = master.search(query, limit, stored)
+        title = f"Matches for {query!r} ({len(master):,} companies)"
+    matches = [SymbolMatch(**s.model_dump(), in_store=s.symbol in stored) for s in found]
+    rows = [
+        [
+            m.symbol,
+            m.name,
+            m.cik or "",
+            m.exchange or "",
+            m.sector or "",
+            "yes" if m.in_store else "",
+        ]
+        for m in matches
+    ]
+    emit(
+        matches,
+        as_json,
+        lambda: (
+            table(title, ["symbol", "name", "CIK", "exchange", "sector", "stored"], rows)
+            if rows
+            else f"No company matches {query!r}."
+        ),
+    )

@@ -27,6 +27,7 @@ from assistant.results import (
     RebalanceSummary,
     SearchSummary,
     SweepSummary,
+    SymbolSearch,
     WalkForwardSummary,
 )
 from assistant.toolsets import problem_text, read_result
@@ -343,7 +344,24 @@ def _both_sides(prices: list[PriceSummary], indicators: list[IndicatorSummary]) 
     )
 
 
+def _symbols(d: SymbolSearch) -> str:
+    if not d.matches:
+        return f"No company in the security master ({d.companies:,} companies) matches {d.query!r}."
+
+    def line(m) -> str:
+        facts = ", ".join(x for x in (m.exchange, m.sector, m.cik and f"CIK {m.cik}") if x)
+        stored = "prices stored" if m.in_store else "no prices stored"
+        return f"{m.symbol}: {m.name}" + (f" ({facts})" if facts else "") + f"; {stored}"
+
+    best, rest = d.matches[0], d.matches[1:4]
+    text = f"Best match for {d.query!r}: {line(best)}."
+    if rest:
+        text += " Also: " + "; ".join(f"{m.symbol} ({m.name})" for m in rest) + "."
+    return text
+
+
 WRITERS: dict[type, Callable] = {
+    SymbolSearch: _symbols,
     IndicatorSummary: _indicators,
     PriceSummary: _prices,
     PortfolioSummary: _portfolio,

@@ -25,106 +25,9 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from assistant.models.offline.words import COMMON_WORDS, is_word
+from tools.securities import ALIASES, bundled, normalise
+from tools.securities import name_key as _name_key
 
-INDEXES = ("S&P 500", "S&P 100", "S&P 600", "NASDAQ 100", "DOW JONES")
-SUFFIXES = re.compile(
-    r"\b(the|inc|incorporated|corp|corporation|co|company|companies|plc|ltd|limited|"
-    r"holdings?|group|class [a-c]|sa|nv|ag|se|n\.?v|s\.?a|lp|llc|trust)\b\.?"
-)
-ALIASES = {
-    "apple": "AAPL",
-    "microsoft": "MSFT",
-    "advanced micro devices": "AMD",
-    "bank of america": "BAC",
-    "bofa": "BAC",
-    "best buy": "BBY",
-    "chevron": "CVX",
-    "general electric": "GE",
-    "home depot": "HD",
-    "johnson and johnson": "JNJ",
-    "j and j": "JNJ",
-    "jnj": "JNJ",
-    "jpmorgan": "JPM",
-    "jp morgan": "JPM",
-    "jpmorgan chase": "JPM",
-    "chase": "JPM",
-    "coca cola": "KO",
-    "cocacola": "KO",
-    "coke": "KO",
-    "eli lilly": "LLY",
-    "lilly": "LLY",
-    "merck": "MRK",
-    "pepsico": "PEP",
-    "pepsi": "PEP",
-    "pfizer": "PFE",
-    "procter and gamble": "PG",
-    "procter gamble": "PG",
-    "p and g": "PG",
-    "range resources": "RRC",
-    "unitedhealth": "UNH",
-    "united health": "UNH",
-    "unitedhealth group": "UNH",
-    "walmart": "WMT",
-    "wal mart": "WMT",
-    "exxon": "XOM",
-    "exxonmobil": "XOM",
-    "exxon mobil": "XOM",
-    "google": "GOOGL",
-    "alphabet": "GOOGL",
-    "facebook": "META",
-    "amazon": "AMZN",
-    "tesla": "TSLA",
-    "nvidia": "NVDA",
-    "netflix": "NFLX",
-    "berkshire": "BRK.B",
-    "berkshire hathaway": "BRK.B",
-    "s and p 500": "SPX",
-    "s and p": "SPX",
-    "sandp 500": "SPX",
-    "sp500": "SPX",
-    "sp 500": "SPX",
-    "spx": "SPX",
-    "the market": "SPX",
-    "the index": "SPX",
-    # names people use for listings the master knows under longer ones
-    "meta": "META",
-    "costco": "COST",
-    "starbucks": "SBUX",
-    "nike": "NKE",
-    "disney": "DIS",
-    "intel": "INTC",
-    "cisco": "CSCO",
-    "oracle": "ORCL",
-    "salesforce": "CRM",
-    "adobe": "ADBE",
-    "paypal": "PYPL",
-    "mastercard": "MA",
-    "boeing": "BA",
-    "caterpillar": "CAT",
-    "lowes": "LOW",
-    "mcdonalds": "MCD",
-    "moderna": "MRNA",
-    "verizon": "VZ",
-    "at and t": "T",
-    "comcast": "CMCSA",
-    "qualcomm": "QCOM",
-    "broadcom": "AVGO",
-    "amgen": "AMGN",
-    "gilead": "GILD",
-    "abbvie": "ABBV",
-    "walgreens": "WBA",
-    "general motors": "GM",
-    "goldman sachs": "GS",
-    "morgan stanley": "MS",
-    "wells fargo": "WFC",
-    "citigroup": "C",
-    "ibm": "IBM",
-    "uber": "UBER",
-    "airbnb": "ABNB",
-    "palantir": "PLTR",
-    "gamestop": "GME",
-    "american express": "AXP",
-}
 NAMES = {  # the sample's symbols, by the names the store does not carry
     "AAPL": "Apple",
     "AMD": "Advanced Micro Devices",
@@ -157,19 +60,6 @@ class Mention:
     start: int
     end: int
     text: str
-
-
-def normalise(text: str) -> str:
-    """Lower case, & as "and", possessives and punctuation gone, one space between words."""
-    text = text.lower().replace("&", " and ").replace("’", "'")
-    text = re.sub(r"'s\b", "", text)
-    text = re.sub(r"[^a-z0-9. ]+", " ", text)
-    text = re.sub(r"(?<![a-z])\.|\.(?![a-z])", " ", text)  # keep the dot in brk.b
-    return " ".join(text.split())
-
-
-def _name_key(name: str) -> str:
-    return " ".join(SUFFIXES.sub(" ", normalise(name)).split())
 
 
 class SecurityMaster:
@@ -303,11 +193,4 @@ class SecurityMaster:
 @cache
 def security_master() -> SecurityMaster:
     """Built once per process (~50 ms): the index constituents ship with the package."""
-    from pytickersymbols import PyTickerSymbols
-
-    listings: dict[str, str] = {}
-    source = PyTickerSymbols()
-    for index in INDEXES:
-        for stock in source.get_stocks_by_index(index):
-            listings.setdefault(stock["symbol"], stock["name"])
-    return SecurityMaster(listings)
+    return SecurityMaster({s.symbol: s.name for s in bundled()})

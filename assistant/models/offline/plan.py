@@ -118,6 +118,14 @@ EVERY_STOCK = re.compile(
 """A question about the whole stored universe ("which of your stocks did best in 2022")."""
 EVERY_STOCK_CAP = 25
 """At most this many in one ranking (one call each, under the turn's tool-call limit)."""
+SYMBOL_LOOKUP = re.compile(
+    r"\b(?:ticker|symbol)s?\s+(?:symbol\s+)?(?:for|of)\s+(?P<a>[^?!;]{2,60}?)\s*(?:[?!;]|$)|"
+    r"\b(?:look\s*up|find|search\s+for)\s+(?:the\s+)?(?:ticker|symbol|company)\s+"
+    r"(?:for\s+|of\s+|called\s+)?(?P<b>[^?!;]{2,60}?)\s*(?:[?!;]|$)|"
+    r"\bwhat\s+(?:company|stock|business)\s+is\s+\$?(?P<c>[A-Za-z.]{1,6})\b(?!\s+\w+ing\b)",
+    re.I,
+)
+"""A question about a company's ticker or a ticker's company, answered from the master."""
 AMEND = re.compile(
     r"^\W*(?:actually|instead|no,?|wait,?|sorry,?)?\s*(?:make\s+it|change\s+(?:it|that)\s+to|"
     r"(?:do|let'?s\s+do)\s+)\s*\d",
@@ -345,6 +353,10 @@ class Planner:
         is_order = looks_like_order(question, self._security_at)
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
+        if not is_order and (lookup := SYMBOL_LOOKUP.search(question)):
+            query = next(g for g in lookup.groups() if g).strip(" .,'\"")
+            query = re.sub(r"[\s,]+(?:please|pls|thanks|thank you)$", "", query, flags=re.I)
+            return Planned(calls=[("find_symbol", {"query": query})])
         named = self.master.find(question, self.stored())
         if not named and not is_order:
             if WHAT_DATA.search(question):
