@@ -27,11 +27,14 @@ def test_read_only_tools_over_mcp(server):
             )
             failed = await client.call_tool("get_prices", {"symbol": "NOPE"}, raise_on_error=False)
             chart = await client.call_tool("run_backtest", {"symbol": "KO", "start": "2021-01-01"})
-            return names, rsi, hits, failed, chart
+            found = await client.call_tool("find_symbol", {"query": "exxon"})
+            return names, rsi, hits, failed, chart, found
 
-    names, rsi, hits, failed, chart = asyncio.run(session())
+    names, rsi, hits, failed, chart, found = asyncio.run(session())
+    assert found.structured_content["matches"][0]["symbol"] == "XOM"
     assert names == {
         "get_prices",
+        "find_symbol",
         "get_indicators",
         "optimize_portfolio",
         "run_backtest",
