@@ -617,3 +617,63 @@ def test_a_ticker_or_company_lookup_asks_the_security_master(planner, question, 
 
 def test_an_order_naming_a_symbol_is_no_lookup(planner):
     assert names(planner, "buy 5 shares of the symbol KO") != ["find_symbol"]
+
+
+@pytest.mark.parametrize(
+    ("question", "tool", "symbols"),
+    [
+        ("risk parity portfolio of the pharma names you have", "optimize_portfolio", None),
+        ("how did oil stocks do in 2022", "get_prices", ["CVX", "XOM"]),
+        ("compare the bank stocks over the last year", "get_prices", ["BAC", "JPM"]),
+        ("backtest a golden cross on the bank stocks", "run_backtest", ["BAC", "JPM"]),
+    ],
+)
+def test_a_group_of_stocks_is_the_stored_members_of_its_sector(planner, question, tool, symbols):
+    """Stranger review: "the pharma names you have" asked back which stocks."""
+    planned = calls(planner, question)
+    assert {name for name, _ in planned} == {tool}
+    if symbols is None:
+        assert planned[0][1]["symbols"] == ["JNJ", "LLY", "MRK", "PFE"]
+    else:
+        assert [args["symbol"] for _, args in planned] == symbols
+
+
+@pytest.mark.parametrize(
+    "question", ["cancel my last order", "please withdraw the buy order for KO", "undo that trade"]
+)
+def test_cancelling_is_explained_not_guessed(planner, question):
+    planned = planner.plan(question, [])
+    assert planned.calls == [] and "approvals reject" in planned.message
+
+
+@pytest.mark.parametrize("question", ["what's my P&L", "whats my pnl", "am i up or down"])
+def test_profit_and_loss_is_the_account(planner, question):
+    assert names(planner, question) == [("get_portfolio", None)]
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end"),
+    [
+        ("how has walmart done since the covid crash in march 2020?", date(2020, 3, 1), None),
+        (
+            "if i bought $10k of msft at the start of 2019 how much would i have at the end of 2022",
+            date(2019, 1, 1),
+            date(2022, 12, 31),
+        ),
+    ],
+)
+def test_the_dates_the_user_says_win(question, start, end):
+    period = parse_period(question, ANCHOR)
+    assert (period.start, period.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("whats the difference between ema and sma", "exponential moving average (EMA) gives"),
+        ("what does the macd histogram mean", "MACD histogram is MACD minus its signal line"),
+        ("what's a stop loss", "stop order becomes a market order"),
+    ],
+)
+def test_the_term_asked_about_is_the_one_defined(planner, question, says):
+    assert says in planner.plan(question, []).message

@@ -138,6 +138,27 @@ ALIASES = {  # the names people use, as normalise() writes them
 }
 
 
+GROUPS: dict[str, tuple[str, ...]] = {  # words people use for a group -> sector/industry words
+    r"pharma\w*|drug ?makers?|drug companies|drug stocks": ("Pharma",),
+    r"banks?|banking|lenders": ("Bank",),
+    r"oil|oil and gas|energy|oil majors|gas": ("Energy", "Oil", "Petroleum", "Natural Gas"),
+    r"tech|technology": ("Information Technology", "Software", "Semiconductor"),
+    r"chips?|chip ?makers?|semis|semiconductors?": ("Semiconductor",),
+    r"health ?care|healthcare|medical": ("Health Care", "Healthcare", "Pharma"),
+    r"retail\w*|shops|stores": ("Retail", "Department Stores", "Home Improvement"),
+    r"financials?|finance": ("Financials", "Bank"),
+    r"consumer staples|staples|food and beverage|beverages?|drinks": ("Consumer Staples",),
+    r"industrials?": ("Industrials",),
+    r"utilit(?:y|ies)": ("Utilities",),
+    r"insurers?|insurance": ("Insurance",),
+}
+GROUP_WORDS = re.compile(
+    r"\b(" + "|".join(GROUPS) + r")\s+(?:stocks?|names|companies|shares|sector|plays|"
+    r"firms|holdings|ones)\b|\bthe\s+(" + "|".join(GROUPS) + r")\s+sector\b",
+    re.I,
+)
+
+
 class Security(BaseModel):
     symbol: str
     name: str
@@ -236,6 +257,20 @@ class SecurityMaster:
     def get(self, symbol: str) -> Security | None:
         return self.by_symbol.get(symbol.strip().upper().lstrip("$"))
 
+    def in_group(self, words: str, symbols: Iterable[str]) -> list[str]:
+        """Those of ``symbols`` that belong to the group ``words`` names ("pharma", "banks",
+        "oil"), by sector or industry; empty when ``words`` names no group."""
+        wanted = next(
+            (marks for pattern, marks in GROUPS.items() if re.fullmatch(pattern, words, re.I)), ()
+        )
+        out = []
+        for symbol in symbols:
+            s = self.by_symbol.get(symbol)
+            tags = [s.sector or "", *s.industries] if s else []
+            if any(mark.lower() in tag.lower() for mark in wanted for tag in tags):
+                out.append(symbol)
+        return sorted(out)
+
     def search(self, query: str, limit: int = 10, stored: set[str] = frozenset()) -> list[Security]:
         """Best first: the ticker itself, then names that are the query, start with it or
         contain it as words, then names like it (misspellings)."""
@@ -266,3 +301,9 @@ class SecurityMaster:
                     scores[symbol] = max(scores.get(symbol, 0), float(score))
         ranked = sorted(scores, key=lambda s: (-scores[s], s not in stored, s))
         return [self.by_symbol[s] for s in ranked[:limit]]
+
+
+@cache
+def bundled_master() -> SecurityMaster:
+    """The bundled list alone (what needs no settings: the offline model's groups)."""
+    return SecurityMaster(bundled())

@@ -235,6 +235,12 @@ def parse_period(text: str, anchor: date) -> Period:
             if re.search(r"\b(?:since|after)\s+(?:the\s+)?$", t[: m.start()]) or re.search(
                 r"^\s*(?:started|began|hit)", t[m.end() :]
             ):
+                # "since the covid crash in march 2020": the month the user names wins
+                if said := re.match(
+                    rf"\s*(?:in|of|from)\s+({MONTH})\.?,?\s+(\d{{4}})\b", t[m.end() :]
+                ):
+                    start = date(_year(said[2]), MONTHS[said[1]], 1)
+                    return Period(start=start, label=f"since {start:%B %Y}")
                 return Period(start=start, label=f"since {label} began ({start})")
             return Period(start, end, end, f"{label} ({start} to {end})")
     if re.search(
@@ -244,6 +250,11 @@ def parse_period(text: str, anchor: date) -> Period:
     ):
         start, _, label = EPISODES[next(k for k in EPISODES if "covid" in k)]
         return Period(start=start, label=f"since {label} began ({start})")
+    if m := re.search(  # "at the start of 2019 ... at the end of 2022", any words between
+        rf"\b(?:start|beginning|open)\s+of\s+({POINT})\b.{{0,80}}?\b(?:end|close)\s+of\s+({POINT})\b",
+        t,
+    ):
+        return _range(_point(m[1], "start"), _point(m[2], "end"))
     if m := re.search(rf"({DAY_TEXT})\s*(?:to|through|until|till|-|–|—|and)\s*({DAY_TEXT})", t):
         return _range(_point(m[1], "start"), _point(m[len(m.groups())], "end"))
     if m := re.search(r"\b(\d{4}-\d{2}-\d{2})\s+(\d{4}-\d{2}-\d{2})\b", t):

@@ -14,7 +14,69 @@ DEFINITIONAL = re.compile(
     r"how\s+(?:does|do)\b.{0,40}\bwork|what\s+do\s+you\s+mean\s+by|tell\s+me\s+what)\b",
     re.I,
 )
-TERMS: list[tuple[re.Pattern, str]] = [
+TERMS: list[tuple[re.Pattern, str]] = [  # the first that matches: specific before general
+    (
+        re.compile(
+            r"\b(?:ema|exponential)\b.{0,60}\b(?:sma|simple)\b|"
+            r"\b(?:sma|simple)\b.{0,60}\b(?:ema|exponential)\b",
+            re.I,
+        ),
+        "A simple moving average (SMA) weights each of the last N closes equally; an "
+        "exponential moving average (EMA) gives recent closes more weight, so it turns sooner "
+        "after a change of direction and lags less, at the cost of more false turns.",
+    ),
+    (
+        re.compile(r"\bmacd\b.{0,40}\bhistogram\b|\bhistogram\b.{0,40}\bmacd\b", re.I),
+        "The MACD histogram is MACD minus its signal line: above zero when MACD is above the "
+        "signal (momentum improving), below zero when under it; bars shrinking toward zero warn "
+        "that a crossover may be near.",
+    ),
+    (
+        re.compile(r"\bsignal line\b", re.I),
+        "The signal line is a nine-day exponential average of MACD; MACD crossing above it is "
+        "read as momentum turning up, crossing below as turning down.",
+    ),
+    (
+        re.compile(r"\bema\b|\bexponential moving average\b", re.I),
+        "An exponential moving average (EMA) averages recent closes with weights that fall off "
+        "exponentially with age, so it follows the price more closely than a simple average.",
+    ),
+    (
+        re.compile(r"\bover(?:bought|sold)\b", re.I),
+        "Overbought and oversold describe a price that rose or fell fast; by convention an RSI "
+        "above seventy is called overbought and below thirty oversold. Neither says it must turn.",
+    ),
+    (
+        re.compile(r"\bcorrelat\w*", re.I),
+        "Correlation measures how two return series move together, from minus one (opposite) to "
+        "one (in step); low correlation between holdings is what makes diversification work.",
+    ),
+    (
+        re.compile(r"\bcagr\b|compound(?:ed)? annual growth", re.I),
+        "CAGR (compound annual growth rate) is the constant yearly return that would turn the "
+        "starting value into the ending one over the period.",
+    ),
+    (
+        re.compile(r"\bmarket cap(?:itali[sz]ation)?\b", re.I),
+        "Market capitalisation is the share price times the number of shares outstanding: what "
+        "the market values the whole company at.",
+    ),
+    (
+        re.compile(r"\betfs?\b|exchange[- ]traded fund", re.I),
+        "An ETF (exchange-traded fund) is a fund that trades on an exchange like a stock, "
+        "usually tracking an index such as the S&P 500.",
+    ),
+    (
+        re.compile(r"\bshort(?:ing| selling| sale)\b", re.I),
+        "Short selling is selling borrowed shares in the hope of buying them back cheaper; the "
+        "loss is unlimited if the price keeps rising. This assistant only proposes sells of "
+        "shares held.",
+    ),
+    (
+        re.compile(r"\bdollar[- ]cost averag\w*|\bdca\b", re.I),
+        "Dollar-cost averaging invests a fixed amount at regular intervals whatever the price, so "
+        "more shares are bought when prices are low and fewer when high.",
+    ),
     (
         re.compile(r"\brsi\b|relative strength", re.I),
         "RSI (relative strength index) measures how strong recent gains were against recent "
@@ -96,7 +158,7 @@ TERMS: list[tuple[re.Pattern, str]] = [
         "has no dividend figures.",
     ),
     (
-        re.compile(r"\b(?:limit|stop)\s+orders?\b", re.I),
+        re.compile(r"\b(?:limit|stop)\s+orders?\b|\bstop[- ]loss\b", re.I),
         "A limit order trades only at the given price or better (a buy at or below it); a stop "
         "order becomes a market order once the price reaches the stop (a sell stop protects "
         "against a further fall).",

@@ -95,7 +95,9 @@ KEYWORDS: dict[str, re.Pattern] = {
         r"\b(my (?:paper )?(?:portfolio|positions?|holdings?|account|balance|cash|equity|orders|"
         r"trades)|what do i (?:own|hold)|pending orders|open orders|orders (?:are )?waiting|cash "
         r"balance|am i holding|how much (?:cash|money) (?:do i have|have i got|is left)|"
-        r"buying power)\b",
+        r"buying power|(?:my|total|unrealised|unrealized|realised|realized)\s+(?:p\s*&\s*l|p\s*n\s*l|pnl|"
+        r"profits?(?: and loss(?:es)?)?|gains?(?: and loss(?:es)?)?|losses)|am i (?:up|down)(?: or (?:up|down))?|"
+        r"how (?:much )?(?:am i|have i) (?:made|lost|up|down)|what(?:'s| is) my (?:return|performance))\b",
         re.I,
     ),
     "greeting": re.compile(r"^\s*(hi|hello|hey|good (?:morning|afternoon|evening))\b", re.I),

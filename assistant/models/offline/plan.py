@@ -23,6 +23,7 @@ from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
 from assistant.models.offline.words import correct
+from tools.securities import GROUP_WORDS, bundled_master
 
 HELP = (
     "I can look up prices and returns, technical indicators (RSI, MACD, moving averages), "
@@ -118,6 +119,17 @@ EVERY_STOCK = re.compile(
 """A question about the whole stored universe ("which of your stocks did best in 2022")."""
 EVERY_STOCK_CAP = 25
 """At most this many in one ranking (one call each, under the turn's tool-call limit)."""
+CANCEL = re.compile(
+    r"\b(?:cancel|withdraw|revoke|undo|call\s+off|kill|scrap|delete)\b.{0,30}"
+    r"\b(?:orders?|trades?|buy|sell|purchase|approvals?)\b",
+    re.I,
+)
+CANCEL_HOW = (
+    "I can't cancel orders. An order still waiting for approval is withdrawn by rejecting it: "
+    "an approver runs `assistant approvals reject ID` (or presses Reject in the chat or Slack), "
+    "and it expires by itself if nobody decides. An order already sent to the broker is "
+    'cancelled at the broker. Ask "what\'s in my account?" to see what is waiting.'
+)
 SYMBOL_LOOKUP = re.compile(
     r"\b(?:ticker|symbol)s?\s+(?:symbol\s+)?(?:for|of)\s+(?P<a>[^?!;]{2,60}?)\s*(?:[?!;]|$)|"
     r"\b(?:look\s*up|find|search\s+for)\s+(?:the\s+)?(?:ticker|symbol|company)\s+"
@@ -256,6 +268,15 @@ class Planner:
             previous = self.read(earlier[-1], earlier[-6:-1])
             if previous.intents[0] not in BRIEF:
                 return self._follow(previous, ask, top)
+        if not symbols and (group := GROUP_WORDS.search(question)):
+            # "the pharma names you have", "oil stocks": the stored members of the group
+            members = bundled_master().in_group(group[1] or group[2], stored - {"SPX"})
+            if len(members) >= (2 if ask.intents[0] in ("portfolio", "rebalance") else 1):
+                ask.symbols = members[:EVERY_STOCK_CAP]
+                ask.everything = True
+                if ask.intents[0] not in ("portfolio", "rebalance", "technicals", "backtest"):
+                    ask.intents = ["compare"] if len(members) > 1 else ask.intents
+                return ask
         if not symbols and EVERY_STOCK.search(question):
             ask.symbols = sorted(stored - {"SPX"})[:EVERY_STOCK_CAP]
             ask.everything = True
@@ -350,6 +371,8 @@ class Planner:
                 "must decide each pending approval (for example with `assistant approvals "
                 "approve ID`). I can only propose orders."
             )
+        if CANCEL.search(question):
+            return Planned(message=CANCEL_HOW)
         is_order = looks_like_order(question, self._security_at)
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
