@@ -60,8 +60,9 @@ def test_make_demo_shows_the_main_job(tmp_path):
     assert "Period: the year to 2022-12-28." in out
     returns = dict(
         re.findall(
-            r"(AAPL|MSFT) closed at [\d,.]+ on [\d-]+, from [\d,.]+ on [\d-]+: a return of (-?[\d.]+)%",
-            out,
+            r"(AAPL|MSFT) closed at [\d,.]+ on [\d-]+, from [\d,.]+ on [\d-]+ \(the close before\): "
+            r"a return of (-?[\d.]+)%",
+            re.sub(r"\s+", " ", out),  # the terminal wraps lines anywhere
         )
     )
     assert set(returns) == {"AAPL", "MSFT"}

@@ -118,7 +118,7 @@ def _prices(d: PriceSummary) -> str:
         text += f", with annualised volatility of {pct(d.annual_volatility)}"
     text += f". Its largest fall from a high (maximum drawdown) was {pct(d.max_drawdown)}"
     if d.sharpe_ratio is not None:
-        text += f"; Sharpe ratio {num(d.sharpe_ratio)} (risk-free rate 0)"
+        text += f"; Sharpe ratio {num(d.sharpe_ratio)} (no risk-free rate deducted)"
     return text + "."
 
 

@@ -241,6 +241,15 @@ class Planner:
         intents = [top.intent]
         covered = COVERS.get(top.intent, set())
         for s in scored[1:]:  # the other parts of a question with several
+            if (
+                s.intent == "technicals"
+                and top.intent in ("portfolio", "rebalance")
+                and all(
+                    re.fullmatch(r"volatil\w*", m[0], re.I)
+                    for m in KEYWORDS["technicals"].finditer(question)
+                )
+            ):
+                continue  # "minimise volatility across ...": the portfolio's objective
             own = (
                 s.keyword and s.score >= PART_SCORE and _own_clause(s, top, question, STRONG_BREAK)
             )
