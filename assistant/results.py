@@ -203,6 +203,7 @@ class RebalanceSummary(BaseModel):
 class SearchSummary(BaseModel):
     query: str
     as_of: date | None
+    start: date | None = Field(default=None, description="Published on or after.")
     hits: list[Citation] = Field(description="Cite each as [n].")
 
     def summary(self) -> str:

@@ -472,15 +472,21 @@ def search_documents(
     doc_type: DocType | None = None,
     as_of: Day | None = None,
     k: TopK = 5,
+    start: Day | None = None,
 ) -> SearchSummary:
-    """News and filings relevant to `query`; cite results as [n]. `as_of` excludes later documents."""
+    """News and filings relevant to `query`; cite results as [n]. `as_of` excludes later
+    documents, `start` earlier ones ("news in 2022": start 2022-01-01, as_of 2022-12-31)."""
     with ToolTimer(ctx.deps):
         try:
-            filters = SearchFilters(tickers=tickers or None, doc_type=doc_type, as_of=as_of)
+            filters = SearchFilters(
+                tickers=tickers or None, doc_type=doc_type, start=start, as_of=as_of
+            )
             result = ctx.deps.index().search(query, filters, k=k)
         except (RetrievalError, ToolError) as exc:
             raise _retry(exc) from None
-    return SearchSummary(query=query, as_of=as_of, hits=[h.citation for h in result.hits])
+    return SearchSummary(
+        query=query, as_of=as_of, start=start, hits=[h.citation for h in result.hits]
+    )
 
 
 def get_portfolio(ctx: RunContext[AgentDeps]) -> AccountSummary:

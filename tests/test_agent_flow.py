@@ -396,3 +396,20 @@ def test_concurrent_turns_default_to_what_the_model_is_bound_by(tmp_path, model,
     settings = Settings(data_dir=tmp_path, model=model, max_concurrent_turns=setting)
     chat = ChatService(settings, None, None, lambda: None, lambda: None, None)
     assert chat.turn_slots == slots
+
+
+def test_news_in_a_year_is_that_years_and_latest_is_newest_first(services):
+    """Stranger review: "any news on amd in 2022?" listed 2019 and 2020 stories (the year
+    was read as "published by its end"), and "the latest news about apple" came in
+    relevance order with the newest story left out."""
+    turn = run(services.chat.ask("any news on amd in 2022?", TRADER))
+    search = next(c for c in turn.tool_calls if c.name == "search_documents")
+    assert (search.args["start"], search.args["as_of"]) == ("2022-01-01", "2022-12-31")
+    listed = re.findall(r"\((\d{4})-\d{2}-\d{2}[,)]", turn.answer)
+    assert listed and set(listed) == {"2022"}
+    assert "published 2022-01-01 to 2022-12-31" in turn.answer
+
+    latest = run(services.chat.ask("summarize the latest news about apple", TRADER))
+    days = re.findall(r"\((\d{4}-\d{2}-\d{2})[,)]", latest.answer)
+    assert len(days) >= 3 and days == sorted(days, reverse=True)
+    assert "newest first" in latest.answer

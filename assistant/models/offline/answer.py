@@ -267,19 +267,35 @@ def _rebalance(d: RebalanceSummary) -> str:
     return text + " Past results do not guarantee future returns."
 
 
-def _search(d: SearchSummary, numbers: dict[tuple[int, int], int], call: int) -> str:
+LATEST = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|lately|last few)\b", re.I)
+
+
+def _search(
+    d: SearchSummary, numbers: dict[tuple[int, int], int], call: int, question: str = ""
+) -> str:
+    when = (
+        f" published {d.start} to {d.as_of}"
+        if d.start and d.as_of
+        else f" published since {d.start}"
+        if d.start
+        else f" published by {d.as_of}"
+        if d.as_of
+        else ""
+    )
     if not d.hits:
-        when = f" published by {d.as_of}" if d.as_of else ""
         return f"I found no documents{when} that match."
+    hits = list(d.hits)
+    if LATEST.search(question):  # "the latest news": newest first
+        hits.sort(key=lambda h: h.published_at, reverse=True)
     lines = []
-    for h in d.hits[:3]:
+    for h in hits:
         n = numbers[(call, h.n)]
         where = f", {h.section}" if h.section else ""
         snippet = h.snippet
         if snippet.lower().startswith(h.title.lower()):  # news chunks open with the headline
             snippet = snippet[len(h.title) :].lstrip(" .:-\n") or snippet
         lines.append(f"- {h.title} ({h.published_at}{where}): {snippet} [{n}]")
-    intro = "From the documents" + (f" published by {d.as_of}" if d.as_of else "") + ":"
+    intro = f"From the documents{when}" + (", newest first:" if LATEST.search(question) else ":")
     return intro + "\n" + "\n".join(lines)
 
 
@@ -415,7 +431,7 @@ def write_answer(
         if isinstance(result, PriceSummary):
             prices.append(result)
         if isinstance(result, SearchSummary):
-            sections.append(_search(result, numbers, call))
+            sections.append(_search(result, numbers, call, ask.text if ask is not None else ""))
         elif isinstance(result, PriceSummary) and many:
             continue  # ranked together below
         elif type(result) in WRITERS:

@@ -651,6 +651,7 @@ class Planner:
                     "doc_type": ask.params.doc_type,
                     "as_of": _iso(ask.period.as_of),
                     "k": 5,
+                    "start": _iso(ask.period.start),
                 },
             )
         ]
