@@ -677,3 +677,12 @@ def test_the_dates_the_user_says_win(question, start, end):
 )
 def test_the_term_asked_about_is_the_one_defined(planner, question, says):
     assert says in planner.plan(question, []).message
+
+
+@pytest.mark.parametrize(
+    "question", ["what are the best utility stocks", "optimise a portfolio of the chip stocks"]
+)
+def test_a_group_the_store_lacks_is_said_not_refused(planner, question):
+    planned = planner.plan(question, [])
+    assert planned.calls == [] and "too few" in planned.message
+    assert "The local data has:" in planned.message

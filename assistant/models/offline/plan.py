@@ -162,6 +162,8 @@ class Ask:
     whole: str = ""
     """For a part of a question, the whole of it (a search reads all the words)."""
     everything: bool = False
+    group: str | None = None
+    """A group of stocks asked about ("utility stocks") of which too few are stored."""
     """Every stored stock ("which of your stocks did best"): no cap on how many."""
     parts: list[Ask] = field(default_factory=list)
     """A question with several parts ("compare X and Y at the end of 2020 and backtest Z
@@ -286,6 +288,8 @@ class Planner:
                 if ask.intents[0] not in ("portfolio", "rebalance", "technicals", "backtest"):
                     ask.intents = ["compare"] if len(members) > 1 else ask.intents
                 return ask
+            ask.group = group[1] or group[2]
+            return ask
         if not symbols and EVERY_STOCK.search(question):
             ask.symbols = sorted(stored - {"SPX"})[:EVERY_STOCK_CAP]
             ask.everything = True
@@ -455,6 +459,12 @@ class Planner:
                         out.append(call)
             return Planned(calls=out, ask=ask)
         intent = ask.intents[0]
+        if ask.group and not ask.symbols:
+            return Planned(
+                message=f"The local data has too few {ask.group.lower()} stocks for that (I group "
+                f"stocks by their sector and industry). {self.known_symbols()}",
+                ask=ask,
+            )
         if intent in BRIEF:
             return Planned(message=BRIEF[intent], ask=ask)
         if (intent in NEEDS_SYMBOLS or ask.missing) and not ask.symbols:
