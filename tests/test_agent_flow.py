@@ -413,3 +413,11 @@ def test_news_in_a_year_is_that_years_and_latest_is_newest_first(services):
     days = re.findall(r"\((\d{4}-\d{2}-\d{2})[,)]", latest.answer)
     assert len(days) >= 3 and days == sorted(days, reverse=True)
     assert "newest first" in latest.answer
+
+
+def test_two_strategies_get_a_verdict(services):
+    turn = run(services.chat.ask("does a golden cross beat buy and hold on KO since 2012?", TRADER))
+    assert [c.args.get("strategy") for c in turn.tool_calls] == ["sma-cross", "buy-hold"], (
+        turn.tool_calls
+    )
+    assert re.search(r"Verdict on KO: (sma-cross|buy-hold) (returned more|lost less)", turn.answer)

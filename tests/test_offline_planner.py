@@ -686,3 +686,27 @@ def test_a_group_the_store_lacks_is_said_not_refused(planner, question):
     planned = planner.plan(question, [])
     assert planned.calls == [] and "too few" in planned.message
     assert "The local data has:" in planned.message
+
+
+@pytest.mark.parametrize(
+    ("question", "runs"),
+    [
+        (
+            "buy and hold vs sma crossover for XOM 2010-2020, which is better?",
+            [("buy-hold", None), ("sma-cross", None)],
+        ),
+        (
+            "does a golden cross beat buy and hold on KO?",
+            [("sma-cross", {"fast": 50.0, "slow": 200.0}), ("buy-hold", None)],
+        ),
+        (
+            "which strategy works better on AAPL since 2015, rsi 25/75 or macd?",
+            [("rsi-reversion", {"lower": 25.0, "upper": 75.0}), ("macd", None)],
+        ),
+    ],
+)
+def test_strategies_set_against_each_other_each_run(planner, question, runs):
+    """Stranger review: "buy and hold vs sma crossover" ran buy and hold alone."""
+    planned = calls(planner, question)
+    assert [(a["strategy"], a["params"]) for _, a in planned] == runs
+    assert {name for name, _ in planned} == {"run_backtest"}

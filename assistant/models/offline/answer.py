@@ -237,6 +237,35 @@ def _backtest(d: BacktestSummary) -> str:
     return text + " Past results do not guarantee future returns."
 
 
+def _compare_strategies(runs: list[BacktestSummary]) -> list[str]:
+    """A verdict per stock tested with two or more strategies over the same period: by
+    total return, with the Sharpe ratio and drawdown beside it (they can disagree)."""
+    verdicts = []
+    for symbol in dict.fromkeys(d.symbol for d in runs):
+        same = [d for d in runs if d.symbol == symbol]
+        if len({d.strategy for d in same}) < 2:
+            continue
+        ranked = sorted(same, key=lambda d: -d.metrics.total_return)
+        best, rest = ranked[0], ranked[1:]
+        others = "; ".join(
+            f"{d.strategy} {pct(d.metrics.total_return)} (Sharpe {num(d.metrics.sharpe)}, "
+            f"max drawdown {pct(d.metrics.max_drawdown)})"
+            for d in rest
+        )
+        steadier = max(same, key=lambda d: d.metrics.sharpe or float("-inf"))
+        text = (
+            f"Verdict on {symbol}: {best.strategy} "
+            f"{'returned more' if best.metrics.total_return > 0 else 'lost less'}, "
+            f"{pct(best.metrics.total_return)} "
+            f"(Sharpe {num(best.metrics.sharpe)}, max drawdown {pct(best.metrics.max_drawdown)}), "
+            f"against {others}."
+        )
+        if steadier is not best:
+            text += f" {steadier.strategy} had the better risk-adjusted return (Sharpe)."
+        verdicts.append(text)
+    return verdicts
+
+
 def _walk_forward(d: WalkForwardSummary) -> str:
     m = d.out_of_sample
     last = ", ".join(f"{k} {num(v)}" for k, v in d.last_params.items())
@@ -439,6 +468,8 @@ def write_answer(
     if many and prices:
         sections.append(_ranking(prices))
     question = ask.text if ask is not None else ""
+    runs = [r for p in returns if isinstance(r := read_result(p), BacktestSummary)]
+    sections.extend(_compare_strategies(runs))
     for verdict in (_compare_prices(prices, question), _compare_rsi(indicators)):
         if verdict:
             sections.append(verdict)

@@ -40,6 +40,9 @@ class Params:
     pair: tuple[float, float] | None = None
     """Two numbers given without saying which settings they are ("what about 25/75?"):
     the strategy of the question they follow decides (fast/slow, lower/upper)."""
+    versus: list[tuple[str, dict[str, float]]] = field(default_factory=list)
+    """Strategies set against each other ("buy and hold vs a golden cross"), in order, each
+    with the settings its own words give."""
 
     def merged(self, newer: Params) -> Params:
         """A follow-up's settings over the earlier question's ("now with fast 10")."""
@@ -59,13 +62,46 @@ class Params:
             doc_type=newer.doc_type or self.doc_type,
             frequency=newer.frequency or self.frequency,
             grid=newer.grid or ({} if newer.values else self.grid),
+            versus=newer.versus or ([] if newer.strategy else self.versus),
         )
+
+
+VERSUS = re.compile(r"\b(?:vs\.?|versus|against|or|than|beats?|compared? (?:to|with)|with)\b", re.I)
+"""What sets one strategy against the next, when it stands between their names."""
+MARKS = {  # where a text names each strategy (as _strategy reads them)
+    "buy-hold": r"\bbuy[\s&-]*(?:and|n)?[\s&-]*hold(?:ing)?\b|\bbought and held\b|\bjust held\b",
+    "sma-cross": r"\b(?:golden|death)[- ]cross\b|\b(?:sma|ema)\b|moving[- ]averages?|"
+    r"(?<!macd )\bcrossover\b|\bma cross\b|trend[- ]following",
+    "bollinger": r"\bbollinger\b",
+    "rsi-reversion": r"\brsi\b|mean[- ]rever\w*",
+    "macd": r"\bmacd\b",
+}
+
+
+def _versus(t: str) -> list[tuple[str, dict[str, float]]]:
+    """Every strategy the text names, in order, when it sets them against each other; each
+    one's settings are read from its own words (up to the next strategy named)."""
+    at = {name: m.start() for name, mark in MARKS.items() if (m := re.search(mark, t))}
+    if len(at) < 2:
+        return []
+    order = sorted(at, key=at.get)
+    between = t[at[order[0]] : at[order[1]]]
+    said = {m[0] for m in VERSUS.finditer(between)}
+    if not (said - {"with"} or (said and "compar" in t)):
+        return []  # "the RSI of AAPL ... and backtest an SMA cross": two asks, not a contest
+    out = []
+    for i, name in enumerate(order):
+        own = t[at[name] : at[order[i + 1]] if i + 1 < len(order) else len(t)]
+        strategy, values = _strategy(own)
+        out.append((name, values if strategy == name else {}))
+    return out
 
 
 def read_params(text: str) -> Params:
     t = text.lower()
     p = Params()
     p.strategy, p.values = _strategy(t)
+    p.versus = _versus(t)
     if m := re.search(rf"{NUM}\s*(?:bps|bp|basis points?)\b", t):
         p.cost_bps = float(m[1])
     elif m := re.search(rf"{NUM}\s*%\s*(?:costs?|fees?|commissions?|per trade)", t):

@@ -243,6 +243,8 @@ class Planner:
         intents = [top.intent]
         covered = COVERS.get(top.intent, set())
         for s in scored[1:]:  # the other parts of a question with several
+            if s.intent == "compare" and top.intent == "backtest" and params.versus:
+                continue  # "which is better" between strategies: the backtests compare them
             if (
                 s.intent == "technicals"
                 and top.intent in ("portfolio", "rebalance")
@@ -600,6 +602,22 @@ class Planner:
         values = dict(p.values)
         if p.pair and not values and strategy in PAIRS:  # "backtest 20/100 on BAC"
             values = dict(zip(PAIRS[strategy], p.pair, strict=True))
+        if p.versus and not p.sweep:  # "buy and hold vs a golden cross": one run each
+            return [
+                (
+                    "run_backtest",
+                    {
+                        "symbol": symbol,
+                        "strategy": name,
+                        "params": own or None,
+                        "start": _iso(ask.period.start),
+                        "end": _iso(ask.period.end),
+                        **({"cost_bps": p.cost_bps} if p.cost_bps is not None else {}),
+                    },
+                )
+                for symbol in ask.symbols[:2]
+                for name, own in p.versus[:3]
+            ]
         out = []
         for symbol in ask.symbols[:3]:
             args = {
