@@ -192,9 +192,10 @@ def bundled() -> tuple[Security, ...]:
     """The index constituents shipped with ``pytickersymbols`` (~1,100 companies)."""
     from pytickersymbols import PyTickerSymbols
 
+    source = PyTickerSymbols()  # reads its whole data file: once
     found: dict[str, Security] = {}
     for index in INDEXES:
-        for stock in PyTickerSymbols().get_stocks_by_index(index):
+        for stock in source.get_stocks_by_index(index):
             symbol = stock["symbol"].upper()
             if symbol in found:
                 found[symbol].indices.append(index)
