@@ -421,3 +421,11 @@ def test_two_strategies_get_a_verdict(services):
         turn.tool_calls
     )
     assert re.search(r"Verdict on KO: (sma-cross|buy-hold) (returned more|lost less)", turn.answer)
+
+
+def test_macd_gets_its_conventional_reading(services):
+    """Stranger review: "macd on msft, bullish or bearish?" gave the numbers, no reading."""
+    turn = run(services.chat.ask("macd on msft, bullish or bearish?", TRADER))
+    assert re.search(
+        r"MACD was .* its signal line .*read as (bullish|bearish) momentum", turn.answer
+    )

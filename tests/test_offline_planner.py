@@ -609,6 +609,7 @@ def test_a_question_about_an_order_gets_facts_and_places_nothing(planner, questi
         ("can you look up the symbol for berkshire hathaway", "berkshire hathaway"),
         ("what company is XOM", "XOM"),
         ("find the ticker for jp morgan please", "jp morgan"),
+        ("what's best buy's ticker", "best buy"),
     ],
 )
 def test_a_ticker_or_company_lookup_asks_the_security_master(planner, question, query):
@@ -673,6 +674,7 @@ def test_the_dates_the_user_says_win(question, start, end):
         ("whats the difference between ema and sma", "exponential moving average (EMA) gives"),
         ("what does the macd histogram mean", "MACD histogram is MACD minus its signal line"),
         ("what's a stop loss", "stop order becomes a market order"),
+        ("whats a bollinger band squeeze", "Bollinger squeeze is when the bands narrow"),
     ],
 )
 def test_the_term_asked_about_is_the_one_defined(planner, question, says):

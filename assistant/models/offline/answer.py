@@ -87,7 +87,11 @@ def _indicators(d: IndicatorSummary) -> str:
         )
     if v.get("macd") is not None and v.get("macd_signal") is not None:
         a, b = _pair(v["macd"], v["macd_signal"])
-        parts.append(f"MACD was {a}, {_side(v['macd'], v['macd_signal'])} its signal line ({b}).")
+        mood = "bullish" if v["macd"] > v["macd_signal"] else "bearish"
+        parts.append(
+            f"MACD was {a}, {_side(v['macd'], v['macd_signal'])} its signal line ({b}), "
+            f"conventionally read as {mood} momentum."
+        )
     if v.get("bb_upper") is not None and v.get("bb_lower") is not None:
         where = (
             "above the upper band"

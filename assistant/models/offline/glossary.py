@@ -106,6 +106,11 @@ TERMS: list[tuple[re.Pattern, str]] = [  # the first that matches: specific befo
         "annualised. Higher volatility means wider swings both ways.",
     ),
     (
+        re.compile(r"\bsqueeze\b", re.I),
+        "A Bollinger squeeze is when the bands narrow to their tightest in months: volatility is "
+        "unusually low, which often comes before a large move, in either direction.",
+    ),
+    (
         re.compile(r"\bbollinger\b", re.I),
         "Bollinger bands are a moving average with bands a number of standard deviations above "
         "and below it (usually twenty days and two deviations); a close outside a band is read "

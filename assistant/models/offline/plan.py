@@ -134,7 +134,8 @@ SYMBOL_LOOKUP = re.compile(
     r"\b(?:ticker|symbol)s?\s+(?:symbol\s+)?(?:for|of)\s+(?P<a>[^?!;]{2,60}?)\s*(?:[?!;]|$)|"
     r"\b(?:look\s*up|find|search\s+for)\s+(?:the\s+)?(?:ticker|symbol|company)\s+"
     r"(?:for\s+|of\s+|called\s+)?(?P<b>[^?!;]{2,60}?)\s*(?:[?!;]|$)|"
-    r"\bwhat\s+(?:company|stock|business)\s+is\s+\$?(?P<c>[A-Za-z.]{1,6})\b(?!\s+\w+ing\b)",
+    r"\bwhat\s+(?:company|stock|business)\s+is\s+\$?(?P<c>[A-Za-z.]{1,6})\b(?!\s+\w+ing\b)|"
+    r"\bwhat(?:'s|s|\s+is)\s+(?P<d>[a-z][\w .&-]{1,40}?)['’]s?\s+(?:stock\s+)?(?:ticker|symbol)\b",
     re.I,
 )
 """A question about a company's ticker or a ticker's company, answered from the master."""
