@@ -627,6 +627,8 @@ def test_an_order_naming_a_symbol_is_no_lookup(planner):
         ("how did oil stocks do in 2022", "get_prices", ["CVX", "XOM"]),
         ("compare the bank stocks over the last year", "get_prices", ["BAC", "JPM"]),
         ("backtest a golden cross on the bank stocks", "run_backtest", ["BAC", "JPM"]),
+        ("which energy name had the best 2022", "get_prices", ["CVX", "XOM"]),
+        ("which energy stock had the best 2022", "get_prices", ["CVX", "XOM"]),
     ],
 )
 def test_a_group_of_stocks_is_the_stored_members_of_its_sector(planner, question, tool, symbols):

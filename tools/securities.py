@@ -153,8 +153,8 @@ GROUPS: dict[str, tuple[str, ...]] = {  # words people use for a group -> sector
     r"insurers?|insurance": ("Insurance",),
 }
 GROUP_WORDS = re.compile(
-    r"\b(" + "|".join(GROUPS) + r")\s+(?:stocks?|names|companies|shares|sector|plays|"
-    r"firms|holdings|ones)\b|\bthe\s+(" + "|".join(GROUPS) + r")\s+sector\b",
+    r"\b(" + "|".join(GROUPS) + r")\s+(?:stocks?|names?|compan(?:y|ies)|shares|sector|plays?|"
+    r"firms?|holdings|ones?)\b|\bthe\s+(" + "|".join(GROUPS) + r")\s+sector\b",
     re.I,
 )
 

@@ -285,6 +285,10 @@ class Planner:
         if not symbols and (group := GROUP_WORDS.search(question)):
             # "the pharma names you have", "oil stocks": the stored members of the group
             members = bundled_master().in_group(group[1] or group[2], stored - {"SPX"})
+            if ask.intents[0] in ("portfolio", "rebalance") and not KEYWORDS[ask.intents[0]].search(
+                question
+            ):
+                ask.intents = ["compare"]  # "which energy stock had the best 2022": a ranking
             if len(members) >= (2 if ask.intents[0] in ("portfolio", "rebalance") else 1):
                 ask.symbols = members[:EVERY_STOCK_CAP]
                 ask.everything = True
