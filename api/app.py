@@ -117,6 +117,12 @@ class ChatRequest(BaseModel):
 
     message: StoredText = Field(min_length=1)
     conversation_id: str | None = Field(None, max_length=100)
+    as_of: date | None = Field(
+        None,
+        ge=date(1900, 1, 1),
+        le=date(2100, 12, 31),
+        description="Pin the conversation to this date: its tools see nothing later.",
+    )
 
 
 class ContentPart(BaseModel):
@@ -381,7 +387,9 @@ def create_app(
             conversation = await asyncio.to_thread(
                 services.store.conversation_for, body.conversation_id, user
             )
-        turn = services.chat.stream(body.message, user, conversation, channel="api")
+        turn = services.chat.stream(
+            body.message, user, conversation, channel="api", as_of=body.as_of
+        )
         return sse(guarded(turn, credential(request)))
 
     @app.post("/v1/chat/completions", tags=["openai"], summary="OpenAI-compatible chat completions")
@@ -629,8 +637,16 @@ def create_app(
             for code, (message, at) in services.chat.turns.failures.items()
             if at > recent
         }
+        # an open breaker does not make the service unready: answers use the store
+        live = services.chat.live
+        provider = live.status().model_dump() if live else {"provider": "none"}
         return JSONResponse(
-            {"ready": ready, "checks": checks, "recent_turn_failures": failures},
+            {
+                "ready": ready,
+                "checks": checks,
+                "recent_turn_failures": failures,
+                "price_provider": provider,
+            },
             status_code=200 if ready else 503,
         )
 

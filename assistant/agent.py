@@ -7,12 +7,26 @@ response is decided.
 
 from __future__ import annotations
 
-from pydantic_ai import Agent, DeferredToolRequests
+from pydantic_ai import Agent, DeferredToolRequests, RunContext
 from pydantic_ai.models import Model
 
 from assistant.deps import AgentDeps
 from assistant.toolsets import NEEDS_APPROVAL, READ_ONLY
 from prompts import instructions
+
+PINNED = "This conversation is pinned to {day}"
+"""The instruction a pinned turn carries (the offline model reads the date from it)."""
+
+
+def pinned(ctx: RunContext[AgentDeps]) -> str:
+    """A pinned conversation's date: the model must treat it as today."""
+    day = ctx.deps.as_of
+    if day is None:
+        return ""
+    return (
+        f"{PINNED.format(day=day)}: treat {day} as today. The tools return nothing later "
+        "(prices, documents, filings); say in the answer that it is as of that date."
+    )
 
 
 def build_agent(model: Model) -> Agent[AgentDeps, str | DeferredToolRequests]:
@@ -20,7 +34,7 @@ def build_agent(model: Model) -> Agent[AgentDeps, str | DeferredToolRequests]:
         model,
         deps_type=AgentDeps,
         output_type=[str, DeferredToolRequests],
-        instructions=instructions(),
+        instructions=[instructions(), pinned],
         toolsets=[READ_ONLY, NEEDS_APPROVAL],
         retries=2,
     )

@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 
 from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults
@@ -60,6 +61,8 @@ from assistant.events import (
 )
 from assistant.hub import EventHub, LocalEventHub
 from assistant.models import resolve_model
+from assistant.models.offline.dates import pinned_date
+from assistant.resources import live_prices
 from assistant.results import BacktestSummary, OrderOutcome
 from assistant.settings import Settings
 from assistant.store import ApprovalRow, ConversationRow, Store, new_id
@@ -107,6 +110,7 @@ class ChatService:
         self.role_of = role_of or (lambda user_id: None)
         self.last_tool_seconds = 0.0
         self.index_is_shared = False
+        self.live = live_prices(settings, prices)
         # Bounded work per process: every stream gets its first event at once, then waits
         # for a slot, instead of 100 turns fighting over the event loop and the GIL.
         self.turn_slots = settings.max_concurrent_turns or (
@@ -130,6 +134,8 @@ class ChatService:
             index_factory=self.index_factory,
             broker_factory=self.broker_factory,
             heavy=self.heavy,
+            live=self.live,
+            as_of=conversation.as_of if conversation else None,
             orders=self.approvals if conversation else None,
             close_index=not self.index_is_shared,
         )
@@ -148,10 +154,11 @@ class ChatService:
         conversation: str | ConversationRow | None = None,
         channel: str = "cli",
         history: list | None = None,
+        as_of: date | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """One turn. ``conversation`` continues one, by id or as already loaded (the API
         loads it first to answer 404 before streaming); ``history`` seeds a new one (the
-        OpenAI-style API sends it)."""
+        OpenAI-style API sends it); ``as_of`` pins the conversation to that date."""
         if isinstance(conversation, str):
             conversation = await asyncio.to_thread(self.store.conversation_for, conversation, user)
         new = conversation is None
@@ -163,14 +170,20 @@ class ChatService:
                 model=self.model_name,
                 title=question[:200],
                 history_json=ModelMessagesTypeAdapter.dump_json(history or []).decode(),
+                as_of=as_of,
             )
         async for event in self.turns.relay(
-            self._published(conversation.id, self._ask(conversation, user, question, new))
+            self._published(conversation.id, self._ask(conversation, user, question, new, as_of))
         ):
             yield event
 
     async def _ask(
-        self, conversation: ConversationRow, user: User, question: str, new: bool
+        self,
+        conversation: ConversationRow,
+        user: User,
+        question: str,
+        new: bool,
+        as_of: date | None = None,
     ) -> AsyncIterator[ChatEvent]:
         yield MessageStart(conversation_id=conversation.id, model=self.model_name)
         holder = new_id("turn")
@@ -186,7 +199,7 @@ class ChatService:
             else:
                 await self.turns.claim(conversation.id, holder)
                 conversation = await asyncio.to_thread(
-                    self.store.continue_conversation, conversation.id, question, user.id
+                    self.store.continue_conversation, conversation.id, question, user.id, as_of
                 )
             # orders still waiting from an earlier turn are closed with their outcome so far
             deferred, decided = await asyncio.to_thread(self._outcomes_so_far, conversation)
@@ -304,6 +317,8 @@ class ChatService:
         ``preface``: sentences said before the model's answer (decisions it closes)."""
         started = time.perf_counter()
         deps = self.deps(user, conversation)
+        if deps.as_of is None and question:  # "as of March 1 2020, ...": this turn only
+            deps.as_of = pinned_date(question)
         limits = UsageLimits(
             tool_calls_limit=self.settings.max_tool_calls,
             total_tokens_limit=self.settings.max_tokens_per_turn,
@@ -482,12 +497,13 @@ class ChatService:
                 else f"{part.tool_name} failed: {problem_text(part.content)}"
             )
             return [
+                *_fetch_steps(part.tool_call_id, result),
                 ToolResult(
                     id=part.tool_call_id,
                     name=part.tool_name,
                     summary=summary,
                     artifact_url=chart.url if chart else None,
-                )
+                ),
             ]
         return []
 
@@ -509,6 +525,24 @@ class ChatService:
         async for event in events:
             yield event  # the asker first; watchers (maybe through Redis) right after
             await self.hub.publish(conversation_id, event)
+
+
+def _fetch_steps(call_id: str, result) -> list[ChatEvent]:
+    """Prices a tool fetched from the provider, each shown as a step of its own."""
+    steps: list[ChatEvent] = []
+    for fetch in getattr(result, "fetched", None) or []:
+        step = f"{call_id}:fetch:{fetch.symbol}"
+        args = {"symbol": fetch.symbol, "provider": fetch.provider}
+        steps.append(ToolCall(id=step, name="fetch_prices", args=args))
+        steps.append(
+            ToolResult(
+                id=step,
+                name="fetch_prices",
+                summary=f"{fetch.symbol}: {fetch.bars:,} bars from {fetch.provider}, "
+                f"to {fetch.end}",
+            )
+        )
+    return steps
 
 
 def _storage_error(exc: Exception) -> ErrorEvent:

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from assistant.auth import User
@@ -15,6 +16,7 @@ from assistant.workload import HeavyWork
 from retrieval.index import DocumentIndex
 from tools.broker import Broker
 from tools.market_data import PriceStore
+from tools.providers.live import LivePrices, PriceView, Refresh
 
 if TYPE_CHECKING:
     from assistant.approvals import ApprovalService
@@ -32,6 +34,12 @@ class AgentDeps:
     index_factory: Callable[[], DocumentIndex]
     broker_factory: Callable[[], Broker]
     heavy: HeavyWork
+    live: LivePrices | None = None
+    """Refreshes prices the store lacks from the provider (None: offline)."""
+    as_of: date | None = None
+    """The date the conversation is pinned to: no tool sees anything later."""
+    on_refresh: Callable[[Refresh], None] | None = None
+    """Told of each fetch from the provider (a step of the turn)."""
     orders: ApprovalService | None = None
     """Proposes orders; None where orders cannot be placed (MCP, the direct-tools API)."""
     tool_seconds: float = 0.0
@@ -46,6 +54,10 @@ class AgentDeps:
     """Sync tools run in threads, several at once ("tell me about Pfizer and Merck" searches
     twice): one of them opens the index or the broker, the others wait for it. Two opens
     of the embedded index would collide on its file lock."""
+
+    def prices(self) -> PriceView:
+        """The prices one tool call reads: as of the pinned date, refreshed on demand."""
+        return PriceView(self.store, self.live, as_of=self.as_of, on_refresh=self.on_refresh)
 
     def index(self) -> DocumentIndex:
         with self._opening:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +19,9 @@ from retrieval.index import DocumentIndex
 from tools.broker import Broker, BrokerError
 from tools.errors import InvalidInputError
 from tools.market_data import PriceStore
+from tools.providers import PriceProvider, ProviderName, get_provider
+from tools.providers.breaker import CircuitBreaker
+from tools.providers.live import LivePrices, PriceView, Refresh
 from tools.risk import RiskLimits
 from tools.securities import Security, SecurityMaster, bundled, from_sec
 
@@ -31,6 +37,85 @@ def price_store(settings: Settings | None = None) -> PriceStore:
 @cache
 def _price_store(root: Path) -> PriceStore:
     return PriceStore(root)
+
+
+def price_provider(
+    settings: Settings | None = None, name: str | None = None, *, timeout: float | None = None
+) -> PriceProvider:
+    """The provider ``name`` (default: the setting) configured from the settings."""
+    settings = settings or get_settings()
+
+    def secret(value) -> str:
+        return value.get_secret_value() if value else ""
+
+    return get_provider(
+        name or settings.price_provider,
+        yahoo_base_url=settings.yahoo_base_url,
+        cache_dir=settings.data_dir / "cache" / "yfinance",
+        timeout=timeout or settings.price_fetch_timeout_seconds,
+        alpaca_keys=(secret(settings.alpaca_api_key), secret(settings.alpaca_secret_key)),
+        alpaca_data_url=settings.alpaca_data_url,
+        alpaca_feed=settings.alpaca_data_feed,
+    )
+
+
+def live_prices(
+    settings: Settings | None = None, store: PriceStore | None = None
+) -> LivePrices | None:
+    """The on-demand refresher of a store (default: the settings') from the configured
+    provider (None: offline). One per store and configuration per process, so its
+    circuit breaker is shared by every question."""
+    settings = settings or get_settings()
+    if settings.price_provider == ProviderName.NONE:
+        return None
+    key = settings.model_dump_json(
+        include={
+            "price_provider",
+            "yahoo_base_url",
+            "alpaca_data_url",
+            "alpaca_data_feed",
+            "price_fetch_timeout_seconds",
+            "price_breaker_failures",
+            "price_breaker_seconds",
+        }
+    )
+    return _live_prices(store or price_store(settings), key, settings)
+
+
+_live: dict[tuple[Path, str], LivePrices] = {}
+_live_lock = threading.Lock()
+
+
+def _live_prices(store: PriceStore, key: str, settings: Settings) -> LivePrices:
+    with _live_lock:
+        found = _live.get((store.root, key))
+        if found is None:
+            name = str(settings.price_provider)
+            found = _live[(store.root, key)] = LivePrices(
+                store,
+                lambda: price_provider(settings),
+                name,
+                CircuitBreaker(
+                    name,
+                    failures=settings.price_breaker_failures,
+                    cooldown=settings.price_breaker_seconds,
+                ),
+            )
+        return found
+
+
+def price_view(
+    settings: Settings | None = None,
+    *,
+    as_of: date | None = None,
+    on_refresh: Callable[[Refresh], None] | None = None,
+) -> PriceView:
+    """What one tool call reads prices through: the store, refreshed on demand, as of
+    the conversation's pinned date."""
+    settings = settings or get_settings()
+    return PriceView(
+        price_store(settings), live_prices(settings), as_of=as_of, on_refresh=on_refresh
+    )
 
 
 @cache

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from retrieval.models import Citation
 from tools.orders import BrokerOrder, Order, format_quantity
+from tools.providers.live import Refresh
 from tools.risk import RiskReport
 from tools.securities import Security
 
@@ -41,7 +42,20 @@ class Artifact(BaseModel):
         return cls(name=name, url=f"{ARTIFACTS_URL}/{name}")
 
 
-class PriceSummary(BaseModel):
+class DataNotes(BaseModel):
+    """What every result built on prices carries about the data's freshness."""
+
+    data_notes: list[str] = Field(
+        default_factory=list,
+        description="Sentences the answer must carry: prices that could not be refreshed, "
+        "or that end before the last trading day with nothing to refresh them.",
+    )
+    fetched: list[Refresh] = Field(
+        default_factory=list, description="Prices fetched from the provider for this result."
+    )
+
+
+class PriceSummary(DataNotes):
     symbol: str
     as_of: date
     source: str
@@ -79,7 +93,7 @@ class SymbolSearch(BaseModel):
         return f"{len(self.matches)} matches for {self.query!r}"
 
 
-class IndicatorSummary(BaseModel):
+class IndicatorSummary(DataNotes):
     symbol: str
     as_of: date
     source: str
@@ -93,7 +107,7 @@ class IndicatorSummary(BaseModel):
         return f"{self.symbol} as of {self.as_of}"
 
 
-class PortfolioSummary(BaseModel):
+class PortfolioSummary(DataNotes):
     method: str
     as_of: date
     source: str
@@ -125,7 +139,7 @@ class BacktestMetrics(BaseModel):
     final_equity: float | None
 
 
-class BacktestSummary(BaseModel):
+class BacktestSummary(DataNotes):
     symbol: str
     strategy: str
     params: dict[str, float]
@@ -149,7 +163,7 @@ class SweepRowSummary(BaseModel):
     max_drawdown: float | None
 
 
-class SweepSummary(BaseModel):
+class SweepSummary(DataNotes):
     symbol: str
     strategy: str
     as_of: date
@@ -164,7 +178,7 @@ class SweepSummary(BaseModel):
         return f"{self.combinations} {self.strategy} settings on {self.symbol}"
 
 
-class WalkForwardSummary(BaseModel):
+class WalkForwardSummary(DataNotes):
     symbol: str
     strategy: str
     as_of: date
@@ -182,7 +196,7 @@ class WalkForwardSummary(BaseModel):
         return f"walk-forward {self.strategy} on {self.symbol}, {self.windows} windows"
 
 
-class RebalanceSummary(BaseModel):
+class RebalanceSummary(DataNotes):
     symbols: list[str]
     method: str
     frequency: str

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.auth import Role
+from tools.providers import ProviderName
 from tools.redact import MASK, SECRET_NAME, mask_url, mask_urls_in
 from tools.risk import RiskLimits
 
@@ -28,6 +29,14 @@ def _limit(name: str, **constraints: Any) -> Any:
     """A risk-limit setting whose default is the one in :class:`tools.risk.RiskLimits`."""
     field = RiskLimits.model_fields[name]
     return Field(default=field.default, description=field.description, **constraints)
+
+
+def _default_provider() -> ProviderName:
+    """yfinance where the `live` extra is installed, else offline."""
+    import importlib.util
+
+    found = importlib.util.find_spec("yfinance") is not None
+    return ProviderName.YFINANCE if found else ProviderName.NONE
 
 
 class Settings(BaseSettings):
@@ -77,9 +86,24 @@ class Settings(BaseSettings):
     )
     qdrant_api_key: SecretStr | None = None
     redis_url: str | None = Field(default=None, validation_alias=_alias("REDIS_URL", "REDIS_URL"))
-    price_provider: str = Field(
-        default="yfinance", description="Live price provider used by `assistant data fetch`."
+    price_provider: ProviderName = Field(
+        default_factory=_default_provider,
+        description="Where prices the store lacks come from, on demand: yfinance (default "
+        "with the `live` extra), alpaca (market data with the Alpaca keys) or none (offline).",
     )
+    price_fetch_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=120, description="One provider request may take this long."
+    )
+    price_breaker_failures: int = Field(
+        default=3, ge=1, description="Failures in a row after which the provider is not asked."
+    )
+    price_breaker_seconds: float = Field(
+        default=300.0, gt=0, description="How long the provider is left alone after failing."
+    )
+    alpaca_data_url: str | None = Field(
+        default=None, description="Override Alpaca's market-data URL (data.alpaca.markets)."
+    )
+    alpaca_data_feed: str = Field(default="iex", description="iex (free) or sip.")
     yahoo_base_url: str | None = Field(
         default=None,
         description="Send Yahoo Finance requests to this base URL instead (a mirror or proxy).",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Text, delete, func, update
+from sqlalchemy import Engine, Text, delete, func, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, select
 
@@ -45,6 +45,9 @@ class ConversationRow(SQLModel, table=True):
     model: str = ""
     title: str = ""
     history_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    as_of: date | None = Field(
+        default=None, description="Pinned date: its tools see nothing published later."
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -116,8 +119,20 @@ TABLES = [
 ]
 
 
+ADDED_COLUMNS = {"conversations": {"as_of": "DATE"}}
+"""Columns added after a table was first created: a database of an earlier version gets
+them at start (nullable, so its rows stay valid)."""
+
+
 def create_tables(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine, tables=TABLES)
+    present = inspect(engine)
+    for table, columns in ADDED_COLUMNS.items():
+        have = {c["name"] for c in present.get_columns(table)}
+        with engine.begin() as connection:
+            for name, kind in columns.items():
+                if name not in have:
+                    connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 class Store:
@@ -191,13 +206,24 @@ class Store:
         return True
 
     def continue_conversation(
-        self, conversation_id: str, question: str | None, user_id: str
+        self,
+        conversation_id: str,
+        question: str | None,
+        user_id: str,
+        as_of: date | None = None,
     ) -> ConversationRow:
-        """Under the lease: the stored question, and the conversation as it is now."""
+        """Under the lease: the stored question, and the conversation as it is now (pinned
+        to ``as_of`` from now on, when given)."""
         with Session(self.engine) as s:
+            if as_of is not None:
+                s.exec(
+                    update(ConversationRow)
+                    .where(ConversationRow.id == conversation_id)
+                    .values(as_of=as_of)
+                )
             if question is not None:
                 s.add(_message(conversation_id, "user", question, {"user_id": user_id}))
-                s.commit()
+            s.commit()
             row = s.get(ConversationRow, conversation_id)
         if row is None:
             raise NotFoundError(f"no conversation {conversation_id[:100]!r}")

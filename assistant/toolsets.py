@@ -67,6 +67,7 @@ from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
 from tools.performance import annual_volatility, window_measures
 from tools.portfolio import Constraints, Method, optimize
+from tools.providers.live import PriceView, RefreshStatus
 from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import walk_forward
 
@@ -143,12 +144,13 @@ def get_prices(
     """Closing prices of one symbol over [start, end] (default: all stored data): first and
     last close, the period's return (from the close before `start`, as a calendar period
     is counted), high, low, annualised volatility, maximum drawdown and Sharpe ratio."""
+    view = ctx.deps.prices()
     with ToolTimer(ctx.deps):
         try:
-            frame = ctx.deps.store.load(symbol, start, end)
+            frame = view.load(symbol, start, end)
             price = frame.price
             earlier = (
-                ctx.deps.store.load(symbol, None, price.index[0].date()).price.iloc[:-1]
+                view.load(symbol, None, price.index[0].date()).price.iloc[:-1]
                 if start is not None
                 else price.iloc[:0]
             )
@@ -178,6 +180,7 @@ def get_prices(
             annual_volatility=r(annual_volatility(closes[1:] / closes[:-1] - 1)),
             max_drawdown=r(drawdown),
             sharpe_ratio=r(sharpe, 2) if sharpe is not None else None,
+            **_freshness(view),
         )
 
 
@@ -190,7 +193,7 @@ def find_symbol(
     ticker, name, SEC CIK, exchange, sector, and whether prices are stored for it."""
     with ToolTimer(ctx.deps):
         master = security_master(ctx.deps.settings)
-        stored = {info.symbol for info in ctx.deps.store.list()}
+        stored = set(ctx.deps.store.symbols())
         try:
             found = master.search(query, limit, stored)
         except ToolError as exc:
@@ -206,9 +209,10 @@ def get_indicators(
     ctx: RunContext[AgentDeps], symbol: Symbol, end: Day | None = None
 ) -> IndicatorSummary:
     """Technical indicators of one symbol as of `end` (default: the latest stored day)."""
+    view = ctx.deps.prices()
     with ToolTimer(ctx.deps):
         try:
-            result = indicators(ctx.deps.store, symbol, None, end)
+            result = indicators(view, symbol, None, end)
         except ToolError as exc:
             raise _retry(exc) from None
     # RSI to 2 places as it is quoted; levels to 4, so that two close averages still
@@ -223,6 +227,7 @@ def get_indicators(
         unavailable={k: v for k, v in result.unavailable.items() if k in KEY_INDICATORS},
         windows={"rsi": 14, "sma_fast": 50, "sma_slow": 200, "volatility": 20},
         rsi_bounds={"oversold": 30, "overbought": 70},
+        **_freshness(view),
     )
 
 
@@ -237,10 +242,11 @@ async def optimize_portfolio(
 ) -> PortfolioSummary:
     """Long-only portfolio weights (fractions summing to 1) for 2 to 30 symbols; with
     `capital`, the money per symbol too."""
+    view = ctx.deps.prices()
     result = await _heavy(
         ctx,
         optimize,
-        ctx.deps.store,
+        view,
         symbols,
         method,
         Constraints(max_weight=max_weight or 1.0),
@@ -260,6 +266,7 @@ async def optimize_portfolio(
         risk_contributions={k: r(v) for k, v in result.risk_contributions.items()},
         capital=capital,
         amounts={k: r(v * capital, 2) for k, v in result.weights.items()} if capital else None,
+        **_freshness(view),
     )
 
 
@@ -276,6 +283,7 @@ async def run_backtest(
     """Backtest a strategy on one symbol (no look-ahead), or, with `sweep_grid`, rank every
     combination of the listed parameter values (the top 5 are returned)."""
     deps = ctx.deps
+    view = deps.prices()
     if sweep_grid:
         # fixed parameters are a one-value axis; repeated values are one value
         sweep_grid = {k: [v] for k, v in (params or {}).items()} | {
@@ -286,7 +294,7 @@ async def run_backtest(
         res = await _heavy(
             ctx,
             sweep,
-            deps.store,
+            view,
             symbol,
             Strategy(strategy),
             dict(sweep_grid),
@@ -314,11 +322,12 @@ async def run_backtest(
                 )
                 for row in res.rows
             ],
+            **_freshness(view),
         )
     res = await _heavy(
         ctx,
         backtest,
-        deps.store,
+        view,
         symbol,
         Strategy(strategy),
         dict(params or {}),
@@ -339,6 +348,7 @@ async def run_backtest(
         metrics=_metrics(res.metrics),
         trades=res.metrics.trades,
         chart=Artifact.chart(Path(res.chart_path).name) if res.chart_path else None,
+        **_freshness(view),
     )
 
 
@@ -358,10 +368,11 @@ async def run_walk_forward(
     deps = ctx.deps
     grid = {k: sorted(set(values)) for k, values in sweep_grid.items()}
     _check_sweep(grid, deps.settings.max_sweep_combinations)
+    view = deps.prices()
     res = await _heavy(
         ctx,
         walk_forward,
-        deps.store,
+        view,
         symbol,
         Strategy(strategy),
         grid,
@@ -394,6 +405,7 @@ async def run_walk_forward(
             final_equity=r(1 + res.oos_total_return),
         ),
         last_params=res.windows[-1].params if res.windows else {},
+        **_freshness(view),
     )
 
 
@@ -411,10 +423,11 @@ async def run_rebalance(
     """Backtest a portfolio of 2 to 30 symbols rebalanced monthly or quarterly to the
     optimiser's weights, each estimated on the trailing `lookback_days`."""
     deps = ctx.deps
+    view = deps.prices()
     res = await _heavy(
         ctx,
         rebalance_backtest,
-        deps.store,
+        view,
         symbols,
         method,
         Constraints(max_weight=max_weight or 1.0),
@@ -439,6 +452,7 @@ async def run_rebalance(
         metrics=_metrics(res.metrics),
         last_weights={k: r(v) for k, v in last.items()},
         chart=Artifact.chart(Path(res.chart_path).name) if res.chart_path else None,
+        **_freshness(view),
     )
 
 
@@ -454,6 +468,15 @@ def _metrics(m) -> BacktestMetrics:
         exposure=r(m.exposure),
         final_equity=r(m.final_equity),
     )
+
+
+def _freshness(view: PriceView) -> dict[str, list]:
+    """What a result built on prices says of them: refresh failures and stale data (for
+    the answer), and what was fetched (a step of the turn)."""
+    return {
+        "data_notes": view.notes(),
+        "fetched": [r for r in view.refreshes.values() if r.status is RefreshStatus.FETCHED],
+    }
 
 
 def _check_sweep(grid: dict, cap: int) -> None:
@@ -476,6 +499,11 @@ def search_documents(
 ) -> SearchSummary:
     """News and filings relevant to `query`; cite results as [n]. `as_of` excludes later
     documents, `start` earlier ones ("news in 2022": start 2022-01-01, as_of 2022-12-31)."""
+    pin = ctx.deps.as_of
+    if pin is not None:  # a pinned conversation sees nothing published later
+        if start is not None and start > pin:
+            raise ModelRetry(f"this conversation is pinned to {pin}: nothing from {start} on")
+        as_of = min(as_of, pin) if as_of else pin
     with ToolTimer(ctx.deps):
         try:
             filters = SearchFilters(
@@ -493,6 +521,11 @@ def get_portfolio(ctx: RunContext[AgentDeps]) -> AccountSummary:
     """The trading account: cash, equity, positions, resting orders, and the orders you
     proposed that wait for an approver."""
     deps = ctx.deps
+    if deps.as_of is not None:
+        raise ToolFailed(
+            f"the account is today's, and this conversation is pinned to {deps.as_of}: "
+            "ask about it in a conversation that is not pinned"
+        )
     with ToolTimer(deps):
         try:
             broker = deps.broker()

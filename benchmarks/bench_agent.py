@@ -53,7 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         load_sample(PriceStore(data / "prices"))
-        services = build_services(Settings(data_dir=data))
+        services = build_services(Settings(data_dir=data, price_provider="none"))
         asyncio.run(services.chat.ask("warm up: RSI of AAPL", LOCAL_USER))
         samples = asyncio.run(measure(services))
     overhead = [total - tools for total, tools in samples]

@@ -17,6 +17,10 @@ from assistant.cli import app
 from tools.market_data import PriceStore, load_sample
 
 _ENV_VARS = ("DATABASE_URL", "QDRANT_URL", "REDIS_URL")
+OFFLINE = {"ASSISTANT_PRICE_PROVIDER": "none"}
+"""Nothing reaches the internet: a test that fetches points a provider at a local fake.
+Set at import too, for fixtures of a wider scope than the per-test environment."""
+os.environ.update(OFFLINE)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 """CI's machine has PostgreSQL, Redis and Chromium: there a test that needs one fails when
 it is missing, so the concurrency tests can never pass by silently running on SQLite."""
@@ -70,6 +74,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: P
     data_dir = tmp_path / "data"
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ASSISTANT_MODEL_CACHE_DIR", str(model_cache))
+    for name, value in OFFLINE.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # a stray .env in the repo must not leak in
     return data_dir
 

@@ -83,6 +83,7 @@ def test_future_end_and_unknown_provider(provider, tmp_path):
 
 
 def test_cli_fetch_then_indicators_use_ohlcv(cli, fake, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_PRICE_PROVIDER", "yfinance")
     monkeypatch.setenv("ASSISTANT_YAHOO_BASE_URL", fake.url)
     result = cli("data", "fetch", "ACME", "--start", "2024-01-02", "--end", "2024-06-14", "--json")
     assert result.exit_code == 0, result.output

@@ -32,3 +32,11 @@ class DataExistsError(ToolError):
 
 class ProviderError(ToolError):
     """A live data provider failed or is not installed."""
+
+
+class RateLimitedError(ProviderError):
+    """The provider answered 429: ask again after ``retry_after`` seconds (None: unknown)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import date, datetime
 
 import typer
 from rich.console import Console
@@ -12,7 +13,7 @@ from rich.panel import Panel
 
 from assistant.approvals import approval_event, describe_order
 from assistant.auth import LOCAL_USER, Role, User
-from assistant.cli.options import JsonOption
+from assistant.cli.options import AsOfOption, JsonOption, as_date
 from assistant.cli.output import emit, table
 from assistant.decisions import Decision
 from assistant.events import (
@@ -73,9 +74,13 @@ def _show(event) -> None:
 
 
 async def _turn(
-    services: Services, question: str, conversation_id: str | None, as_json: bool
+    services: Services,
+    question: str,
+    conversation_id: str | None,
+    as_json: bool,
+    as_of: date | None = None,
 ) -> str | None:
-    stream = services.chat.stream(question, LOCAL_USER, conversation_id)
+    stream = services.chat.stream(question, LOCAL_USER, conversation_id, as_of=as_of)
     if as_json:
         turn = await collect(stream)
         typer.echo(turn.model_dump_json(indent=2))
@@ -98,9 +103,12 @@ def chat_cmd(
     conversation: str | None = typer.Option(
         None, "--conversation", help="Continue a conversation."
     ),
+    as_of_day: datetime | None = AsOfOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Ask the assistant; tool calls are shown as they happen."""
+    """Ask the assistant; tool calls are shown as they happen. With --as-of the
+    conversation is pinned to that day: its tools see nothing published later."""
+    as_of = as_date(as_of_day)
     services = _services(model)
     if question is not None:
         if not question.strip():
@@ -109,7 +117,7 @@ def chat_cmd(
             storable(question)
         except ValueError as exc:
             raise typer.BadParameter(f"the question {exc}", param_hint="QUESTION") from None
-        if asyncio.run(_turn(services, question, conversation, as_json)) is None:
+        if asyncio.run(_turn(services, question, conversation, as_json, as_of)) is None:
             raise typer.Exit(1)
         return
     err.print(
@@ -122,7 +130,10 @@ def chat_cmd(
             break
         if not line:
             break
-        conversation = asyncio.run(_turn(services, line, conversation, as_json)) or conversation
+        pin = as_of if conversation is None else None  # the conversation keeps its pin
+        conversation = (
+            asyncio.run(_turn(services, line, conversation, as_json, pin)) or conversation
+        )
 
 
 approvals_app = typer.Typer(help="List, approve and reject proposed orders.", no_args_is_help=True)

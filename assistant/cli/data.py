@@ -10,13 +10,21 @@ from rich.progress import Progress
 
 from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
 from assistant.cli.output import emit, table
-from assistant.resources import price_store, refresh_securities, security_master
+from assistant.resources import (
+    price_provider,
+    price_store,
+    refresh_securities,
+    security_master,
+)
 from assistant.results import SymbolMatch
 from assistant.settings import get_settings
 from tools.errors import DataExistsError
 from tools.market_data import SymbolInfo, load_sample
 from tools.price_files import read_price_file
-from tools.providers import fetch_into_store, get_provider
+from tools.providers import fetch_into_store
+
+FETCH_TIMEOUT_SECONDS = 30.0
+"""An explicit download may take longer than a question's on-demand fetch."""
 
 app = typer.Typer(help="Load, import, fetch and list market data.", no_args_is_help=True)
 
@@ -109,11 +117,7 @@ def fetch_cmd(
 ) -> None:
     """Download daily prices from a live provider (extra `live`) and cache them in the store."""
     settings = get_settings()
-    source = get_provider(
-        provider or settings.price_provider,
-        yahoo_base_url=settings.yahoo_base_url,
-        cache_dir=settings.data_dir / "cache" / "yfinance",
-    )
+    source = price_provider(settings, provider, timeout=FETCH_TIMEOUT_SECONDS)
     info = fetch_into_store(price_store(settings), source, symbol, as_date(start), as_date(end))
     emit(info, as_json, lambda: _info_table("Fetched", [info]))
 

@@ -11,6 +11,12 @@ DATE_FORMATS = ["%Y-%m-%d"]
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
 StartOption = typer.Option(None, "--start", formats=DATE_FORMATS, help="First day, YYYY-MM-DD.")
 EndOption = typer.Option(None, "--end", formats=DATE_FORMATS, help="Last day, YYYY-MM-DD.")
+AsOfOption = typer.Option(
+    None,
+    "--as-of",
+    formats=DATE_FORMATS,
+    help="Only what was known on this day, YYYY-MM-DD (nothing later is read or fetched).",
+)
 
 
 def as_date(value: datetime | None) -> date | None:

@@ -9,6 +9,7 @@ from pydantic_ai.models import Model
 
 from assistant.settings import Settings
 from tools.market_data import PriceStore
+from tools.providers import ProviderName
 
 
 class StoreView:
@@ -50,7 +51,12 @@ def resolve_model(name: str | None, settings: Settings, prices: PriceStore) -> M
         from assistant.models.offline import offline_model
 
         view = StoreView(prices)
-        return offline_model(view.symbols, view.anchor, settings.effective_model_cache_dir)
+        return offline_model(
+            view.symbols,
+            view.anchor,
+            settings.effective_model_cache_dir,
+            fetchable=settings.price_provider != ProviderName.NONE,
+        )
     from assistant.models.litellm_model import LiteLLMModel
 
     key = settings.api_key.get_secret_value() if settings.api_key else None

@@ -410,6 +410,7 @@ def _private_settings(user: Settings, data: Path, model: str) -> Settings:
         model_fallbacks=user.model_fallbacks,
         model_timeout=user.model_timeout,
         model_cache_dir=user.effective_model_cache_dir,
+        price_provider="none",  # the sample as it is: no live fetch moves the answers
     )
 
 

@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pandas as pd
 
 from tests.fakes import running
 
@@ -40,6 +42,49 @@ class FakeAlpaca:
     down: bool = False
     """Every request loses its connection (the broker is unreachable)."""
     submit_delay: float = 0.0
+    bars: dict = field(default_factory=dict)
+    """Market data: symbol -> date-indexed open/high/low/close/volume (``/v2/stocks/bars``)."""
+    page_size: int = 50
+    rate_limited: int = 0
+    """The next N market-data requests get 429 with Retry-After."""
+    data_requests: list[str] = field(default_factory=list)
+
+    def bars_page(self, query: dict[str, list[str]]) -> tuple[int, dict]:
+        self.data_requests.append(urlencode(query, doseq=True))
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            return 429, {"message": "too many requests."}
+        symbols = query["symbols"][0].split(",")
+        if query.get("timeframe") != ["1Day"] or query.get("adjustment") != ["all"]:
+            return 400, {"message": "this fake serves adjusted daily bars only"}
+        start = pd.Timestamp(query["start"][0]).tz_localize(None)
+        end = pd.Timestamp(query["end"][0]).tz_localize(None)
+        offset = int(query.get("page_token", ["0"])[0] or 0)
+        size = min(int(query.get("limit", [10_000])[0]), self.page_size)
+        rows = []
+        for symbol in symbols:
+            frame = self.bars.get(symbol)
+            if frame is None:
+                continue
+            window = frame.loc[(frame.index >= start) & (frame.index < end)]
+            rows += [(symbol, day, row) for day, row in window.iterrows()]
+        page = rows[offset : offset + size]
+        out: dict[str, list] = {}
+        for symbol, day, row in page:
+            out.setdefault(symbol, []).append(
+                {
+                    "t": (day + pd.Timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "o": float(row["open"]),
+                    "h": float(row["high"]),
+                    "l": float(row["low"]),
+                    "c": float(row["close"]),
+                    "v": int(row["volume"]),
+                    "n": 100,
+                    "vw": float(row["close"]),
+                }
+            )
+        more = offset + size < len(rows)
+        return 200, {"bars": out, "next_page_token": str(offset + size) if more else None}
 
     def new_order(self, body: dict) -> tuple[int, dict]:
         self.posts += 1
@@ -112,8 +157,8 @@ class FakeAlpaca:
 
 
 @contextmanager
-def serve_fake_alpaca(prices: dict[str, float]) -> Iterator[FakeAlpaca]:
-    fake = FakeAlpaca(prices)
+def serve_fake_alpaca(prices: dict[str, float], bars: dict | None = None) -> Iterator[FakeAlpaca]:
+    fake = FakeAlpaca(prices, bars=bars or {})
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -138,6 +183,10 @@ def serve_fake_alpaca(prices: dict[str, float]) -> Iterator[FakeAlpaca]:
                 return
             parts = urlsplit(self.path)
             path = parts.path
+            if path == "/v2/stocks/bars":
+                status, body = fake.bars_page(parse_qs(parts.query))
+                extra = {"Retry-After": "7"} if status == 429 else {}
+                return self._send(status, body, extra)
             if path == "/v2/orders:by_client_order_id":
                 cid = parse_qs(parts.query)["client_order_id"][0]
                 found = [o for o in fake.orders.values() if o["client_order_id"] == cid]
@@ -188,11 +237,13 @@ def serve_fake_alpaca(prices: dict[str, float]) -> Iterator[FakeAlpaca]:
         def _not_found(self):
             self._send(404, {"code": 40410000, "message": "order not found"})
 
-        def _send(self, status: int, body):
+        def _send(self, status: int, body, headers: dict | None = None):
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 

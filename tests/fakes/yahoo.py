@@ -25,6 +25,8 @@ class FakeYahoo:
     bars: dict[str, pd.DataFrame]  # symbol -> date-indexed open/high/low/close/volume
     requests: list[str] = field(default_factory=list)
     url: str = ""
+    fail_with: int | None = None
+    """Answer every chart request with this HTTP status (500: down, 429: rate limit)."""
 
     def chart_requests(self) -> list[str]:
         return [r for r in self.requests if "/v8/finance/chart/" in r]
@@ -51,6 +53,7 @@ class FakeYahoo:
             "priceHint": 2,
             "dataGranularity": "1d",
             "range": "",
+            "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
         }
         result = {"meta": meta, "timestamp": [int(t) for t in ts]}
         result["indicators"] = {
@@ -79,7 +82,10 @@ def serve_fake_yahoo(bars: dict[str, pd.DataFrame]) -> Iterator[FakeYahoo]:
         def do_GET(self):
             fake.requests.append(self.path)
             parts = urlsplit(self.path)
-            if parts.path.startswith("/v8/finance/chart/"):
+            if parts.path.startswith("/v8/finance/chart/") and fake.fail_with:
+                text = b"Too Many Requests" if fake.fail_with == 429 else b"Internal error"
+                self._send(fake.fail_with, text, "text/plain")
+            elif parts.path.startswith("/v8/finance/chart/"):
                 status, body = fake.chart(parts.path.rsplit("/", 1)[-1], parse_qs(parts.query))
                 self._send(status, json.dumps(body).encode(), "application/json")
             elif parts.path == "/v1/test/getcrumb":

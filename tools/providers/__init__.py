@@ -8,6 +8,7 @@ about the same symbol do not hit the provider again.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -28,14 +29,39 @@ class PriceProvider(Protocol):
         ...
 
 
+class ProviderName(StrEnum):
+    YFINANCE = "yfinance"
+    ALPACA = "alpaca"
+    NONE = "none"
+    """Stay offline: the store is all there is."""
+
+
 def get_provider(
-    name: str, *, yahoo_base_url: str | None = None, cache_dir: Path | None = None
+    name: str,
+    *,
+    yahoo_base_url: str | None = None,
+    cache_dir: Path | None = None,
+    timeout: float = 10.0,
+    alpaca_keys: tuple[str, str] = ("", ""),
+    alpaca_data_url: str | None = None,
+    alpaca_feed: str = "iex",
 ) -> PriceProvider:
-    if name == "yfinance":
+    if name == ProviderName.YFINANCE:
         from tools.providers.yahoo import YFinanceProvider
 
-        return YFinanceProvider(base_url=yahoo_base_url, cache_dir=cache_dir)
-    raise InvalidInputError(f"unknown price provider {name!r}; available: yfinance")
+        return YFinanceProvider(base_url=yahoo_base_url, cache_dir=cache_dir, timeout=timeout)
+    if name == ProviderName.ALPACA:
+        from tools.providers.alpaca import AlpacaBarsProvider
+
+        return AlpacaBarsProvider(
+            *alpaca_keys, base_url=alpaca_data_url, feed=alpaca_feed, timeout=timeout
+        )
+    if name == ProviderName.NONE:
+        raise InvalidInputError(
+            "no price provider is configured (ASSISTANT_PRICE_PROVIDER=none): "
+            "set it to yfinance or alpaca to fetch prices"
+        )
+    raise InvalidInputError(f"unknown price provider {name!r}; available: yfinance, alpaca, none")
 
 
 def fetch_into_store(

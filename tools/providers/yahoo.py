@@ -6,6 +6,7 @@ the local fake the tests run), while yfinance's own client code does all the tal
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import requests
 
-from tools.errors import ProviderError
+from tools.errors import ProviderError, RateLimitedError
 from tools.redact import mask_urls_in
 
 
@@ -37,18 +38,26 @@ class YFinanceProvider:
 
     source = "yfinance"
 
-    def __init__(self, base_url: str | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        cache_dir: Path | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         try:
             import yfinance
+            from yfinance.exceptions import YFRateLimitError, YFTickerMissingError
         except ImportError as exc:
             raise ProviderError(
                 "the yfinance provider needs the `live` extra: pip install 'market-assistant[live]'"
             ) from exc
-        self._yf = yfinance
+        self._yf, self._rate_limited = yfinance, YFRateLimitError
+        self._no_data = YFTickerMissingError
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             yfinance.set_tz_cache_location(str(cache_dir))
         self._session = _RedirectingSession(base_url) if base_url else None
+        self.timeout = timeout
 
     def fetch(self, symbol: str, start: date | None, end: date | None) -> pd.DataFrame:
         ticker = self._yf.Ticker(symbol, session=self._session)
@@ -68,12 +77,19 @@ class YFinanceProvider:
                 # yfinance still passes pandas' deprecated inplace= keywords.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 raw = ticker.history(
-                    interval="1d", auto_adjust=True, actions=False, raise_errors=True, **window
+                    interval="1d",
+                    auto_adjust=True,
+                    actions=False,
+                    raise_errors=True,
+                    timeout=self.timeout,
+                    **window,
                 )
+        except self._no_data:  # no bar in the window (or no such ticker): nothing to add
+            return pd.DataFrame()
+        except self._rate_limited as exc:
+            raise RateLimitedError(f"Yahoo Finance is rate-limiting requests ({symbol})") from exc
         except Exception as exc:  # yfinance raises many types; all mean "could not fetch"
-            raise ProviderError(
-                f"yfinance could not fetch {symbol}: {mask_urls_in(str(exc))}"
-            ) from exc
+            raise ProviderError(f"yfinance could not fetch {symbol}: {_reason(exc)}") from exc
         if raw.empty:
             return pd.DataFrame()
         frame = raw.rename(columns=str.lower)[["open", "high", "low", "close", "volume"]]
@@ -83,3 +99,11 @@ class YFinanceProvider:
             index = index.tz_localize(None)
         frame.index = index.normalize()
         return frame.rename_axis("date").reset_index()
+
+
+def _reason(exc: Exception) -> str:
+    """The cause in a few words: curl's own sentence without its boilerplate, no URLs."""
+    text = str(exc)
+    if m := re.search(r"curl: \(\d+\) (.*?)(?:\. See https?://\S+.*)?$", text, re.S):
+        text = m[1]
+    return mask_urls_in(text.strip())[:300]

@@ -22,9 +22,12 @@ __all__ = ["MODEL_NAME", "offline_model", "planner", "prepare"]
 
 
 def planner(
-    symbols: Callable[[], set[str]], anchor: Callable[[], date], cache_dir: Path | None
+    symbols: Callable[[], set[str]],
+    anchor: Callable[[], date],
+    cache_dir: Path | None,
+    fetchable: bool = False,
 ) -> Planner:
-    return Planner(security_master(), shared_router(cache_dir), symbols, anchor)
+    return Planner(security_master(), shared_router(cache_dir), symbols, anchor, fetchable)
 
 
 @cache
@@ -35,9 +38,12 @@ def shared_router(cache_dir: Path | None) -> Router:
 
 
 def offline_model(
-    symbols: Callable[[], set[str]], anchor: Callable[[], date], cache_dir: Path | None
+    symbols: Callable[[], set[str]],
+    anchor: Callable[[], date],
+    cache_dir: Path | None,
+    fetchable: bool = False,
 ) -> FunctionModel:
-    return OfflineModel(planner(symbols, anchor, cache_dir)).function_model()
+    return OfflineModel(planner(symbols, anchor, cache_dir, fetchable)).function_model()
 
 
 def prepare(cache_dir: Path) -> bool:

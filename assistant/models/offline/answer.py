@@ -448,6 +448,8 @@ def write_answer(
     indicators: list[IndicatorSummary] = []
     many = sum(p.tool_name == "get_prices" for p in returns) > 5
     as_ofs: list[date] = []
+    sources: list[str] = []
+    freshness: list[str] = []
     for call, part in enumerate(returns):
         result = read_result(part)
         if result is None:  # the call failed or its arguments were refused: say why
@@ -459,6 +461,9 @@ def write_answer(
             continue
         if getattr(result, "as_of", None):
             as_ofs.append(result.as_of)
+        if (source := getattr(result, "source", None)) and source not in sources:
+            sources.append(source)
+        freshness += [n for n in getattr(result, "data_notes", ()) if n not in freshness]
         if isinstance(result, IndicatorSummary):
             indicators.append(result)
         if isinstance(result, PriceSummary):
@@ -483,6 +488,8 @@ def write_answer(
         and (both := _both_sides(prices, indicators))
     ):
         sections.append(both)
+    sections.extend(freshness)
     if as_ofs:
-        sections.append(f"Data as of {max(as_ofs)}. {DISCLAIMER}")
+        origin = f"; source: {', '.join(sources)}" if sources else ""
+        sections.append(f"Data as of {max(as_ofs)}{origin}. {DISCLAIMER}")
     return "\n\n".join(s.strip() for s in sections if s.strip())

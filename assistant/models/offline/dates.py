@@ -451,3 +451,21 @@ def with_default(period: Period, anchor: date, years: int = 1) -> Period:
     if not period.empty:
         return period
     return replace(_back(anchor, years, "year"), as_of=None)
+
+
+PIN = re.compile(
+    rf"^\s*(?:as of|as at|as it stood on|pretend (?:it's|it is|today is))\s+({POINT})\s*[,:;]|"
+    rf"\b(?:as of|as at)\s+({POINT})\s*[?.!]*\s*$"
+)
+
+
+def pinned_date(question: str) -> date | None:
+    """The date a question pins itself to ("as of March 1 2020, ..."): its tools then see
+    nothing later. A month or a year pins to its last day."""
+    m = PIN.search(question.lower().replace("’", "'"))
+    if not m:
+        return None
+    try:
+        return _point(m[1] or m[2], "end")
+    except (DateError, ValueError):
+        return None

@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 
 from pydantic_ai.messages import (
     ModelMessage,
@@ -28,6 +29,8 @@ from assistant.models.offline.dates import DateError
 from assistant.models.offline.plan import HELP, Planner
 
 MODEL_NAME = "offline"
+PINNED = re.compile(r"This conversation is pinned to (\d{4}-\d{2}-\d{2})")
+"""The pinned date in the agent's instructions (see ``assistant.agent.pinned``)."""
 
 
 def turn(messages: list[ModelMessage]) -> tuple[str, list[str], list[ToolReturnPart]]:
@@ -57,11 +60,16 @@ class OfflineModel:
 
     def respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         question, earlier, returns = turn(messages)
+        planner, day = self.planner, None
+        if pin := PINNED.search(info.instructions or ""):
+            day = date.fromisoformat(pin[1])
+            planner = planner.pinned(day)
         if returns:
             return ModelResponse(
-                parts=[TextPart(self.answer(question, earlier, returns))], model_name=MODEL_NAME
+                parts=[TextPart(self.answer(question, earlier, returns, planner, day))],
+                model_name=MODEL_NAME,
             )
-        planned = self.planner.plan(question, earlier)
+        planned = planner.plan(question, earlier)
         if planned.message or not planned.calls:
             return ModelResponse(parts=[TextPart(planned.message or HELP)], model_name=MODEL_NAME)
         calls = [
@@ -70,12 +78,24 @@ class OfflineModel:
         ]
         return ModelResponse(parts=calls, model_name=MODEL_NAME)
 
-    def answer(self, question: str, earlier: list[str], returns: list[ToolReturnPart]) -> str:
+    def answer(
+        self,
+        question: str,
+        earlier: list[str],
+        returns: list[ToolReturnPart],
+        planner: Planner | None = None,
+        pinned: date | None = None,
+    ) -> str:
+        planner = planner or self.planner
         try:
-            ask = self.planner.read(question, earlier)
+            ask = planner.read(question, earlier)
         except DateError:
             ask = None
-        notes = [self.planner.missing_note(ask.missing)] if ask and ask.missing else []
+        notes = [planner.missing_note(ask.missing)] if ask and ask.missing else []
+        if pinned is not None:
+            notes.insert(
+                0, f"As of {pinned} (this conversation is pinned to it): nothing later is used."
+            )
         if (
             ask is not None
             and ask.intents[0] not in ("opinion",)

@@ -185,9 +185,24 @@ class Planner:
         router: Router,
         stored: Callable[[], set[str]],
         anchor: Callable[[], date],
+        fetchable: bool = False,
     ) -> None:
         self.master, self.router = master, router
         self.stored, self.anchor = stored, anchor
+        self.fetchable = fetchable
+        """A price provider fetches what the store lacks: any listed security may be asked
+        about, not only the stored ones (orders still need stored prices)."""
+
+    def pinned(self, day: date) -> Planner:
+        """This planner in a conversation pinned to ``day``: relative periods ("last
+        year") count back from it, and nothing later is fetched."""
+        anchor = self.anchor
+        return Planner(
+            self.master, self.router, self.stored, lambda: min(anchor(), day), self.fetchable
+        )
+
+    def _available(self, symbol: str, stored: set[str]) -> bool:
+        return symbol in stored or (self.fetchable and symbol != "SPX")
 
     # -- reading ----------------------------------------------------------------------
 
@@ -212,7 +227,9 @@ class Planner:
 
     def _part(self, text: str, intent: str, whole: Ask) -> Ask:
         stored = self.stored()
-        symbols = [m.symbol for m in self.master.find(text, stored) if m.symbol in stored]
+        symbols = [
+            m.symbol for m in self.master.find(text, stored) if self._available(m.symbol, stored)
+        ]
         period = parse_period(text, self.anchor())
         params = read_params(text)
         return Ask(
@@ -271,8 +288,8 @@ class Planner:
         ask = Ask(
             text=question,
             intents=intents,
-            symbols=[s for s in symbols if s in stored],
-            missing=[s for s in symbols if s not in stored],
+            symbols=[s for s in symbols if self._available(s, stored)],
+            missing=[s for s in symbols if not self._available(s, stored)],
             period=period,
             params=params,
         )
@@ -555,7 +572,8 @@ class Planner:
                 if re.search(r"\b(its|their)\b", ask.text, re.I)
                 else self._prices(ask)
             )
-        compared = replace(ask, symbols=[s for s in symbols if s in self.stored()])
+        stored = self.stored()
+        compared = replace(ask, symbols=[s for s in symbols if self._available(s, stored)])
         if re.search(
             r"\b(rsi|macd|overbought|oversold|indicators?|technicals?|momentum)\b", ask.text, re.I
         ):

@@ -1,0 +1,133 @@
+"""A conversation pinned to a date: every read-only tool sees nothing after it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+
+import pytest
+from pydantic import BaseModel
+from pydantic_ai import ModelRetry, ToolFailed
+
+from assistant.auth import LOCAL_USER
+from assistant.results import SearchSummary
+from assistant.toolsets import READ_ONLY, call_directly
+from tests.agent_env import make_services
+
+PIN = date(2020, 3, 1)
+
+CASES: dict[str, dict] = {
+    "get_prices": {"symbol": "AAPL"},
+    "find_symbol": {"query": "apple"},
+    "get_indicators": {"symbol": "KO"},
+    "optimize_portfolio": {"symbols": ["AAPL", "MSFT", "KO"]},
+    "run_backtest": {"symbol": "KO", "start": date(2015, 1, 1)},
+    "run_walk_forward": {
+        "symbol": "KO",
+        "sweep_grid": {"fast": [20, 50], "slow": [100, 200]},
+        "start": date(2010, 1, 1),
+    },
+    "run_rebalance": {"symbols": ["AAPL", "MSFT"], "start": date(2018, 1, 1)},
+    "search_documents": {"query": "earnings guidance outlook", "k": 10},
+    "get_portfolio": {},
+}
+
+
+def _dates(value) -> list[date]:
+    """Every date anywhere in a result."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, date):
+        return [value.date() if hasattr(value, "date") else value]
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in _dates(v)]
+    if isinstance(value, list | tuple):
+        return [d for v in value for d in _dates(v)]
+    if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return [date.fromisoformat(value[:10])]
+        except ValueError:
+            return []
+    return []
+
+
+@pytest.fixture
+def services(tmp_path, sample_store, sample_index_dir):
+    return make_services(
+        tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite'}", sample_store, sample_index_dir
+    )
+
+
+def test_every_read_only_tool_sees_nothing_after_the_pinned_date(services):
+    assert set(CASES) == set(READ_ONLY.tools), "a new read-only tool needs a case here"
+    deps = services.chat.deps(LOCAL_USER)
+    deps.as_of = PIN
+    try:
+        for name, args in CASES.items():
+            fn = READ_ONLY.tools[name].function
+            if name == "get_portfolio":  # today's account is not knowable on the pinned day
+                with pytest.raises(ToolFailed, match="pinned to 2020-03-01"):
+                    asyncio.run(call_directly(fn, deps, args))
+                continue
+            result = asyncio.run(call_directly(fn, deps, args))
+            dates = _dates(result)
+            assert all(d <= PIN for d in dates), (name, max(dates))
+            if name != "find_symbol":
+                assert dates, name  # a dated result, every date of it before the pin
+            if isinstance(result, SearchSummary):
+                assert result.hits and result.as_of == PIN
+        with pytest.raises(ModelRetry, match="pinned to 2020-03-01"):
+            asyncio.run(
+                call_directly(
+                    READ_ONLY.tools["get_prices"].function,
+                    deps,
+                    {"symbol": "AAPL", "start": date(2021, 1, 1)},
+                )
+            )
+    finally:
+        deps.close()
+
+
+def test_a_later_as_of_argument_cannot_see_past_the_pin(services):
+    deps = services.chat.deps(LOCAL_USER)
+    deps.as_of = PIN
+    try:
+        found = asyncio.run(
+            call_directly(
+                READ_ONLY.tools["search_documents"].function,
+                deps,
+                {"query": "vaccine", "as_of": date(2022, 12, 31), "k": 10},
+            )
+        )
+        assert found.as_of == PIN
+        assert all(h.published_at <= PIN for h in found.hits)
+        indicators = asyncio.run(
+            call_directly(
+                READ_ONLY.tools["get_indicators"].function,
+                deps,
+                {"symbol": "AAPL", "end": date(2022, 6, 1)},
+            )
+        )
+        assert indicators.as_of <= PIN
+    finally:
+        deps.close()
+
+
+def test_chat_pinned_by_option_and_by_the_question(use_sample, cli):
+    result = cli("chat", "--as-of", "2020-03-01", "How did Apple do over the last year?", "--json")
+    assert result.exit_code == 0, result.output
+    turn = json.loads(result.output)
+    answer = turn["answer"]
+    assert "As of 2020-03-01 (this conversation is pinned to it)" in answer
+    assert "Data as of 2020-02-28" in answer
+    assert "2019-02-28" in answer or "2019-03-01" in answer  # "last year" counts back from the pin
+    follow = cli(
+        "chat", "--conversation", turn["conversation_id"], "and Microsoft's RSI?", "--json"
+    )
+    assert "Data as of 2020-02-28" in json.loads(follow.output)["answer"]  # the pin stays
+
+    asked = cli("chat", "As of March 1 2020, what's Coca-Cola's RSI?", "--json")
+    answer = json.loads(asked.output)["answer"]
+    assert "As of 2020-02-28, KO closed at" in answer
+    assert "Data as of 2020-02-28" in answer
