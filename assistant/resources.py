@@ -22,6 +22,7 @@ from tools.market_data import PriceStore
 from tools.providers import PriceProvider, ProviderName, get_provider
 from tools.providers.breaker import CircuitBreaker
 from tools.providers.live import LivePrices, PriceView, Refresh
+from tools.providers.sec import CompanyFacts
 from tools.risk import RiskLimits
 from tools.securities import Security, SecurityMaster, bundled, from_sec
 
@@ -261,6 +262,25 @@ def _security_master(path: Path, stamp: int | None) -> SecurityMaster:
         except (OSError, ValueError) as exc:  # a damaged file: the bundled list still works
             log.warning("SEC company list at %s unreadable, not used: %s", path, exc)
     return SecurityMaster(bundled(), sec)
+
+
+def company_facts(settings: Settings | None = None) -> CompanyFacts:
+    """SEC's XBRL company facts, cached under the data dir; one client (and breaker) per
+    data dir and SEC address per process."""
+    settings = settings or get_settings()
+    return _company_facts(
+        settings.data_dir / "cache" / "companyfacts",
+        settings.edgar_user_agent,
+        settings.edgar_base_url,
+        settings.sec_timeout_seconds,
+    )
+
+
+@cache
+def _company_facts(
+    cache_dir: Path, user_agent: str | None, base_url: str | None, timeout: float
+) -> CompanyFacts:
+    return CompanyFacts(user_agent, cache_dir, base_url=base_url, timeout=timeout)
 
 
 def refresh_securities(settings: Settings | None = None) -> int:

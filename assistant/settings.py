@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         default=None, description="Name and contact email EDGAR requires of automated clients."
     )
     edgar_base_url: str | None = Field(default=None, description="Send EDGAR requests here.")
+    sec_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="One SEC request (company facts) may take this long.",
+    )
     auth: str = Field(
         default="on", description="'off' allows anonymous use, on loopback hosts only."
     )

@@ -36,6 +36,7 @@ from pydantic_ai.toolsets import FunctionToolset
 
 from assistant.approvals import describe_order
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
+from assistant.fundamentals import load_fundamentals
 from assistant.resources import security_master
 from assistant.results import (
     AccountSummary,
@@ -63,6 +64,7 @@ from retrieval.errors import RetrievalError
 from retrieval.models import DocType, SearchFilters, StoredText
 from tools.backtest import Strategy, backtest, sweep
 from tools.errors import ToolError
+from tools.fundamentals import Fundamentals
 from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
 from tools.performance import annual_volatility, window_measures
@@ -517,6 +519,25 @@ def search_documents(
     )
 
 
+def get_fundamentals(
+    ctx: RunContext[AgentDeps], symbol: Symbol, as_of: Day | None = None
+) -> Fundamentals:
+    """A company's fundamentals from its SEC filings, only those filed by `as_of` (default
+    today): the latest fiscal year's revenue, gross profit, operating and net income,
+    diluted EPS, cash flows, balance sheet, shares and dividends per share; the latest
+    quarter; trailing twelve months; year-over-year growth; and, with the stored close,
+    market cap, P/E, P/S and dividend yield (fractions). Each figure names its period
+    end, filing form and filing date."""
+    view = ctx.deps.prices()
+    with ToolTimer(ctx.deps):
+        try:
+            result = load_fundamentals(ctx.deps.settings, view, symbol, as_of)
+        except ToolError as exc:
+            raise _retry(exc) from None
+    result.data_notes = view.notes()
+    return result
+
+
 def get_portfolio(ctx: RunContext[AgentDeps]) -> AccountSummary:
     """The trading account: cash, equity, positions, resting orders, and the orders you
     proposed that wait for an approver."""
@@ -623,6 +644,7 @@ READ_ONLY = FunctionToolset(
         run_walk_forward,
         run_rebalance,
         search_documents,
+        get_fundamentals,
         get_portfolio,
     ],
     id="read_only",

@@ -714,3 +714,38 @@ def test_strategies_set_against_each_other_each_run(planner, question, runs):
     planned = calls(planner, question)
     assert [(a["strategy"], a["params"]) for _, a in planned] == runs
     assert {name for name, _ in planned} == {"run_backtest"}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What's Apple's P/E ratio?", [("get_fundamentals", "AAPL")]),
+        ("how much revenue does microsoft make", [("get_fundamentals", "MSFT")]),
+        ("KO dividend yield", [("get_fundamentals", "KO")]),
+        ("what's pfizer's market cap", [("get_fundamentals", "PFE")]),
+        ("did walmart's earnings grow last year?", [("get_fundamentals", "WMT")]),
+        ("how much debt does exxon carry", [("get_fundamentals", "XOM")]),
+        (
+            "which pays the bigger dividend, Pepsi or Coke?",
+            [("get_fundamentals", "PEP"), ("get_fundamentals", "KO")],
+        ),
+        ("jnj free cash flow", [("get_fundamentals", "JNJ")]),
+    ],
+)
+def test_valuation_and_earnings_questions_read_the_filings(planner, question, expected):
+    assert names(planner, question) == expected
+
+
+def test_a_value_judgement_gets_the_valuation_beside_the_facts(planner):
+    got = [n for n, _ in names(planner, "Is Apple overvalued?")]
+    assert "get_fundamentals" in got and "get_prices" in got
+    dated = calls(planner, "What was Apple's P/E at the end of 2021?")
+    assert dated == [("get_fundamentals", {"symbol": "AAPL", "as_of": "2021-12-31"})]
+
+
+def test_with_a_price_provider_any_listed_company_may_be_asked_about(model_cache):
+    live = make_planner(lambda: SAMPLE, lambda: ANCHOR, model_cache, fetchable=True)
+    assert names(live, "What's Nvidia's RSI?") == [("get_indicators", "NVDA")]
+    assert names(live, "how has netflix done this year")[0] == ("get_prices", "NFLX")
+    offline = make_planner(lambda: SAMPLE, lambda: ANCHOR, model_cache)
+    assert calls(offline, "What's Nvidia's RSI?") == []  # said to be missing instead

@@ -14,6 +14,8 @@ from assistant.auth import LOCAL_USER
 from assistant.results import SearchSummary
 from assistant.toolsets import READ_ONLY, call_directly
 from tests.agent_env import make_services
+from tests.fakes.edgar import apple_files, serve_fake_edgar
+from tools.fundamentals import Fundamentals
 
 PIN = date(2020, 3, 1)
 
@@ -30,6 +32,7 @@ CASES: dict[str, dict] = {
     },
     "run_rebalance": {"symbols": ["AAPL", "MSFT"], "start": date(2018, 1, 1)},
     "search_documents": {"query": "earnings guidance outlook", "k": 10},
+    "get_fundamentals": {"symbol": "AAPL"},
     "get_portfolio": {},
 }
 
@@ -54,9 +57,15 @@ def _dates(value) -> list[date]:
 
 @pytest.fixture
 def services(tmp_path, sample_store, sample_index_dir):
-    return make_services(
-        tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite'}", sample_store, sample_index_dir
-    )
+    with serve_fake_edgar(apple_files()) as sec:
+        yield make_services(
+            tmp_path / "data",
+            f"sqlite:///{tmp_path / 'db.sqlite'}",
+            sample_store,
+            sample_index_dir,
+            edgar_base_url=sec.url,
+            edgar_user_agent="Tester test@example.com",
+        )
 
 
 def test_every_read_only_tool_sees_nothing_after_the_pinned_date(services):
@@ -77,6 +86,9 @@ def test_every_read_only_tool_sees_nothing_after_the_pinned_date(services):
                 assert dates, name  # a dated result, every date of it before the pin
             if isinstance(result, SearchSummary):
                 assert result.hits and result.as_of == PIN
+            if isinstance(result, Fundamentals):  # fiscal 2019, the 10-K filed 2019-10-31
+                assert result.revenue.period_end == date(2019, 9, 28)
+                assert result.price_date == date(2020, 2, 28)
         with pytest.raises(ModelRetry, match="pinned to 2020-03-01"):
             asyncio.run(
                 call_directly(

@@ -6,9 +6,11 @@ from datetime import datetime
 
 import typer
 
-from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
+from assistant.cli.options import AsOfOption, EndOption, JsonOption, StartOption, as_date
 from assistant.cli.output import emit, table
-from assistant.resources import price_store
+from assistant.fundamentals import load_fundamentals
+from assistant.models.offline.valuation import write_fundamentals
+from assistant.resources import price_store, price_view
 from assistant.settings import get_settings
 from tools.backtest import (
     RunResult,
@@ -25,7 +27,24 @@ from tools.portfolio import Constraints, Method, PortfolioResult, optimize
 from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
-app = typer.Typer(help="Run a tool directly: indicators, optimize, backtest.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run a tool directly: indicators, optimize, backtest, fundamentals.",
+    no_args_is_help=True,
+)
+
+
+@app.command("fundamentals")
+def fundamentals_cmd(
+    symbol: str = typer.Argument(..., help="Ticker of a US-listed company, e.g. AAPL."),
+    as_of: datetime | None = AsOfOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Fundamentals from SEC filings (only those filed by --as-of) and, with the stored
+    close, market cap, P/E, P/S and dividend yield. Needs ASSISTANT_EDGAR_USER_AGENT."""
+    settings = get_settings()
+    day = as_date(as_of)
+    result = load_fundamentals(settings, price_view(settings, as_of=day), symbol, day)
+    emit(result, as_json, lambda: write_fundamentals(result))
 
 
 @app.command("indicators")

@@ -228,7 +228,7 @@ class PriceView:
         return self.as_of is None or self.store.info(symbol).start <= self.as_of
 
     def info(self, symbol: str) -> SymbolInfo:
-        self._ensure(symbol)
+        self._ensure(symbol, None)
         info = self.store.info(symbol)
         if self.as_of is None or info.end <= self.as_of:
             return info
@@ -244,15 +244,24 @@ class PriceView:
                     f"conversation is pinned to {self.as_of}, and {start} is later"
                 )
             end = min(end, self.as_of) if end is not None else self.as_of
-        self._ensure(symbol)
+        self._ensure(symbol, end)
         return self.store.load(symbol, start, end)
 
     # -- refreshing --------------------------------------------------------------------------
 
-    def _ensure(self, symbol: str) -> None:
+    def _ensure(self, symbol: str, end: date | None) -> None:
+        """Refresh ``symbol`` when the read needs bars the store may lack: the latest ones
+        (no ``end``, or the pinned date), or any after the store's last day."""
         symbol = normalise_symbol(symbol)
         if symbol in self.refreshes:
             return
+        if (
+            end is not None
+            and end != self.as_of
+            and self.store.exists(symbol)
+            and end <= self.store.info(symbol).end
+        ):
+            return  # a past window the store covers: nothing newer is needed
         if self.live is None or self._failure is not None:
             info = self.store.info(symbol) if self.store.exists(symbol) else None
             offline = self.live is None

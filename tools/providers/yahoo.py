@@ -6,6 +6,7 @@ the local fake the tests run), while yfinance's own client code does all the tal
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from datetime import date, timedelta
@@ -51,6 +52,8 @@ class YFinanceProvider:
             raise ProviderError(
                 "the yfinance provider needs the `live` extra: pip install 'market-assistant[live]'"
             ) from exc
+        # its failures are raised to us and said once; its own log lines would repeat them
+        logging.getLogger("yfinance").setLevel(logging.CRITICAL)
         self._yf, self._rate_limited = yfinance, YFRateLimitError
         self._no_data = YFTickerMissingError
         if cache_dir is not None:

@@ -17,6 +17,11 @@ from pydantic_ai.messages import ToolReturnPart
 
 from assistant.citations import number_citations
 from assistant.models.offline.plan import Ask
+from assistant.models.offline.valuation import (
+    compare_fundamentals,
+    headline,
+    write_fundamentals,
+)
 from assistant.results import (
     AccountSummary,
     BacktestSummary,
@@ -31,6 +36,7 @@ from assistant.results import (
     WalkForwardSummary,
 )
 from assistant.toolsets import problem_text, read_result
+from tools.fundamentals import Fundamentals
 from tools.orders import format_quantity
 
 DISCLAIMER = "This is information, not investment advice."
@@ -420,6 +426,7 @@ WRITERS: dict[type, Callable] = {
     RebalanceSummary: _rebalance,
     AccountSummary: _account,
     OrderOutcome: OrderOutcome.describe,
+    Fundamentals: write_fundamentals,
 }
 
 
@@ -472,6 +479,9 @@ def write_answer(
             sections.append(_search(result, numbers, call, ask.text if ask is not None else ""))
         elif isinstance(result, PriceSummary) and many:
             continue  # ranked together below
+        elif isinstance(result, Fundamentals):
+            lead = headline(result, ask.text if ask is not None else "")
+            sections.append(f"{lead} {write_fundamentals(result)}".strip())
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
     if many and prices:
@@ -479,7 +489,12 @@ def write_answer(
     question = ask.text if ask is not None else ""
     runs = [r for p in returns if isinstance(r := read_result(p), BacktestSummary)]
     sections.extend(_compare_strategies(runs))
-    for verdict in (_compare_prices(prices, question), _compare_rsi(indicators)):
+    valuations = [r for p in returns if isinstance(r := read_result(p), Fundamentals)]
+    for verdict in (
+        _compare_prices(prices, question),
+        _compare_rsi(indicators),
+        compare_fundamentals(valuations, question),
+    ):
         if verdict:
             sections.append(verdict)
     if (

@@ -47,6 +47,14 @@ KEYWORDS: dict[str, re.Pattern] = {
         r"analysis|overbought|oversold|momentum|volatil\w*|trend|support|resistance)\b",
         re.I,
     ),
+    "fundamentals": re.compile(
+        r"\b(p\s*/\s*e|pe ratio|p/s|price[- ]to[- ](?:earnings|sales|book)|earnings|eps|revenues?|"
+        r"sales|net income|profits?|profitab\w*|margins?|dividends?|(?:dividend )?yield|"
+        r"market cap\w*|valuation|valued|fundamentals?|financials?|free cash flow|cash flow|"
+        r"balance sheet|debt|liabilities|assets|equity|book value|shares outstanding|"
+        r"how much (?:did|does|do) \S+ (?:earn|make))\b",
+        re.I,
+    ),
     "overview": re.compile(
         r"\b(tell me about|how is \S+ doing|how's \S+ (?:doing|looking)|overview|analy[sz]e|"
         r"analysis of|rundown|summar\w+ \S+ for me|what's going on with|what is going on with|"

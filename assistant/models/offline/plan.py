@@ -34,6 +34,7 @@ HELP = (
 )
 NEEDS_SYMBOLS = {
     "prices",
+    "fundamentals",
     "compare",
     "technicals",
     "overview",
@@ -76,6 +77,7 @@ DOMINATES = {  # when both are asked in one clause, the first is the question
     "portfolio": {"prices", "compare", "technicals", "opinion"},  # "how should I split 50k"
     "documents": {"prices"},
     "account": {"overview", "prices", "technicals", "opinion"},  # "my position in Apple"
+    "fundamentals": {"prices", "technicals", "compare"},  # "which yields more, KO or PEP"
 }
 HYPOTHETICAL = re.compile(
     r"\b(?:if|had|suppose|what if|say)\s+i\s+(?:had\s+)?(?:bought|invested|purchased|put)|"
@@ -95,7 +97,7 @@ STRONG_BREAK = re.compile(r"[;.?!]\s|\b(?:and\s+then|then|also|plus|after\s+that
 only here may a part its neighbour's calls cover be asked for on its own."""
 COVERS = {  # an intent whose calls already answer these (its own words name them)
     "overview": {"prices", "technicals", "documents", "compare"},
-    "opinion": {"prices", "technicals", "documents", "overview", "compare"},
+    "opinion": {"prices", "technicals", "documents", "overview", "compare", "fundamentals"},
     "backtest": {"technicals", "prices", "walkforward", "portfolio"},
     "walkforward": {"technicals", "backtest", "prices"},
     "rebalance": {"portfolio", "backtest", "technicals", "prices", "compare"},
@@ -103,6 +105,9 @@ COVERS = {  # an intent whose calls already answer these (its own words name the
     "portfolio": {"compare", "prices", "account"},
 }
 MAX_SYMBOLS = 5
+VALUATION = re.compile(
+    r"\b(over|under)valued\b|\b(cheap|expensive|valuation|p\s*/\s*e|pe ratio)\b", re.I
+)
 WHAT_DATA = re.compile(
     r"\b(?:what|which)\s+(?:stocks|symbols|tickers|companies|securities|data)\b.{0,30}"
     r"\b(?:have|cover|know|support|got|available)|\blist\s+(?:the\s+|your\s+|all\s+)?"
@@ -598,7 +603,21 @@ class Planner:
             )
         return out
 
-    _opinion = _overview  # the same facts, framed as both sides (answer.py)
+    def _opinion(self, ask: Ask) -> list[tuple[str, dict]]:
+        """The overview's facts, framed as both sides (answer.py); a question of value
+        ("is it overvalued") also gets the valuation."""
+        out = self._overview(ask)
+        if VALUATION.search(ask.text):
+            out += self._fundamentals(ask)
+        return out
+
+    def _fundamentals(self, ask: Ask) -> list[tuple[str, dict]]:
+        day = ask.period.as_of or ask.period.end
+        return [
+            ("get_fundamentals", {"symbol": symbol, "as_of": _iso(day)})
+            for symbol in ask.symbols[:MAX_SYMBOLS]
+            if symbol != "SPX"
+        ]
 
     def _portfolio(self, ask: Ask) -> list[tuple[str, dict]]:
         if len(ask.symbols) < 2:
