@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable, Container, Iterator
 from datetime import date
 
 import requests
@@ -62,6 +63,7 @@ class EdgarClient:
         self.session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
         self.limiter = RateLimiter(min(rate, MAX_REQUESTS_PER_SECOND))
         self.timeout = timeout
+        self._tickers: dict[str, tuple[int, str]] | None = None
 
     def _get(self, url: str) -> requests.Response:
         self.limiter.wait()
@@ -84,28 +86,68 @@ class EdgarClient:
             raise IngestError("EDGAR's company list is not JSON") from None
 
     def cik(self, ticker: str) -> tuple[int, str]:
-        table = self._get(f"{self.www_url}/files/company_tickers.json").json()
-        for row in table.values():
-            if row["ticker"].upper() == ticker.upper():
-                return int(row["cik_str"]), row["title"]
-        raise IngestError(f"unknown ticker {ticker!r}: not in EDGAR's company list")
+        if self._tickers is None:  # one download for any number of tickers
+            table = self._get(f"{self.www_url}/files/company_tickers.json").json()
+            self._tickers = {
+                str(row["ticker"]).upper(): (int(row["cik_str"]), str(row["title"]))
+                for row in table.values()
+            }
+        found = self._tickers.get(ticker.upper())
+        if found is None:
+            raise IngestError(f"unknown ticker {ticker!r}: not in EDGAR's company list")
+        return found
 
     def filings(self, ticker: str, form: str = "10-K", limit: int = 1) -> list[Document]:
-        cik, company = self.cik(ticker)
-        recent = self._get(f"{self.data_url}/submissions/CIK{cik:010d}.json").json()
-        recent = recent["filings"]["recent"]
-        docs = []
-        for i, kind in enumerate(recent["form"]):
-            if kind != form:
-                continue
-            accession = recent["accessionNumber"][i]
-            primary = recent["primaryDocument"][i]
-            url = f"{self.www_url}/Archives/edgar/data/{cik}/{accession.replace('-', '')}/{primary}"
-            html = self._get(url).text
-            text = html_to_text(html)
-            docs.append(
-                Document(
-                    doc_id=f"edgar:{accession}",
+        """The ``limit`` latest filings of ``form``; raises IngestError if there are none
+        or one cannot be read."""
+        out = []
+        for item in self.iter_filings(ticker, [form], limit):
+            if isinstance(item, IngestError):
+                raise item
+            out.append(item)
+        return out
+
+    def iter_filings(
+        self,
+        ticker: str,
+        forms: list[str],
+        limit: int = 1,
+        have: Container[str] = (),
+        seen: Callable[[str], None] | None = None,
+    ) -> Iterator[Document | IngestError]:
+        """The ``limit`` latest filings of each form, one at a time, downloaded only when
+        the index does not ``have`` their doc id already (so an interrupted run resumes
+        where it stopped); ``seen`` is told of each filing as it is reached. A filing that
+        cannot be read is an IngestError among the results, not the end of the run."""
+        try:
+            cik, company = self.cik(ticker)
+            submissions = self._get(f"{self.data_url}/submissions/CIK{cik:010d}.json").json()
+            recent = submissions["filings"]["recent"]
+        except (IngestError, KeyError, ValueError) as exc:
+            yield exc if isinstance(exc, IngestError) else IngestError(f"{ticker}: {exc}")
+            return
+        for form in forms:
+            found = 0
+            for i, kind in enumerate(recent["form"]):
+                if kind != form or found >= limit:
+                    continue
+                found += 1
+                accession = recent["accessionNumber"][i]
+                doc_id = f"edgar:{accession}"
+                if seen is not None:
+                    seen(f"{ticker.upper()} {form} {recent['filingDate'][i]}")
+                if doc_id in have:
+                    continue
+                primary = recent["primaryDocument"][i]
+                folder = accession.replace("-", "")
+                url = f"{self.www_url}/Archives/edgar/data/{cik}/{folder}/{primary}"
+                try:
+                    text = html_to_text(self._get(url).text)
+                except IngestError as exc:
+                    yield exc
+                    continue
+                yield Document(
+                    doc_id=doc_id,
                     title=f"{company} {form} filed {recent['filingDate'][i]}",
                     source="SEC EDGAR",
                     doc_type=DocType.FILING,
@@ -116,12 +158,8 @@ class EdgarClient:
                     text=text,
                     sections=split_items(text) or None,
                 )
-            )
-            if len(docs) >= limit:
-                break
-        if not docs:
-            raise IngestError(f"EDGAR lists no {form} filings for {ticker.upper()}")
-        return docs
+            if not found:
+                yield IngestError(f"{ticker.upper()}: EDGAR lists no {form} filings")
 
 
 def split_items(text: str) -> list[tuple[str, str]]:

@@ -140,3 +140,36 @@ def test_eval_agent_meets_its_targets_with_the_offline_model(cli, isolated_env):
     reports = sorted((isolated_env / "evals").glob("agent-eval-*"))
     assert [p.suffix for p in reports] == [".json", ".md"]
     assert "| tool_selection |" in reports[1].read_text()
+
+
+def test_ingest_edgar_many_tickers_and_forms_resumes_without_downloading_again(
+    cli, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "edgar-data"))
+    files = {**make_filings(1234, "WIDG", "Widget Corp"), **make_filings(5678, "GADG", "Gadget Inc")}
+    files["/files/company_tickers.json"] = json.dumps(
+        {
+            "0": {"cik_str": 1234, "ticker": "WIDG", "title": "Widget Corp"},
+            "1": {"cik_str": 5678, "ticker": "GADG", "title": "Gadget Inc"},
+        }
+    ).encode()
+    gadget_doc = next(k for k in files if k.startswith("/Archives/edgar/data/5678/"))
+    missing = files.pop(gadget_doc)  # the first run is cut short on Gadget's filing
+    with serve_fake_edgar(files) as fake:
+        monkeypatch.setenv("ASSISTANT_EDGAR_BASE_URL", fake.url)
+        monkeypatch.setenv("ASSISTANT_EDGAR_USER_AGENT", "MA tests@example.com")
+        first = cli("ingest", "--edgar", "widg,GADG", "--form", "10-K,10-Q", "--json")
+        assert first.exit_code == 2  # failures are reported; what could be read is in
+        report = json.loads(first.output)
+        assert report["written"] == 1 and len(report["failures"]) == 3
+        errors = " ".join(f["error"] for f in report["failures"])
+        assert "5678" in errors and "WIDG: EDGAR lists no 10-Q filings" in errors
+        files[gadget_doc] = missing
+        fake.paths.clear()
+        again = cli("ingest", "--edgar", "WIDG", "--edgar", "GADG", "--form", "10-K", "--json")
+        assert again.exit_code == 0, again.output
+        assert json.loads(again.output)["written"] == 1  # only Gadget's 10-K
+        downloads = [p for p in fake.paths if p.startswith("/Archives/")]
+        assert downloads == [gadget_doc]
+    hits = json.loads(cli("search", "magnet supplier", "--ticker", "GADG", "--json").output)
+    assert hits["hits"] and hits["hits"][0]["citation"]["source"] == "SEC EDGAR"

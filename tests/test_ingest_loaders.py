@@ -148,7 +148,7 @@ def test_edgar_fetches_splits_items_and_sends_user_agent():
         [doc] = client.filings("widg", form="10-K")
     assert doc.source == "SEC EDGAR" and doc.form == "10-K" and doc.tickers == ["WIDG"]
     assert doc.published_at == date(2023, 2, 15)
-    assert doc.url.endswith("/Archives/edgar/data/1234/000000000123000042/widg-20221231.htm")
+    assert doc.url.endswith("/Archives/edgar/data/1234/000000123423000042/widg-20221231.htm")
     headings = [h for h, _ in doc.sections]
     assert headings == [
         "Item 1. Business",
@@ -163,8 +163,11 @@ def test_edgar_fetches_splits_items_and_sends_user_agent():
 def test_edgar_rate_limit_and_errors():
     with serve_fake_edgar(make_filings(1234, "WIDG", "Widget Corp")) as fake:
         client = EdgarClient(UA, base_url=fake.url, rate=10)
-        for _ in range(4):
+        for _ in range(3):
             client.cik("WIDG")
+        assert len(fake.times) == 1  # the company list is read once per client
+        for _ in range(3):
+            client._get(f"{fake.url}/files/company_tickers.json")
         gaps = [b - a for a, b in zip(fake.times, fake.times[1:], strict=False)]
         assert min(gaps) >= 0.095  # at most 10 requests per second
         with pytest.raises(IngestError, match="unknown ticker 'NOPE'"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 import typer
@@ -19,12 +21,32 @@ from retrieval.errors import IngestError, RetrievalError
 from retrieval.models import DocType, Document, SearchFilters, SearchResult
 
 
+def _split(values: list[str]) -> list[str]:
+    """``--edgar AAPL,MSFT --edgar KO`` as [AAPL, MSFT, KO], each once, in order."""
+    out: list[str] = []
+    for value in values:
+        for part in value.replace(" ", ",").split(","):
+            if part.strip() and part.strip().upper() not in out:
+                out.append(part.strip().upper())
+    return out
+
+
+def _edgar(
+    tickers: list[str], forms: list[str], limit: int, have: set[str], seen
+) -> Iterator[Document | IngestError]:
+    """Filings one at a time (written as they arrive); those already indexed are not
+    downloaded again, so a run that was stopped picks up where it was."""
+    from ingest.edgar import EdgarClient
+
+    settings = get_settings()
+    client = EdgarClient(settings.edgar_user_agent, base_url=settings.edgar_base_url)
+    for ticker in tickers:
+        yield from client.iter_filings(ticker, forms, limit, have, seen)
+
+
 def _gather(
     paths: list[Path],
     sample: bool,
-    edgar: str | None,
-    form: str,
-    limit: int,
     rss: str | None,
     tickers: list[str],
 ) -> list[Document | IngestError]:
@@ -45,15 +67,6 @@ def _gather(
             items.append(load_file(path))
         except IngestError as exc:
             items.append(exc)
-    if edgar:
-        from ingest.edgar import EdgarClient
-
-        settings = get_settings()
-        client = EdgarClient(settings.edgar_user_agent, base_url=settings.edgar_base_url)
-        try:
-            items.extend(client.filings(edgar, form=form, limit=limit))
-        except IngestError as exc:
-            items.append(exc)
     if rss:
         from ingest.news import read_feed
 
@@ -69,9 +82,18 @@ def ingest_cmd(
         None, help="Files or folders (md, txt, html, pdf, jsonl)."
     ),
     sample: bool = typer.Option(False, "--sample", help="The bundled synthetic corpus."),
-    edgar: str | None = typer.Option(None, "--edgar", help="Ticker to fetch from SEC EDGAR."),
-    form: str = typer.Option("10-K", "--form", help="EDGAR form type."),
-    limit: int = typer.Option(1, "--limit", help="EDGAR: how many recent filings."),
+    edgar: list[str] = typer.Option(
+        [],
+        "--edgar",
+        help="Tickers to fetch from SEC EDGAR: repeat it or separate with commas "
+        "(--edgar AAPL,MSFT --edgar KO).",
+    ),
+    form: list[str] = typer.Option(
+        ["10-K"], "--form", help="EDGAR form types, repeated or comma-separated (10-K,10-Q)."
+    ),
+    limit: int = typer.Option(
+        1, "--limit", min=1, max=100, help="EDGAR: how many recent filings of each form."
+    ),
     rss: str | None = typer.Option(None, "--rss", help="RSS/Atom feed URL or file."),
     ticker: list[str] = typer.Option([], "--ticker", help="Tickers to tag feed items with."),
     as_json: bool = JsonOption,
@@ -80,12 +102,22 @@ def ingest_cmd(
     if not (paths or sample or edgar or rss):
         raise RetrievalError("nothing to ingest: give PATHS, --sample, --edgar TICKER or --rss URL")
     settings = get_settings()
-    items = _gather(paths or [], sample, edgar, form, limit, rss, ticker)
+    items: list | Iterator = _gather(paths or [], sample, rss, ticker)
+    tickers, forms = _split(edgar), _split(form)
     sentiment, note = load_sentiment(settings.sentiment_model)
     index = document_index(settings)
     try:
         with Progress(transient=True, disable=as_json) as bar:
-            task = bar.add_task("ingesting", total=len(items))
+            task = bar.add_task("ingesting", total=None if tickers else len(items))
+            reached: list[str] = []
+
+            def seen(filing: str) -> None:
+                reached.append(filing)
+                bar.update(task, description=f"EDGAR: {filing} ({len(reached)} filings)")
+
+            if tickers:
+                have = set(index.doc_hashes())
+                items = chain(items, _edgar(tickers, forms, limit, have, seen))
 
             def show(r: IngestReport) -> None:
                 done = r.documents + len(r.failures)

@@ -19,6 +19,7 @@ class FakeEdgar:
     files: dict[str, bytes]
     times: list[float] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
     url: str = ""
 
 
@@ -40,7 +41,7 @@ chain disruption would halt production.</p>
 
 
 def make_filings(cik: int, ticker: str, company: str) -> dict[str, bytes]:
-    accession = "0000000001-23-000042"
+    accession = f"{cik:010d}-23-000042"
     recent = {
         "accessionNumber": [accession, "0000000001-23-000007"],
         "filingDate": ["2023-02-15", "2023-01-10"],
@@ -73,6 +74,7 @@ def serve_fake_edgar(files: dict[str, bytes]) -> Iterator[FakeEdgar]:
             fake.times.append(time.monotonic())
             agent = self.headers.get("User-Agent", "")
             fake.agents.append(agent)
+            fake.paths.append(self.path.split("?")[0])
             if "@" not in agent:
                 return self._send(403, b"Undeclared Automated Tool")
             body = fake.files.get(self.path.split("?")[0])

@@ -50,7 +50,8 @@ KEYWORDS: dict[str, re.Pattern] = {
     "fundamentals": re.compile(
         r"\b(p\s*/\s*e|pe ratio|p/s|price[- ]to[- ](?:earnings|sales|book)|earnings|eps|revenues?|"
         r"sales|net income|profits?|profitab\w*|margins?|dividends?|(?:dividend )?yield|"
-        r"market cap\w*|valuation|valued|fundamentals?|financials?|free cash flow|cash flow|"
+        r"market cap\w*|valuation|valued|fundamentals?|financials|financial statements?|"
+        r"free cash flow|cash flow|"
         r"balance sheet|debt|liabilities|assets|equity|book value|shares outstanding|"
         r"how much (?:did|does|do) \S+ (?:earn|make))\b",
         re.I,

@@ -75,7 +75,7 @@ DOMINATES = {  # when both are asked in one clause, the first is the question
     "compare": {"prices", "technicals"},
     "overview": {"prices", "technicals", "documents"},
     "portfolio": {"prices", "compare", "technicals", "opinion"},  # "how should I split 50k"
-    "documents": {"prices"},
+    "documents": {"prices", "fundamentals"},  # "the news about Chevron's record profit"
     "account": {"overview", "prices", "technicals", "opinion"},  # "my position in Apple"
     "fundamentals": {"prices", "technicals", "compare"},  # "which yields more, KO or PEP"
 }
@@ -262,6 +262,8 @@ class Planner:
             scored = sorted(scored, key=lambda s: s.intent != "portfolio")
         if scored[0].intent in ("greeting", "thanks") and not scored[0].keyword:
             scored = scored[1:]  # "translate hello into French" is no greeting
+        if scored[0].intent == "fundamentals" and not scored[0].keyword:
+            scored = scored[1:]  # filings' figures are asked for by name ("P/E", "revenue")
         top = scored[0]
         intents = [top.intent]
         covered = COVERS.get(top.intent, set())
