@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 from sqlalchemy import text
 from sse_starlette import EventSourceResponse
@@ -123,6 +123,13 @@ class ChatRequest(BaseModel):
         le=date(2100, 12, 31),
         description="Pin the conversation to this date: its tools see nothing later.",
     )
+
+    @field_validator("as_of")
+    @classmethod
+    def _not_future(cls, day: date | None) -> date | None:
+        if day is not None and day > date.today():
+            raise ValueError(f"{day} is in the future: nothing is known on it yet")
+        return day
 
 
 class ContentPart(BaseModel):

@@ -317,8 +317,10 @@ class ChatService:
         ``preface``: sentences said before the model's answer (decisions it closes)."""
         started = time.perf_counter()
         deps = self.deps(user, conversation)
-        if deps.as_of is None and question:  # "as of March 1 2020, ...": this turn only
-            deps.as_of = pinned_date(question)
+        if deps.as_of is None and question and (day := pinned_date(question)):
+            # "as of March 1 2020, ...": the conversation stays there for its follow-ups
+            deps.as_of = day
+            await asyncio.to_thread(self.store.pin, conversation.id, day)
         limits = UsageLimits(
             tool_calls_limit=self.settings.max_tool_calls,
             total_tokens_limit=self.settings.max_tokens_per_turn,

@@ -229,6 +229,16 @@ class Store:
             raise NotFoundError(f"no conversation {conversation_id[:100]!r}")
         return row
 
+    def pin(self, conversation_id: str, as_of: date) -> None:
+        """Pin the conversation to ``as_of`` ("as of March 1 2020, ..." said in it)."""
+        with Session(self.engine) as s:
+            s.exec(
+                update(ConversationRow)
+                .where(ConversationRow.id == conversation_id)
+                .values(as_of=as_of)
+            )
+            s.commit()
+
     def finish_turn(
         self,
         conversation_id: str,

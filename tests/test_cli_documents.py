@@ -146,7 +146,10 @@ def test_ingest_edgar_many_tickers_and_forms_resumes_without_downloading_again(
     cli, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "edgar-data"))
-    files = {**make_filings(1234, "WIDG", "Widget Corp"), **make_filings(5678, "GADG", "Gadget Inc")}
+    files = {
+        **make_filings(1234, "WIDG", "Widget Corp"),
+        **make_filings(5678, "GADG", "Gadget Inc"),
+    }
     files["/files/company_tickers.json"] = json.dumps(
         {
             "0": {"cik_str": 1234, "ticker": "WIDG", "title": "Widget Corp"},

@@ -143,6 +143,18 @@ def test_chat_answers_valuation_questions_from_the_filings(sec, cli, sample_stor
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)["answer"]
     assert f"AAPL's P/E at the close of 2022-12-28: {close / 6.11:,.2f}" in answer
-    assert "fiscal year to 2022-09-24 (10-K filed 2022-10-28)" in answer
+    assert "Close $125.67 on 2022-12-28; TTM diluted EPS $6.11 to 2022-09-24" in answer
     older = json.loads(cli("chat", "Apple's revenue as of 2021-12-31", "--json").output)["answer"]
     assert "AAPL's revenue for the fiscal year to 2021-09-25: $365.82 billion" in older
+    said = {
+        "how fast are apple's earnings growing": "AAPL's net income grew +5.41% year over year",
+        "apple's profit margin": "AAPL's net margin in the fiscal year to 2022-09-24: 25.31%",
+        "how much does apple pay in dividends per share": "AAPL's dividends per share for the "
+        "fiscal year to 2022-09-24: $0.90",
+        "what is apple's quarterly revenue as of 2022-03-01": "AAPL's revenue for the quarter "
+        "to 2021-12-25: $123.94 billion",
+        "how much debt does apple have": "AAPL's total liabilities at 2022-09-24: $302.08 billion",
+    }
+    for question, expected in said.items():
+        answer = json.loads(cli("chat", question, "--json").output)["answer"]
+        assert expected in answer, (question, answer)

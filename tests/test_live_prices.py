@@ -62,7 +62,8 @@ def test_a_symbol_the_store_lacks_is_fetched_once_and_indicators_use_it(yahoo, t
     again2 = PriceView(store, prices, today=lambda: NOW)
     again2.load("NVDA")
     assert len(yahoo.chart_requests()) == calls + 1  # asked once more, then remembered
-    assert again.notes() == [] and again2.notes() == []
+    said = "The prices of NVDA end 2024-06-21; yfinance had nothing newer."
+    assert again.notes() == [said] and again2.notes() == [said]
 
 
 def _stored(root, symbol, frame, source="yfinance") -> PriceStore:
@@ -113,10 +114,11 @@ def test_a_failing_provider_is_tried_once_per_call_said_and_then_left_alone(yaho
     third = PriceView(store, prices, today=lambda: NOW)
     asked = len(yahoo.chart_requests())
     third.load("AAPL")
-    assert len(yahoo.chart_requests()) == asked  # open: nobody asks
-    assert "paused after failing" in third.notes()[0]
-    with pytest.raises(UnknownSymbolError, match="could not be fetched"):
-        PriceView(store, prices, today=lambda: NOW).load("MSFT")
+    assert len(yahoo.chart_requests()) == asked  # failed a moment ago: not asked again
+    assert "could not be refreshed (yfinance could not fetch AAPL" in third.notes()[0]
+    with pytest.raises(UnknownSymbolError, match="could not be fetched: yfinance is paused"):
+        PriceView(store, prices, today=lambda: NOW).load("MSFT")  # open: nobody asks
+    assert len(yahoo.chart_requests()) == asked
 
 
 def test_rate_limit_opens_the_breaker_at_once_with_backoff():
@@ -197,3 +199,43 @@ def test_no_reachable_provider_answers_from_the_store_and_says_so(use_sample, mo
     assert "ends 2022-12-28, is used" in answer
     status = live_prices(get_settings()).status()
     assert status.consecutive_failures == 1 and status.last_error
+
+
+def test_a_provider_with_a_shorter_history_keeps_the_older_stored_years(tmp_path):
+    store = PriceStore(tmp_path / "prices")
+    old = BARS.loc[:"2024-03-29", ["close"]].rename(columns={"close": "adj_close"}) * 0.5
+    store.save("NVDA", old, SAMPLE_SOURCE)  # the sample: half the provider's price level
+    with serve_fake_yahoo({"NVDA": BARS.loc["2024-02-01":]}) as fake:
+        view = PriceView(store, live(store, yf(fake, tmp_path)), today=lambda: NOW)
+        frame = view.load("NVDA").frame
+    assert frame.index[0] == BARS.index[0] and frame.index[-1] == BARS.index[-1]
+    assert len(frame) == len(BARS)
+    # the older part is scaled to meet the provider's close on their first common day
+    assert frame["close"].to_numpy() == pytest.approx(BARS["close"].to_numpy())
+    assert store.info("NVDA").source == "yfinance"
+
+
+def test_a_relative_period_counts_back_from_the_fetched_close(use_sample, monkeypatch, cli):
+    """ "the last year" is the year to the newest close the provider has, not to the old end
+    of the stored sample; with the provider down it is the stored year, said to be stale."""
+    recent = make_ohlcv(400, start="2025-01-02", seed=3)
+    with serve_fake_yahoo({"KO": recent}) as fake:
+        data = use_sample.parent / "live-data"
+        data.mkdir()
+        (data / "prices").mkdir()
+        for table in (use_sample / "prices").glob("*.parquet"):
+            (data / "prices" / table.name).write_bytes(table.read_bytes())
+        monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+        monkeypatch.setenv("ASSISTANT_PRICE_PROVIDER", "yfinance")
+        monkeypatch.setenv("ASSISTANT_YAHOO_BASE_URL", fake.url)
+        answer = json.loads(
+            cli("chat", "how has coca-cola done over the last year", "--json").output
+        )["answer"]
+        last = recent.index[-1].date()
+        assert f"KO closed at {recent['close'].iloc[-1]:,.2f} on {last}" in answer
+        assert "source: yfinance" in answer
+    monkeypatch.setenv("ASSISTANT_YAHOO_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(use_sample))
+    down = json.loads(cli("chat", "how has pepsi done over the last year", "--json").output)
+    assert "PEP closed at" in down["answer"] and "2022-12-28" in down["answer"]
+    assert "could not be refreshed" in down["answer"]

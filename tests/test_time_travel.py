@@ -139,7 +139,18 @@ def test_chat_pinned_by_option_and_by_the_question(use_sample, cli):
     )
     assert "Data as of 2020-02-28" in json.loads(follow.output)["answer"]  # the pin stays
 
-    asked = cli("chat", "As of March 1 2020, what's Coca-Cola's RSI?", "--json")
-    answer = json.loads(asked.output)["answer"]
+    asked = json.loads(cli("chat", "As of March 1 2020, what's Coca-Cola's RSI?", "--json").output)
+    answer = asked["answer"]
     assert "As of 2020-02-28, KO closed at" in answer
     assert "Data as of 2020-02-28" in answer
+    later = cli("chat", "--conversation", asked["conversation_id"], "and Pepsi's?", "--json")
+    assert "Data as of 2020-02-28" in json.loads(later.output)["answer"]  # pinned by the question
+
+
+@pytest.mark.parametrize("day", ["2999-01-01", "1800-01-01"])
+def test_a_pin_outside_what_can_be_known_is_refused(use_sample, cli, day):
+    result = cli("chat", "--as-of", day, "How did Apple do?")
+    assert result.exit_code == 2 and "--as-of" in result.output
+    assert (
+        result.output.strip().startswith("error:") and len(result.output.strip().splitlines()) == 1
+    )

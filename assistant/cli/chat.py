@@ -13,7 +13,7 @@ from rich.panel import Panel
 
 from assistant.approvals import approval_event, describe_order
 from assistant.auth import LOCAL_USER, Role, User
-from assistant.cli.options import AsOfOption, JsonOption, as_date
+from assistant.cli.options import AsOfOption, JsonOption, as_of_date
 from assistant.cli.output import emit, table
 from assistant.decisions import Decision
 from assistant.events import (
@@ -108,7 +108,7 @@ def chat_cmd(
 ) -> None:
     """Ask the assistant; tool calls are shown as they happen. With --as-of the
     conversation is pinned to that day: its tools see nothing published later."""
-    as_of = as_date(as_of_day)
+    as_of = as_of_date(as_of_day)
     services = _services(model)
     if question is not None:
         if not question.strip():

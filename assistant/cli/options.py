@@ -21,3 +21,15 @@ AsOfOption = typer.Option(
 
 def as_date(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
+
+
+def as_of_date(value: datetime | None) -> date | None:
+    """A --as-of day: not before 1900 (no data) and not in the future (nothing is known)."""
+    day = as_date(value)
+    if day is not None and not date(1900, 1, 1) <= day <= date.today():
+        raise typer.BadParameter(
+            f"{day} is {'in the future' if day > date.today() else 'before 1900'}: "
+            "give a day from 1900-01-01 to today",
+            param_hint="--as-of",
+        )
+    return day

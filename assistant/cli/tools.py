@@ -6,7 +6,14 @@ from datetime import datetime
 
 import typer
 
-from assistant.cli.options import AsOfOption, EndOption, JsonOption, StartOption, as_date
+from assistant.cli.options import (
+    AsOfOption,
+    EndOption,
+    JsonOption,
+    StartOption,
+    as_date,
+    as_of_date,
+)
 from assistant.cli.output import emit, table
 from assistant.fundamentals import load_fundamentals
 from assistant.models.offline.valuation import write_fundamentals
@@ -42,7 +49,7 @@ def fundamentals_cmd(
     """Fundamentals from SEC filings (only those filed by --as-of) and, with the stored
     close, market cap, P/E, P/S and dividend yield. Needs ASSISTANT_EDGAR_USER_AGENT."""
     settings = get_settings()
-    day = as_date(as_of)
+    day = as_of_date(as_of)
     result = load_fundamentals(settings, price_view(settings, as_of=day), symbol, day)
     emit(result, as_json, lambda: write_fundamentals(result))
 

@@ -7,17 +7,26 @@ from datetime import date
 
 from pydantic_ai.models import Model
 
+from assistant.resources import live_prices
 from assistant.settings import Settings
+from tools.errors import ToolError
 from tools.market_data import PriceStore
 from tools.providers import ProviderName
+from tools.providers.live import LivePrices, RefreshStatus
+
+MAX_REFRESHED = 5
 
 
 class StoreView:
     """What the offline model knows of the store: its symbols and its latest date (the
-    anchor of "last year"), re-read at most every few seconds."""
+    anchor of "last year"), re-read at most every few seconds. With a price provider, the
+    securities a question names are brought up to date before its dates are read, so
+    "the last year" means the year to the latest close, not to the store's old end."""
 
-    def __init__(self, prices: PriceStore, seconds: float = 5.0) -> None:
-        self.prices, self.seconds = prices, seconds
+    def __init__(
+        self, prices: PriceStore, seconds: float = 5.0, live: LivePrices | None = None
+    ) -> None:
+        self.prices, self.seconds, self.live = prices, seconds, live
         self._read = float("-inf")
         self._symbols: set[str] = set()
         self._anchor = date.today()
@@ -43,6 +52,20 @@ class StoreView:
         self._refresh()
         return self._anchor
 
+    def bring_up_to_date(self, symbols: list[str], as_of: date | None = None) -> None:
+        """Refresh the named securities from the provider (a failure is remembered by the
+        provider and said by the tools; it is not this step's to report)."""
+        if self.live is None:
+            return
+        fetched = False
+        for symbol in symbols[:MAX_REFRESHED]:
+            try:
+                fetched |= self.live.refresh(symbol, as_of).status is RefreshStatus.FETCHED
+            except ToolError:
+                continue  # unknown to the provider: the tool will say so
+        if fetched:
+            self._read = float("-inf")
+
 
 def resolve_model(name: str | None, settings: Settings, prices: PriceStore) -> Model:
     """The model for ``name`` (default: the setting); ``offline`` needs nothing else."""
@@ -50,12 +73,13 @@ def resolve_model(name: str | None, settings: Settings, prices: PriceStore) -> M
     if name in ("offline", "", None):
         from assistant.models.offline import offline_model
 
-        view = StoreView(prices)
+        view = StoreView(prices, live=live_prices(settings, prices))
         return offline_model(
             view.symbols,
             view.anchor,
             settings.effective_model_cache_dir,
             fetchable=settings.price_provider != ProviderName.NONE,
+            refresh=view.bring_up_to_date,
         )
     from assistant.models.litellm_model import LiteLLMModel
 

@@ -25,7 +25,9 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from time import monotonic
 
+import pandas as pd
 from pydantic import BaseModel
 
 from tools.errors import (
@@ -49,6 +51,28 @@ from tools.providers.breaker import BreakerStatus, CircuitBreaker
 from tools.providers.calendar import is_stale
 
 LIVE_SOURCES = frozenset({"yfinance", "alpaca"})
+RETRY_SECONDS = 60.0
+
+
+def splice(store: PriceStore, info: SymbolInfo | None, fresh: pd.DataFrame) -> pd.DataFrame:
+    """The provider's bars, preceded by the stored history they do not reach (a provider
+    may keep fewer years than the bundled sample: Alpaca starts in 2016). The older part is
+    scaled so that its close meets the provider's on their first common day, as adjusted
+    prices are spliced; without a common day it is joined as it is."""
+    if info is None or info.start >= fresh.index[0].date():
+        return fresh
+    old = store.load(info.symbol).frame
+    price = old["close"] if "close" in old.columns else old["adj_close"]
+    common = fresh.index.intersection(price.index)
+    ratio = float(fresh.loc[common[0], "close"] / price.loc[common[0]]) if len(common) else 1.0
+    earlier = price[price.index < fresh.index[0]] * ratio
+    history = pd.DataFrame({"close": earlier})
+    for column in ("open", "high", "low"):
+        if column in old.columns:
+            history[column] = old.loc[earlier.index, column] * ratio
+    if "volume" in old.columns:
+        history["volume"] = old.loc[earlier.index, "volume"]
+    return pd.concat([history, fresh]).sort_index()
 
 
 class RefreshStatus(StrEnum):
@@ -93,7 +117,12 @@ class LivePrices:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._nothing_new: dict[str, date] = {}
-        """symbol -> the session the provider had nothing newer for (not asked again)."""
+        """symbol -> the day the provider had nothing newer for it (not asked again that day)."""
+        self._fetched: dict[str, tuple[float, Refresh]] = {}
+        """symbol -> a fetch not yet shown to anyone (made while a question was planned)."""
+        self._failed_at: dict[str, tuple[float, str]] = {}
+        """symbol -> (when, why) its last fetch failed: not asked again for a while, so a
+        question's planning and its tools do not each wait on a provider that is down."""
 
     def status(self) -> BreakerStatus:
         return self.breaker.status()
@@ -103,12 +132,8 @@ class LivePrices:
         if info is None:
             return True
         if as_of is not None:
-            if info.end >= as_of:
-                return False
-            moment = datetime.combine(as_of, time(23, 59))
-            return is_stale(info.end, moment) and self._nothing_new.get(info.symbol) != as_of
-        now = self._clock()
-        return is_stale(info.end, now) and self._nothing_new.get(info.symbol) != now.date()
+            return info.end < as_of and is_stale(info.end, datetime.combine(as_of, time(23, 59)))
+        return is_stale(info.end, self._clock())
 
     def refresh(self, symbol: str, as_of: date | None = None) -> Refresh:
         """Bring ``symbol`` up to the last session (or ``as_of``); never raises a provider
@@ -123,6 +148,17 @@ class LivePrices:
                 return Refresh(
                     symbol=symbol, provider=self.name, status=RefreshStatus.KEPT, end=info.end
                 )
+            day = as_of or self._clock().date()
+            if info is not None and self._nothing_new.get(symbol) == day:
+                return Refresh(
+                    symbol=symbol,
+                    provider=self.name,
+                    status=RefreshStatus.NOTHING_NEW,
+                    end=info.end,
+                )
+            failed = self._failed_at.get(symbol)
+            if failed is not None and monotonic() - failed[0] < RETRY_SECONDS:
+                return self._failed(symbol, info, failed[1], remember=False)
             if not self.breaker.allow():
                 wait = self.breaker.status().retry_in_seconds
                 return self._failed(
@@ -160,18 +196,37 @@ class LivePrices:
             return self._failed(symbol, info, f"{self.name} sent unusable prices: {exc}")
         if same:
             stored = self.store.merge(symbol, frame, self.name)
-        else:  # the sample's adjusted closes are replaced whole: adjustments differ by source
-            stored = self.store.save(symbol, frame, self.name, replace=True)
+        else:
+            stored = self.store.save(
+                symbol, splice(self.store, info, frame), self.name, replace=True
+            )
         self._nothing_new.pop(symbol, None)
-        return Refresh(
+        self._failed_at.pop(symbol, None)
+        outcome = Refresh(
             symbol=symbol,
             provider=self.name,
             status=RefreshStatus.FETCHED,
             bars=len(frame),
             end=stored.end,
         )
+        self._fetched[symbol] = (monotonic(), outcome)
+        return outcome
 
-    def _failed(self, symbol: str, info: SymbolInfo | None, why: str) -> Refresh:
+    def unshown_fetch(self, symbol: str, within: float = 60.0) -> Refresh | None:
+        """A fetch of ``symbol`` made moments ago that no tool call has reported yet (the
+        offline planner fetches what a question names before reading its dates): the
+        first call that reads the symbol shows it as its step."""
+        with self._guard:
+            found = self._fetched.pop(symbol, None)
+        if found is not None and monotonic() - found[0] <= within:
+            return found[1]
+        return None
+
+    def _failed(
+        self, symbol: str, info: SymbolInfo | None, why: str, *, remember: bool = True
+    ) -> Refresh:
+        if remember:
+            self._failed_at[symbol] = (monotonic(), why)
         if info is None:
             raise UnknownSymbolError(
                 f"no stored prices for {symbol}, and they could not be fetched: {why}"
@@ -259,9 +314,9 @@ class PriceView:
             end is not None
             and end != self.as_of
             and self.store.exists(symbol)
-            and end <= self.store.info(symbol).end
+            and end < self.store.info(symbol).end
         ):
-            return  # a past window the store covers: nothing newer is needed
+            return  # a past window inside the stored data: nothing newer is needed
         if self.live is None or self._failure is not None:
             info = self.store.info(symbol) if self.store.exists(symbol) else None
             offline = self.live is None
@@ -276,6 +331,9 @@ class PriceView:
                 )
             return
         outcome = self.live.refresh(symbol, self.as_of)
+        shown = self.live.unshown_fetch(symbol)  # this call reports it now, nobody else
+        if outcome.status in (RefreshStatus.FRESH, RefreshStatus.NOTHING_NEW):
+            outcome = shown or outcome
         self.refreshes[symbol] = outcome
         if outcome.status is RefreshStatus.FAILED:
             self._failure = outcome.message
@@ -293,7 +351,12 @@ class PriceView:
         """Sentences the answer must carry about the data's freshness, one per kind."""
         groups: dict[tuple[RefreshStatus, str], list[Refresh]] = {}
         for outcome in self.refreshes.values():
-            if outcome.status in (RefreshStatus.FAILED, RefreshStatus.OFFLINE, RefreshStatus.KEPT):
+            if outcome.status in (
+                RefreshStatus.FAILED,
+                RefreshStatus.OFFLINE,
+                RefreshStatus.KEPT,
+                RefreshStatus.NOTHING_NEW,
+            ):
                 groups.setdefault((outcome.status, outcome.message), []).append(outcome)
         notes = []
         for (status, message), outcomes in groups.items():
@@ -304,6 +367,10 @@ class PriceView:
                 notes.append(
                     f"The stored prices of {names} end {ends}, before {later}, and no price "
                     "provider is configured to refresh them."
+                )
+            elif status is RefreshStatus.NOTHING_NEW:
+                notes.append(
+                    f"The prices of {names} end {ends}; {outcomes[0].provider} had nothing newer."
                 )
             elif status is RefreshStatus.KEPT:
                 notes.append(

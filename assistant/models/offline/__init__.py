@@ -26,8 +26,9 @@ def planner(
     anchor: Callable[[], date],
     cache_dir: Path | None,
     fetchable: bool = False,
+    refresh: Callable[[list[str], date | None], None] | None = None,
 ) -> Planner:
-    return Planner(security_master(), shared_router(cache_dir), symbols, anchor, fetchable)
+    return Planner(security_master(), shared_router(cache_dir), symbols, anchor, fetchable, refresh)
 
 
 @cache
@@ -42,8 +43,9 @@ def offline_model(
     anchor: Callable[[], date],
     cache_dir: Path | None,
     fetchable: bool = False,
+    refresh: Callable[[list[str], date | None], None] | None = None,
 ) -> FunctionModel:
-    return OfflineModel(planner(symbols, anchor, cache_dir, fetchable)).function_model()
+    return OfflineModel(planner(symbols, anchor, cache_dir, fetchable, refresh)).function_model()
 
 
 def prepare(cache_dir: Path) -> bool:

@@ -19,7 +19,7 @@ from assistant.citations import number_citations
 from assistant.models.offline.plan import Ask
 from assistant.models.offline.valuation import (
     compare_fundamentals,
-    headline,
+    write_asked,
     write_fundamentals,
 )
 from assistant.results import (
@@ -480,8 +480,7 @@ def write_answer(
         elif isinstance(result, PriceSummary) and many:
             continue  # ranked together below
         elif isinstance(result, Fundamentals):
-            lead = headline(result, ask.text if ask is not None else "")
-            sections.append(f"{lead} {write_fundamentals(result)}".strip())
+            sections.append(write_asked(result, ask.text if ask is not None else ""))
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
     if many and prices:

@@ -454,7 +454,7 @@ def with_default(period: Period, anchor: date, years: int = 1) -> Period:
 
 
 PIN = re.compile(
-    rf"^\s*(?:as of|as at|as it stood on|pretend (?:it's|it is|today is))\s+({POINT})\s*[,:;]|"
+    rf"^\s*(?:as of|as at|as it stood on|pretend (?:it's|it is|today is))\s+({POINT})(?![\d/.-])|"
     rf"\b(?:as of|as at)\s+({POINT})\s*[?.!]*\s*$"
 )
 
@@ -466,6 +466,7 @@ def pinned_date(question: str) -> date | None:
     if not m:
         return None
     try:
-        return _point(m[1] or m[2], "end")
+        day = _point(m[1] or m[2], "end")
     except (DateError, ValueError):
         return None
+    return day if day <= date.today() else None  # a future date pins nothing

@@ -147,6 +147,9 @@ class SecurityMaster:
                     continue
                 key = " ".join(k for k in keys[i : i + size] if k)
                 symbol = self.by_name.get(key)
+                if symbol is None and len(key) > 4 and key.endswith("s"):
+                    key = key[:-1]  # "apples dividend": a possessive without its apostrophe
+                    symbol = self.by_name.get(key)
                 if symbol is None or not key:
                     continue
                 original = text[words[i].start() : words[i + size - 1].end()]

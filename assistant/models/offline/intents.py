@@ -48,7 +48,8 @@ KEYWORDS: dict[str, re.Pattern] = {
         re.I,
     ),
     "fundamentals": re.compile(
-        r"\b(p\s*/\s*e|pe ratio|p/s|price[- ]to[- ](?:earnings|sales|book)|earnings|eps|revenues?|"
+        r"\b(p\s*/\s*e|pe|pe ratio|p/s|price[- ]to[- ](?:earnings|sales|book)|earnings|eps|revenues?|"
+        r"cheap\w*|expensive|market value|valuations?|"
         r"sales|net income|profits?|profitab\w*|margins?|dividends?|(?:dividend )?yield|"
         r"market cap\w*|valuation|valued|fundamentals?|financials|financial statements?|"
         r"free cash flow|cash flow|"

@@ -191,10 +191,12 @@ class Planner:
         stored: Callable[[], set[str]],
         anchor: Callable[[], date],
         fetchable: bool = False,
+        refresh: Callable[[list[str], date | None], None] | None = None,
+        pin: date | None = None,
     ) -> None:
         self.master, self.router = master, router
         self.stored, self.anchor = stored, anchor
-        self.fetchable = fetchable
+        self.fetchable, self.refresh, self.pin = fetchable, refresh, pin
         """A price provider fetches what the store lacks: any listed security may be asked
         about, not only the stored ones (orders still need stored prices)."""
 
@@ -203,7 +205,13 @@ class Planner:
         year") count back from it, and nothing later is fetched."""
         anchor = self.anchor
         return Planner(
-            self.master, self.router, self.stored, lambda: min(anchor(), day), self.fetchable
+            self.master,
+            self.router,
+            self.stored,
+            lambda: min(anchor(), day),
+            self.fetchable,
+            self.refresh,
+            day,
         )
 
     def _available(self, symbol: str, stored: set[str]) -> bool:
@@ -250,6 +258,8 @@ class Planner:
         stored = self.stored()
         mentions = self.master.find(question, stored)
         symbols = [m.symbol for m in mentions]
+        if self.refresh is not None and symbols:  # before "last year" is read from the data
+            self.refresh(symbols, self.pin)
         masked = question
         for i, m in sorted(enumerate(mentions), key=lambda p: -p[1].start):
             masked = masked[: m.start] + ("ACME", "GLOBEX", "INITECH")[min(i, 2)] + masked[m.end :]

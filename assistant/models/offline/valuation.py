@@ -93,75 +93,159 @@ def write_fundamentals(d: Fundamentals) -> str:
     return " ".join(parts)
 
 
-METRICS = [  # (words in the question, attribute, label, higher is "more")
-    (r"p\s*/\s*e|pe ratio|price[- ]to[- ]earnings|earnings multiple", "pe_ratio", "P/E"),
+METRICS = [  # (words in the question, attribute, label); the first that matches is asked
+    (
+        r"dividends? per share|pay(?:s|ing)? (?:out )?in dividends|dividend amount",
+        "dividends_per_share",
+        "dividends per share",
+    ),
+    (r"gross margin", "gross_margin", "gross margin"),
+    (r"operating margin", "operating_margin", "operating margin"),
+    (r"(?:profit|net) margin|margins?", "net_margin", "net margin"),
+    (
+        r"p\s*/\s*e|pe ratio|\bpe\b|price[- ]to[- ]earnings|earnings multiple|cheap\w*|expensive|"
+        r"valuations?|overvalued|undervalued",
+        "pe_ratio",
+        "P/E",
+    ),
     (r"p\s*/\s*s|price[- ]to[- ]sales", "ps_ratio", "P/S"),
     (r"dividend|yield", "dividend_yield", "dividend yield"),
-    (r"market cap\w*|bigger|largest|biggest|size", "market_cap", "market cap"),
-    (r"revenue|sales", "revenue", "revenue"),
-    (r"net income|profit|earn", "net_income", "net income"),
-    (r"eps|per share", "eps_diluted", "diluted EPS"),
+    (r"market (?:cap\w*|value)|bigger|largest|biggest|size", "market_cap", "market cap"),
     (r"free cash", "free_cash_flow", "free cash flow"),
+    (r"cash flow|cash (?:generat|from operations)", "operating_cash_flow", "operating cash flow"),
+    (r"debt|liabilities|owe", "total_liabilities", "total liabilities"),
+    (r"assets", "total_assets", "total assets"),
+    (r"equity|book value", "equity", "shareholders' equity"),
+    (r"eps|per share", "eps_diluted", "diluted EPS"),
+    (r"gross profit", "gross_profit", "gross profit"),
+    (r"operating income|operating profit", "operating_income", "operating income"),
+    (r"revenue|sales|top line", "revenue", "revenue"),
+    (r"net income|profit|earn\w*|bottom line", "net_income", "net income"),
 ]
-
-
+GROWTH = re.compile(
+    r"\b(grow\w*|growth|increase\w*|rise|rising|change\w*|up or down|y/?o/?y|year over year)\b",
+    re.I,
+)
+QUARTER = re.compile(r"\b(quarter\w*|q[1-4])\b", re.I)
+MARGINS = {
+    "gross_margin": "gross_profit",
+    "operating_margin": "operating_income",
+    "net_margin": "net_income",
+}
 SHOWN = {
     "dividend_yield": lambda v: f"{v * 100:.2f}%",
     "pe_ratio": lambda v: f"{v:,.2f}",
     "ps_ratio": lambda v: f"{v:,.2f}",
     "eps_diluted": lambda v: f"${v:,.2f}",
+    "dividends_per_share": lambda v: f"${v:,.2f}",
+    "gross_margin": lambda v: f"{v * 100:.2f}%",
+    "operating_margin": lambda v: f"{v * 100:.2f}%",
+    "net_margin": lambda v: f"{v * 100:.2f}%",
+}
+BASIS = {
+    "pe_ratio": " (the close over trailing-twelve-month diluted EPS)",
+    "ps_ratio": " (market cap over trailing-twelve-month revenue)",
+    "dividend_yield": " (trailing-twelve-month dividends per share over the close)",
+    "market_cap": " (the close times shares outstanding)",
 }
 
 
-def _asked(d: Fundamentals, question: str) -> tuple[str, str, float | None, Fact | None] | None:
-    """(attribute, label, value, fact) of the first figure the question names."""
+def _value(d: Fundamentals, attr: str, quarterly: bool) -> tuple[float | None, Fact | None]:
+    """The figure and the fact behind it (margins: the income line's fact)."""
+    if attr in MARGINS:
+        line = getattr(d, MARGINS[attr])
+        if line is None or d.revenue is None or not d.revenue.value:
+            return None, None
+        return line.value / d.revenue.value, line
+    if quarterly and attr in d.quarterly:
+        fact = d.quarterly[attr]
+        return fact.value, fact
+    v = getattr(d, attr, None)
+    return (v.value, v) if isinstance(v, Fact) else (v, None)
+
+
+def asked_metric(question: str) -> tuple[str, str] | None:
     for words, attr, label in METRICS:
         if re.search(rf"\b(?:{words})", question, re.I):
-            v = getattr(d, attr)
-            return (
-                attr,
-                label,
-                v.value if isinstance(v, Fact) else v,
-                v if isinstance(v, Fact) else None,
-            )
+            return attr, label
     return None
 
 
 def headline(d: Fundamentals, question: str) -> str:
     """The figure asked for, first, with what it is measured on."""
-    asked = _asked(d, question)
+    asked = asked_metric(question)
     if asked is None:
         return ""
-    attr, label, value, fact = asked
+    attr, label = asked
+    quarterly = bool(QUARTER.search(question))
+    if GROWTH.search(question) and attr in d.growth:
+        fact = getattr(d, attr)
+        return (
+            f"{d.symbol}'s {label} grew {d.growth[attr] * 100:+,.2f}% year over year, to "
+            f"{SHOWN.get(attr, big)(fact.value)} in the fiscal year to {fact.period_end} "
+            f"({fact.form} filed {fact.filed})."
+        )
+    value, fact = _value(d, attr, quarterly)
     if value is None:
         return f"{d.symbol}'s {label} is not available from its filings and stored prices."
     shown = SHOWN.get(attr, big)(value)
+    if attr in MARGINS:
+        return (
+            f"{d.symbol}'s {label} in the fiscal year to {fact.period_end}: {shown} "
+            f"({MARGINS[attr].replace('_', ' ')} over revenue; {fact.form} filed {fact.filed})."
+        )
+    if fact is not None and fact.period_start is None:
+        return (
+            f"{d.symbol}'s {label} at {fact.period_end}: {shown} ({fact.form} filed {fact.filed})."
+        )
     if fact is not None:
-        return f"{d.symbol}'s {label} for the fiscal year to {fact.period_end}: {shown}."
-    basis = {
-        "pe_ratio": " (the close over trailing-twelve-month diluted EPS)",
-        "dividend_yield": " (trailing-twelve-month dividends per share over the close)",
-    }.get(attr, "")
-    return f"{d.symbol}'s {label} at the close of {d.price_date}: {shown}{basis}."
+        span = "quarter" if quarterly and attr in d.quarterly else "fiscal year"
+        return (
+            f"{d.symbol}'s {label} for the {span} to {fact.period_end}: {shown} "
+            f"({fact.form} filed {fact.filed})."
+        )
+    return f"{d.symbol}'s {label} at the close of {d.price_date}: {shown}{BASIS.get(attr, '')}."
+
+
+def write_asked(d: Fundamentals, question: str) -> str:
+    """The answer for one company: the figure asked for and what it rests on, or, when no
+    one figure was asked ("Apple's fundamentals"), all of them."""
+    lead = headline(d, question)
+    if not lead:
+        return write_fundamentals(d)
+    context = []
+    if d.price is not None and asked_metric(question)[0] in BASIS:
+        eps = d.ttm.get("eps_diluted")
+        context.append(
+            f"Close ${d.price:,.2f} on {d.price_date}"
+            + (f"; TTM diluted EPS ${eps.value:,.2f} to {eps.period_end}" if eps else "")
+            + (f"; latest fiscal year to {d.revenue.period_end}" if d.revenue else "")
+            + "."
+        )
+    return " ".join([lead, *context, *d.notes])
 
 
 def compare_fundamentals(results: list[Fundamentals], question: str) -> str | None:
     """Which company has the higher figure the question names (both numbers said)."""
     if len(results) < 2:
         return None
-    for words, attr, label in METRICS:
-        if not re.search(rf"\b(?:{words})", question, re.I):
-            continue
-        values = []
-        for r in results:
-            v = getattr(r, attr)
-            v = v.value if isinstance(v, Fact) else v
-            if v is not None:
-                values.append((v, r.symbol))
-        if len(values) < 2:
-            return None
-        values.sort(reverse=True)
-        shown = SHOWN.get(attr, big)
-        listing = ", ".join(f"{s} {shown(v)}" for v, s in values)
-        return f"Highest {label}: {values[0][1]} ({listing})."
-    return None
+    asked = asked_metric(question)
+    if asked is None:
+        return None
+    attr, label = asked
+    values = []
+    for r in results:
+        v, _ = _value(r, attr, bool(QUARTER.search(question)))
+        if v is not None:
+            values.append((v, r.symbol))
+    if len(values) < 2:
+        return None
+    values.sort(reverse=True)
+    shown = SHOWN.get(attr, big)
+    listing = ", ".join(f"{s} {shown(v)}" for v, s in values)
+    if attr == "pe_ratio":  # "cheaper": the lower multiple of earnings
+        return (
+            f"Lower P/E (cheaper on earnings): {values[-1][1]} ({listing}); P/E says nothing "
+            "about growth or quality."
+        )
+    return f"Highest {label}: {values[0][1]} ({listing})."
