@@ -37,9 +37,11 @@ def yahoo():
         yield fake
 
 
-def live(store: PriceStore, provider, *, failures: int = 3, clock=lambda: NOW) -> LivePrices:
+def live(store: PriceStore, provider, *, failures: int = 3, quiet: float = 0) -> LivePrices:
     breaker = CircuitBreaker(provider.source, failures=failures, cooldown=60)
-    return LivePrices(store, lambda: provider, provider.source, breaker, clock=clock)
+    return LivePrices(
+        store, lambda: provider, provider.source, breaker, clock=lambda: NOW, quiet_seconds=quiet
+    )
 
 
 def yf(fake, tmp_path):
@@ -119,6 +121,20 @@ def test_a_failing_provider_is_tried_once_per_call_said_and_then_left_alone(yaho
     with pytest.raises(UnknownSymbolError, match="could not be fetched: yfinance is paused"):
         PriceView(store, prices, today=lambda: NOW).load("MSFT")  # open: nobody asks
     assert len(yahoo.chart_requests()) == asked
+
+
+def test_after_a_failure_no_symbol_is_asked_for_a_moment(yahoo, tmp_path):
+    store = PriceStore(tmp_path / "prices")
+    for symbol in ("AAPL", "NVDA"):
+        store.save(symbol, BARS.loc[:"2024-01-31"], SAMPLE_SOURCE)
+    yahoo.fail_with = 500
+    prices = live(store, yf(yahoo, tmp_path), quiet=30)
+    PriceView(store, prices, today=lambda: NOW).load("AAPL")
+    asked = len(yahoo.chart_requests())
+    other = PriceView(store, prices, today=lambda: NOW)  # another tool call, another stock
+    assert other.load("NVDA").as_of == date(2024, 1, 31)
+    assert len(yahoo.chart_requests()) == asked
+    assert "could not be refreshed" in other.notes()[0]
 
 
 def test_rate_limit_opens_the_breaker_at_once_with_backoff():

@@ -60,9 +60,12 @@ class StoreView:
         fetched = False
         for symbol in symbols[:MAX_REFRESHED]:
             try:
-                fetched |= self.live.refresh(symbol, as_of).status is RefreshStatus.FETCHED
+                status = self.live.refresh(symbol, as_of).status
             except ToolError:
                 continue  # unknown to the provider: the tool will say so
+            fetched |= status is RefreshStatus.FETCHED
+            if status is RefreshStatus.FAILED:
+                break  # one timeout per question at most: the tools say what failed
         if fetched:
             self._read = float("-inf")
 

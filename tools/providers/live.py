@@ -52,6 +52,8 @@ from tools.providers.calendar import is_stale
 
 LIVE_SOURCES = frozenset({"yfinance", "alpaca"})
 RETRY_SECONDS = 60.0
+QUIET_SECONDS = 20.0
+"""After a failure the provider is not asked about any symbol for this long."""
 
 
 def splice(store: PriceStore, info: SymbolInfo | None, fresh: pd.DataFrame) -> pd.DataFrame:
@@ -110,8 +112,10 @@ class LivePrices:
         breaker: CircuitBreaker,
         *,
         clock: Callable[[], datetime] | None = None,
+        quiet_seconds: float = QUIET_SECONDS,
     ) -> None:
         self.store, self.name, self.breaker = store, name, breaker
+        self.quiet_seconds = quiet_seconds
         self._make_provider, self._provider = provider, None
         self._clock = clock or (lambda: datetime.now(UTC))
         self._locks: dict[str, threading.Lock] = {}
@@ -121,6 +125,7 @@ class LivePrices:
         self._fetched: dict[str, tuple[float, Refresh]] = {}
         """symbol -> a fetch not yet shown to anyone (made while a question was planned)."""
         self._failed_at: dict[str, tuple[float, str]] = {}
+        self._last_failure: tuple[float, str] | None = None
         """symbol -> (when, why) its last fetch failed: not asked again for a while, so a
         question's planning and its tools do not each wait on a provider that is down."""
 
@@ -159,6 +164,11 @@ class LivePrices:
             failed = self._failed_at.get(symbol)
             if failed is not None and monotonic() - failed[0] < RETRY_SECONDS:
                 return self._failed(symbol, info, failed[1], remember=False)
+            last = self._last_failure
+            if last is not None and monotonic() - last[0] < self.quiet_seconds:
+                # the provider failed a moment ago (for another symbol): a question about
+                # several stocks waits on one timeout, not one per stock
+                return self._failed(symbol, info, last[1], remember=False)
             if not self.breaker.allow():
                 wait = self.breaker.status().retry_in_seconds
                 return self._failed(
@@ -202,6 +212,7 @@ class LivePrices:
             )
         self._nothing_new.pop(symbol, None)
         self._failed_at.pop(symbol, None)
+        self._last_failure = None
         outcome = Refresh(
             symbol=symbol,
             provider=self.name,
@@ -226,7 +237,7 @@ class LivePrices:
         self, symbol: str, info: SymbolInfo | None, why: str, *, remember: bool = True
     ) -> Refresh:
         if remember:
-            self._failed_at[symbol] = (monotonic(), why)
+            self._failed_at[symbol] = self._last_failure = (monotonic(), why)
         if info is None:
             raise UnknownSymbolError(
                 f"no stored prices for {symbol}, and they could not be fetched: {why}"
