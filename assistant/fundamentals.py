@@ -25,7 +25,9 @@ def cik_of(settings: Settings, symbol: str) -> int:
             raise ProviderError(f"the CIK of {symbol} is not known, and {exc}") from None
         found = security_master(settings).get(symbol)
     if found is None or found.cik is None:
-        raise UnknownSymbolError(f"{symbol} is not in SEC's list of listed companies")
+        guess = security_master(settings).search(symbol, 1)
+        hint = f"; did you mean {guess[0].symbol} ({guess[0].name})?" if guess else ""
+        raise UnknownSymbolError(f"{symbol} is not in SEC's list of listed companies{hint}")
     return found.cik
 
 

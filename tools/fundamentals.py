@@ -29,6 +29,9 @@ from pydantic import BaseModel, Field
 from tools.errors import NoDataError
 
 SOURCE = "SEC XBRL company facts"
+OLD_FISCAL_YEAR_DAYS = 456
+"""A fiscal year that ended this long before the as-of day (15 months: a 10-K is due
+within about 90 days) is said to be old."""
 
 
 class Concept(StrEnum):
@@ -287,6 +290,11 @@ def fundamentals(
     if not any(getattr(out, c.value) for c in Concept if c is not Concept.CAPEX):
         raise NoDataError(
             f"SEC has no financial statements for {symbol} filed on or before {as_of}"
+        )
+    if out.revenue is not None and (as_of - out.revenue.period_end).days > OLD_FISCAL_YEAR_DAYS:
+        out.notes.append(
+            f"The latest annual figures filed by {as_of} are for the fiscal year to "
+            f"{out.revenue.period_end}, more than a year earlier."
         )
     if close is not None:
         _ratios(out, company_facts, close, ratio_facts_as_of or close[0])

@@ -52,7 +52,8 @@ def _show(event) -> None:
         args = ", ".join(f"{k}={v}" for k, v in event.args.items())
         err.print(f"[dim]→ {event.name}({escape(args)})[/dim]")
     elif isinstance(event, ToolResult):
-        err.print(f"[dim]✓ {event.name}: {escape(event.summary)}[/dim]")
+        mark = "✗" if event.summary.startswith(f"{event.name} failed") else "✓"
+        err.print(f"[dim]{mark} {event.name}: {escape(event.summary)}[/dim]")
     elif isinstance(event, CitationEvent):
         out.print(
             f"\n[{event.n}] {escape(event.title)} — {event.source}, {event.date}",

@@ -98,8 +98,9 @@ class CompanyFacts:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            self.breaker.failure(str(exc))
-            raise ProviderError(f"SEC could not be reached: {mask_urls_in(str(exc))}") from None
+            why = "timed out" if isinstance(exc, requests.Timeout) else "no connection"
+            self.breaker.failure(f"{type(exc).__name__}: {mask_urls_in(str(exc))}"[:300])
+            raise ProviderError(f"SEC could not be reached ({why})") from None
         if response.status_code == 404:
             self.breaker.success()
             raise UnknownSymbolError(f"SEC has no XBRL company facts for CIK {cik}")

@@ -447,7 +447,10 @@ def write_answer(
     the period's reading, verdicts and framing), ``notes`` sentences said first."""
     numbers = number_citations(returns)
     sections: list[str] = list(notes)
-    if ask is not None and ask.period.label and not ask.period.empty and not ask.parts:
+    filings_only = bool(returns) and all(p.tool_name == "get_fundamentals" for p in returns)
+    if filings_only:
+        pass  # each figure names its own fiscal period and filing
+    elif ask is not None and ask.period.label and not ask.period.empty and not ask.parts:
         sections.append(f"Period: {ask.period.label}.")
     elif ask is not None and not ask.parts and not ask.period.named and _default_window(returns):
         sections.append(f"Period: {_default_window(returns)} (no period was named).")
