@@ -41,6 +41,7 @@ def test_read_only_tools_over_mcp(server):
         "run_walk_forward",
         "run_rebalance",
         "search_documents",
+        "get_fundamentals",
         "get_portfolio",
     }
     assert rsi.structured_content["values"]["rsi_14"] == 62.77
