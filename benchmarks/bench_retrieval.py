@@ -1,5 +1,5 @@
-"""Embedding throughput of the packaged MiniLM through ONNX Runtime (fp32 fused, which
-search uses, and int8) next to PyTorch's SentenceTransformer.encode on the same chunks,
+"""Embedding throughput of the packaged MiniLM through ONNX Runtime (fp32 fused, and int8
+quantised from it, which search uses) next to PyTorch's SentenceTransformer.encode on the same chunks,
 with the retrieval eval's recall@5 for each; ingest throughput next to raw encode; and
 hybrid search latency (query embedding included) at 1k and 20k chunks, embedded Qdrant.
 
@@ -101,7 +101,7 @@ def encoders(texts: list[str]) -> None:
         (f"ONNX Runtime {p}", fast_embedder(cache, p)) for p in (Precision.FP32, Precision.INT8)
     ]
     base_rate = base_recall = 0.0
-    print(f"encode: {len(texts)} chunks, batch 64")
+    print(f"encode: {len(texts)} chunks (PyTorch: its default batch; ONNX: batch 8)")
     for name, embedder in rows:
         r = rate(embedder, texts)
         recall = next(
