@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_agent
 	$(BIN)/python -m benchmarks.bench_retrieval
 	$(BIN)/python -m benchmarks.bench_api_load
+	$(BIN)/python -m benchmarks.bench_freshness
 
 # Re-pin every dependency after changing pyproject.toml (needs a working .venv).
 lock:

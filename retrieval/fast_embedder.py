@@ -9,10 +9,10 @@ and cached in ``cache_dir`` in two precisions:
   the same vectors as PyTorch (cosine 1.0000), so an index embedded by either is
   searched by the other. Retrieval uses it.
 - ``int8``: that fused graph with its matrix multiplications quantised (dynamic, per
-  channel), the intent router's. It keeps the retrieval eval's hybrid recall@5 at
-  PyTorch's (0.977; quantising the plain export instead cost 0.022) at about 1.9x
-  PyTorch's speed, but it moves some top hits (the activations' scale is the batch's,
-  so a text's vector also depends on its batch): search stays on fp32.
+  channel), the intent router's; about 2x PyTorch's speed. Search stays on fp32: dynamic
+  quantisation takes the activations' scale from the whole batch, so a text's vector
+  depends on its batch, and the retrieval eval's hybrid recall@5 was 0.977 (PyTorch's)
+  in batches of 16 but 0.955 in batches of 8, beyond the 0.01 we allow.
 
 Batches are small (8 texts): with chunks of a few hundred tokens, the attention tensors
 of a batch of 64 leave the CPU caches, and throughput falls by a third
