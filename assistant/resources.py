@@ -101,6 +101,8 @@ def _live_prices(store: PriceStore, key: str, settings: Settings) -> LivePrices:
                     failures=settings.price_breaker_failures,
                     cooldown=settings.price_breaker_seconds,
                 ),
+                # a fetch may take its timeout and a little more, never the client's retries
+                deadline_seconds=settings.price_fetch_timeout_seconds + 0.25,
             )
         return found
 

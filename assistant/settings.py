@@ -92,7 +92,11 @@ class Settings(BaseSettings):
         "with the `live` extra), alpaca (market data with the Alpaca keys) or none (offline).",
     )
     price_fetch_timeout_seconds: float = Field(
-        default=2.0, gt=0, le=120, description="One provider request may take this long."
+        default=1.5,
+        gt=0,
+        le=120,
+        description="A question's fetch from the provider may take this long (a quarter of a "
+        "second more at most, whatever the client's own retries).",
     )
     price_breaker_failures: int = Field(
         default=3, ge=1, description="Failures in a row after which the provider is not asked."

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from time import monotonic
@@ -113,9 +115,13 @@ class LivePrices:
         *,
         clock: Callable[[], datetime] | None = None,
         quiet_seconds: float = QUIET_SECONDS,
+        deadline_seconds: float = 10.0,
     ) -> None:
         self.store, self.name, self.breaker = store, name, breaker
-        self.quiet_seconds = quiet_seconds
+        self.quiet_seconds, self.deadline_seconds = quiet_seconds, deadline_seconds
+        self._calls = ThreadPoolExecutor(4, thread_name_prefix=f"{name}-fetch")
+        """A fetch runs here and is waited for at most ``deadline_seconds``, whatever the
+        client library does with its timeouts (yfinance retries and fetches cookies)."""
         self._make_provider, self._provider = provider, None
         self._clock = clock or (lambda: datetime.now(UTC))
         self._locks: dict[str, threading.Lock] = {}
@@ -182,7 +188,13 @@ class LivePrices:
         try:
             if self._provider is None:
                 self._provider = self._make_provider()
-            raw = self._provider.fetch(symbol, start, as_of)
+            call = self._calls.submit(self._provider.fetch, symbol, start, as_of)
+            try:
+                raw = call.result(timeout=self.deadline_seconds)
+            except FutureTimeout:
+                raise ProviderError(
+                    f"{self.name} did not answer within {self.deadline_seconds:g} s"
+                ) from None
         except RateLimitedError as exc:
             self.breaker.failure(str(exc), retry_after=exc.retry_after, rate_limited=True)
             return self._failed(symbol, info, str(exc))
