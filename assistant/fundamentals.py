@@ -26,6 +26,8 @@ def cik_of(settings: Settings, symbol: str) -> int:
         found = security_master(settings).get(symbol)
     if found is None or found.cik is None:
         guess = security_master(settings).search(symbol, 1)
+        if guess and guess[0].symbol == symbol:
+            raise UnknownSymbolError(f"SEC's company list has no CIK for {symbol}")
         hint = f"; did you mean {guess[0].symbol} ({guess[0].name})?" if guess else ""
         raise UnknownSymbolError(f"{symbol} is not in SEC's list of listed companies{hint}")
     return found.cik

@@ -23,7 +23,7 @@ import math
 import re
 import typing
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -63,7 +63,7 @@ from assistant.workload import BusyError
 from retrieval.errors import RetrievalError
 from retrieval.models import DocType, SearchFilters, StoredText
 from tools.backtest import Strategy, backtest, sweep
-from tools.errors import ToolError
+from tools.errors import NoDataError, ToolError
 from tools.fundamentals import Fundamentals
 from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
@@ -147,9 +147,10 @@ def get_prices(
     last close, the period's return (from the close before `start`, as a calendar period
     is counted), high, low, annualised volatility, maximum drawdown and Sharpe ratio."""
     view = ctx.deps.prices()
+    said: list[str] = []
     with ToolTimer(ctx.deps):
         try:
-            frame = view.load(symbol, start, end)
+            frame, start, said = _window(view, symbol, start, end)
             price = frame.price
             earlier = (
                 view.load(symbol, None, price.index[0].date()).price.iloc[:-1]
@@ -182,8 +183,38 @@ def get_prices(
             annual_volatility=r(annual_volatility(closes[1:] / closes[:-1] - 1)),
             max_drawdown=r(drawdown),
             sharpe_ratio=r(sharpe, 2) if sharpe is not None else None,
-            **_freshness(view),
+            data_notes=[*view.notes(), *said],
+            fetched=_freshness(view)["fetched"],
         )
+
+
+def _window(view: PriceView, symbol: str, start: date | None, end: date | None):
+    """The prices of [start, end]; when a window up to now ("the last year") starts after
+    the stored prices end (a provider could not refresh them), the same span ending at the
+    last stored close, said so; when they end well before ``end``, that is said too. A
+    window in the past or the future the data does not reach stays an error."""
+    try:
+        frame = view.load(symbol, start, end)
+    except NoDataError:
+        last = view.store.info(symbol).end if view.store.exists(symbol) else None
+        today = date.today()
+        recent = end is None or today - timedelta(days=7) <= end <= today + timedelta(days=1)
+        if start is None or last is None or start <= last or start > today or not recent:
+            raise
+        span = (end or max(start, last)) - start
+        start = last - span
+        frame = view.load(symbol, start, last)
+        return (
+            frame,
+            start,
+            [
+                f"No {frame.symbol} prices after {last}: shown is the same span of time ending "
+                f"{last} ({frame.frame.index[0].date()} to {last})."
+            ],
+        )
+    if end is not None and (end - frame.as_of).days > 7 and frame.as_of < min(end, date.today()):
+        return frame, start, [f"{frame.symbol}'s prices end {frame.as_of}, before {end}."]
+    return frame, start, []
 
 
 def find_symbol(

@@ -255,3 +255,25 @@ def test_a_relative_period_counts_back_from_the_fetched_close(use_sample, monkey
     down = json.loads(cli("chat", "how has pepsi done over the last year", "--json").output)
     assert "PEP closed at" in down["answer"] and "2022-12-28" in down["answer"]
     assert "could not be refreshed" in down["answer"]
+
+
+def test_a_stock_whose_prices_stop_earlier_than_the_others_still_gets_an_answer(
+    sample_dir, tmp_path, monkeypatch, cli
+):
+    """The store's newest day comes from another stock (fetched earlier); JPM's prices end
+    in 2022 and nothing can refresh them: the same span ending at its last close, said."""
+    data = tmp_path / "mixed"
+    (data / "prices").mkdir(parents=True)
+    for table in (sample_dir / "prices").glob("*.parquet"):
+        (data / "prices" / table.name).write_bytes(table.read_bytes())
+    start = (pd.Timestamp.today().normalize() - pd.offsets.BDay(299)).strftime("%Y-%m-%d")
+    PriceStore(data / "prices").save("NVDA", make_ohlcv(300, start=start), "yfinance")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    answer = json.loads(cli("chat", "how has jpmorgan done over the last year", "--json").output)[
+        "answer"
+    ]
+    assert "JPM closed at" in answer and "on 2022-12-28" in answer
+    assert "No JPM prices after 2022-12-28: shown is the same span of time ending 2022-12-28" in (
+        answer
+    )
+    assert "no price provider is configured" in answer

@@ -460,10 +460,14 @@ def write_answer(
     as_ofs: list[date] = []
     sources: list[str] = []
     freshness: list[str] = []
+    said_problems: set[str] = set()
     for call, part in enumerate(returns):
         result = read_result(part)
         if result is None:  # the call failed or its arguments were refused: say why
             problem = problem_text(part.content)
+            if problem in said_problems:
+                continue  # prices and indicators of one stock fail for one reason: say it once
+            said_problems.add(problem)
             if part.tool_name == "place_order":
                 sections.append(f"The order was not placed: {problem}.")
             else:

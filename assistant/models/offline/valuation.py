@@ -214,12 +214,12 @@ def write_asked(d: Fundamentals, question: str) -> str:
     if not lead:
         return write_fundamentals(d)
     context = []
-    if d.price is not None and asked_metric(question)[0] in BASIS:
-        eps = d.ttm.get("eps_diluted")
+    attr = asked_metric(question)[0]
+    if d.price is not None and attr in BASIS:
+        eps = d.ttm.get("eps_diluted") if attr == "pe_ratio" else None
         context.append(
             f"Close ${d.price:,.2f} on {d.price_date}"
             + (f"; TTM diluted EPS ${eps.value:,.2f} to {eps.period_end}" if eps else "")
-            + (f"; latest fiscal year to {d.revenue.period_end}" if d.revenue else "")
             + "."
         )
     return " ".join([lead, *context, *d.notes])
