@@ -749,3 +749,12 @@ def test_with_a_price_provider_any_listed_company_may_be_asked_about(model_cache
     assert names(live, "how has netflix done this year")[0] == ("get_prices", "NFLX")
     offline = make_planner(lambda: SAMPLE, lambda: ANCHOR, model_cache)
     assert calls(offline, "What's Nvidia's RSI?") == []  # said to be missing instead
+
+
+def test_a_pinned_question_asks_about_the_period_after_its_opening(planner):
+    pinned = planner.pinned(date(2009, 1, 5))
+    assert calls(pinned, "as of jan 5 2009 how did the s&p do in 2008") == [
+        ("get_prices", {"symbol": "SPX", "start": "2008-01-01", "end": "2008-12-31"})
+    ]
+    year = calls(pinned, "As of January 5 2009, how has JPM done over the last year?")
+    assert year == [("get_prices", {"symbol": "JPM", "start": "2008-01-05", "end": "2009-01-05"})]

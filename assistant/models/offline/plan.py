@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from assistant.models.offline.dates import NO_PERIOD, DateError, Period, parse_period
+from assistant.models.offline.dates import NO_PERIOD, PIN, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
 from assistant.models.offline.glossary import define
 from assistant.models.offline.intents import KEYWORDS, Router
@@ -254,6 +254,16 @@ class Planner:
             params=params if params != Params() else whole.params,
         )
 
+    def _period(self, question: str) -> Period:
+        """The period asked about. A question that opens with the day it is pinned to ("as
+        of Jan 5 2009, how did the S&P do in 2008") asks about the period after it."""
+        opening = PIN.match(question.lower().replace("’", "'"))
+        if opening and opening[1]:
+            rest = parse_period(question[opening.end() :], self.anchor())
+            if rest.named:
+                return rest
+        return parse_period(question, self.anchor())
+
     def _read(self, question: str, earlier: list[str]) -> Ask:
         stored = self.stored()
         mentions = self.master.find(question, stored)
@@ -264,7 +274,7 @@ class Planner:
         for i, m in sorted(enumerate(mentions), key=lambda p: -p[1].start):
             masked = masked[: m.start] + ("ACME", "GLOBEX", "INITECH")[min(i, 2)] + masked[m.end :]
         scored = self.router.score(masked, question)
-        period = parse_period(question, self.anchor())
+        period = self._period(question)
         params = read_params(question)
         scored = _dominant_first(scored, question)
         if OPTIMISE.search(question) and not KEYWORDS["backtest"].search(question):
