@@ -17,7 +17,7 @@ from assistant.cli.options import (
 from assistant.cli.output import emit, table
 from assistant.fundamentals import load_fundamentals
 from assistant.models.offline.valuation import write_fundamentals
-from assistant.resources import price_store, price_view
+from assistant.resources import price_view
 from assistant.settings import get_settings
 from tools.backtest import (
     RunResult,
@@ -63,7 +63,7 @@ def indicators_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Latest technical indicators as of --end (warm-up uses earlier data)."""
-    result = indicators(price_store(), symbol, as_date(start), as_date(end), with_series=series)
+    result = indicators(price_view(), symbol, as_date(start), as_date(end), with_series=series)
     emit(result, as_json, lambda: _render(result))
 
 
@@ -127,7 +127,7 @@ def optimize_cmd(
         turnover_penalty=turnover_penalty,
     )
     result = optimize(
-        price_store(),
+        price_view(),
         symbols,
         method,
         constraints,
@@ -188,7 +188,7 @@ def backtest_cmd(
     """Backtest a strategy (no look-ahead; costs on traded notional), or sweep its parameters."""
     given = dict(fast=fast, slow=slow, window=window, lower=lower, upper=upper, k=k, signal=signal)
     params = {name: float(v) for name, v in given.items() if v is not None}
-    store = price_store()
+    store = price_view()
     chart_dir = get_settings().data_dir / "charts"
     # what every kind of run shares: the period and the trading costs
     common = dict(
