@@ -154,6 +154,8 @@ def test_chat_answers_valuation_questions_from_the_filings(sec, cli, sample_stor
         "what is apple's quarterly revenue as of 2022-03-01": "AAPL's revenue for the quarter "
         "to 2021-12-25: $123.94 billion",
         "how much debt does apple have": "AAPL's total liabilities at 2022-09-24: $302.08 billion",
+        "apple gross margin vs operating margin": "AAPL's operating margin in the fiscal year to "
+        "2022-09-24: 30.29%",
     }
     for question, expected in said.items():
         answer = json.loads(cli("chat", question, "--json").output)["answer"]

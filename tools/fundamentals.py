@@ -304,14 +304,12 @@ def fundamentals(
 def _ratios(out: Fundamentals, company_facts: dict, close: tuple[date, float], known: date):
     day, price = close
     out.price, out.price_date = round(price, 4), day
-    if known != out.as_of:
-        at = fundamentals(company_facts, out.symbol, known)
+    at = fundamentals(company_facts, out.symbol, known) if known != out.as_of else out
+    if at.revenue != out.revenue:  # the close is older than the latest filing: say so
         out.notes.append(
             f"Ratios use the close of {day} and the facts filed by then (fiscal year to "
             f"{at.revenue.period_end if at.revenue else 'n/a'})."
         )
-    else:
-        at = out
     shares = at.shares_outstanding
     if shares is not None and shares.value > 0:
         out.market_cap = round(price * shares.value, 0)

@@ -95,7 +95,8 @@ def write_fundamentals(d: Fundamentals) -> str:
 
 METRICS = [  # (words in the question, attribute, label); the first that matches is asked
     (
-        r"dividends? per share|pay(?:s|ing)? (?:out )?in dividends|dividend amount",
+        r"dividends? per share|pay(?:s|ing)? (?:out )?in dividends|dividend amount|"
+        r"pays? a dividend",
         "dividends_per_share",
         "dividends per share",
     ),
@@ -165,15 +166,26 @@ def _value(d: Fundamentals, attr: str, quarterly: bool) -> tuple[float | None, F
 
 
 def asked_metric(question: str) -> tuple[str, str] | None:
+    found = asked_metrics(question)
+    return found[0] if found else None
+
+
+def asked_metrics(question: str, most: int = 3) -> list[tuple[str, str]]:
+    """Every figure the question names, in the order of :data:`METRICS` ("gross margin vs
+    operating margin" is two); words a figure took are not read again ("gross margin" is
+    not also "margin")."""
+    rest, found = question, []
     for words, attr, label in METRICS:
-        if re.search(rf"\b(?:{words})", question, re.I):
-            return attr, label
-    return None
+        m = re.search(rf"\b(?:{words})", rest, re.I)
+        if m and (attr, label) not in found:
+            found.append((attr, label))
+            rest = rest[: m.start()] + " " + rest[m.end() :]
+    return found[:most]
 
 
-def headline(d: Fundamentals, question: str) -> str:
+def headline(d: Fundamentals, question: str, asked: tuple[str, str] | None = None) -> str:
     """The figure asked for, first, with what it is measured on."""
-    asked = asked_metric(question)
+    asked = asked or asked_metric(question)
     if asked is None:
         return ""
     attr, label = asked
@@ -210,11 +222,12 @@ def headline(d: Fundamentals, question: str) -> str:
 def write_asked(d: Fundamentals, question: str) -> str:
     """The answer for one company: the figure asked for and what it rests on, or, when no
     one figure was asked ("Apple's fundamentals"), all of them."""
-    lead = headline(d, question)
-    if not lead:
+    asked = asked_metrics(question)
+    if not asked:
         return write_fundamentals(d)
+    lead = " ".join(headline(d, question, one) for one in asked)
     context = []
-    attr = asked_metric(question)[0]
+    attr = asked[0][0]
     if d.price is not None and attr in BASIS:
         eps = d.ttm.get("eps_diluted") if attr == "pe_ratio" else None
         context.append(
