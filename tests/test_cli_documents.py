@@ -176,3 +176,9 @@ def test_ingest_edgar_many_tickers_and_forms_resumes_without_downloading_again(
         assert downloads == [gadget_doc]
     hits = json.loads(cli("search", "magnet supplier", "--ticker", "GADG", "--json").output)
     assert hits["hits"] and hits["hits"][0]["citation"]["source"] == "SEC EDGAR"
+
+
+def test_ingest_edgar_without_a_ticker_is_an_error(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "none"))
+    result = cli("ingest", "--edgar", ",,,")
+    assert result.exit_code == 2 and "--edgar names no ticker" in result.output

@@ -104,6 +104,10 @@ def ingest_cmd(
     settings = get_settings()
     items: list | Iterator = _gather(paths or [], sample, rss, ticker)
     tickers, forms = _split(edgar), _split(form)
+    if edgar and not tickers:
+        raise RetrievalError(f"--edgar names no ticker: {', '.join(edgar)!r}")
+    if tickers and not forms:
+        raise RetrievalError("--form names no form type (e.g. 10-K)")
     sentiment, note = load_sentiment(settings.sentiment_model)
     index = document_index(settings)
     try:
