@@ -183,7 +183,14 @@ def test_too_few_observations(sample_store):
 
 def test_max_sharpe_without_positive_returns_is_explained(sample_store):
     with pytest.raises(InfeasibleError, match="risk-free rate"):
-        optimize(sample_store, ["AAPL", "MSFT"], start=START, end=END, risk_free_rate=5.0)
+        optimize(sample_store, ["AAPL", "MSFT"], start=START, end=END, risk_free_rate=0.95)
+
+
+@pytest.mark.parametrize("rate", [5.0, -1.0, float("nan"), float("inf")])
+def test_a_risk_free_rate_that_is_not_an_annual_fraction_is_refused(sample_store, rate):
+    """5 is a percent typed as a fraction; NaN would poison every Sharpe ratio."""
+    with pytest.raises(InvalidInputError, match="annual fraction between -1 and 1"):
+        optimize(sample_store, ["AAPL", "MSFT"], start=START, end=END, risk_free_rate=rate)
 
 
 def test_cli_optimize_json(cli, use_sample):

@@ -31,7 +31,12 @@ from pydantic import BaseModel, Field
 
 from tools.errors import InvalidInputError, NoDataError
 from tools.market_data import PriceStore, check_range
-from tools.performance import full_measures, ranking_measures
+from tools.performance import (
+    check_capital,
+    check_risk_free_rate,
+    full_measures,
+    ranking_measures,
+)
 
 _SWEEP_CHUNK = 32
 
@@ -376,8 +381,8 @@ def backtest(
         raise InvalidInputError("rebalance is multi-asset: use tools.rebalance with 2+ symbols")
     params = resolve_params(strategy, params)
     check_costs(cost_bps, slippage_bps)
-    if not (math.isfinite(capital) and capital > 0):
-        raise InvalidInputError(f"capital must be a positive number, got {capital}")
+    check_capital(capital)
+    check_risk_free_rate(risk_free_rate)
     prep = _prepare(store, symbol, start, end)
     ind = _Indicators(prep.price)
     pos = _positions(strategy, params, ind, allow_short)[prep.first :]

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from tools.errors import InvalidInputError
+
 TRADING_DAYS = 252
 """Trading days in a year: the one annualisation factor of the product."""
 
@@ -97,3 +99,23 @@ def longest_underwater(drawdown: np.ndarray) -> np.ndarray:
     reset = np.where(~under, count, 0)
     run = count - np.maximum.accumulate(reset, axis=0)
     return run.max(axis=0)
+
+
+MAX_CAPITAL = 1e12
+"""Larger starting equity overflows nothing, but no account holds it: a typo, said so."""
+
+
+def check_capital(capital: float) -> None:
+    if not (math.isfinite(capital) and 0 < capital <= MAX_CAPITAL):
+        raise InvalidInputError(
+            f"capital must be a number above 0 and at most {MAX_CAPITAL:,.0f}, got {capital:g}"
+        )
+
+
+def check_risk_free_rate(rate: float) -> None:
+    """An annual fraction: 0.04 is 4%. Beyond ±100% a year it is a percent typed as a
+    fraction, or NaN, which would poison every Sharpe ratio."""
+    if not (math.isfinite(rate) and -1 < rate < 1):
+        raise InvalidInputError(
+            f"risk-free rate {rate:g} must be an annual fraction between -1 and 1 (0.04 is 4%)"
+        )

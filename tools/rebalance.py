@@ -13,7 +13,6 @@ over rebalance dates; days within a holding period are array arithmetic.
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -32,6 +31,7 @@ from tools.backtest import (
 )
 from tools.errors import InvalidInputError, NoDataError
 from tools.market_data import PriceStore, check_range, normalise_symbol
+from tools.performance import check_capital
 from tools.portfolio import (
     MIN_OBSERVATIONS,
     Constraints,
@@ -94,13 +94,15 @@ def rebalance_backtest(
     if lookback_days < MIN_OBSERVATIONS:
         raise InvalidInputError(f"lookback must be at least {MIN_OBSERVATIONS} trading days")
     check_costs(cost_bps, slippage_bps)
-    if not (math.isfinite(capital) and capital > 0):
-        raise InvalidInputError(f"capital must be a positive number, got {capital}")
+    check_capital(capital)
     frames = [store.load(s, None, end) for s in symbols]
     prices = pd.concat({f.symbol: f.price for f in frames}, axis=1, join="inner")
     if len(symbols) < 2:
         raise InvalidInputError("rebalance needs at least two symbols")
-    first = int(np.searchsorted(prices.index, pd.Timestamp(start))) if start else 0
+    if start:
+        first = int(np.searchsorted(prices.index, pd.Timestamp(start)))
+    else:  # from the first day a full lookback is shared (at least 60 days on short data)
+        first = min(lookback_days, max(MIN_OBSERVATIONS, len(prices) - 2))
     if first >= len(prices) - 1:
         raise NoDataError(f"fewer than two common trading days for {', '.join(symbols)} in range")
     if first < MIN_OBSERVATIONS:
