@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults
 from pydantic_ai.exceptions import UsageLimitExceeded
@@ -69,9 +70,11 @@ from assistant.store import ApprovalRow, ConversationRow, Store, new_id
 from assistant.toolsets import problem_text, read_result
 from assistant.turns import BusyConversationError, Turns
 from assistant.workload import HeavyWork
-from retrieval.index import DocumentIndex
 from tools.broker import Broker
 from tools.market_data import PriceStore
+
+if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
+    from retrieval.index import DocumentIndex
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from assistant.auth import User
 from assistant.settings import Settings
 from assistant.workload import HeavyWork
-from retrieval.index import DocumentIndex
 from tools.broker import Broker
 from tools.market_data import PriceStore
 from tools.providers.live import LivePrices, PriceView, Refresh
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
     from assistant.approvals import ApprovalService
+    from retrieval.index import DocumentIndex
 
 
 @dataclass

@@ -9,22 +9,25 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
-
-from sqlalchemy import Engine, create_engine, event
+from typing import TYPE_CHECKING
 
 from assistant.settings import Settings, get_settings
-from ingest.chunking import ChunkSettings
-from retrieval.embeddings import Embedder
-from retrieval.index import DocumentIndex
-from tools.broker import Broker, BrokerError
 from tools.errors import InvalidInputError
-from tools.market_data import PriceStore
 from tools.providers import PriceProvider, ProviderName, get_provider
-from tools.providers.breaker import CircuitBreaker
-from tools.providers.live import LivePrices, PriceView, Refresh
-from tools.providers.sec import CompanyFacts
-from tools.risk import RiskLimits
-from tools.securities import Security, SecurityMaster, bundled, from_sec
+
+if TYPE_CHECKING:  # each factory imports what it builds: a command loads what it uses
+    from sqlalchemy import Engine
+
+    from ingest.chunking import ChunkSettings
+    from retrieval.embeddings import Embedder
+    from retrieval.index import DocumentIndex
+    from tools.broker import Broker
+    from tools.market_data import PriceStore
+    from tools.providers.live import LivePrices, PriceView, Refresh
+    from tools.providers.sec import CompanyFacts
+    from tools.risk import RiskLimits
+    from tools.securities import Security, SecurityMaster
+
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ def price_store(settings: Settings | None = None) -> PriceStore:
 
 @cache
 def _price_store(root: Path) -> PriceStore:
+    from tools.market_data import PriceStore
+
     return PriceStore(root)
 
 
@@ -88,6 +93,9 @@ _live_lock = threading.Lock()
 
 
 def _live_prices(store: PriceStore, key: str, settings: Settings) -> LivePrices:
+    from tools.providers.breaker import CircuitBreaker
+    from tools.providers.live import LivePrices
+
     with _live_lock:
         found = _live.get((store.root, key))
         if found is None:
@@ -115,6 +123,8 @@ def price_view(
 ) -> PriceView:
     """What one tool call reads prices through: the store, refreshed on demand, as of
     the conversation's pinned date."""
+    from tools.providers.live import PriceView
+
     settings = settings or get_settings()
     return PriceView(
         price_store(settings), live_prices(settings), as_of=as_of, on_refresh=on_refresh
@@ -123,6 +133,8 @@ def price_view(
 
 @cache
 def _engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+
     if url.startswith("sqlite"):
         sqlite = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -186,11 +198,15 @@ def broker(settings: Settings | None = None) -> Broker:
             paper=not settings.alpaca_live,
             base_url=settings.alpaca_base_url,
         )
+    from tools.broker import BrokerError
+
     raise BrokerError(f"unknown broker {settings.broker!r}; use paper or alpaca")
 
 
 def risk_limits(settings: Settings | None = None) -> RiskLimits:
     """The limits in force: every field of :class:`RiskLimits` read from the settings."""
+    from tools.risk import RiskLimits
+
     settings = settings or get_settings()
     return RiskLimits.model_validate(
         {name: getattr(settings, name) for name in RiskLimits.model_fields}
@@ -211,6 +227,8 @@ def document_index(settings: Settings | None = None) -> DocumentIndex:
 
     Embedded Qdrant locks its folder: one process at a time owns a data dir's index.
     """
+    from retrieval.index import DocumentIndex
+
     settings = settings or get_settings()
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     return DocumentIndex(
@@ -222,6 +240,8 @@ def document_index(settings: Settings | None = None) -> DocumentIndex:
 
 
 def chunk_settings(settings: Settings | None = None) -> ChunkSettings:
+    from ingest.chunking import ChunkSettings
+
     settings = settings or get_settings()
     return ChunkSettings(settings.chunk_words, settings.chunk_overlap_words)
 
@@ -257,6 +277,8 @@ def security_master(settings: Settings | None = None) -> SecurityMaster:
 @cache
 def _security_master(path: Path, stamp: int | None) -> SecurityMaster:
     """Cached per file version: a refresh in another process is seen at the next call."""
+    from tools.securities import SecurityMaster, bundled, from_sec
+
     sec: list[Security] = []
     if stamp is not None:
         try:
@@ -282,6 +304,8 @@ def company_facts(settings: Settings | None = None) -> CompanyFacts:
 def _company_facts(
     cache_dir: Path, user_agent: str | None, base_url: str | None, timeout: float
 ) -> CompanyFacts:
+    from tools.providers.sec import CompanyFacts
+
     return CompanyFacts(user_agent, cache_dir, base_url=base_url, timeout=timeout)
 
 
@@ -289,6 +313,7 @@ def refresh_securities(settings: Settings | None = None) -> int:
     """Fetch SEC's company list and keep it under the data dir; returns how many companies
     it lists. Raises IngestError (network, EDGAR's answer) or InvalidInputError (shape)."""
     from ingest.edgar import EdgarClient
+    from tools.securities import from_sec
 
     settings = settings or get_settings()
     table = EdgarClient(settings.edgar_user_agent, base_url=settings.edgar_base_url).company_list()

@@ -17,10 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from tools.errors import (
@@ -35,6 +33,10 @@ DATA_COLUMNS: tuple[str, ...] = (*PRICE_COLUMNS, "volume")
 SAMPLE_SOURCE = "skfolio S&P 500 sample (adjusted close)"
 SAMPLE_INDEX_SYMBOL = "SPX"
 _META_KEY = b"market_assistant"
+
+if TYPE_CHECKING:  # imported where used: listing the store needs neither pandas nor tables
+    import pandas as pd
+
 _SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$")
 
 
@@ -126,6 +128,8 @@ class PriceStore:
         return self.path(symbol).is_file()
 
     def info(self, symbol: str) -> SymbolInfo:
+        import pyarrow.parquet as pq
+
         path = self._existing_path(symbol)
         meta = pq.read_schema(path).metadata or {}
         return SymbolInfo.model_validate_json(meta[_META_KEY])
@@ -139,6 +143,8 @@ class PriceStore:
         Raises a clear error for an unknown symbol, an inverted range or a range the
         stored data does not reach.
         """
+        import pandas as pd
+
         check_range(start, end)
         info, frame = self._table(symbol)
         window = frame.loc[
@@ -166,6 +172,8 @@ class PriceStore:
 
     def merge(self, symbol: str, frame: pd.DataFrame, source: str) -> SymbolInfo:
         """Add rows from the same source; new rows win on overlapping dates."""
+        import pandas as pd
+
         symbol = normalise_symbol(symbol)
         if self.exists(symbol):
             old = self.info(symbol)
@@ -182,6 +190,8 @@ class PriceStore:
         self._existing_path(symbol).unlink()
 
     def _table(self, symbol: str) -> tuple[SymbolInfo, pd.DataFrame]:
+        import pyarrow.parquet as pq
+
         path = self._existing_path(symbol)
         st = path.stat()
         identity = (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -212,6 +222,10 @@ class PriceStore:
         return path
 
     def _write(self, symbol: str, frame: pd.DataFrame, source: str) -> SymbolInfo:
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         columns = [c for c in DATA_COLUMNS if c in frame.columns]
         if frame.empty:
             raise NoDataError(f"no rows to store for {symbol}")
@@ -250,6 +264,7 @@ class SampleLoadReport(BaseModel):
 
 def sample_frames() -> Iterable[tuple[str, pd.DataFrame]]:
     """The bundled real data: 20 S&P 500 stocks and the index, adjusted close, 1990–2022."""
+    import pandas as pd
     from skfolio.datasets import load_sp500_dataset, load_sp500_index
 
     stocks = load_sp500_dataset()

@@ -13,16 +13,18 @@ from __future__ import annotations
 import math
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
 from tools.errors import InvalidInputError, NoDataError, ToolError
 from tools.market_data import PriceStore, check_range, normalise_symbol
-from tools.performance import TRADING_DAYS
+from tools.performance import TRADING_DAYS, check_risk_free_rate
+
+if TYPE_CHECKING:  # cvxpy takes 1.5 s to import: loaded by the functions that solve
+    import cvxpy as cp
 
 MIN_OBSERVATIONS = 60
 
@@ -175,6 +177,8 @@ class _Problem:
     """Variables and constraints shared by every method (weights ``w`` sum to one)."""
 
     def __init__(self, est: Estimates, c: Constraints) -> None:
+        import cvxpy as cp
+
         n = len(est.symbols)
         self.est, self.c = est, c
         self.chol = np.linalg.cholesky(est.cov + 1e-12 * np.eye(n))
@@ -184,6 +188,8 @@ class _Problem:
         self.turnover = c.turnover_penalty * cp.norm1(self.w - current) if c.turnover_penalty else 0
 
     def _limits(self, x: cp.Expression, scale: cp.Expression | float) -> list:
+        import cvxpy as cp
+
         c = self.c
         out = [x >= c.min_weight * scale, x <= c.max_weight * scale]
         for sector, cap in c.sector_caps.items():
@@ -192,10 +198,14 @@ class _Problem:
         return out
 
     def variance(self, x: cp.Expression) -> cp.Expression:
+        import cvxpy as cp
+
         return cp.sum_squares(self.chol.T @ x)
 
 
 def _solve(problem: cp.Problem, what: str) -> None:
+    import cvxpy as cp
+
     try:
         problem.solve(solver=cp.CLARABEL)
     except cp.SolverError as exc:
@@ -207,11 +217,15 @@ def _solve(problem: cp.Problem, what: str) -> None:
 
 
 def _min_variance(p: _Problem) -> np.ndarray:
+    import cvxpy as cp
+
     _solve(cp.Problem(cp.Minimize(p.variance(p.w) + p.turnover), p.constraints), "min-variance")
     return p.w.value
 
 
 def _max_sharpe(p: _Problem, rf: float) -> np.ndarray:
+    import cvxpy as cp
+
     if p.c.turnover_penalty:
         raise InvalidInputError("a turnover penalty applies to min-variance and mean-variance")
     excess = p.est.mu - rf
@@ -227,6 +241,8 @@ def _max_sharpe(p: _Problem, rf: float) -> np.ndarray:
 
 
 def _mean_variance(p: _Problem, target: float | None, risk_aversion: float) -> np.ndarray:
+    import cvxpy as cp
+
     if target is not None:
         best = cp.Problem(cp.Maximize(p.est.mu @ p.w), p.constraints)
         _solve(best, "the highest attainable return")
@@ -246,6 +262,8 @@ def _mean_variance(p: _Problem, target: float | None, risk_aversion: float) -> n
 
 def _risk_parity(p: _Problem) -> np.ndarray:
     """Equal risk contributions: argmin ½yᵀΣy − (1/n)Σ log yᵢ, then normalise."""
+    import cvxpy as cp
+
     n = len(p.est.symbols)
     y = cp.Variable(n, pos=True)
     objective = cp.Minimize(0.5 * p.variance(y) - cp.sum(cp.log(y)) / n)
@@ -263,7 +281,10 @@ def _risk_parity(p: _Problem) -> np.ndarray:
 MAX_FRONTIER_POINTS = 200
 
 
-def _check_settings(target: float | None, risk_aversion: float, frontier_points: int) -> None:
+def _check_settings(
+    target: float | None, risk_aversion: float, frontier_points: int, risk_free_rate: float
+) -> None:
+    check_risk_free_rate(risk_free_rate)
     if target is not None and not (math.isfinite(target) and -1 < target < 10):
         raise InvalidInputError(f"target return {target} must be a fraction between -1 and 10")
     if not (math.isfinite(risk_aversion) and risk_aversion > 0):
@@ -286,7 +307,7 @@ def optimize_estimates(
 ) -> tuple[np.ndarray, list[FrontierPoint] | None]:
     method = Method(method)
     c = constraints or Constraints()
-    _check_settings(target_return, risk_aversion, frontier_points)
+    _check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
     _check_feasible(est.symbols, c)
     p = _Problem(est, c)
     if method is Method.MIN_VARIANCE:
@@ -317,6 +338,8 @@ def _stats(est: Estimates, w: np.ndarray, rf: float) -> tuple[float, float, floa
 
 def _frontier(est: Estimates, c: Constraints, points: int, rf: float) -> list[FrontierPoint]:
     """Min-variance portfolios for evenly spaced target returns, low to high."""
+    import cvxpy as cp
+
     base = _Problem(est, c)
     low = float(est.mu @ _min_variance(base))
     best = cp.Problem(cp.Maximize(est.mu @ base.w), base.constraints)
@@ -359,7 +382,7 @@ def optimize(
     """Optimal weights for ``symbols`` estimated on ``[start, end]``."""
     method = Method(method)
     symbols = [normalise_symbol(s) for s in symbols]
-    _check_settings(target_return, risk_aversion, frontier_points)
+    _check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
     _check_feasible(symbols, constraints or Constraints())
     returns, source = aligned_returns(store, symbols, start, end)
     est = estimate(returns, shrinkage=shrinkage, source=source)

@@ -3,27 +3,145 @@
 Every command that prints results takes ``--json``; any :class:`tools.errors.ToolError`
 becomes one line on stderr and exit code 2 (the code Click uses for usage errors),
 so scripts can tell "you asked for something wrong" from a crash.
+
+Commands are loaded when they run, not before: the whole package imports torch, cvxpy,
+Qdrant and pydantic-ai (seven seconds here), and ``assistant --help`` or ``assistant
+data list`` needs none of them. The root's help lists each command from :data:`COMMANDS`
+(a test checks those lines against the commands' own docstrings).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import math
+import sys
+from typing import Any, NamedTuple
 
 import typer
 import typer._click.exceptions as clicks  # typer vendors click: its classes
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
-from typer.core import TyperGroup
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
-from assistant.cli import chat, data, documents, evals, serve, tools
 from assistant.cli.output import emit
-from assistant.settings import get_settings, mask_url_password
-from retrieval.errors import RetrievalError
-from tools.errors import ToolError
+
+
+class Entry(NamedTuple):
+    module: str
+    attribute: str
+    summary: str
+
+
+COMMANDS: dict[str, Entry] = {
+    "data": Entry("assistant.cli.data", "app", "Load, import, fetch and list market data."),
+    "tools": Entry(
+        "assistant.cli.tools",
+        "app",
+        "Run a tool directly: indicators, optimize, backtest, fundamentals.",
+    ),
+    "ingest": Entry(
+        "assistant.cli.documents",
+        "ingest_cmd",
+        "Load documents into the index; one bad item never stops the rest.",
+    ),
+    "search": Entry(
+        "assistant.cli.documents",
+        "search_cmd",
+        "Hybrid search over news and filings, with citations.",
+    ),
+    "eval": Entry(
+        "assistant.cli.evals",
+        "eval_cmd",
+        "Run an evaluation suite; exit code 1 when a quality gate fails.",
+    ),
+    "chat": Entry(
+        "assistant.cli.chat", "chat_cmd", "Ask the assistant; tool calls are shown as they happen."
+    ),
+    "approvals": Entry(
+        "assistant.cli.chat", "approvals_app", "List, approve and reject proposed orders."
+    ),
+    "serve": Entry(
+        "assistant.cli.serve",
+        "serve_cmd",
+        "Run the API; prints a one-time login link for the browser.",
+    ),
+    "mcp": Entry(
+        "assistant.cli.serve",
+        "mcp_cmd",
+        "Serve the read-only tools over MCP on stdio (no order placement).",
+    ),
+    "slack": Entry(
+        "assistant.cli.serve",
+        "slack_cmd",
+        "Run the Slack bot in Socket Mode (no public URL needed).",
+    ),
+    "keys": Entry("assistant.cli.serve", "keys_app", "Create, list and revoke API keys."),
+}
+
+
+def _finite(check: Any):
+    """A parameter callback that refuses NaN and infinities (which every range
+    comparison lets through, and which would poison a result instead of failing),
+    after the parameter's own callback."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if check is not None:
+            value = check(ctx, param, value)
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if isinstance(v, float) and not math.isfinite(v):
+                raise typer.BadParameter(f"{v} is not a finite number", ctx=ctx, param=param)
+        return value
+
+    return callback
+
+
+def finite_floats(command: click.Command) -> click.Command:
+    """Every numeric parameter of ``command`` and its sub-commands refuses NaN and
+    infinities: one check for all, not one per option."""
+    for param in command.params:
+        param.callback = _finite(param.callback)
+    for sub in getattr(command, "commands", {}).values():
+        finite_floats(sub)
+    return command
+
+
+def load_command(name: str) -> click.Command:
+    """The click command for ``name``, importing only the module that defines it."""
+    entry = COMMANDS[name]
+    found = getattr(importlib.import_module(entry.module), entry.attribute)
+    if not isinstance(found, typer.Typer):
+        single = typer.Typer(pretty_exceptions_enable=False)
+        single.command(name)(found)
+        found = single
+    command = typer.main.get_command(found)
+    command.name = name
+    return finite_floats(command)
 
 
 class _ErrorsAsExitCodes(TyperGroup):
-    """Turns user-fixable errors from any sub-command into a message and exit code 2."""
+    """Turns user-fixable errors from any sub-command into a message and exit code 2,
+    and loads each sub-command when it is used (see the module docstring)."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:  # the root's help: one line each, nothing imported
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name].summary)
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """A usage error (a bad option value, a missing argument) is one ``error:`` line
@@ -52,15 +170,16 @@ class _ErrorsAsExitCodes(TyperGroup):
         raise SystemExit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: typer.Context) -> Any:
+        from pydantic import ValidationError
+
+        from assistant.settings import get_settings, mask_url_password
+        from retrieval.errors import RetrievalError
+        from tools.errors import ToolError
+
         try:
             return super().invoke(ctx)
         except (ToolError, RetrievalError) as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        except SQLAlchemyError as exc:  # a wrong URL, a server that is down, no driver
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            where = mask_url_password(get_settings().effective_database_url)
-            typer.echo(f"error: cannot use the database at {where}: {reason}", err=True)
             raise typer.Exit(2) from None
         except ValidationError as exc:
             problems = "; ".join(
@@ -68,6 +187,21 @@ class _ErrorsAsExitCodes(TyperGroup):
             )
             typer.echo(f"error: invalid settings or input: {problems}", err=True)
             raise typer.Exit(2) from None
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
+            # a wrong URL, a server that is down, no driver
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            where = mask_url_password(get_settings().effective_database_url)
+            typer.echo(f"error: cannot use the database at {where}: {reason}", err=True)
+            raise typer.Exit(2) from None
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """Without importing SQLAlchemy (0.3 s) for commands that never open a database: if
+    it was never imported, the error is not one of its."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 app = typer.Typer(
@@ -76,22 +210,18 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(data.app, name="data")
-app.add_typer(tools.app, name="tools")
-app.command("ingest")(documents.ingest_cmd)
-app.command("search")(documents.search_cmd)
-app.command("eval")(evals.eval_cmd)
-app.command("chat")(chat.chat_cmd)
-app.add_typer(chat.approvals_app, name="approvals")
-app.command("serve")(serve.serve_cmd)
-app.command("mcp")(serve.mcp_cmd)
-app.command("slack")(serve.slack_cmd)
-app.add_typer(serve.keys_app, name="keys")
+
+
+@app.callback()
+def _root() -> None:
+    """A group, not its one eager command: the others are loaded on use."""
 
 
 @app.command()
 def config(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Print the effective settings, secrets masked."""
+    from assistant.settings import get_settings
+
     shown = get_settings().masked()
     emit(shown, as_json, lambda: "\n".join(f"{k} = {v}" for k, v in shown.items()))
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
 
 from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
 from assistant.cli.output import emit, table
@@ -16,11 +15,9 @@ from assistant.resources import (
     refresh_securities,
     security_master,
 )
-from assistant.results import SymbolMatch
 from assistant.settings import get_settings
 from tools.errors import DataExistsError
 from tools.market_data import SymbolInfo, load_sample
-from tools.price_files import read_price_file
 from tools.providers import fetch_into_store
 
 FETCH_TIMEOUT_SECONDS = 30.0
@@ -43,6 +40,8 @@ def load_sample_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Load the bundled real prices (20 S&P 500 stocks and SPX, 1990-2022) into the store."""
+    from rich.progress import Progress
+
     store = price_store()
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("loading sample prices", total=None)
@@ -74,6 +73,8 @@ def import_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Import user OHLCV; every row is validated before anything is written."""
+    from tools.price_files import read_price_file
+
     store = price_store()
     parsed = read_price_file(file, symbol)
     clashes = [p.symbol for p in parsed if store.exists(p.symbol)]
@@ -137,6 +138,8 @@ def symbols_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Look up companies in the security master: ticker, name, CIK, exchange, sector."""
+    from assistant.results import SymbolMatch
+
     settings = get_settings()
     if refresh:
         count = refresh_securities(settings)

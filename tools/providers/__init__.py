@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Protocol
 
 from tools.errors import InvalidInputError, ProviderError
-from tools.market_data import PriceStore, SymbolInfo, check_range, normalise_symbol
-from tools.price_files import validate_prices
+
+if TYPE_CHECKING:  # the settings import this package: it must not load pandas
+    import pandas as pd
+
+    from tools.market_data import PriceStore, SymbolInfo
 
 
 class PriceProvider(Protocol):
@@ -74,6 +75,9 @@ def fetch_into_store(
     today: date | None = None,
 ) -> SymbolInfo:
     """Make the store cover ``[start, end]`` for ``symbol``, downloading only what it lacks."""
+    from tools.market_data import check_range, normalise_symbol
+    from tools.price_files import validate_prices
+
     symbol = normalise_symbol(symbol)
     check_range(start, end)
     today = today or date.today()

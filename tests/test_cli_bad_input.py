@@ -1,0 +1,114 @@
+"""Bad input to any command is one `error:` line and exit code 2: never a traceback, a
+hang, a warning leaking through, or silent nonsense. The walk below covers every float
+option of every command (a new command is walked without being listed); the cases after
+it are the inputs users actually typed."""
+
+from __future__ import annotations
+
+import pytest
+from typer import _click as click
+from typer.core import TyperOption
+
+from assistant.cli import COMMANDS, load_command
+
+
+def _float_options() -> list[tuple[list[str], str]]:
+    """(command path, option) for each option that takes a float, however nested."""
+    found = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        for param in command.params:
+            annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+            if isinstance(param, TyperOption) and not param.is_flag and annotation is float:
+                found.append((path, param.opts[0]))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    for name in COMMANDS:
+        walk(load_command(name), [name])
+    return found
+
+
+FLOAT_OPTIONS = _float_options()
+
+
+def test_the_walk_finds_the_numeric_options_users_mistype():
+    walked = {(" ".join(path), option) for path, option in FLOAT_OPTIONS}
+    assert {
+        ("tools optimize", "--risk-free-rate"),
+        ("tools optimize", "--risk-aversion"),
+        ("tools backtest", "--capital"),
+        ("tools backtest", "--cost-bps"),
+    } <= walked
+
+
+def one_error_line(result, *fragments: str) -> str:
+    """The command failed as a usage error: exit 2, one `error:` line naming the problem."""
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+@pytest.mark.parametrize(
+    ("path", "option"), FLOAT_OPTIONS, ids=[f"{' '.join(p)} {o}" for p, o in FLOAT_OPTIONS]
+)
+def test_every_float_option_refuses_non_finite_numbers(cli, use_sample, path, option, value):
+    one_error_line(cli(*path, f"{option}={value}"), option, "not a finite number")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ["tools", "optimize", "AAPL", "MSFT", "--method", "mean-variance"]
+            + ["--risk-aversion", "-1"],
+            ["risk aversion -1.0 must be a positive number"],
+        ),
+        (["tools", "optimize", "AAPL", "MSFT", "--risk-free-rate", "4"], ["between -1 and 1"]),
+        (["tools", "optimize", "AAPL", "MSFT", "--frontier", "1000000"], ["between 0 and 200"]),
+        (["tools", "optimize", "AAPL", "MSFT", "--frontier", "-3"], ["between 0 and 200"]),
+        (["tools", "backtest", "AAPL", "--capital", "1e308"], ["at most 1,000,000,000,000"]),
+        (["tools", "backtest", "AAPL", "--capital", "0"], ["capital must be a number above 0"]),
+        (["tools", "backtest", "AAPL", "--fast", "100000", "--slow", "200000"], ["up to 100,000"]),
+        (["tools", "indicators", "AAPL", "--start", "2022-13-01"], ["'--start'", "2022-13-01"]),
+        (["tools", "optimize", "AAPL", "MSFT", "--start", "2022-12-27"], ["wider date range"]),
+        (["approvals", "list", "--status", "foo"], ["--status", "pending"]),
+        (["search", "x", "--type", "blog"], ["'--type'", "news"]),
+        (["search", "x", "-k", "0"], ["'-k'"]),
+        (["keys", "create", "--role", "god"], ["'--role'", "viewer"]),
+        (["eval", "--suite", "foo"], ["unknown suite 'foo'"]),
+        (["chat", ""], ["the question is empty"]),
+        (["tools", "frobnicate"], ["No such command"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, use_sample, args, fragments):
+    one_error_line(cli(*args), *fragments)
+
+
+def test_a_sweep_keeps_the_valid_pairs_of_its_grid(cli, use_sample):
+    """(10, 10) is no strategy, but (10, 20) is: the sweep runs what is valid."""
+    result = cli("tools", "backtest", "AAPL", "--sweep", "fast=10:20:10", "slow=10:20:10", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"combinations": 1' in result.output
+
+
+def test_rebalance_without_a_start_begins_once_a_lookback_is_shared(cli, use_sample):
+    """The README's example: with no --start the first year is the estimation window."""
+    result = cli("tools", "backtest", "KO", "PEP", "WMT", "--strategy", "rebalance", "--json")
+    assert result.exit_code == 0, result.output
+    assert '"start": "1990-12-31"' in result.output
+
+
+def test_root_help_lists_each_command_with_its_own_summary():
+    """The root's help is written from COMMANDS without importing the commands; each
+    line must still say what the command's own docstring says."""
+    for name, entry in COMMANDS.items():
+        command = load_command(name)
+        assert (command.help or "").split("\n")[0].strip().startswith(entry.summary.rstrip(".")), (
+            name
+        )
