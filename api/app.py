@@ -26,6 +26,7 @@ from sse_starlette import EventSourceResponse
 
 from api import errors
 from api.auth import SESSION_COOKIE, Authenticator, credential, is_loopback
+from api.docs import install_docs
 from api.limits import install_middleware
 from api.metrics import Metrics
 from api.tool_routes import add_tool_routes
@@ -262,8 +263,13 @@ def create_app(
             shared["index"].close()
 
     app = FastAPI(
-        title="Market Assistant", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES
+        title="Market Assistant",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url=None,  # install_docs: the same page from local files
     )
+    install_docs(app)
     app.state.services, app.state.keys, app.state.login_tokens = services, keys, set()
     if login_token:
         app.state.login_tokens.add(login_token)

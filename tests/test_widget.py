@@ -121,3 +121,37 @@ def test_a_trader_sees_the_fill_when_an_approver_elsewhere_decides(server, chrom
         expect(card).to_contain_text("Decided; the outcome is below.")
         assert widget.locator(".msg.assistant").count() == 2  # the order turn + the resumed one
         browser.close()
+
+
+def test_api_docs_render_with_the_network_unplugged(server, chromium):
+    """/docs loads Swagger UI from the package's files: with every request to another
+    host refused, the page still renders the API's operations."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with httpx.Client(base_url=server.url) as c:
+        html = c.get("/docs").text
+        assert "/docs/assets/swagger-ui-bundle.js" in html and "cdn.jsdelivr" not in html
+        js = c.get("/docs/assets/swagger-ui-bundle.js")
+        assert js.status_code == 200 and "SwaggerUIBundle" in js.text
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        page = browser.new_page()
+
+        def only_local(route):
+            if route.request.url.startswith(server.url):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_local)
+        page.goto(f"{server.url}/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+            "Market Assistant", timeout=30_000
+        )
+        expect(page.locator(".opblock-summary-path").first).to_be_visible()
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / "api-docs-offline.png"), full_page=False)
+        browser.close()
+    assert outside == []
