@@ -76,7 +76,21 @@ def ingest(
     batch_chunks: int = 256,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Write documents into ``index``; errors among ``items`` are reported, not raised."""
+    """Write documents into ``index``; errors among ``items`` are reported, not raised.
+    One write session: other processes keep searching the index as it was until the run
+    ends (or is interrupted: what was written is kept and published)."""
+    with index.exclusive():
+        return _ingest(index, items, settings, sentiment, batch_chunks, progress)
+
+
+def _ingest(
+    index: DocumentIndex,
+    items: Iterable[Document | IngestError],
+    settings: ChunkSettings | None,
+    sentiment: Sentiment | None,
+    batch_chunks: int,
+    progress: Progress | None,
+) -> IngestReport:
     settings = settings or ChunkSettings()
     report = IngestReport()
     started = time.perf_counter()

@@ -1,12 +1,12 @@
 """The document index: Qdrant holds the chunks; search is hybrid, filtered and cited.
 
 Qdrant runs embedded (``path=``, the default, under ``<data dir>/qdrant``) or as a
-server (``url=``). In embedded mode Qdrant evaluates filters and sparse scores point by
-point in Python (measured: ~690 ms per filtered hybrid query at 20k chunks), so search
-runs on an in-process mirror of the collection — a dense matrix, a sparse BM25 matrix
-and metadata arrays, rebuilt from Qdrant after writes. Against a server, the same
-query goes to Qdrant's own prefetch + reciprocal-rank-fusion API. Both paths are
-tested to rank alike.
+server (``url=``). Embedded, search runs on a mirror of the collection
+(:mod:`retrieval.mirror`) that the writer saves beside it: Qdrant itself is opened only
+to write, inside :meth:`DocumentIndex.exclusive`, which holds the data dir's writer lock,
+so any number of processes (server, CLI, MCP) search one data dir while one writes.
+Against a server, the same query goes to Qdrant's own prefetch + reciprocal-rank-fusion
+API. Both paths are tested to rank alike.
 
 Each point carries ``doc_hash``; upserting a document whose hash is already stored is
 a no-op, a changed one replaces all its chunks (deletes by ``doc_id`` first).
@@ -17,24 +17,33 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 from qdrant_client import QdrantClient, models
-from scipy import sparse as sp
 
 from retrieval.embeddings import Embedder
 from retrieval.errors import RetrievalError
+from retrieval.mirror import (
+    DENSE,
+    RRF_K,
+    SNAPSHOT,
+    SPARSE,
+    Mirror,
+    as_int_date,
+    chunk_of,
+)
 from retrieval.models import Chunk, Citation, SearchFilters, SearchHit, SearchResult
 from retrieval.sparse import encode_document, encode_query
 
 COLLECTION = "documents"
-DENSE, SPARSE = "dense", "sparse"
-RRF_K = 60
 SNIPPET_CHARS = 280
 MODES = ("hybrid", "dense", "sparse")
+WRITER_WAIT_SECONDS = 60.0
+"""How long a writer waits for another process's write (an ingest) before giving up."""
 
 
 def _locked(method):
@@ -48,23 +57,8 @@ def _locked(method):
     return wrapper
 
 
-def as_int_date(day: date) -> int:
-    """Qdrant range filters need numbers: 2020-03-16 -> 20200316."""
-    return day.year * 10_000 + day.month * 100 + day.day
-
-
 def point_id(chunk_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, chunk_id))
-
-
-def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of several best-first lists of ids: Σ 1/(k + rank), rank
-    counted from 0 — Qdrant's formula, so the embedded and server paths score alike."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -83,34 +77,137 @@ class DocumentIndex:
         path: Path | None = None,
         url: str | None = None,
         api_key: str | None = None,
+        writer_wait: float = WRITER_WAIT_SECONDS,
     ) -> None:
-        if url:
-            self.client = QdrantClient(url=url, api_key=api_key)
-        else:
-            if path is None:
-                raise ValueError("DocumentIndex needs a path (embedded) or a url (server)")
-            path.mkdir(parents=True, exist_ok=True)
-            try:
-                self.client = QdrantClient(path=str(path))
-            except RuntimeError as exc:
-                if "already accessed" not in str(exc):
-                    raise
-                raise RetrievalError(
-                    f"the index at {path} is open in another process (e.g. `assistant serve`); "
-                    "stop it, or run a Qdrant server and set QDRANT_URL"
-                ) from None
         self.local = not url
         self.embedder = embedder
+        self.path = path
+        self.writer_wait = writer_wait
         # pydantic-ai runs sync tools in worker threads; embedded Qdrant is not thread-safe
         self._lock = threading.RLock()
-        self._mirror: _Mirror | None = None
+        self._server: QdrantClient | None = None
+        self._client: QdrantClient | None = None  # embedded: open only inside exclusive()
+        self._depth = 0
+        self._changed = False
+        self._mirror: Mirror | None = None
+        self._mirror_identity: tuple[int, int, int] | None = None
         self._hashes: dict[str, str] | None = None
-        self._ensure_collection()
+        if url:
+            self._server = QdrantClient(url=url, api_key=api_key)
+            self._ensure_collection()
+            return
+        if path is None:
+            raise ValueError("DocumentIndex needs a path (embedded) or a url (server)")
+        path.mkdir(parents=True, exist_ok=True)
+        self._writer = FileLock(path / ".writer.lock", thread_local=False)
+
+    @property
+    def client(self) -> QdrantClient:
+        if self._server is not None:
+            return self._server
+        if self._client is None:
+            raise RuntimeError("embedded Qdrant is open only inside DocumentIndex.exclusive()")
+        return self._client
 
     def close(self) -> None:
-        self.client.close()
+        if self._server is not None:
+            self._server.close()
 
-    # -- writing -------------------------------------------------------------------
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Open embedded Qdrant for several operations (an ingest run) while holding the
+        data dir's writer lock; on leaving, save the mirror readers load. Re-entrant;
+        against a server it only serialises this process's threads."""
+        with self._lock:
+            if self._server is not None or self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                self._writer.acquire(timeout=self.writer_wait)
+            except Timeout:
+                raise RetrievalError(
+                    f"another process has been writing the index at {self.path} for over "
+                    f"{self.writer_wait:.0f} s (an ingest?); try again when it has finished"
+                ) from None
+            try:
+                self._open()
+                self._depth, self._changed, self._hashes = 1, False, None
+                try:
+                    yield
+                finally:
+                    self._depth = 0
+                    self._publish()
+            finally:
+                if self._client is not None:
+                    self._client.close()
+                    self._client = None
+                self._writer.release()
+
+    def _open(self) -> None:
+        try:
+            self._client = QdrantClient(path=str(self.path))
+        except RuntimeError as exc:
+            if "already accessed" not in str(exc):
+                raise
+            raise RetrievalError(
+                f"the index at {self.path} is held open by another process (a Qdrant "
+                "client outside Market Assistant?); stop it, or run a Qdrant server and set "
+                "QDRANT_URL"
+            ) from None
+        self._ensure_collection()
+
+    @property
+    def _snapshot(self) -> Path:
+        assert self.path is not None
+        return self.path / SNAPSHOT
+
+    def _publish(self) -> None:
+        """Save the mirror when this session wrote, or when there is none yet. If saving
+        fails, no stale mirror is left: the next reader rebuilds it."""
+        if not self._changed and self._identity() is not None:
+            return
+        try:
+            self._mirror = Mirror.from_points(
+                self._scroll_all(with_vectors=True), self.embedder.dimension
+            )
+            self._mirror.save(self._snapshot)
+            self._mirror_identity = self._identity()
+        except BaseException:
+            self._snapshot.unlink(missing_ok=True)
+            self._mirror = self._mirror_identity = None
+            raise
+
+    def _identity(self) -> tuple[int, int, int] | None:
+        try:
+            st = self._snapshot.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _get_mirror(self) -> Mirror:
+        """The collection as the last writer saved it (re-read when another process has
+        written since), or, inside a write session, as Qdrant holds it now."""
+        if self._depth:
+            if self._mirror is None:
+                self._mirror = Mirror.from_points(
+                    self._scroll_all(with_vectors=True), self.embedder.dimension
+                )
+            return self._mirror
+        identity = self._identity()
+        if identity is not None and identity == self._mirror_identity and self._mirror:
+            return self._mirror
+        loaded = Mirror.load(self._snapshot) if identity is not None else None
+        if loaded is None:  # none yet (an index older than mirrors): build and save one
+            with self.exclusive():
+                self._changed = True
+            assert self._mirror is not None
+            return self._mirror
+        self._mirror, self._mirror_identity = loaded, identity
+        return loaded
 
     def _ensure_collection(self) -> None:
         if self.client.collection_exists(COLLECTION):
@@ -136,7 +233,10 @@ class DocumentIndex:
 
     @_locked
     def doc_hashes(self) -> dict[str, str]:
-        """doc_id -> stored doc_hash for every indexed document (read once, then kept)."""
+        """doc_id -> stored doc_hash for every indexed document (read once per write
+        session, then kept up to date by its writes)."""
+        if self.local and not self._depth:
+            return dict(self._get_mirror().hashes)
         if self._hashes is None:
             hashes: dict[str, str] = {}
             offset = None
@@ -163,6 +263,10 @@ class DocumentIndex:
         """
         if not chunks:
             return 0
+        with self.exclusive():
+            return self._upsert(chunks, vectors)
+
+    def _upsert(self, chunks: list[Chunk], vectors: np.ndarray | None) -> int:
         by_doc: dict[str, list[int]] = {}
         for i, chunk in enumerate(chunks):
             by_doc.setdefault(chunk.doc_id, []).append(i)
@@ -196,7 +300,7 @@ class DocumentIndex:
                 )
             )
         self.client.upsert(COLLECTION, points)
-        self._mirror = None
+        self._mirror, self._changed = None, True
         hashes = self.doc_hashes()
         for chunk in todo:
             hashes[chunk.doc_id] = chunk.doc_hash
@@ -204,14 +308,17 @@ class DocumentIndex:
 
     @_locked
     def delete(self, doc_id: str) -> None:
-        self.client.delete(
-            COLLECTION, points_selector=models.FilterSelector(filter=_match("doc_id", doc_id))
-        )
-        self._mirror = None
-        self.doc_hashes().pop(doc_id, None)
+        with self.exclusive():
+            self.client.delete(
+                COLLECTION, points_selector=models.FilterSelector(filter=_match("doc_id", doc_id))
+            )
+            self._mirror, self._changed = None, True
+            self.doc_hashes().pop(doc_id, None)
 
     @_locked
     def count(self) -> int:
+        if self.local and not self._depth:
+            return len(self._get_mirror().chunks)
         return self.client.count(COLLECTION, exact=True).count
 
     def doc_ids(self) -> set[str]:
@@ -265,9 +372,10 @@ class DocumentIndex:
     ) -> list[tuple[Chunk, float]]:
         """Qdrant's own ranking (what a server does), for checking the mirror against."""
         dense, sparse_q = self._query_vectors(query, mode)
-        return self._server_search(
-            dense, sparse_q, filters or SearchFilters(), k, max(candidates, k)
-        )
+        with self.exclusive():
+            return self._server_search(
+                dense, sparse_q, filters or SearchFilters(), k, max(candidates, k)
+            )
 
     def _query_vectors(self, query: str, mode: str):
         dense = self.embedder.embed([query])[0] if mode != "sparse" else None
@@ -304,7 +412,7 @@ class DocumentIndex:
                 limit=k,
                 with_payload=True,
             )
-        return [(_chunk(p.payload), float(p.score)) for p in response.points]
+        return [(chunk_of(p.payload), float(p.score)) for p in response.points]
 
     def _scroll_all(self, *, with_vectors: bool):
         offset = None
@@ -315,98 +423,6 @@ class DocumentIndex:
             yield from points
             if offset is None:
                 return
-
-    def _get_mirror(self) -> _Mirror:
-        if self._mirror is None:
-            self._mirror = _Mirror(
-                list(self._scroll_all(with_vectors=True)), self.embedder.dimension
-            )
-        return self._mirror
-
-
-class _Mirror:
-    """The collection in memory: dense matrix, sparse BM25 matrix (CSC), metadata arrays."""
-
-    def __init__(self, points: list, dimension: int) -> None:
-        n = len(points)
-        self.chunks = [_chunk(p.payload) for p in points]
-        self.doc_ids = [c.doc_id for c in self.chunks]
-        self.dense = np.zeros((n, dimension), dtype=np.float32)
-        vocab: dict[int, int] = {}
-        rows, cols, vals = [], [], []
-        for i, p in enumerate(points):
-            self.dense[i] = p.vector[DENSE]
-            sv = p.vector.get(SPARSE)
-            if sv is None:
-                continue
-            for idx, val in zip(sv.indices, sv.values, strict=True):
-                rows.append(i)
-                cols.append(vocab.setdefault(idx, len(vocab)))
-                vals.append(val)
-        self.vocab = vocab
-        self.sparse = sp.csc_matrix(
-            (vals, (rows, cols)), shape=(n, max(len(vocab), 1)), dtype=np.float32
-        )
-        df = np.diff(self.sparse.indptr)
-        # Qdrant's IDF modifier: ln(1 + (N - df + 0.5) / (df + 0.5))
-        self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        self.published = np.array([p.payload["published"] for p in points], dtype=np.int64)
-        self.doc_type = np.array([c.doc_type.value for c in self.chunks], dtype=object)
-        self.form = np.array([c.form or "" for c in self.chunks], dtype=object)
-        self.by_ticker: dict[str, np.ndarray] = {}
-        for i, c in enumerate(self.chunks):
-            for t in c.tickers:
-                self.by_ticker.setdefault(t, np.zeros(n, dtype=bool))[i] = True
-
-    def mask(self, f: SearchFilters) -> np.ndarray:
-        keep = np.ones(len(self.chunks), dtype=bool)
-        if f.tickers:
-            any_of = np.zeros(len(self.chunks), dtype=bool)
-            for t in f.tickers:
-                if t in self.by_ticker:
-                    any_of |= self.by_ticker[t]
-            keep &= any_of
-        if f.doc_type is not None:
-            keep &= self.doc_type == f.doc_type.value
-        if f.form is not None:
-            keep &= self.form == f.form
-        if f.start is not None:
-            keep &= self.published >= as_int_date(f.start)
-        if f.latest is not None:
-            keep &= self.published <= as_int_date(f.latest)
-        return keep
-
-    def search(self, dense, sparse_q, filters: SearchFilters, k: int, pool: int):
-        keep = self.mask(filters)
-        if not keep.any():
-            return []
-        rankings, scores = [], {}
-        if dense is not None:
-            s = self.dense @ dense
-            rankings.append(_top(s, keep, pool))
-            scores["dense"] = s
-        if sparse_q is not None:
-            cols = [self.vocab[i] for i in sparse_q[0] if i in self.vocab]
-            if cols:
-                s = np.asarray(self.sparse[:, cols] @ self.idf[cols]).ravel()
-                ranked = _top(s, keep & (s > 0), pool)
-                rankings.append(ranked)
-                scores["sparse"] = s
-            elif dense is None:
-                return []
-        if len(rankings) == 1:
-            only = next(iter(scores.values()))
-            return [(self.chunks[i], float(only[i])) for i in rankings[0][:k]]
-        return [(self.chunks[i], score) for i, score in rrf(rankings)[:k]]
-
-
-def _top(scores: np.ndarray, keep: np.ndarray, n: int) -> list[int]:
-    candidates = np.flatnonzero(keep)
-    if candidates.size > n:
-        part = np.argpartition(-scores[candidates], n - 1)[:n]
-        candidates = candidates[part]
-    order = np.lexsort((candidates, -scores[candidates]))
-    return candidates[order].tolist()
 
 
 def _match(key: str, value: str) -> models.Filter:
@@ -430,10 +446,6 @@ def _qdrant_filter(f: SearchFilters) -> models.Filter | None:
     if low is not None or high is not None:
         must.append(models.FieldCondition(key="published", range=models.Range(gte=low, lte=high)))
     return models.Filter(must=must) if must else None
-
-
-def _chunk(payload: dict) -> Chunk:
-    return Chunk.model_validate({k: v for k, v in payload.items() if k != "published"})
 
 
 def _cite(n: int, chunk: Chunk) -> Citation:

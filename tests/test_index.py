@@ -172,11 +172,24 @@ def test_bad_queries(index):
         index.search("x", mode="fuzzy")
 
 
-def test_second_process_gets_a_clear_error(tmp_path):
-    first = DocumentIndex(embedder(), path=tmp_path / "q")
-    with pytest.raises(RetrievalError, match="open in another process"):
-        DocumentIndex(embedder(), path=tmp_path / "q")
-    first.close()
+def test_readers_search_while_another_index_writes_and_see_it_when_done(tmp_path):
+    """Two indexes on one folder stand for two processes (each holds its own lock file
+    handle): the reader searches the last published mirror while the writer writes,
+    sees the new documents once the write session ends, and a second writer waits, then
+    gives up with a message that says why."""
+    docs = [d for d in sample_documents() if isinstance(d, Document)]
+    writer = DocumentIndex(embedder(), path=tmp_path / "q")
+    ingest(writer, docs[:3])
+    reader = DocumentIndex(embedder(), path=tmp_path / "q", writer_wait=0.2)
+    before = reader.count()
+    assert before > 0 and reader.search("revenue").hits
+    with writer.exclusive():
+        ingest(writer, docs[3:])
+        assert reader.count() == before  # the published mirror, not a half-written state
+        with pytest.raises(RetrievalError, match="another process has been writing"):
+            reader.delete(docs[0].doc_id)
+    assert reader.count() == writer.count() > before
+    assert reader.doc_ids() == {d.doc_id for d in docs}
 
 
 def test_interrupted_ingest_resumes_without_duplicates(tmp_path):
@@ -196,7 +209,8 @@ def test_interrupted_ingest_resumes_without_duplicates(tmp_path):
     resumed = ingest(idx, docs, batch_chunks=64)
     assert resumed.unchanged > 0  # what was written before the interruption is kept
     assert idx.count() == 257
-    ids = [p.id for p in idx._scroll_all(with_vectors=False)]
+    with idx.exclusive():
+        ids = [p.id for p in idx._scroll_all(with_vectors=False)]
     assert len(ids) == len(set(ids)) == 257
     idx.close()
 
