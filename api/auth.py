@@ -9,6 +9,7 @@ revoked key or a logged-out session stops its open streams too.
 from __future__ import annotations
 
 import ipaddress
+import math
 
 from fastapi import HTTPException, Request
 
@@ -54,9 +55,12 @@ class Authenticator:
                 await self._failed(request, token)
             user = ANONYMOUS
         if not await self.requests.allow(user.id):
+            per_minute = self.settings.rate_limit_per_minute
             raise HTTPException(
                 429,
-                f"rate limit of {self.settings.rate_limit_per_minute} requests per minute reached",
+                f"rate limit of {per_minute} requests per minute reached",
+                # a token bucket: one request's worth refills in 60/N seconds
+                headers={"Retry-After": str(math.ceil(60 / max(per_minute, 1)))},
             )
         return user
 
@@ -67,6 +71,7 @@ class Authenticator:
                 429,
                 "too many requests with invalid keys from this address: wait a minute, then "
                 "check the key",
+                headers={"Retry-After": "60"},
             )
         raise HTTPException(401, "missing or invalid API key: send 'Authorization: Bearer <key>'")
 

@@ -17,8 +17,14 @@ from tools.errors import ToolError, UnknownSymbolError
 log = logging.getLogger(__name__)
 
 
-def error(status: int, code: str, message: str, **extra) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+def error(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}},
+        status_code=status,
+        headers=headers,
+    )
 
 
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
@@ -74,6 +80,7 @@ def install(app: FastAPI) -> None:
             exc.status_code,
             codes.get(exc.status_code, "http_error"),
             str(exc.detail),
+            headers=exc.headers,  # Retry-After on 429, Allow on 405
         )
 
     async def domain(_: Request, exc: Exception):

@@ -59,7 +59,7 @@ def _endpoint(name: str, fn, chat: ChatService, viewer, metrics: Metrics):
             return errors.error(400, "tool_error", exc.message)
         except ToolFailed as exc:
             if isinstance(exc.__cause__, BusyError):
-                return errors.error(429, "busy", exc.message)
+                return errors.error(429, "busy", exc.message, headers={"Retry-After": "1"})
             return errors.error(502, "tool_failed", exc.message)
         finally:
             deps.close()

@@ -264,8 +264,10 @@ def test_auth_off_only_on_loopback_and_rate_limits(tmp_path):
 
     app = create_app(Settings(data_dir=tmp_path / "b", auth="off", rate_limit_per_minute=2))
     with TestClient(app) as c:
-        codes = [c.get("/v1/models").status_code for _ in range(3)]
-    assert codes == [200, 200, 429]
+        answers = [c.get("/v1/models") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[-1].headers["Retry-After"] == "30"  # 2 a minute: one refills in 30 s
+    assert answers[-1].json()["error"]["code"] == "rate_limited"
 
 
 def test_cors_and_security_headers_are_configurable(tmp_path):

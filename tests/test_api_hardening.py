@@ -284,11 +284,11 @@ def test_sessions_expire_log_out_and_take_the_configured_role(tmp_path, sample_d
 def test_repeated_bad_keys_are_slowed_down(tmp_path):
     app = create_app(Settings(data_dir=tmp_path, auth_failures_per_minute=3))
     with TestClient(app) as c:
-        codes = [
-            c.get("/v1/me", headers={"Authorization": f"Bearer ma_guess_{i}"}).status_code
-            for i in range(5)
+        answers = [
+            c.get("/v1/me", headers={"Authorization": f"Bearer ma_guess_{i}"}) for i in range(5)
         ]
-    assert codes == [401, 401, 401, 429, 429]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429, 429]
+    assert answers[-1].headers["Retry-After"] == "60"
 
 
 def test_revoking_a_key_stops_its_open_streams(tmp_path, sample_dir, monkeypatch):

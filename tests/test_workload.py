@@ -72,6 +72,7 @@ def test_a_second_heavy_call_from_the_same_key_is_a_429(tmp_path, sample_dir):
         first.join()
     assert results[0].status_code == 200 and results[0].json()["combinations"] == 2000
     assert second.status_code == 429 and second.json()["error"]["code"] == "busy"
+    assert second.headers["Retry-After"] == "1"
     assert "1 at a time is the limit" in second.json()["error"]["message"]
 
 
