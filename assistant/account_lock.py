@@ -23,6 +23,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Field, SQLModel
 
+from assistant.schema import ensure_schema
+
 
 class TradingLockRow(SQLModel, table=True):
     __tablename__ = "trading_locks"
@@ -40,7 +42,7 @@ class AccountLock:
         self._threads: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         if self.postgres:
-            SQLModel.metadata.create_all(engine, tables=[TradingLockRow.__table__])
+            ensure_schema(engine)
 
     @contextmanager
     def hold(self, account: str) -> Iterator[None]:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from assistant.auth import Role, User
+from assistant.schema import ensure_schema
 from assistant.store import NotFoundError, utcnow
 
 CACHE_SECONDS = 10.0
@@ -63,7 +64,7 @@ class KeyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._verdicts: dict[str, tuple[User | None, float]] = {}
-        SQLModel.metadata.create_all(engine, tables=[ApiKeyRow.__table__, SessionRow.__table__])
+        ensure_schema(engine)
 
     def create(self, role: Role, name: str = "") -> tuple[ApiKeyRow, str]:
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)

@@ -10,6 +10,7 @@ from assistant.decisions import Decisions
 from assistant.hub import event_hub
 from assistant.keys import KeyStore
 from assistant.resources import broker, document_index, engine, price_store, risk_limits
+from assistant.schema import ensure_schema
 from assistant.settings import Settings, get_settings
 from assistant.store import Store
 
@@ -25,7 +26,10 @@ class Services:
 
 def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
     settings = settings or get_settings()
-    store = Store(engine(settings))
+    database = engine(settings)
+    # refuse an older or newer schema with what to run, before any service touches it
+    ensure_schema(database, auto_migrate=settings.auto_migrate)
+    store = Store(database)
     prices = price_store(settings)
     keys = KeyStore(store.engine)
     approvals = ApprovalService(

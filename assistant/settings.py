@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         validation_alias=_alias("DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy URL; default: a SQLite file in the data dir.",
     )
+    auto_migrate: bool = Field(
+        default=False,
+        description="Upgrade an older database's schema at start instead of refusing it "
+        "(`assistant db upgrade` does it on demand).",
+    )
     model: str = Field(
         default="offline",
         description="LLM by litellm model string; 'offline' is the built-in planner.",

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
+from assistant.schema import ensure_schema
 from assistant.settings import Settings
 from assistant.store import utcnow
 
@@ -58,7 +59,7 @@ class SlackEventRow(SQLModel, table=True):
 class SlackEventLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        SQLModel.metadata.create_all(engine, tables=[SlackEventRow.__table__])
+        ensure_schema(engine)
 
     def first_time(self, event_id: str) -> bool:
         """Record the event; False when it was recorded before (by any process)."""
@@ -75,9 +76,7 @@ class SlackEventLog:
 class ThreadMap:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        SQLModel.metadata.create_all(
-            engine, tables=[SlackThreadRow.__table__, SlackCardRow.__table__]
-        )
+        ensure_schema(engine)
 
     def get(self, key: str) -> str | None:
         with Session(self.engine) as s:

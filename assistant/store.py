@@ -12,11 +12,12 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Text, delete, func, inspect, update
+from sqlalchemy import Engine, Text, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Column, Field, Session, SQLModel, select
 
 from assistant.auth import Role, User
+from assistant.schema import ensure_schema
 from tools.errors import ToolError
 
 
@@ -119,28 +120,12 @@ TABLES = [
 ]
 
 
-ADDED_COLUMNS = {"conversations": {"as_of": "DATE"}}
-"""Columns added after a table was first created: a database of an earlier version gets
-them at start (nullable, so its rows stay valid)."""
-
-
-def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=TABLES)
-    present = inspect(engine)
-    for table, columns in ADDED_COLUMNS.items():
-        have = {c["name"] for c in present.get_columns(table)}
-        with engine.begin() as connection:
-            for name, kind in columns.items():
-                if name not in have:
-                    connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-
-
 class Store:
     """Small, explicit data access: every write is one transaction."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        create_tables(engine)
+        ensure_schema(engine)
 
     # -- conversations ----------------------------------------------------------------
 

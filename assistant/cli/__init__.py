@@ -75,6 +75,7 @@ COMMANDS: dict[str, Entry] = {
         "Run the Slack bot in Socket Mode (no public URL needed).",
     ),
     "keys": Entry("assistant.cli.serve", "keys_app", "Create, list and revoke API keys."),
+    "db": Entry("assistant.cli.db", "app", "Upgrade and inspect the database schema."),
 }
 
 

@@ -1,0 +1,46 @@
+"""`assistant db ...`: the database's schema version."""
+
+from __future__ import annotations
+
+import typer
+
+from assistant.cli.options import JsonOption
+from assistant.cli.output import emit
+
+app = typer.Typer(help="Upgrade and inspect the database schema.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade_cmd(as_json: bool = JsonOption) -> None:
+    """Upgrade the database to this version's schema (safe to run again)."""
+    from assistant.resources import engine
+    from assistant.schema import upgrade
+    from assistant.settings import get_settings, mask_url_password
+
+    settings = get_settings()
+    before, after = upgrade(engine(settings))
+    where = mask_url_password(settings.effective_database_url)
+    result = {"database": where, "before": before, "after": after}
+    emit(
+        result,
+        as_json,
+        lambda: (
+            f"{where}: already at {after}"
+            if before == after
+            else f"{where}: upgraded from {before or 'before migrations'} to {after}"
+        ),
+    )
+
+
+@app.command("status")
+def status_cmd(as_json: bool = JsonOption) -> None:
+    """Show the database's schema revision and this version's."""
+    from assistant.resources import engine
+    from assistant.schema import current, head
+    from assistant.settings import get_settings, mask_url_password
+
+    settings = get_settings()
+    now, latest = current(engine(settings)), head()
+    where = mask_url_password(settings.effective_database_url)
+    result = {"database": where, "current": now, "head": latest, "up_to_date": now == latest}
+    emit(result, as_json, lambda: f"{where}: schema {now or 'none'}; this version uses {latest}")
