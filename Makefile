@@ -71,6 +71,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_retrieval
 	$(BIN)/python -m benchmarks.bench_api_load
 	$(BIN)/python -m benchmarks.bench_freshness
+	$(BIN)/python -m benchmarks.bench_cli
 
 # Re-pin every dependency after changing pyproject.toml (needs a working .venv).
 lock:
