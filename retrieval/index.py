@@ -20,10 +20,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock, Timeout
-from qdrant_client import QdrantClient, models
 
 from retrieval.embeddings import Embedder
 from retrieval.errors import RetrievalError
@@ -38,6 +38,9 @@ from retrieval.mirror import (
 )
 from retrieval.models import Chunk, Citation, SearchFilters, SearchHit, SearchResult
 from retrieval.sparse import encode_document, encode_query
+
+if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import: searching the mirror needs none
+    from qdrant_client import QdrantClient, models
 
 COLLECTION = "documents"
 SNIPPET_CHARS = 280
@@ -93,6 +96,8 @@ class DocumentIndex:
         self._mirror_identity: tuple[int, int, int] | None = None
         self._hashes: dict[str, str] | None = None
         if url:
+            from qdrant_client import QdrantClient
+
             self._server = QdrantClient(url=url, api_key=api_key)
             self._ensure_collection()
             return
@@ -148,6 +153,8 @@ class DocumentIndex:
                 self._writer.release()
 
     def _open(self) -> None:
+        from qdrant_client import QdrantClient
+
         try:
             self._client = QdrantClient(path=str(self.path))
         except RuntimeError as exc:
@@ -210,6 +217,8 @@ class DocumentIndex:
         return loaded
 
     def _ensure_collection(self) -> None:
+        from qdrant_client import models
+
         if self.client.collection_exists(COLLECTION):
             return
         self.client.create_collection(
@@ -267,6 +276,8 @@ class DocumentIndex:
             return self._upsert(chunks, vectors)
 
     def _upsert(self, chunks: list[Chunk], vectors: np.ndarray | None) -> int:
+        from qdrant_client import models
+
         by_doc: dict[str, list[int]] = {}
         for i, chunk in enumerate(chunks):
             by_doc.setdefault(chunk.doc_id, []).append(i)
@@ -308,6 +319,8 @@ class DocumentIndex:
 
     @_locked
     def delete(self, doc_id: str) -> None:
+        from qdrant_client import models
+
         with self.exclusive():
             self.client.delete(
                 COLLECTION, points_selector=models.FilterSelector(filter=_match("doc_id", doc_id))
@@ -383,6 +396,8 @@ class DocumentIndex:
         return dense, sparse_q
 
     def _server_search(self, dense, sparse_q, filters, k, pool) -> list[tuple[Chunk, float]]:
+        from qdrant_client import models
+
         qfilter = _qdrant_filter(filters)
         prefetch = []
         if dense is not None:
@@ -426,12 +441,16 @@ class DocumentIndex:
 
 
 def _match(key: str, value: str) -> models.Filter:
+    from qdrant_client import models
+
     return models.Filter(
         must=[models.FieldCondition(key=key, match=models.MatchValue(value=value))]
     )
 
 
 def _qdrant_filter(f: SearchFilters) -> models.Filter | None:
+    from qdrant_client import models
+
     must: list = []
     if f.tickers:
         must.append(models.FieldCondition(key="tickers", match=models.MatchAny(any=f.tickers)))

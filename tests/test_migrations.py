@@ -105,3 +105,8 @@ def test_the_server_refuses_an_old_database_unless_told_to_migrate(db_url, tmp_p
         create_app(Settings(data_dir=tmp_path, database_url=db_url))
     create_app(Settings(data_dir=tmp_path, database_url=db_url, auto_migrate=True))
     assert schema.current(create_engine(db_url)) == schema.head()
+
+
+def test_head_names_the_latest_migration():
+    """schema.HEAD spares every command an Alembic import; it must follow the scripts."""
+    assert schema.head() == schema.HEAD

@@ -45,3 +45,13 @@ def test_config_command_masks_secrets(cli, monkeypatch: pytest.MonkeyPatch):
     assert "hunter2" not in result.output and "sk-very-secret" not in result.output
     assert shown["database_url"] == f"postgresql://bob:{MASK}@db/prod"
     assert shown["model"] == "offline"
+
+
+def test_a_url_without_secrets_is_shown_exactly():
+    """An absolute SQLite path keeps its four slashes (urlunsplit would drop two)."""
+    from tools.redact import mask_url
+
+    assert mask_url("sqlite:////var/lib/assistant/assistant.db") == (
+        "sqlite:////var/lib/assistant/assistant.db"
+    )
+    assert mask_url("postgresql://u:pw@db/x") == "postgresql://u:**********@db/x"

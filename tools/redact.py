@@ -40,6 +40,8 @@ def mask_url(url: str) -> str:
             query = urlencode(
                 [(k, MASK if SECRET_NAME.search(k) else v) for k, v in pairs], safe="*"
             )
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing secret; urlunsplit would also turn sqlite://// into sqlite://
     return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
