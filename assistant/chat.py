@@ -449,6 +449,7 @@ class ChatService:
                 source=c.source,
                 date=c.published_at,
                 snippet=c.snippet,
+                url=c.url,
             )
         for event in events:
             yield event
@@ -507,6 +508,7 @@ class ChatService:
                     id=part.tool_call_id,
                     name=part.tool_name,
                     summary=summary,
+                    ok=result is not None,
                     artifact_url=chart.url if chart else None,
                 ),
             ]

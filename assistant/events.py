@@ -32,6 +32,7 @@ class ToolResult(BaseModel):
     id: str
     name: str
     summary: str
+    ok: bool = Field(True, description="False when the call failed; the summary says why.")
     artifact_url: str | None = None
 
 
@@ -43,6 +44,7 @@ class CitationEvent(BaseModel):
     source: str
     date: date
     snippet: str
+    url: str | None = Field(None, description="Where the document can be read, when known.")
 
 
 class ApprovalRequired(BaseModel):

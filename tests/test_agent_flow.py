@@ -429,3 +429,12 @@ def test_macd_gets_its_conventional_reading(services):
     assert re.search(
         r"MACD was .* its signal line .*read as (bullish|bearish) momentum", turn.answer
     )
+
+
+def test_a_failed_tool_step_says_it_failed(services):
+    """The stream marks the step (CLI ✗, widget in red) instead of a tick beside 'failed'."""
+    turn = run(services.chat.ask("What was Apple's RSI on 1985-06-01?", VIEWER))
+    [result] = [e for e in turn.events if isinstance(e, ToolResult)]
+    assert result.ok is False and "no AAPL prices" in result.summary
+    good = run(services.chat.ask("What is Apple's RSI?", VIEWER))
+    assert all(e.ok for e in good.events if isinstance(e, ToolResult))

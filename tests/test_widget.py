@@ -3,6 +3,7 @@ question, sees streamed text and a citation, requests an order, approves it and 
 the fill. A screenshot is saved by the run."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -71,6 +72,10 @@ def test_chat_in_headless_chromium(server, chromium):
         box.press("Enter")
         card = widget.locator(".card").last
         expect(card).to_contain_text("Approval needed: buy 10 AAPL", timeout=30_000)
+        assert card.locator("li.pass").count() >= 3  # each check with its result, not a sum
+        expect(card.locator("li.pass").first).to_contain_text("✓ ")
+        # the viewer's local time, not the ISO timestamp of the event
+        expect(card.locator(".expires")).not_to_contain_text(re.compile(r"\d{4}-\d\d-\d\dT"))
         card.locator("button.approve").click()
         expect(card).to_contain_text("executed", timeout=30_000)
         expect(card).to_contain_text("was filled at")
@@ -120,6 +125,25 @@ def test_a_trader_sees_the_fill_when_an_approver_elsewhere_decides(server, chrom
         expect(resumed).to_contain_text("was filled at", timeout=30_000)
         expect(card).to_contain_text("Decided; the outcome is below.")
         assert widget.locator(".msg.assistant").count() == 2  # the order turn + the resumed one
+        browser.close()
+
+
+def test_a_browser_without_a_session_is_told_how_to_sign_in(server, chromium):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        page = browser.new_page()
+        page.goto(server.url)  # no login link: no session cookie
+        widget = page.locator("market-assistant")
+        widget.locator(".bubble").click()
+        expect(widget.locator(".signin")).to_contain_text("login link", timeout=15_000)
+        box = widget.locator("input")
+        box.fill("What is Apple's RSI?")
+        box.press("Enter")
+        page.wait_for_timeout(500)
+        assert "invalid API key" not in widget.locator(".log").inner_text()
+        assert widget.locator(".signin").count() == 1
         browser.close()
 
 

@@ -16,9 +16,12 @@
   .user { background: #e8eeff; align-self: flex-end; max-width: 85%; }
   .assistant { background: #f4f5f7; }
   details.step { font-size: 12px; color: #555; background: #fafafa; border: 1px solid #eee; border-radius: 6px; padding: 4px 8px; }
+  details.step.failed { color: #a00; border-color: #f3c0c0; background: #fff6f6; }
   .cites { font-size: 12px; margin-top: 6px; border-top: 1px solid #ddd; padding-top: 4px; }
   .card { border: 1px solid #f0b429; background: #fffbea; border-radius: 8px; padding: 8px 10px; }
   .card button { margin: 6px 6px 0 0; padding: 4px 12px; border-radius: 6px; border: 1px solid #999; cursor: pointer; }
+  .card ul.checks { margin: 4px 0; padding-left: 4px; list-style: none; font-size: 12px; }
+  .card li.fail { color: #a00; }
   .card .approve { background: #0f9d58; color: #fff; border-color: #0f9d58; }
   .error { color: #b00020; }
   img.chart { max-width: 100%; border: 1px solid #eee; border-radius: 6px; margin-top: 4px; }
@@ -57,8 +60,18 @@
       this.root.append(style, this.bubble, this.panel);
       this.bubble.addEventListener("click", () => this.panel.classList.toggle("open"));
       this.form.addEventListener("submit", (e) => { e.preventDefault(); this.ask(); });
-      fetch("/v1/me", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null)
-        .then((me) => { if (me) this.userRole = me.role; }).catch(() => {});
+      fetch("/v1/me", { credentials: "same-origin" }).then((r) => {
+        if (r.status === 401) this.signInHint();
+        return r.ok ? r.json() : null;
+      }).then((me) => { if (me) this.userRole = me.role; }).catch(() => {});
+    }
+
+    signInHint() {
+      // no session in this browser: say how to get one, not "missing or invalid API key"
+      if (this.log.querySelector(".signin")) return;
+      this.log.append(el("div", "msg assistant signin",
+        "Sign in first: open the one-time login link that `assistant serve` printed when it "
+        + "started (restart it for a new one), or ask your administrator for a link."));
     }
 
     canApprove() { return this.userRole === "approver" || this.userRole === "admin"; }
@@ -108,6 +121,7 @@
           method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ message: text, conversation_id: this.conversation }),
         });
+        if (response.status === 401) { this.signInHint(); answer.remove(); return; }
         if (!response.ok) {
           const err = await response.json().catch(() => ({ error: { message: response.statusText } }));
           body.append(el("div", "error", err.error ? err.error.message : "request failed"));
@@ -149,7 +163,10 @@
         }
         case "tool_result": {
           const s = steps[event.id];
-          if (s) s.summary.textContent = "✓ " + event.name + ": " + event.summary;
+          if (s) {
+            s.summary.textContent = (event.ok === false ? "✗ " : "✓ ") + event.name + ": " + event.summary;
+            if (event.ok === false) s.step.classList.add("failed");
+          }
           if (event.artifact_url) {
             const img = el("img", "chart");
             img.src = event.artifact_url;
@@ -160,7 +177,14 @@
         }
         case "citation":
           if (!cites.parentNode) answer.append(cites);
-          cites.append(el("div", "", `[${event.n}] ${event.title} — ${event.source}, ${event.date}`));
+          {
+            const line = el("div", "", `[${event.n}] `);
+            // only web addresses become links: a citation never runs script
+            const title = /^https?:\/\//.test(event.url || "") ? el("a", "", event.title) : el("span", "", event.title);
+            if (title.tagName === "A") { title.href = event.url; title.target = "_blank"; title.rel = "noopener"; }
+            line.append(title, document.createTextNode(` — ${event.source}, ${event.date}`));
+            cites.append(line);
+          }
           break;
         case "approval_required": answer.append(this.card(event)); this.watch(); break;
         case "error": body.append(el("div", "error", event.message)); break;
@@ -172,9 +196,13 @@
       const card = el("div", "card");
       card.append(el("div", "", `Approval needed: ${o.side} ${o.quantity} ${o.symbol} (${o.type})`));
       const checks = event.risk_checks;
-      card.append(el("div", "", checks.passed ? "Pre-trade checks passed"
-        : "Checks failed: " + checks.checks.filter((c) => !c.passed).map((c) => c.reason).join("; ")));
-      card.append(el("div", "", "Expires " + event.expires_at));
+      card.append(el("div", "", checks.passed ? "Pre-trade checks passed:" : "Pre-trade checks failed:"));
+      const list = el("ul", "checks");
+      for (const c of checks.checks) list.append(el("li", c.passed ? "pass" : "fail", `${c.passed ? "✓" : "✗"} ${c.name}: ${c.reason}`));
+      card.append(list);
+      const expires = new Date(event.expires_at);  // the viewer's own clock and zone
+      card.append(el("div", "expires", "Expires " + (isNaN(expires) ? event.expires_at
+        : expires.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "long" }))));
       const status = el("div", "status");
       if (this.canApprove()) {
         for (const [label, action] of [["Approve", "approve"], ["Reject", "reject"]]) {

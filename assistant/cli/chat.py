@@ -52,7 +52,7 @@ def _show(event) -> None:
         args = ", ".join(f"{k}={v}" for k, v in event.args.items())
         err.print(f"[dim]→ {event.name}({escape(args)})[/dim]")
     elif isinstance(event, ToolResult):
-        mark = "✗" if event.summary.startswith(f"{event.name} failed") else "✓"
+        mark = "✓" if event.ok else "✗"
         err.print(f"[dim]{mark} {event.name}: {escape(event.summary)}[/dim]")
     elif isinstance(event, CitationEvent):
         out.print(
