@@ -93,8 +93,34 @@ def rate(embedder: Embedder, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - start)
 
 
+def cpu_note() -> str:
+    """int8 only pays where the CPU multiplies bytes fast (VNNI): say which this is."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "CPU: unknown"
+    model = next(
+        (line.split(":", 1)[1].strip() for line in info.splitlines() if "model name" in line), "?"
+    )
+    flags = set(
+        next(
+            (
+                line.split(":", 1)[1].split()
+                for line in info.splitlines()
+                if line.startswith("flags")
+            ),
+            [],
+        )
+    )
+    vnni = sorted(flags & {"avx512_vnni", "avx_vnni", "amx_int8"})
+    return (
+        f"CPU: {model}; int8 dot products: {', '.join(vnni) or 'none (no VNNI: int8 gains little)'}"
+    )
+
+
 def encoders(texts: list[str]) -> None:
     """Each encoder on the same chunks, and its recall@5 on the retrieval eval."""
+    print(cpu_note())
     cache = get_settings().effective_model_cache_dir
     pytorch = SentenceTransformerEmbedder()
     rows = [("PyTorch (sentence-transformers)", pytorch)] + [
