@@ -53,7 +53,7 @@ test: setup
 		export TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
 		echo "PostgreSQL answers: persistence tests also run against $$TEST_DATABASE_URL"; \
 	fi; \
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 lint: setup
 	$(BIN)/ruff check .
