@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 from sqlalchemy import text
 from sse_starlette import EventSourceResponse
@@ -113,10 +113,17 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+def not_blank(text: str) -> str:
+    """Spaces are not a question (the CLI, Slack and the widget refuse them too)."""
+    if not text.strip():
+        raise ValueError("the message is empty")
+    return text
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: StoredText = Field(min_length=1)
+    message: Annotated[StoredText, AfterValidator(not_blank)] = Field(min_length=1)
     conversation_id: str | None = Field(None, max_length=100)
     as_of: date | None = Field(
         None,
@@ -590,6 +597,7 @@ def create_app(
             raise HTTPException(422, f"as_of: {as_of} is in the future")
         filters = SearchFilters(tickers=ticker or None, doc_type=type, as_of=as_of)
         index = await asyncio.to_thread(shared_index)
+        await asyncio.to_thread(index.check_tickers, filters.tickers or [])
         return await asyncio.to_thread(index.search, q, filters, k=k)
 
     @app.post("/v1/ingest", tags=["ingest"], summary="Add documents to the index (admin)")

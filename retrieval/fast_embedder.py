@@ -31,6 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 log = logging.getLogger(__name__)
 EXPORT_VERSION = "minilm-v3"  # v3: int8 quantised from the fused graph
@@ -108,7 +109,12 @@ class FastEmbedder:
 
         path = self.model_path
         if not path.exists():
-            export(self.model_dir, {p: self.path(p) for p in Precision})
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            # torch's exporter is not re-entrant: the int8 and fp32 embedders of one process
+            # (the intent router, a search) must not export at once; nor two processes
+            with _export_lock, FileLock(self.cache_dir / ".export.lock", timeout=600):
+                if not path.exists():
+                    export(self.model_dir, {p: self.path(p) for p in Precision})
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the batch, not to 128
         tokenizer.enable_truncation(256)
@@ -212,6 +218,7 @@ def export(model_dir: Path, targets: dict[Precision, Path]) -> None:
             os.replace(made[precision], target)  # atomic: no process reads half a file
 
 
+_export_lock = threading.Lock()
 _shared: dict[tuple[Path, Precision], FastEmbedder] = {}
 _shared_lock = threading.Lock()
 

@@ -344,6 +344,22 @@ class DocumentIndex:
             return set(self._get_mirror().by_ticker)
         return {t for p in self._scroll_all(with_vectors=False) for t in p.payload["tickers"]}
 
+    def check_tickers(self, tickers: list[str]) -> None:
+        """A search a person types names tickers some document mentions: an unknown one
+        is an error that lists the known ones, not an empty result that looks like "no
+        news". (The agent's tool is not held to this: no documents is an answer there.)"""
+        known = self.tickers() if tickers else set()
+        unknown = [t for t in tickers if t not in known]
+        if unknown:
+            raise RetrievalError(
+                f"unknown ticker {', '.join(unknown)}: no indexed document mentions it"
+                + (
+                    f" (indexed: {', '.join(sorted(known)[:30])})"
+                    if known
+                    else "; the index is empty"
+                )
+            )
+
     # -- searching -----------------------------------------------------------------
 
     @_locked

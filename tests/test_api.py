@@ -199,12 +199,17 @@ def test_direct_tools_and_search(api):
         assert (
             c.post("/v1/tools/place_order", json={}).status_code == 404
         )  # orders only via approval
-        hits = c.get(
-            "/v1/search", params={"q": "supply chain risk", "ticker": "AAPL", "k": 3}
-        ).json()["hits"]
+        found = c.get("/v1/search", params={"q": "supply chain risk", "ticker": "AAPL", "k": 3})
+        assert found.status_code == 200, found.text
+        hits = found.json()["hits"]
         assert len(hits) == 3 and hits[0]["citation"]["doc_id"].startswith("sample:AAPL:")
         future = c.get("/v1/search", params={"q": "x", "as_of": "2999-01-01"})
         assert future.status_code == 422
+        nvda = c.get("/v1/search", params={"q": "chips", "ticker": "NVDA"})  # as the CLI says
+        assert nvda.status_code == 400
+        assert "unknown ticker NVDA: no indexed document mentions it" in nvda.text
+        blank = c.post("/v1/chat", json={"message": "   "})
+        assert blank.status_code == 422 and "the message is empty" in blank.text
 
 
 @pytest.mark.parametrize(

@@ -63,3 +63,17 @@ def test_a_query_is_embedded_without_torch_or_transformers(model_cache):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "none"
+
+
+def test_two_precisions_loading_at_once_export_once(tmp_path):
+    """A new server's first question (the router, int8) and first search (fp32) load at
+    the same moment: torch's exporter is not re-entrant, so they must take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from retrieval.fast_embedder import FastEmbedder, Precision
+
+    embedders = [FastEmbedder(tmp_path, p) for p in (Precision.INT8, Precision.FP32)]
+    with ThreadPoolExecutor(2) as pool:
+        vectors = list(pool.map(lambda e: e.embed(["supply chain risk"]), embedders))
+    assert all(v.shape == (1, 384) for v in vectors)
+    assert float(vectors[0][0] @ vectors[1][0]) > 0.97  # int8 and fp32 agree

@@ -187,18 +187,7 @@ def search_cmd(
         raise RetrievalError(f"start {filters.start} is after {filters.latest}")
     index = document_index()
     try:
-        if filters.tickers:
-            known = index.tickers()
-            unknown = [t for t in filters.tickers if t not in known]
-            if unknown:
-                raise RetrievalError(
-                    f"unknown ticker {', '.join(unknown)}: no indexed document mentions it"
-                    + (
-                        f" (indexed: {', '.join(sorted(known)[:30])})"
-                        if known
-                        else "; the index is empty"
-                    )
-                )
+        index.check_tickers(filters.tickers or [])
         result = index.search(query, filters, k=k, mode=mode)
     finally:
         index.close()
