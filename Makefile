@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 demo: setup
+	@# a data dir from an earlier version: bring its database schema up to date (else a no-op)
+	@$(BIN)/assistant db upgrade >/dev/null
 	@echo "== Loading the sample prices (real adjusted closes, 21 symbols, 1990-2022) =="
 	$(BIN)/assistant data load-sample
 	@echo; echo "== Indexing the sample news and filings (synthetic, labelled source=sample) =="
