@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, Field
 from sqlalchemy import inspect
 
 from tools.errors import ToolError
@@ -89,23 +90,40 @@ def _has_tables(engine: Engine) -> bool:
     return inspect(engine).has_table("conversations") or inspect(engine).has_table("api_keys")
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the database to the latest revision; (revision before, revision after).
-    Idempotent: at the latest revision it does nothing."""
+class Upgrade(BaseModel):
+    database: str
+    before: str | None = Field(description="The revision found; None: none recorded.")
+    after: str
+    created: bool = Field(description="The database was empty: its tables were created.")
+
+    def describe(self) -> str:
+        if self.created:
+            return f"{self.database}: created at {self.after}"
+        if self.before == self.after:
+            return f"{self.database}: already at {self.after}"
+        return (
+            f"{self.database}: upgraded from {self.before or 'before migrations'} to {self.after}"
+        )
+
+
+def upgrade(engine: Engine) -> Upgrade:
+    """Bring the database to the latest revision. Idempotent: at the latest revision it
+    does nothing."""
     from alembic import command
 
     before = current(engine)
     latest = head()
     if before is not None and before not in known_revisions():
         raise SchemaError(_newer(engine, before))
+    created = before is None and not _has_tables(engine)
     with engine.begin() as connection:
         config = _config(connection)
-        if before is None and _has_tables(engine):
+        if before is None and not created:
             _adopt(connection)  # made before migrations: complete it, then mark it so
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
     _checked.add(_key(engine))
-    return before, latest
+    return Upgrade(database=_where(engine), before=before, after=latest, created=created)
 
 
 def _adopt(connection: Connection) -> None:

@@ -110,3 +110,10 @@ def test_the_server_refuses_an_old_database_unless_told_to_migrate(db_url, tmp_p
 def test_head_names_the_latest_migration():
     """schema.HEAD spares every command an Alembic import; it must follow the scripts."""
     assert schema.head() == schema.HEAD
+
+
+def test_db_upgrade_on_a_new_data_dir_says_it_created_the_tables(cli, tmp_path, monkeypatch):
+    _fresh_process(monkeypatch)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "new"))
+    made = cli("db", "upgrade")
+    assert made.exit_code == 0 and f"created at {schema.head()}" in made.output

@@ -15,21 +15,10 @@ def upgrade_cmd(as_json: bool = JsonOption) -> None:
     """Upgrade the database to this version's schema (safe to run again)."""
     from assistant.resources import engine
     from assistant.schema import upgrade
-    from assistant.settings import get_settings, mask_url_password
+    from assistant.settings import get_settings
 
-    settings = get_settings()
-    before, after = upgrade(engine(settings))
-    where = mask_url_password(settings.effective_database_url)
-    result = {"database": where, "before": before, "after": after}
-    emit(
-        result,
-        as_json,
-        lambda: (
-            f"{where}: already at {after}"
-            if before == after
-            else f"{where}: upgraded from {before or 'before migrations'} to {after}"
-        ),
-    )
+    result = upgrade(engine(get_settings()))
+    emit(result, as_json, result.describe)
 
 
 @app.command("status")
