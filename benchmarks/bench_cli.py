@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ASSISTANT = [sys.executable, "-c", "from assistant.cli import main; main()"]
+ASSISTANT = [sys.executable, "-c", "from cli import main; main()"]
 CASES = [
     ("python -c pass", [sys.executable, "-c", "pass"], None),
     ("assistant --help", [*ASSISTANT, "--help"], 0.5),

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from cli import app
 from tools.market_data import PriceStore, load_sample
 
 _ENV_VARS = ("DATABASE_URL", "QDRANT_URL", "REDIS_URL")

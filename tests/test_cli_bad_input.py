@@ -9,7 +9,7 @@ import pytest
 from typer import _click as click
 from typer.core import TyperOption
 
-from assistant.cli import COMMANDS, load_command
+from cli import COMMANDS, load_command
 
 
 def _float_options() -> list[tuple[list[str], str]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from assistant.cli.options import JsonOption
-from assistant.cli.output import emit
+from cli.options import JsonOption
+from cli.output import emit
 
 app = typer.Typer(help="Upgrade and inspect the database schema.", no_args_is_help=True)
 

@@ -13,8 +13,6 @@ from rich.panel import Panel
 
 from assistant.approvals import approval_event, describe_order
 from assistant.auth import LOCAL_USER, Role, User
-from assistant.cli.options import AsOfOption, JsonOption, as_of_date
-from assistant.cli.output import emit, table
 from assistant.decisions import Decision
 from assistant.events import (
     ApprovalRequired,
@@ -27,6 +25,8 @@ from assistant.events import (
 )
 from assistant.results import ApprovalStatus
 from assistant.services import Services, build_services
+from cli.options import AsOfOption, JsonOption, as_of_date
+from cli.output import emit, table
 from retrieval.models import storable
 
 err = Console(stderr=True)

@@ -22,7 +22,7 @@ import typer._click.exceptions as clicks  # typer vendors click: its classes
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
 
-from assistant.cli.output import emit
+from cli.output import emit
 
 
 class Entry(NamedTuple):
@@ -32,50 +32,48 @@ class Entry(NamedTuple):
 
 
 COMMANDS: dict[str, Entry] = {
-    "data": Entry("assistant.cli.data", "app", "Load, import, fetch and list market data."),
+    "data": Entry("cli.data", "app", "Load, import, fetch and list market data."),
     "tools": Entry(
-        "assistant.cli.tools",
+        "cli.tools",
         "app",
         "Run a tool directly: indicators, optimize, backtest, fundamentals.",
     ),
     "ingest": Entry(
-        "assistant.cli.documents",
+        "cli.documents",
         "ingest_cmd",
         "Load documents into the index; one bad item never stops the rest.",
     ),
     "search": Entry(
-        "assistant.cli.documents",
+        "cli.documents",
         "search_cmd",
         "Hybrid search over news and filings, with citations.",
     ),
     "eval": Entry(
-        "assistant.cli.evals",
+        "cli.evals",
         "eval_cmd",
         "Run an evaluation suite; exit code 1 when a quality gate fails.",
     ),
     "chat": Entry(
-        "assistant.cli.chat", "chat_cmd", "Ask the assistant; tool calls are shown as they happen."
+        "cli.chat", "chat_cmd", "Ask the assistant; tool calls are shown as they happen."
     ),
-    "approvals": Entry(
-        "assistant.cli.chat", "approvals_app", "List, approve and reject proposed orders."
-    ),
+    "approvals": Entry("cli.chat", "approvals_app", "List, approve and reject proposed orders."),
     "serve": Entry(
-        "assistant.cli.serve",
+        "cli.serve",
         "serve_cmd",
         "Run the API; prints a one-time login link for the browser.",
     ),
     "mcp": Entry(
-        "assistant.cli.serve",
+        "cli.serve",
         "mcp_cmd",
         "Serve the read-only tools over MCP on stdio (no order placement).",
     ),
     "slack": Entry(
-        "assistant.cli.serve",
+        "cli.serve",
         "slack_cmd",
         "Run the Slack bot in Socket Mode (no public URL needed).",
     ),
-    "keys": Entry("assistant.cli.serve", "keys_app", "Create, list and revoke API keys."),
-    "db": Entry("assistant.cli.db", "app", "Upgrade and inspect the database schema."),
+    "keys": Entry("cli.serve", "keys_app", "Create, list and revoke API keys."),
+    "db": Entry("cli.db", "app", "Upgrade and inspect the database schema."),
 }
 
 

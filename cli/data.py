@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from assistant.cli.options import EndOption, JsonOption, StartOption, as_date
-from assistant.cli.output import emit, table
 from assistant.resources import (
     price_provider,
     price_store,
@@ -16,6 +14,8 @@ from assistant.resources import (
     security_master,
 )
 from assistant.settings import get_settings
+from cli.options import EndOption, JsonOption, StartOption, as_date
+from cli.output import emit, table
 from tools.errors import DataExistsError
 from tools.market_data import SymbolInfo, load_sample
 from tools.providers import fetch_into_store

@@ -10,10 +10,10 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from assistant.cli.options import DATE_FORMATS, EndOption, JsonOption, StartOption, as_date
-from assistant.cli.output import console, emit, table
 from assistant.resources import chunk_settings, document_index
 from assistant.settings import get_settings
+from cli.options import DATE_FORMATS, EndOption, JsonOption, StartOption, as_date
+from cli.output import console, emit, table
 from ingest.files import expand_paths, load_file, today
 from ingest.pipeline import IngestReport, ingest, sample_documents
 from ingest.sentiment import load_sentiment

@@ -8,11 +8,11 @@ import secrets
 import typer
 
 from assistant.auth import Role
-from assistant.cli.options import JsonOption
-from assistant.cli.output import emit
 from assistant.keys import KeyStore
 from assistant.resources import engine
 from assistant.settings import get_settings
+from cli.options import JsonOption
+from cli.output import emit
 
 
 def serve_cmd(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from assistant.cli.options import JsonOption
-from assistant.cli.output import emit, table
 from assistant.settings import get_settings
+from cli.options import JsonOption
+from cli.output import emit, table
 
 SUITES = ("retrieval", "agent")
 

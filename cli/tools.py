@@ -6,7 +6,11 @@ from datetime import datetime
 
 import typer
 
-from assistant.cli.options import (
+from assistant.fundamentals import load_fundamentals
+from assistant.models.offline.valuation import write_fundamentals
+from assistant.resources import price_view
+from assistant.settings import get_settings
+from cli.options import (
     AsOfOption,
     EndOption,
     JsonOption,
@@ -14,11 +18,7 @@ from assistant.cli.options import (
     as_date,
     as_of_date,
 )
-from assistant.cli.output import emit, table
-from assistant.fundamentals import load_fundamentals
-from assistant.models.offline.valuation import write_fundamentals
-from assistant.resources import price_view
-from assistant.settings import get_settings
+from cli.output import emit, table
 from tools.backtest import (
     RunResult,
     Strategy,
