@@ -155,9 +155,27 @@ class Guard:
         try:
             await self.app(scope, _replay(body, receive), send_with_headers)
         finally:
-            path = getattr(scope.get("route"), "path", "unmatched")
+            path = route_path(scope)
             self.metrics.requests.labels(scope["method"], path, str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+
+
+def route_path(scope) -> str:
+    """The route's template (``/v1/approvals/{approval_id}``), so metrics have one label
+    per route, not per id. FastAPI records its API routes in the scope; plain Starlette
+    routes and mounts (``/docs``, ``/openapi.json``, the docs' assets) are matched here.
+    No route: "unmatched" (one label for every 404)."""
+    route = scope.get("route")
+    if route is not None:
+        return getattr(route, "path", "unmatched")
+    from starlette.routing import Match
+
+    app = scope.get("app")
+    for candidate in getattr(app, "routes", []):
+        match, _ = candidate.matches(scope)
+        if match is Match.FULL:
+            return getattr(candidate, "path", "unmatched")
+    return "unmatched"
 
 
 async def _read_body(receive, limit: int) -> bytes | None:

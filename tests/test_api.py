@@ -88,8 +88,14 @@ def test_health_ready_and_metrics(api):
             and ready["checks"]["database"] == "ok"
             and ready["checks"]["index"] == "ok"
         )
+        assert c.get("/docs").status_code == 200 and c.get("/openapi.json").status_code == 200
+        assert c.get("/no/such/page").status_code == 404
         metrics = c.get("/metrics").text
         assert "ma_http_requests_total" in metrics
+        # every route is labelled by its template; only a page that does not exist is not
+        assert 'route="/docs",status="200"' in metrics
+        assert 'route="/openapi.json",status="200"' in metrics
+        assert 'route="unmatched",status="404"' in metrics
         assert c.get("/healthz").headers["x-content-type-options"] == "nosniff"
 
 
