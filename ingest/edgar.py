@@ -80,8 +80,9 @@ class EdgarClient:
     def company_list(self) -> dict:
         """``company_tickers_exchange.json``: every company with a ticker, its CIK and
         exchange (``{"fields": [...], "data": [[...], ...]}``)."""
-        try:
-            return self._get(f"{self.www_url}/files/company_tickers_exchange.json").json()
+        response = self._get(f"{self.www_url}/files/company_tickers_exchange.json")
+        try:  # (not around _get: its IngestError is a ValueError and says what failed)
+            return response.json()
         except ValueError:
             raise IngestError("EDGAR's company list is not JSON") from None
 

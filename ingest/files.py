@@ -9,6 +9,7 @@ published_at the file's modification date.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, date, datetime
@@ -132,11 +133,19 @@ def load_file(path: Path) -> Document:
     return document_from(meta, body, path)
 
 
+def file_doc_id(path: Path) -> str:
+    """``file:<name>:<8 hex of the absolute path>``: readable, and two README.md files in
+    different folders are two documents (the name alone made the second replace the
+    first). Re-ingesting the same file keeps its id."""
+    where = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    return f"file:{path.name}:{where}"
+
+
 def document_from(meta: dict, body: str, path: Path) -> Document:
     heading = re.search(r"^#\s+(.+)$", body, re.M)
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).date()
     fields = {
-        "doc_id": f"file:{path.name}",
+        "doc_id": file_doc_id(path),
         "title": heading.group(1).strip() if heading else path.stem,
         "source": "file",
         "doc_type": "filing" if meta.get("form") else "news",
@@ -144,7 +153,10 @@ def document_from(meta: dict, body: str, path: Path) -> Document:
         **meta,
         "text": body,
     }
-    fields["tickers"] = [str(t).upper() for t in fields.get("tickers") or []]
+    given = fields.get("tickers") or []
+    if isinstance(given, str):  # "tickers: KO" or "tickers: AAPL, MSFT", not a YAML list
+        given = given.replace(",", " ").split()
+    fields["tickers"] = [str(t).upper() for t in given]
     if isinstance(fields["published_at"], datetime):
         fields["published_at"] = fields["published_at"].date()
     try:

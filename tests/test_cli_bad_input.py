@@ -84,6 +84,17 @@ def test_every_float_option_refuses_non_finite_numbers(cli, use_sample, path, op
         (["eval", "--suite", "foo"], ["unknown suite 'foo'"]),
         (["chat", ""], ["the question is empty"]),
         (["tools", "frobnicate"], ["No such command"]),
+        (
+            ["tools", "backtest", "AAPL", "--strategy", "rebalance", "AAPL", "MSFT"],
+            ["duplicate symbols"],
+        ),
+        (["tools", "backtest", "AAPL", "--slow", "100000"], ["longer than AAPL's history"]),
+        (["tools", "backtest", "AAPL", "--strategy", "bollinger", "--window", "1"], ["at least 2"]),
+        (
+            ["tools", "backtest", "AAPL", "MSFT", "KO", "--strategy", "rebalance"]
+            + ["--lookback", "100000"],
+            ["shorter --lookback"],
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(cli, use_sample, args, fragments):

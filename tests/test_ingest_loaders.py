@@ -36,7 +36,8 @@ def test_text_with_sidecar_json_and_defaults(tmp_path):
         json.dumps({"title": "Memo", "published_at": "2020-01-05"})
     )
     doc = load_file(path)
-    assert (doc.doc_id, doc.title, doc.doc_type) == ("file:memo.txt", "Memo", DocType.NEWS)
+    assert (doc.title, doc.doc_type) == ("Memo", DocType.NEWS)
+    assert doc.doc_id.startswith("file:memo.txt:")
     assert doc.published_at == date(2020, 1, 5)
 
 
@@ -184,3 +185,27 @@ def test_split_items_prefers_the_real_section_over_the_contents_line():
         ("Item 1. Business", "We sell."),
         ("Item 1A. Risk Factors", "Risky things happen here."),
     ]
+
+
+def test_two_files_of_one_name_are_two_documents_and_a_ticker_string_is_one_ticker(tmp_path):
+    """Two README.md in different folders used to share an id (the second replaced the
+    first); 'tickers: KO' used to become ['K', 'O']."""
+    for folder, ticker in (("a", "KO"), ("b", "AAPL, MSFT")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "README.md").write_text(
+            f"---\ntitle: {folder}\npublished_at: 2021-01-01\ntickers: {ticker}\n---\nText."
+        )
+    first, second = (load_file(tmp_path / f / "README.md") for f in ("a", "b"))
+    assert first.doc_id != second.doc_id
+    assert load_file(tmp_path / "a" / "README.md").doc_id == first.doc_id  # stable
+    assert (first.tickers, second.tickers) == (["KO"], ["AAPL", "MSFT"])
+
+
+def test_an_unreachable_edgar_is_said_to_be_unreachable_not_to_send_bad_json():
+    from ingest.edgar import EdgarClient
+    from retrieval.errors import IngestError
+    from tests.serving import free_port
+
+    client = EdgarClient("Test t@example.com", base_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(IngestError, match="EDGAR request failed"):
+        client.company_list()

@@ -179,7 +179,23 @@ def resolve_params(strategy: Strategy, given: dict[str, float] | None) -> dict[s
         raise InvalidInputError("rsi-reversion needs 0 ≤ lower < upper ≤ 100")
     if strategy is Strategy.BOLLINGER and params["k"] <= 0:
         raise InvalidInputError("bollinger k must be positive")
+    if strategy is Strategy.BOLLINGER and params["window"] < 2:
+        raise InvalidInputError("bollinger window must be at least 2 bars (a band needs a spread)")
     return params
+
+
+def check_history(params: dict[str, float], prep: _Prepared) -> None:
+    """A window longer than the whole history never produces a signal: the run would
+    report zeros as if the strategy had been tried. Say so instead."""
+    windows = {n: int(v) for n, v in params.items() if n in _INTEGER_PARAMS}
+    if not windows:
+        return
+    name, longest = max(windows.items(), key=lambda kv: kv[1])
+    if longest >= len(prep.price):
+        raise InvalidInputError(
+            f"{name} of {longest} bars is longer than {prep.symbol}'s history "
+            f"({len(prep.price)} bars up to {prep.dates[-1].date()}): use a shorter window"
+        )
 
 
 # --- equity and metrics on matrices (rows: days, columns: parameter sets) -------------
@@ -384,6 +400,7 @@ def backtest(
     check_capital(capital)
     check_risk_free_rate(risk_free_rate)
     prep = _prepare(store, symbol, start, end)
+    check_history(params, prep)
     ind = _Indicators(prep.price)
     pos = _positions(strategy, params, ind, allow_short)[prep.first :]
     price = prep.price[prep.first :]

@@ -90,6 +90,8 @@ def rebalance_backtest(
 ) -> RebalanceResult:
     method, frequency = Method(method), Frequency(frequency)
     symbols = [normalise_symbol(s) for s in symbols]
+    if len(set(symbols)) != len(symbols):
+        raise InvalidInputError(f"duplicate symbols in {', '.join(symbols)}: name each once")
     check_range(start, end)
     if lookback_days < MIN_OBSERVATIONS:
         raise InvalidInputError(f"lookback must be at least {MIN_OBSERVATIONS} trading days")
@@ -99,6 +101,11 @@ def rebalance_backtest(
     prices = pd.concat({f.symbol: f.price for f in frames}, axis=1, join="inner")
     if len(symbols) < 2:
         raise InvalidInputError("rebalance needs at least two symbols")
+    if lookback_days >= len(prices):
+        raise InvalidInputError(
+            f"a lookback of {lookback_days} days is longer than the {len(prices)} days "
+            f"{', '.join(symbols)} share: use a shorter --lookback"
+        )
     if start:
         first = int(np.searchsorted(prices.index, pd.Timestamp(start)))
     else:  # from the first day a full lookback is shared (at least 60 days on short data)
