@@ -9,6 +9,7 @@ from assistant.chat import ChatService
 from assistant.decisions import Decisions
 from assistant.hub import event_hub
 from assistant.keys import KeyStore
+from assistant.models import check_model
 from assistant.resources import broker, document_index, engine, price_store, risk_limits
 from assistant.schema import ensure_schema
 from assistant.settings import Settings, get_settings
@@ -26,6 +27,7 @@ class Services:
 
 def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
     settings = settings or get_settings()
+    check_model(model, settings)
     database = engine(settings)
     # refuse an older or newer schema with what to run, before any service touches it
     ensure_schema(database, auto_migrate=settings.auto_migrate)

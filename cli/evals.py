@@ -29,8 +29,10 @@ def eval_cmd(
         result = run_retrieval_eval()
         emit(result, as_json, lambda: _render_retrieval(result))
     else:
+        from assistant.models import check_model
         from evals.agent.runner import run_agent_eval
 
+        check_model(model, get_settings())
         result = run_agent_eval(
             model or get_settings().model, out_dir=get_settings().data_dir / "evals"
         )

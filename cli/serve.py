@@ -34,6 +34,7 @@ def serve_cmd(
         raise typer.BadParameter(
             f"ASSISTANT_AUTH=off is only allowed on a loopback host (127.0.0.1, ::1), not {where}"
         )
+    _check_port_free(settings.host, settings.port)
     token = secrets.token_urlsafe(24)
     app = create_app(settings, login_token=token)
     app.state.services.chat.agent()  # built now, not on the first question
@@ -53,6 +54,24 @@ def serve_cmd(
         # on SIGTERM running turns may finish (see shutdown_grace_seconds), then it stops
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Before seconds of start-up and a login link for a server that will not run: a port
+    another process listens on is a usage error (uvicorn would log it and exit 3)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host or "0.0.0.0", port))
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"port {port} on {host or 'every interface'} cannot be used "
+                f"({exc.strerror}; another server?): choose another with --port",
+                param_hint="--port",
+            ) from None
 
 
 def mcp_cmd() -> None:

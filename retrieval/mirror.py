@@ -71,7 +71,7 @@ class Mirror:
         self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
         self.published = np.array([p["published"] for p in payloads], dtype=np.int64)
         self.doc_type = np.array([c.doc_type.value for c in self.chunks], dtype=object)
-        self.form = np.array([c.form or "" for c in self.chunks], dtype=object)
+        self.form = np.array([(c.form or "").upper() for c in self.chunks], dtype=object)
         self.by_ticker: dict[str, np.ndarray] = {}
         for i, c in enumerate(self.chunks):
             for t in c.tickers:

@@ -65,7 +65,9 @@ class Document(BaseModel):
         description='Publisher, "SEC EDGAR", or "sample" for the synthetic corpus.'
     )
     doc_type: DocType
-    form: StoredText | None = Field(None, description="10-K, 10-Q, 8-K for filings.")
+    form: Annotated[StoredText, StringConstraints(strip_whitespace=True, to_upper=True)] | None = (
+        Field(None, description="10-K, 10-Q, 8-K for filings (stored upper-case).")
+    )
     tickers: list[Ticker] = Field(default_factory=list, max_length=50)
     published_at: PublishedDay
     url: Annotated[str | None, AfterValidator(web_url)] = None
@@ -100,7 +102,9 @@ class Chunk(BaseModel):
 class SearchFilters(BaseModel):
     tickers: list[str] | None = None
     doc_type: DocType | None = None
-    form: str | None = None
+    form: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)] | None = Field(
+        None, description="10-K, 10-Q, 8-K...; any case (forms are stored upper-case)."
+    )
     start: date | None = Field(None, description="Published on or after.")
     end: date | None = Field(None, description="Published on or before.")
     as_of: date | None = Field(None, description="Nothing published after this date.")

@@ -84,6 +84,8 @@ def test_every_float_option_refuses_non_finite_numbers(cli, use_sample, path, op
         (["eval", "--suite", "foo"], ["unknown suite 'foo'"]),
         (["chat", ""], ["the question is empty"]),
         (["tools", "frobnicate"], ["No such command"]),
+        (["chat", "hi", "--model", "bogus/model"], ["unknown model 'bogus/model'"]),
+        (["eval", "--suite", "agent", "--model", "bogus"], ["unknown model 'bogus'"]),
         (
             ["tools", "backtest", "AAPL", "--strategy", "rebalance", "AAPL", "MSFT"],
             ["duplicate symbols"],
@@ -123,3 +125,15 @@ def test_root_help_lists_each_command_with_its_own_summary():
         assert (command.help or "").split("\n")[0].strip().startswith(entry.summary.rstrip(".")), (
             name
         )
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_prints_no_login_link(cli, use_sample):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--host", "127.0.0.1", "--port", str(port))
+    line = one_error_line(result, f"port {port}", "--port")
+    assert "login" not in result.output and "another server?" in line

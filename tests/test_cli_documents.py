@@ -61,6 +61,14 @@ def test_search_as_of_and_type(cli, use_docs):
     assert all(h["chunk"]["doc_type"] == "news" for h in out["hits"])
 
 
+def test_search_form_is_any_case(cli, use_docs):
+    """--form 10-k finds what --form 10-K finds (the ticker was already any case)."""
+    upper = cli("search", "supply chain", "--form", "10-K", "--ticker", "aapl", "--json")
+    lower = cli("search", "supply chain", "--form", "10-k", "--ticker", "aapl", "--json")
+    assert upper.exit_code == lower.exit_code == 0
+    assert '"hits": []' not in upper.output and upper.output == lower.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

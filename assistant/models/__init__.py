@@ -70,6 +70,18 @@ class StoreView:
             self._read = float("-inf")
 
 
+def check_model(name: str | None, settings: Settings) -> None:
+    """Refuse at start a model litellm cannot place (one error line, exit 2 / a server
+    that does not start), instead of failing every question."""
+    name = name or settings.model
+    if name in ("offline", "", None):
+        return
+    from assistant.models.litellm_model import check_model_name
+
+    for each in [name, *settings.model_fallbacks]:
+        check_model_name(each, settings.api_base)
+
+
 def resolve_model(name: str | None, settings: Settings, prices: PriceStore) -> Model:
     """The model for ``name`` (default: the setting); ``offline`` needs nothing else."""
     name = name or settings.model

@@ -31,6 +31,8 @@ from pydantic_ai.models import Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
+from tools.errors import InvalidInputError
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no cost-map download at import
 
 
@@ -104,6 +106,18 @@ def _usage(raw: Any) -> RequestUsage:
     )
 
 
+def check_model_name(name: str, api_base: str | None = None) -> None:
+    """A model litellm cannot place with a provider fails at once, in one sentence — not
+    after retries, once per question or eval case, with litellm's multi-line text."""
+    try:
+        _litellm().get_llm_provider(name, api_base=api_base)
+    except Exception:
+        raise InvalidInputError(
+            f"unknown model {name!r}: give a litellm model string with its provider "
+            "(e.g. openai/gpt-4o-mini, anthropic/claude-sonnet-4-5, ollama/llama3) or 'offline'"
+        ) from None
+
+
 class LiteLLMModel(Model):
     def __init__(
         self,
@@ -117,6 +131,8 @@ class LiteLLMModel(Model):
         settings: ModelSettings | None = None,
     ) -> None:
         super().__init__(settings=settings)
+        for name in [model, *(fallbacks or [])]:
+            check_model_name(name, api_base)
         self._model_name = model
         self.api_base, self.api_key = api_base, api_key
         self.fallbacks, self.timeout, self.num_retries = fallbacks or [], timeout, num_retries
