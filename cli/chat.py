@@ -160,6 +160,7 @@ def approvals_list(
     ),
     as_json: bool = JsonOption,
 ) -> None:
+    """List proposed orders and their state (default: those waiting for a decision)."""
     states = [s.value for s in ApprovalStatus if s is not ApprovalStatus.REFUSED]
     if status not in (*states, "all"):
         raise typer.BadParameter(f"use one of {', '.join(states)} or all", param_hint="--status")
@@ -229,10 +230,11 @@ def approvals_approve(
 
 @approvals_app.command("reject")
 def approvals_reject(
-    approval_id: str = typer.Argument(...),
-    reason: str = typer.Option("rejected", "--reason"),
+    approval_id: str = typer.Argument(..., help="The approval's id (see: approvals list)."),
+    reason: str = typer.Option("rejected", "--reason", help="Why; kept in the audit log."),
     user: str | None = typer.Option(None, "--as", help="Who rejects (default: the local user)."),
     as_json: bool = JsonOption,
 ) -> None:
+    """Reject: the order is never sent; the reason is recorded."""
     services = _services()
     _decided(asyncio.run(services.decisions.reject(approval_id, _acting(user), reason)), as_json)

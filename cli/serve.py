@@ -115,6 +115,7 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(as_json: bool = JsonOption) -> None:
+    """List API keys: id, name, role, created, revoked (never the secret)."""
     rows = KeyStore(engine()).list()
     data = [
         {
