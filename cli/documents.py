@@ -19,6 +19,7 @@ from ingest.pipeline import IngestReport, ingest, sample_documents
 from ingest.sentiment import load_sentiment
 from retrieval.errors import IngestError, RetrievalError
 from retrieval.models import DocType, Document, SearchFilters, SearchResult
+from tools.market_data import EARLIEST
 
 
 def _split(values: list[str]) -> list[str]:
@@ -173,8 +174,16 @@ def search_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Hybrid search over news and filings, with citations."""
+    tickers = [t.strip().upper() for given in ticker for t in given.split(",")]
+    if any(not t for t in tickers):
+        raise RetrievalError("--ticker is empty: give a ticker such as AAPL (or AAPL,MSFT)")
+    for name, day in (("--start", start), ("--end", end), ("--as-of", as_of)):
+        if day is not None and day.date() < EARLIEST:
+            raise RetrievalError(
+                f"{name} {day.date()} is before {EARLIEST}: nothing is indexed then"
+            )
     filters = SearchFilters(
-        tickers=[t.upper() for t in ticker] or None,
+        tickers=tickers or None,
         doc_type=doc_type,
         form=form,
         start=as_date(start),

@@ -85,6 +85,12 @@ def test_every_float_option_refuses_non_finite_numbers(cli, use_sample, path, op
         (["chat", ""], ["the question is empty"]),
         (["tools", "frobnicate"], ["No such command"]),
         (["chat", "hi", "--model", "bogus/model"], ["unknown model 'bogus/model'"]),
+        (
+            ["tools", "optimize", "AAPL", "MSFT", "--target-return", "0.1"],
+            ["applies to mean-variance", "ignored"],
+        ),
+        (["search", "x", "--ticker", ""], ["--ticker is empty"]),
+        (["search", "x", "--as-of", "1800-01-01"], ["before 1900-01-01"]),
         (["eval", "--suite", "agent", "--model", "bogus"], ["unknown model 'bogus'"]),
         (
             ["tools", "backtest", "AAPL", "--strategy", "rebalance", "AAPL", "MSFT"],

@@ -61,6 +61,12 @@ def test_search_as_of_and_type(cli, use_docs):
     assert all(h["chunk"]["doc_type"] == "news" for h in out["hits"])
 
 
+def test_search_tickers_may_be_given_with_commas(cli, use_docs):
+    both = cli("search", "supply chain", "--ticker", "AAPL,MSFT", "--json")
+    assert both.exit_code == 0, both.output
+    assert json.loads(both.output)["filters"]["tickers"] == ["AAPL", "MSFT"]
+
+
 def test_search_form_is_any_case(cli, use_docs):
     """--form 10-k finds what --form 10-K finds (the ticker was already any case)."""
     upper = cli("search", "supply chain", "--form", "10-K", "--ticker", "aapl", "--json")

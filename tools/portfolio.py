@@ -307,6 +307,10 @@ def optimize_estimates(
 ) -> tuple[np.ndarray, list[FrontierPoint] | None]:
     method = Method(method)
     c = constraints or Constraints()
+    if target_return is not None and method is not Method.MEAN_VARIANCE:
+        raise InvalidInputError(
+            f"a target return applies to mean-variance, not {method} (it would be ignored)"
+        )
     _check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
     _check_feasible(est.symbols, c)
     p = _Problem(est, c)
