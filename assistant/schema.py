@@ -16,6 +16,7 @@ checks the database once per engine:
 from __future__ import annotations
 
 import threading
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from tools.errors import ToolError
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
     from sqlalchemy import Connection, Engine, MetaData
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -53,7 +55,7 @@ def metadata() -> MetaData:
     return SQLModel.metadata
 
 
-def _config(connection: Connection) -> Config:
+def _config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -62,19 +64,22 @@ def _config(connection: Connection) -> Config:
     return config
 
 
-def head() -> str:
+@cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once per process (they do not change while it runs)."""
     from alembic.script import ScriptDirectory
 
-    config = _config(None)  # type: ignore[arg-type]
-    found = ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(_config())
+
+
+def head() -> str:
+    found = _scripts().get_current_head()
     assert found is not None
     return found
 
 
 def known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    return {s.revision for s in ScriptDirectory.from_config(_config(None)).walk_revisions()}  # type: ignore[arg-type]
+    return {s.revision for s in _scripts().walk_revisions()}
 
 
 def current(engine: Engine) -> str | None:
