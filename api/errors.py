@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.approvals import ConflictError, ForbiddenError
 from assistant.store import NotFoundError
-from retrieval.errors import RetrievalError
+from retrieval.errors import RetrievalError, UnknownTickerError
 from tools.errors import ToolError, UnknownSymbolError
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     ConflictError: (409, "conflict"),
     NotFoundError: (404, "not_found"),
     UnknownSymbolError: (404, "unknown_symbol"),
+    UnknownTickerError: (404, "unknown_symbol"),
     ToolError: (400, "bad_request"),
     RetrievalError: (400, "bad_request"),
 }

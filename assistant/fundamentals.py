@@ -22,6 +22,11 @@ def cik_of(settings: Settings, symbol: str) -> int:
         try:
             refresh_securities(settings)
         except (IngestError, ToolError) as exc:
+            if found is None:  # not a listed company we know of: the symbol is the problem
+                raise UnknownSymbolError(
+                    f"{symbol} is not in the bundled list of listed companies (SEC's current "
+                    f"list could not be fetched: {exc})"
+                ) from None
             raise ProviderError(f"the CIK of {symbol} is not known, and {exc}") from None
         found = security_master(settings).get(symbol)
     if found is None or found.cik is None:

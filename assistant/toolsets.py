@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic_ai import ApprovalRequired, ModelRetry, RunContext, ToolFailed
 from pydantic_ai.messages import ToolReturnPart
 from pydantic_ai.toolsets import FunctionToolset
@@ -60,6 +66,7 @@ from assistant.results import (
     r,
 )
 from assistant.workload import BusyError
+from retrieval.days import Day
 from retrieval.errors import RetrievalError
 from retrieval.models import DocType, SearchFilters, StoredText
 from tools.backtest import Strategy, backtest, sweep
@@ -73,8 +80,6 @@ from tools.providers.live import PriceView, RefreshStatus
 from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import walk_forward
 
-MIN_DAY, MAX_DAY = date(1900, 1, 1), date(2100, 12, 31)
-Day = Annotated[date, Field(ge=MIN_DAY, le=MAX_DAY, description="YYYY-MM-DD")]
 Symbols = Annotated[list[Symbol], Field(min_length=2, max_length=30)]
 Weight = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 Bps = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False, description="Basis points.")]
@@ -115,10 +120,20 @@ KEY_INDICATORS = (
 SERVER_PATH = re.compile(r"(?<![\w:/])/(?:[\w.@+-]+/)+([\w.@+-]+)")
 
 
+class ToolRefused(ModelRetry):
+    """A tool refused its arguments: the model may correct them. ``error`` is the domain
+    error behind it, which the direct routes turn into a status (an unknown symbol is a
+    404, not a 400)."""
+
+    def __init__(self, message: str, error: Exception) -> None:
+        super().__init__(message)
+        self.error = error
+
+
 def _retry(exc: Exception) -> ModelRetry:
     """The problem for the model and, through it, the user: no file path of the server
     (``/srv/data/qdrant`` is said as ``qdrant``)."""
-    return ModelRetry(SERVER_PATH.sub(r"\1", str(exc)))
+    return ToolRefused(SERVER_PATH.sub(r"\1", str(exc)), exc)
 
 
 async def _heavy(ctx: RunContext[AgentDeps], fn, /, *args, **kwargs):

@@ -7,3 +7,7 @@ class RetrievalError(ValueError):
 
 class IngestError(RetrievalError):
     """One item could not be loaded; the message names the item."""
+
+
+class UnknownTickerError(RetrievalError):
+    """A search names a ticker no indexed document mentions (the message lists those that are)."""

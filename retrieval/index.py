@@ -26,7 +26,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from retrieval.embeddings import Embedder
-from retrieval.errors import RetrievalError
+from retrieval.errors import RetrievalError, UnknownTickerError
 from retrieval.mirror import (
     DENSE,
     RRF_K,
@@ -351,7 +351,7 @@ class DocumentIndex:
         known = self.tickers() if tickers else set()
         unknown = [t for t in tickers if t not in known]
         if unknown:
-            raise RetrievalError(
+            raise UnknownTickerError(
                 f"unknown ticker {', '.join(unknown)}: no indexed document mentions it"
                 + (
                     f" (indexed: {', '.join(sorted(known)[:30])})"

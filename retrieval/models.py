@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
-from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints, WithJsonSchema
+
+from retrieval.days import Day
 
 
 def storable(text: str) -> str:
@@ -22,16 +24,30 @@ def storable(text: str) -> str:
     return text
 
 
-def web_url(url: str | None) -> str | None:
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+WEB_URL = re.compile(r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s\x00\[\]]+([/?#][^\x00]*)?$")
+"""http(s)://, a host (no IPv6 literal), then anything but NUL."""
+
+
+def web_url(url: str) -> str:
+    if not WEB_URL.match(url):
         raise ValueError("must be an http:// or https:// address")
     return url
 
 
-StoredText = Annotated[str, AfterValidator(storable)]
+class SchemaPattern:
+    """Says in the JSON schema what a validator checks, so a client (or a fuzzer) that
+    reads the schema knows what is refused (the validator keeps its own message)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema.setdefault("pattern", self.pattern)
+        return schema
+
+
+StoredText = Annotated[str, AfterValidator(storable), SchemaPattern("^[^\\x00]*$")]
 Ticker = Annotated[
     str,
     StringConstraints(
@@ -41,9 +57,11 @@ Ticker = Annotated[
         max_length=20,
         pattern=r"^\s*[A-Za-z0-9.^=-]+\s*$",
     ),
+    # the schema counts the length without the spaces that are stripped, as the server does
+    WithJsonSchema({"type": "string", "pattern": r"^\s*[A-Za-z0-9.^=-]{1,20}\s*$"}),
 ]
 """A symbol as exchanges and data vendors spell it (BRK.B, ^GSPC, EURUSD=X)."""
-PublishedDay = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2100, 12, 31))]
+PublishedDay = Day
 DocId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$"),
@@ -70,12 +88,12 @@ class Document(BaseModel):
     )
     tickers: list[Ticker] = Field(default_factory=list, max_length=50)
     published_at: PublishedDay
-    url: Annotated[str | None, AfterValidator(web_url)] = None
+    url: Annotated[str, AfterValidator(web_url), SchemaPattern(WEB_URL.pattern)] | None = None
     text: StoredText
     sections: list[tuple[StoredText, StoredText]] | None = Field(
         None, description="(heading, body) pairs when the loader knows the structure."
     )
-    synthetic: bool = False
+    synthetic: StrictBool = False
 
 
 class Chunk(BaseModel):
@@ -96,7 +114,7 @@ class Chunk(BaseModel):
     sentiment: float | None = Field(None, description="-1 (negative) .. 1 (positive), news only.")
     sentiment_label: str | None = None
     doc_hash: str = Field(description="Hash of the whole document; a change replaces its chunks.")
-    synthetic: bool = False
+    synthetic: StrictBool = False
 
 
 class SearchFilters(BaseModel):

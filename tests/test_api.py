@@ -201,7 +201,19 @@ def test_direct_tools_and_search(api):
         assert rsi.status_code == 200 and rsi.json()["values"]["rsi_14"] == 62.77
         assert c.post("/v1/tools/get_indicators", json={"symbol": 5, "extra": 1}).status_code == 422
         unknown = c.post("/v1/tools/get_indicators", json={"symbol": "NOPE"})
-        assert unknown.status_code == 400 and "unknown symbol" in unknown.json()["error"]["message"]
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_symbol"
+        assert "unknown symbol" in unknown.json()["error"]["message"]
+        window = c.post(  # a known symbol, nothing stored in the window
+            "/v1/tools/get_prices",
+            json={"symbol": "KO", "start": "1900-01-01", "end": "1900-02-01"},
+        )
+        assert window.status_code == 404 and window.json()["error"]["code"] == "no_data"
+        contradictory = c.post(
+            "/v1/tools/optimize_portfolio", json={"symbols": ["KO", "PEP"], "max_weight": 0.1}
+        )
+        assert contradictory.status_code == 400
+        assert contradictory.json()["error"]["code"] == "tool_error"
+        assert c.post("/v1/tools/get_prices", json={"symbol": "KO", "end": 0}).status_code == 422
         assert (
             c.post("/v1/tools/place_order", json={}).status_code == 404
         )  # orders only via approval
@@ -212,7 +224,7 @@ def test_direct_tools_and_search(api):
         future = c.get("/v1/search", params={"q": "x", "as_of": "2999-01-01"})
         assert future.status_code == 422
         nvda = c.get("/v1/search", params={"q": "chips", "ticker": "NVDA"})  # as the CLI says
-        assert nvda.status_code == 400
+        assert nvda.status_code == 404 and nvda.json()["error"]["code"] == "unknown_symbol"
         assert "unknown ticker NVDA: no indexed document mentions it" in nvda.text
         blank = c.post("/v1/chat", json={"message": "   "})
         assert blank.status_code == 422 and "the message is empty" in blank.text

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import api.app as app_module
+import api.streams as streams_module
 import assistant.keys as keys_module
 from api.app import create_app
 from api.auth import is_loopback
@@ -293,7 +293,7 @@ def test_repeated_bad_keys_are_slowed_down(tmp_path):
 
 def test_revoking_a_key_stops_its_open_streams(tmp_path, sample_dir, monkeypatch):
     monkeypatch.setattr(keys_module, "CACHE_SECONDS", 0.2)
-    monkeypatch.setattr(app_module, "STREAM_RECHECK_SECONDS", 0.3)
+    monkeypatch.setattr(streams_module, "STREAM_RECHECK_SECONDS", 0.3)
     (tmp_path / "prices").symlink_to(sample_dir / "prices")
     settings = Settings(data_dir=tmp_path)
     keys = KeyStore(engine(settings))

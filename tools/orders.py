@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema, model_validator
 
 
 class Side(StrEnum):
@@ -46,6 +46,8 @@ Symbol = Annotated[
         max_length=12,
         pattern=r"^\s*[A-Za-z0-9.^=-]+\s*$",
     ),
+    # the schema counts the length without the spaces that are stripped, as the server does
+    WithJsonSchema({"type": "string", "pattern": r"^\s*[A-Za-z0-9.^=-]{1,12}\s*$"}),
 ]
 """A ticker as brokers spell it: letters, digits and . ^ = - (BRK.B, ^GSPC, EURUSD=X)."""
 Quantity = Annotated[float, Field(gt=0, allow_inf_nan=False, description="Shares, > 0.")]

@@ -1,0 +1,77 @@
+"""What runs beside the requests: start-up catch-up, preparing the offline model, and
+the housekeeping sweep; and what stopping closes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.state import ApiState
+from assistant.logs import Throttled
+
+log = logging.getLogger(__name__)
+
+
+async def housekeeping(state: ApiState) -> None:
+    """Overdue approvals expire (and their runs resume) without anyone touching them,
+    and resting paper orders fill once the stored prices reach them.
+
+    Several processes may sweep at once: the pending→expired transition is a
+    compare-and-set, so each approval expires, and is announced, exactly once.
+    """
+    services = state.services
+    warnings = Throttled(log)
+    while True:
+        await asyncio.sleep(state.settings.approval_sweep_seconds)
+        try:
+            await services.decisions.expire_due(wait=0)  # updates go on in the background
+            await services.decisions.catch_up()
+            paper = await asyncio.to_thread(services.approvals.broker_factory)
+            if hasattr(paper, "process_open_orders"):
+                await asyncio.to_thread(paper.process_open_orders)
+        except Exception as exc:  # a database hiccup must not end the sweep
+            warnings.warning("sweep", "housekeeping sweep failed: %s: %s", type(exc).__name__, exc)
+
+
+async def catch_up(state: ApiState) -> None:
+    """What a stop left behind: approvals between decision and broker, and approvals
+    that expired meanwhile. In the background: serving never waits for a broker or for
+    a conversation a crashed turn still holds."""
+    try:
+        await state.services.decisions.reconcile(wait=0)
+        await state.services.decisions.expire_due(wait=0)
+    except Exception as exc:
+        log.error("start-up reconciliation failed: %s: %s", type(exc).__name__, exc)
+
+
+async def prepare_model(state: ApiState) -> None:
+    """The offline model's intent model is prepared once per model cache (seconds): at
+    start, in a thread, rather than inside the first user's question."""
+    settings = state.settings
+    if settings.model not in ("offline", ""):
+        return
+    from assistant.models.offline import prepare
+
+    try:
+        await asyncio.to_thread(prepare, settings.effective_model_cache_dir)
+    except Exception as exc:  # the planner still routes on keywords
+        log.warning("offline model not prepared at start: %s: %s", type(exc).__name__, exc)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: ApiState = app.state.api
+    chat = state.services.chat
+    chat.turns.detach(catch_up(state))
+    chat.turns.detach(prepare_model(state))
+    sweeper = asyncio.create_task(housekeeping(state))
+    yield
+    sweeper.cancel()
+    await chat.turns.drain(1.0)  # streams already had the grace period to finish
+    chat.heavy.close()
+    await chat.hub.aclose()
+    await asyncio.to_thread(state.index.close)
