@@ -33,7 +33,9 @@ other refusal (start after end, a weight cap below 1/N) is a 400 ``tool_error``.
 
 def json_number(value: Any) -> Any:
     if isinstance(value, (str, bool)):
-        raise ValueError("must be a JSON number")
+        raise ValueError(
+            "must be a finite number, written as a JSON number (not text or true/false)"
+        )
     return value
 
 
