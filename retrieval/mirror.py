@@ -38,12 +38,15 @@ def as_int_date(day: date) -> int:
 
 def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of several best-first lists of ids: Σ 1/(k + rank), rank
-    counted from 0 — Qdrant's formula, so the embedded and server paths score alike."""
+    counted from 0 — Qdrant's formula, so the embedded and server paths score alike. Equal
+    scores are common (rank 1 in one list and 3 in the other ties with the reverse): the
+    first list's order breaks them (the dense one, when there is one), not the ids."""
     scores: dict[int, float] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking):
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    first = {item: rank for rank, item in enumerate(rankings[0])} if rankings else {}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], first.get(kv[0], len(first)), kv[0]))
 
 
 def chunk_of(payload: dict) -> Chunk:

@@ -27,24 +27,36 @@ def torch_vectors() -> np.ndarray:
     return SentenceTransformerEmbedder().embed(TEXTS)
 
 
-def test_search_is_pytorchs_vectors_and_int8_stays_close(model_cache, torch_vectors):
+def test_fp32_is_pytorchs_vectors_and_search_int8_stays_close(model_cache, torch_vectors):
     fp32 = fast_embedder(model_cache, Precision.FP32)
     vectors = fp32.embed(TEXTS)
     assert vectors.shape == (4, 384) and vectors.dtype == np.float32
     assert (vectors * torch_vectors).sum(axis=1).min() > 0.9999
     search = embedder()
-    assert search.name.endswith("ONNX fp32)") and search.dimension == 384
-    quantised = fast_embedder(model_cache, Precision.INT8).embed(TEXTS)  # the router's
-    assert (quantised * torch_vectors).sum(axis=1).min() > 0.97
+    assert search.name.endswith("ONNX int8)") and search.dimension == 384
+    quantised = search.embed(TEXTS)
+    assert (quantised * torch_vectors).sum(axis=1).min() > 0.98
     assert np.allclose(np.linalg.norm(quantised, axis=1), 1.0, atol=1e-5)
 
 
-def test_batches_keep_the_order(model_cache):
+def test_int8_search_keeps_pytorchs_recall(model_cache):
+    """The bar for quantising: the retrieval eval's hybrid recall@5 within 0.01 of the
+    vectors PyTorch makes (0.977 on the sample corpus)."""
+    from evals.retrieval.runner import run_retrieval_eval
+
+    modes = {m.mode: m for m in run_retrieval_eval(embedder=embedder()).modes}
+    assert modes["hybrid"].recall_at_5 >= 0.977 - 0.01
+
+
+def test_a_texts_vector_does_not_depend_on_its_company(model_cache):
+    """Texts run one by one, in parallel: the rows come back in the given order, and a
+    text's vector is the same alone or among others (dynamic quantisation takes its
+    scale from what it is given)."""
     search = embedder()
-    texts = TEXTS * 5  # more than one batch
-    batched = search.embed(texts)  # sorted by length inside, rows back in the given order
+    texts = TEXTS * 5
+    together = search.embed(texts)
     one_by_one = np.vstack([search.embed([t]) for t in texts])
-    assert np.allclose(batched, one_by_one, atol=1e-5)
+    assert np.array_equal(together, one_by_one)
     assert search.embed([]).shape == (0, 384)
 
 

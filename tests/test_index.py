@@ -232,3 +232,12 @@ def test_the_same_story_twice_in_one_batch_is_written_once(tmp_path):
     assert (report.documents, report.duplicates, report.written) == (1, 2, 1)
     assert idx.doc_ids() == {"n1"}
     idx.close()
+
+
+def test_fused_ties_go_to_the_dense_order():
+    """Rank 1 in one list and 3 in the other ties with the reverse: the first (dense)
+    list's order decides, whatever the ids."""
+    from retrieval.mirror import rrf
+
+    assert [i for i, _ in rrf([[9, 7, 5], [5, 8, 9]])][:2] == [9, 5]
+    assert [i for i, _ in rrf([[5, 7, 9], [9, 8, 5]])][:2] == [5, 9]
