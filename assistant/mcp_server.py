@@ -7,8 +7,10 @@ ever go through the approval flow.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
+import threading
 import typing
 
 from fastmcp import FastMCP
@@ -17,10 +19,9 @@ from pydantic_ai import ModelRetry, ToolFailed
 
 from assistant.auth import Role, User
 from assistant.deps import AgentDeps
-from assistant.resources import broker, document_index, price_store
+from assistant.services import Services, build_services
 from assistant.settings import Settings, get_settings
 from assistant.toolsets import READ_ONLY, call_directly, parameters
-from assistant.workload import HeavyWork
 
 MCP_USER = User(id="mcp", role=Role.VIEWER)
 log = logging.getLogger(__name__)
@@ -28,19 +29,18 @@ log = logging.getLogger(__name__)
 
 def build_mcp(settings: Settings | None = None) -> FastMCP:
     settings = settings or get_settings()
-    heavy = HeavyWork(settings.heavy_workers, settings.heavy_calls_per_key)
+    services: list[Services] = []
+    lock = threading.Lock()
 
     def make_deps() -> AgentDeps:
-        return AgentDeps(
-            settings=settings,
-            store=price_store(settings),
-            user=MCP_USER,
-            owner=MCP_USER.id,
-            conversation_id="mcp",
-            index_factory=lambda: document_index(settings),
-            broker_factory=lambda: broker(settings),
-            heavy=heavy,
-        )
+        """The services are built on the first call, not at start (``initialize`` must
+        answer fast): the same services as the API's, so a tool here sees what
+        ``/v1/tools`` sees (the live price provider included)."""
+        with lock:
+            if not services:
+                # no model answers here: a configured LLM's missing key must not stop tools
+                services.append(build_services(settings, model="offline"))
+        return services[0].chat.deps(MCP_USER)
 
     server = FastMCP(
         "market-assistant",
@@ -57,7 +57,7 @@ def _plain(fn, make_deps):
     params = parameters(fn)
 
     async def call(**kwargs):
-        deps = make_deps()
+        deps = await asyncio.to_thread(make_deps)
         try:
             return await call_directly(fn, deps, kwargs)
         except (ModelRetry, ToolFailed) as exc:
