@@ -19,9 +19,11 @@ from pydantic_ai import ModelRetry, ToolFailed
 
 from assistant.auth import Role, User
 from assistant.deps import AgentDeps
-from assistant.services import Services, build_services
 from assistant.settings import Settings, get_settings
 from assistant.toolsets import READ_ONLY, call_directly, parameters
+
+if typing.TYPE_CHECKING:
+    from assistant.services import Services
 
 MCP_USER = User(id="mcp", role=Role.VIEWER)
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ def build_mcp(settings: Settings | None = None) -> FastMCP:
         """The services are built on the first call, not at start (``initialize`` must
         answer fast): the same services as the API's, so a tool here sees what
         ``/v1/tools`` sees (the live price provider included)."""
+        from assistant.services import build_services  # the approvals and chat: 0.6 s
+
         with lock:
             if not services:
                 # no model answers here: a configured LLM's missing key must not stop tools

@@ -149,8 +149,15 @@ class _ErrorsAsExitCodes(TyperGroup):
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
-        except clicks.NoArgsIsHelpError as exc:  # a group called bare: its help
-            typer.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+        except clicks.NoArgsIsHelpError as exc:  # a group called bare: typer printed its help
+            ctx = exc.ctx
+            path = ctx.command_path if ctx else "assistant"
+            names = (
+                ctx.command.list_commands(ctx)
+                if ctx and hasattr(ctx.command, "list_commands")
+                else []
+            )
+            typer.echo(f"error: {path} needs a command: {', '.join(names)}", err=True)
             raise SystemExit(2) from None
         except clicks.UsageError as exc:
             hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""

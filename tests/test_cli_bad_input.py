@@ -143,3 +143,12 @@ def test_serve_on_a_port_in_use_is_one_line_and_prints_no_login_link(cli, use_sa
         result = cli("serve", "--host", "127.0.0.1", "--port", str(port))
     line = one_error_line(result, f"port {port}", "--port")
     assert "login" not in result.output and "another server?" in line
+
+
+@pytest.mark.parametrize("group", ["data", "tools", "approvals", "keys", "db"])
+def test_a_group_without_a_command_shows_its_help_once_and_one_error_line(cli, group):
+    result = cli(group)
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and f" {group} needs a command: " in line
+    assert result.stdout.count("Usage:") == 1
