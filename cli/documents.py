@@ -144,6 +144,8 @@ def ingest_cmd(
         report.notes.append(note)
     emit(report, as_json, lambda: _summary(report))
     if report.failures:
+        done = "nothing was ingested" if not report.documents else "the rest was ingested"
+        typer.echo(f"error: {len(report.failures)} item(s) failed ({done}); see above", err=True)
         raise typer.Exit(2)
 
 

@@ -74,6 +74,14 @@ def _read_text(path: Path) -> str:
         raise IngestError(f"{path}: not UTF-8 text") from None
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's multi-line report as one line: the problem and where it is."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    return f"{problem}{where}"
+
+
 def _front_matter(text: str) -> tuple[dict, str]:
     if not text.startswith("---"):
         return {}, text
@@ -83,7 +91,7 @@ def _front_matter(text: str) -> tuple[dict, str]:
     try:
         meta = yaml.safe_load(parts[0][3:]) or {}
     except yaml.YAMLError as exc:
-        raise IngestError(f"front matter is not valid YAML: {exc}") from None
+        raise IngestError(f"front matter is not valid YAML: {yaml_problem(exc)}") from None
     except ValueError as exc:  # YAML reads 2021-02-30 as a date, which cannot exist
         raise IngestError(f"front matter has an impossible value: {exc}") from None
     if not isinstance(meta, dict):
@@ -125,7 +133,10 @@ def load_file(path: Path) -> Document:
         body = _pdf_text(path)
     else:
         text = _read_text(path)
-        front, text = _front_matter(text) if suffix in TEXT_SUFFIXES else ({}, text)
+        try:
+            front, text = _front_matter(text) if suffix in TEXT_SUFFIXES else ({}, text)
+        except IngestError as exc:  # name the file: a folder holds many
+            raise IngestError(f"{path}: {exc}") from None
         meta = {**meta, **front}
         body = html_to_text(text) if suffix in HTML_SUFFIXES else text
     if not body.strip():
@@ -171,9 +182,11 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
-            )
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
+            if not found:
+                kinds = ", ".join(sorted(s.lstrip(".") for s in SUPPORTED))
+                raise IngestError(f"{p} holds no documents to ingest ({kinds})")
+            out.extend(found)
         else:
             out.append(p)
     return out

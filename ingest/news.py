@@ -74,6 +74,8 @@ def read_feed(source: str, tickers: list[str] | None = None) -> Iterator[Documen
     """An RSS/Atom feed from a URL or a file; items become news documents."""
     import feedparser
 
+    if "://" not in source and not Path(source).is_file():
+        raise IngestError(f"feed {source}: no such file (give a file or an http(s) URL)")
     parsed = feedparser.parse(source)
     if parsed.bozo and not parsed.entries:
         raise IngestError(f"feed {source} failed to parse: {parsed.get('bozo_exception')}")

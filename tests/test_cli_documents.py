@@ -117,7 +117,31 @@ def test_ingest_files_reports_failures_and_keeps_the_good(cli, use_docs, tmp_pat
         and "news.jsonl line 2: malformed JSON" in result.output
     )
     assert "missing.md: no such file" in result.output
+    assert result.stderr.strip().splitlines() == [
+        "error: 3 item(s) failed (the rest was ingested); see above"
+    ]
     assert cli("ingest").exit_code == 2
+
+
+def test_ingest_problems_name_the_file_in_one_line(cli, use_docs, tmp_path):
+    """Found by a stranger: a bad front matter was PyYAML's 8 lines without the file's
+    name, a missing feed file "not well-formed", an empty folder a success, and a run
+    where everything failed said so on stdout only."""
+    folder = tmp_path / "memos"
+    folder.mkdir()
+    (folder / "bad.md").write_text("---\ntickers: [KO\n---\nText.")
+    result = cli("ingest", str(folder))
+    assert result.exit_code == 2
+    [failure] = [line for line in result.stdout.splitlines() if line.startswith("  - ")]
+    assert "bad.md: front matter is not valid YAML" in failure and "(line 2, column" in failure
+    assert result.stderr.strip() == "error: 1 item(s) failed (nothing was ingested); see above"
+    feed = cli("ingest", "--rss", str(tmp_path / "nope.xml"))
+    assert feed.exit_code == 2 and "nope.xml: no such file" in feed.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = cli("ingest", str(empty))
+    assert nothing.exit_code == 2
+    assert nothing.output.strip().startswith("error: ") and "holds no documents" in nothing.output
 
 
 def test_ingest_edgar(cli, use_docs, monkeypatch):
@@ -189,7 +213,7 @@ def test_ingest_edgar_many_tickers_and_forms_resumes_without_downloading_again(
         monkeypatch.setenv("ASSISTANT_EDGAR_USER_AGENT", "MA tests@example.com")
         first = cli("ingest", "--edgar", "widg,GADG", "--form", "10-K,10-Q", "--json")
         assert first.exit_code == 2  # failures are reported; what could be read is in
-        report = json.loads(first.output)
+        report = json.loads(first.stdout)
         assert report["written"] == 1 and len(report["failures"]) == 3
         errors = " ".join(f["error"] for f in report["failures"])
         assert "5678" in errors and "WIDG: EDGAR lists no 10-Q filings" in errors
@@ -197,7 +221,7 @@ def test_ingest_edgar_many_tickers_and_forms_resumes_without_downloading_again(
         fake.paths.clear()
         again = cli("ingest", "--edgar", "WIDG", "--edgar", "GADG", "--form", "10-K", "--json")
         assert again.exit_code == 0, again.output
-        assert json.loads(again.output)["written"] == 1  # only Gadget's 10-K
+        assert json.loads(again.stdout)["written"] == 1  # only Gadget's 10-K
         downloads = [p for p in fake.paths if p.startswith("/Archives/")]
         assert downloads == [gadget_doc]
     hits = json.loads(cli("search", "magnet supplier", "--ticker", "GADG", "--json").output)
