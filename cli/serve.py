@@ -35,7 +35,8 @@ def serve_cmd(
             f"ASSISTANT_AUTH=off is only allowed on a loopback host (127.0.0.1, ::1), not {where}"
         )
     _check_port_free(settings.host, settings.port)
-    token = secrets.token_urlsafe(24)
+    # with auth off every caller is an admin: a login link would only suggest otherwise
+    token = secrets.token_urlsafe(24) if settings.auth != "off" else None
     app = create_app(settings, login_token=token)
     app.state.services.chat.agent()  # built now, not on the first question
     # Everything loaded so far (torch, pandas, pydantic-ai...) lives as long as the process;
@@ -45,7 +46,10 @@ def serve_cmd(
     gc.freeze()
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     typer.echo(f"Market Assistant on http://{shown}:{settings.port}/")
-    typer.echo(f"Log in (once): http://{shown}:{settings.port}/login?token={token}")
+    if token:
+        typer.echo(f"Log in (once): http://{shown}:{settings.port}/login?token={token}")
+    else:
+        typer.echo("Auth is off (ASSISTANT_AUTH=off): no key or login needed on this machine.")
     uvicorn.run(
         app,
         host=settings.host,

@@ -152,3 +152,19 @@ def test_a_group_without_a_command_shows_its_help_once_and_one_error_line(cli, g
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: ") and f" {group} needs a command: " in line
     assert result.stdout.count("Usage:") == 1
+
+
+@pytest.mark.parametrize(("auth", "link"), [("on", True), ("off", False)])
+def test_serve_prints_a_login_link_only_when_keys_are_needed(
+    cli, use_sample, monkeypatch, auth, link
+):
+    import uvicorn
+
+    from tests.serving import free_port
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # start, do not serve
+    monkeypatch.setenv("ASSISTANT_AUTH", auth)
+    result = cli("serve", "--host", "127.0.0.1", "--port", str(free_port()))
+    assert result.exit_code == 0, result.output
+    assert ("/login?token=" in result.output) is link
+    assert ("Auth is off" in result.output) is not link
