@@ -118,6 +118,9 @@ def chat_cmd(
             storable(question)
         except ValueError as exc:
             raise typer.BadParameter(f"the question {exc}", param_hint="QUESTION") from None
+        too_long = _too_long(services, question)
+        if too_long:
+            raise typer.BadParameter(too_long, param_hint="QUESTION")
         if asyncio.run(_turn(services, question, conversation, as_json, as_of)) is None:
             raise typer.Exit(1)
         return
@@ -131,6 +134,10 @@ def chat_cmd(
             break
         if not line:
             break
+        too_long = _too_long(services, line)
+        if too_long:
+            err.print(f"error: {too_long}")
+            continue
         pin = as_of if conversation is None else None  # the conversation keeps its pin
         conversation = (
             asyncio.run(_turn(services, line, conversation, as_json, pin)) or conversation
@@ -138,6 +145,14 @@ def chat_cmd(
 
 
 approvals_app = typer.Typer(help="List, approve and reject proposed orders.", no_args_is_help=True)
+
+
+def _too_long(services: Services, question: str) -> str | None:
+    """The API's limit (ASSISTANT_MAX_MESSAGE_CHARS), with the API's words."""
+    limit = services.settings.max_message_chars
+    if len(question) > limit:
+        return f"message is {len(question)} characters; the limit is {limit}"
+    return None
 
 
 def _acting(user: str | None) -> User:

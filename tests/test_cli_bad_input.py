@@ -97,6 +97,7 @@ def test_every_float_option_refuses_non_finite_numbers(cli, use_sample, path, op
             ["duplicate symbols"],
         ),
         (["tools", "backtest", "AAPL", "--slow", "100000"], ["longer than AAPL's history"]),
+        (["chat", "x" * 4001], ["4001 characters", "the limit is 4000"]),  # as the API
         (["tools", "backtest", "AAPL", "--strategy", "bollinger", "--window", "1"], ["at least 2"]),
         (
             ["tools", "backtest", "AAPL", "MSFT", "KO", "--strategy", "rebalance"]
