@@ -107,8 +107,8 @@ def optimize_cmd(
     target_return: float | None = typer.Option(
         None, "--target-return", help="mean-variance: annual target."
     ),
-    risk_aversion: float = typer.Option(
-        1.0, "--risk-aversion", help="mean-variance without a target."
+    risk_aversion: float | None = typer.Option(
+        None, "--risk-aversion", help="mean-variance without a target (default 1)."
     ),
     sector: list[str] = typer.Option([], "--sector", help="SYMBOL=SECTOR (repeatable)."),
     sector_cap: list[str] = typer.Option([], "--sector-cap", help="SECTOR=MAX (repeatable)."),

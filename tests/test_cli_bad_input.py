@@ -67,7 +67,42 @@ def test_every_float_option_refuses_non_finite_numbers(cli, use_sample, path, op
         (
             ["tools", "optimize", "AAPL", "MSFT", "--method", "mean-variance"]
             + ["--risk-aversion", "-1"],
-            ["risk aversion -1.0 must be a positive number"],
+            ["risk aversion -1.0 must be above 0"],
+        ),
+        (
+            ["tools", "optimize", "AAPL", "MSFT", "--risk-aversion", "2"],
+            ["a risk aversion applies to mean-variance, not max-sharpe"],
+        ),
+        (
+            ["tools", "optimize", "AAPL", "MSFT", "--current", "AAPL=0.5"],
+            ["only matter with a turnover penalty"],
+        ),
+        (
+            [
+                "tools",
+                "optimize",
+                "AAPL",
+                "MSFT",
+                "--method",
+                "min-variance",
+                "--current",
+                "ZZZ=0.5",
+            ]
+            + ["--turnover-penalty", "0.1"],
+            ["current weights for symbols not optimised: ZZZ"],
+        ),
+        (
+            [
+                "tools",
+                "optimize",
+                "AAPL",
+                "MSFT",
+                "--sector",
+                "AAPL=tech",
+                "--sector-cap",
+                "tech=-0.2",
+            ],
+            ["a sector cap is a fraction between 0 and 1"],
         ),
         (["tools", "optimize", "AAPL", "MSFT", "--risk-free-rate", "4"], ["between -1 and 1"]),
         (["tools", "optimize", "AAPL", "MSFT", "--frontier", "1000000"], ["between 0 and 200"]),

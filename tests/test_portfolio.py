@@ -226,7 +226,8 @@ def test_cli_optimize_json(cli, use_sample):
     ("kwargs", "message"),
     [
         ({"target_return": float("nan")}, "target return nan"),
-        ({"risk_aversion": -1.0}, "risk aversion -1.0 must be a positive number"),
+        ({"risk_aversion": -1.0}, "risk aversion -1.0 must be above 0 and at most 1,000,000"),
+        ({"risk_aversion": 1e308}, "at most 1,000,000"),
         ({"risk_aversion": float("nan")}, "risk aversion nan"),
         ({"frontier_points": 100_000}, "between 0 and 200"),
         ({"frontier_points": -1}, "between 0 and 200"),

@@ -160,6 +160,24 @@ def _check_feasible(symbols: list[str], c: Constraints) -> None:
     unknown = set(c.sector_caps) - set(c.sectors.values())
     if unknown:
         raise InvalidInputError(f"sector caps for sectors no symbol belongs to: {sorted(unknown)}")
+    negative = sorted(sec for sec, cap in c.sector_caps.items() if cap < 0)
+    if negative:
+        raise InvalidInputError(
+            f"a sector cap is a fraction between 0 and 1; {', '.join(negative)} has "
+            f"{c.sector_caps[negative[0]]}"
+        )
+    strangers = sorted(set(c.sectors) - set(symbols))
+    if strangers:
+        raise InvalidInputError(f"sectors given for symbols not optimised: {', '.join(strangers)}")
+    held = sorted(set(c.current_weights) - set(symbols))
+    if held:
+        raise InvalidInputError(
+            f"current weights for symbols not optimised: {', '.join(held)} (name them too)"
+        )
+    if c.current_weights and not c.turnover_penalty:
+        raise InvalidInputError(
+            "current weights only matter with a turnover penalty (they would be ignored)"
+        )
     if c.sector_caps:
         by_sector = {
             sec: min(cap, c.max_weight * sum(1 for s in symbols if c.sectors.get(s) == sec))
@@ -281,14 +299,21 @@ def _risk_parity(p: _Problem) -> np.ndarray:
 MAX_FRONTIER_POINTS = 200
 
 
+MAX_RISK_AVERSION = 1e6
+"""Beyond it the return term vanishes against the variance term (min-variance), and the
+solver's numerics fail."""
+
+
 def _check_settings(
     target: float | None, risk_aversion: float, frontier_points: int, risk_free_rate: float
 ) -> None:
     check_risk_free_rate(risk_free_rate)
     if target is not None and not (math.isfinite(target) and -1 < target < 10):
         raise InvalidInputError(f"target return {target} must be a fraction between -1 and 10")
-    if not (math.isfinite(risk_aversion) and risk_aversion > 0):
-        raise InvalidInputError(f"risk aversion {risk_aversion} must be a positive number")
+    if not (math.isfinite(risk_aversion) and 0 < risk_aversion <= MAX_RISK_AVERSION):
+        raise InvalidInputError(
+            f"risk aversion {risk_aversion} must be above 0 and at most {MAX_RISK_AVERSION:,.0f}"
+        )
     if not 0 <= frontier_points <= MAX_FRONTIER_POINTS:
         raise InvalidInputError(
             f"frontier points must be between 0 and {MAX_FRONTIER_POINTS}, got {frontier_points}"
@@ -302,15 +327,20 @@ def optimize_estimates(
     *,
     risk_free_rate: float = 0.0,
     target_return: float | None = None,
-    risk_aversion: float = 1.0,
+    risk_aversion: float | None = None,
     frontier_points: int = 0,
 ) -> tuple[np.ndarray, list[FrontierPoint] | None]:
+    """``risk_aversion``: mean-variance without a target (default 1)."""
     method = Method(method)
     c = constraints or Constraints()
-    if target_return is not None and method is not Method.MEAN_VARIANCE:
-        raise InvalidInputError(
-            f"a target return applies to mean-variance, not {method} (it would be ignored)"
-        )
+    for name, value in (("a target return", target_return), ("a risk aversion", risk_aversion)):
+        if value is not None and method is not Method.MEAN_VARIANCE:
+            raise InvalidInputError(
+                f"{name} applies to mean-variance, not {method} (it would be ignored)"
+            )
+    if risk_aversion is not None and target_return is not None:
+        raise InvalidInputError("give a target return or a risk aversion, not both")
+    risk_aversion = 1.0 if risk_aversion is None else risk_aversion
     _check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
     _check_feasible(est.symbols, c)
     p = _Problem(est, c)
@@ -380,13 +410,19 @@ def optimize(
     shrinkage: bool = False,
     risk_free_rate: float = 0.0,
     target_return: float | None = None,
-    risk_aversion: float = 1.0,
+    risk_aversion: float | None = None,
     frontier_points: int = 0,
 ) -> PortfolioResult:
-    """Optimal weights for ``symbols`` estimated on ``[start, end]``."""
+    """Optimal weights for ``symbols`` estimated on ``[start, end]``; ``risk_aversion``:
+    mean-variance without a target (default 1)."""
     method = Method(method)
     symbols = [normalise_symbol(s) for s in symbols]
-    _check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
+    _check_settings(
+        target_return,
+        1.0 if risk_aversion is None else risk_aversion,
+        frontier_points,
+        risk_free_rate,
+    )
     _check_feasible(symbols, constraints or Constraints())
     returns, source = aligned_returns(store, symbols, start, end)
     est = estimate(returns, shrinkage=shrinkage, source=source)
