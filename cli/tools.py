@@ -85,6 +85,8 @@ def _pairs(values: list[str], option: str, cast=str) -> dict[str, object]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise InvalidInputError(f"{option} expects KEY=VALUE, got {item!r}")
+        if key.strip().upper() in {k.upper() for k in out}:
+            raise InvalidInputError(f"{option} names {key.strip()} twice: give each once")
         try:
             out[key.strip()] = cast(value)
         except ValueError:
@@ -182,7 +184,7 @@ def backtest_cmd(
     train_days: int = typer.Option(756, "--train-days", help="Walk-forward training window."),
     test_days: int = typer.Option(252, "--test-days", help="Walk-forward test window."),
     rank_by: str = typer.Option("sharpe", "--rank-by", help="Sweep ranking metric."),
-    top: int = typer.Option(20, "--top", help="Sweep rows to show."),
+    top: int = typer.Option(20, "--top", min=1, max=10_000, help="Sweep rows to show."),
     as_json: bool = JsonOption,
 ) -> None:
     """Backtest a strategy (no look-ahead; costs on traded notional), or sweep its parameters."""
@@ -211,7 +213,12 @@ def backtest_cmd(
     if walk and not do_sweep:
         raise InvalidInputError("--walk-forward needs --sweep and ranges to choose from")
     if do_sweep:
-        grid = dict(parse_range(spec) for spec in ranges or [])
+        parsed = [parse_range(spec) for spec in ranges or []]
+        names = [name for name, _ in parsed]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise InvalidInputError(f"the sweep names {', '.join(twice)} twice: give each once")
+        grid = dict(parsed)
         grid = {**{n: [v] for n, v in params.items()}, **grid}
         if walk:
             result = walk_forward(

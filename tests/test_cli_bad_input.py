@@ -133,6 +133,18 @@ def test_every_float_option_refuses_non_finite_numbers(cli, use_sample, path, op
         ),
         (["tools", "backtest", "AAPL", "--slow", "100000"], ["longer than AAPL's history"]),
         (["chat", "x" * 4001], ["4001 characters", "the limit is 4000"]),  # as the API
+        (
+            ["tools", "optimize", "AAPL", "MSFT", "--sector", "AAPL=a", "--sector", "aapl=b"],
+            ["twice"],
+        ),
+        (
+            ["tools", "backtest", "AAPL", "--sweep", "fast=5:10:5", "fast=6:8:2", "slow=50:60:10"],
+            ["the sweep names fast twice"],
+        ),
+        (
+            ["tools", "backtest", "AAPL", "--sweep", "fast=5:10:5", "--top", "-1"],
+            ["--top", "greater than or equal to 1"],
+        ),
         (["tools", "backtest", "AAPL", "--strategy", "bollinger", "--window", "1"], ["at least 2"]),
         (
             ["tools", "backtest", "AAPL", "MSFT", "KO", "--strategy", "rebalance"]
