@@ -587,6 +587,11 @@ def sweep(
     strategy = Strategy(strategy)
     check_rank_by(rank_by)
     check_costs(cost_bps, slippage_bps)
+    for name, values in grid.items():  # a window of 7.5 days would be rounded, silently
+        fractional = [v for v in values if name in _INTEGER_PARAMS and v != int(v)]
+        if fractional:
+            shown = ", ".join(f"{v:g}" for v in fractional[:5])
+            raise InvalidInputError(f"{name} takes whole numbers of days; not {shown}")
     prep = _prepare(store, symbol, start, end)
     combos = _combinations(strategy, grid, max_combinations)
     ind = _Indicators(prep.price)
