@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 console = Console()
+if not console.is_terminal:  # a pipe or a file: lines are not folded to a made-up 80 columns
+    console = Console(width=max(console.width, 200))
 
 
 def emit(
@@ -42,11 +44,18 @@ def to_json(result: BaseModel | list[BaseModel] | dict[str, Any]) -> str:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    """Columns of single words (ids, symbols, dates, numbers, paths) are kept whole, so they
+    can be copied, while they fit the console; columns of prose wrap at spaces."""
+    cells = [[fmt(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    words = [all(" " not in r[i] for r in cells) for i in range(len(columns))]
+    whole = sum(w + 3 for w, word in zip(widths, words, strict=True) if word) < console.width
     out = Table(title=escape(title), title_justify="left")
-    for column in columns:
-        out.add_column(column, overflow="fold")  # ids must stay whole to be copied
-    for row in rows:
-        out.add_row(*(fmt(v) for v in row))
+    for column, width, word in zip(columns, widths, words, strict=True):
+        keep = word and whole
+        out.add_column(column, overflow="fold", no_wrap=keep, min_width=width if keep else None)
+    for row in cells:
+        out.add_row(*row)
     return out
 
 

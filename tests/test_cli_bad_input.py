@@ -216,3 +216,22 @@ def test_serve_prints_a_login_link_only_when_keys_are_needed(
     assert result.exit_code == 0, result.output
     assert ("/login?token=" in result.output) is link
     assert ("Auth is off" in result.output) is not link
+
+
+def test_tables_keep_single_word_cells_whole_and_wrap_prose():
+    """Ids, symbols and paths were folded mid-word in a narrow terminal: not copyable."""
+    from rich.console import Console
+
+    from cli.output import table
+
+    key = "appr_0123456789abcdef0123"
+    rendered = table(
+        "Approvals",
+        ["id", "note"],
+        [(key, "a long note that may wrap over several lines in a narrow terminal")],
+    )
+    narrow = Console(width=60, record=True, force_terminal=False)
+    narrow.print(rendered)
+    text = narrow.export_text()
+    assert key in text  # on one line
+    assert max(len(line) for line in text.splitlines()) <= 60
