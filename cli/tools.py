@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import typer
 
@@ -78,6 +79,12 @@ def _render(result: Indicators):
     return out
 
 
+def choices(kind: type[StrEnum]) -> str:
+    """An option's choices for its help text, where they wrap between words (typer's
+    metavar for an enum wraps inside them)."""
+    return ", ".join(k.value for k in kind)
+
+
 def _pairs(values: list[str], option: str, cast=str) -> dict[str, object]:
     """Parse repeated KEY=VALUE options into a dict, naming the option on bad input."""
     out: dict[str, object] = {}
@@ -97,7 +104,9 @@ def _pairs(values: list[str], option: str, cast=str) -> dict[str, object]:
 @app.command("optimize")
 def optimize_cmd(
     symbols: list[str] = typer.Argument(..., help="Two or more symbols."),
-    method: Method = typer.Option(Method.MAX_SHARPE, "--method", help="Objective."),
+    method: Method = typer.Option(
+        Method.MAX_SHARPE, "--method", metavar="METHOD", help=f"Objective: {choices(Method)}."
+    ),
     min_weight: float = typer.Option(
         0.0, "--min-weight", help="Per-asset floor (negative allows shorts)."
     ),
@@ -161,7 +170,9 @@ def backtest_cmd(
     ranges: list[str] | None = typer.Argument(
         None, help="With --sweep: NAME=START:STOP:STEP ...; with rebalance: more symbols."
     ),
-    strategy: Strategy = typer.Option(Strategy.SMA_CROSS, "--strategy", help="Signal strategy."),
+    strategy: Strategy = typer.Option(
+        Strategy.SMA_CROSS, "--strategy", metavar="STRATEGY", help=f"One of {choices(Strategy)}."
+    ),
     fast: int | None = typer.Option(None, "--fast", help="sma-cross/macd fast window."),
     slow: int | None = typer.Option(None, "--slow", help="sma-cross/macd slow window."),
     window: int | None = typer.Option(None, "--window", help="rsi-reversion/bollinger window."),
@@ -175,7 +186,12 @@ def backtest_cmd(
     allow_short: bool = typer.Option(False, "--allow-short", help="Short instead of flat."),
     start: datetime | None = StartOption,
     end: datetime | None = EndOption,
-    method: Method = typer.Option(Method.MAX_SHARPE, "--method", help="rebalance: optimiser."),
+    method: Method = typer.Option(
+        Method.MAX_SHARPE,
+        "--method",
+        metavar="METHOD",
+        help=f"rebalance: optimiser, {choices(Method)}.",
+    ),
     frequency: Frequency = typer.Option(Frequency.MONTHLY, "--frequency", help="rebalance."),
     lookback: int = typer.Option(252, "--lookback", help="rebalance: estimation window, days."),
     max_weight: float = typer.Option(1.0, "--max-weight", help="rebalance: per-asset cap."),

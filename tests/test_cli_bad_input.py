@@ -235,3 +235,11 @@ def test_tables_keep_single_word_cells_whole_and_wrap_prose():
     text = narrow.export_text()
     assert key in text  # on one line
     assert max(len(line) for line in text.splitlines()) <= 60
+
+
+def test_help_lists_choices_between_words(cli):
+    """typer's metavar for an enum wrapped inside its words (min-varianc / e)."""
+    result = cli("tools", "optimize", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "Objective: max-sharpe, min-variance, risk-parity, mean-variance." in text
