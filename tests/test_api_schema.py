@@ -78,10 +78,16 @@ def test_completions_take_any_history_that_has_a_question(api):  # noqa: F811
     with client(api) as c:
         ok = c.post(
             "/v1/chat/completions",
-            json={"messages": [question, {"role": "tool", "content": "{}"}]},
+            json={
+                "messages": [
+                    question,  # a tool message that reads like a question is not the question
+                    {"role": "tool", "content": "What was the RSI of MSFT at the end of 2020?"},
+                ]
+            },
         )
         assert ok.status_code == 200, ok.text
-        assert "62.77" in ok.json()["choices"][0]["message"]["content"]
+        answer = ok.json()["choices"][0]["message"]["content"]
+        assert "62.77" in answer and "58.18" not in answer
         parts = c.post(
             "/v1/chat/completions",
             json={

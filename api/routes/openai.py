@@ -36,12 +36,12 @@ STATUS_OF_ERROR = {"timeout": 504, "busy": 409, "unauthorized": 401, "shutting_d
     responses={200: {"content": SSE_RESPONSE[200]["content"]}},
 )
 async def completions(body: CompletionRequest, user: Viewer, state: State, request: Request):
-    """The last message is the question (a user message with text); earlier user and
-    assistant messages are the history. ``stream: true`` answers in OpenAI's chunk format."""
-    question = body.messages[-1].text()
+    """The last user message is the question; the user and assistant messages before it
+    are the history. ``stream: true`` answers in OpenAI's chunk format."""
+    question, earlier = body.question()
     check_length(state, question)
     history: list = []
-    for m in body.messages[:-1]:
+    for m in earlier:
         if m.role == "user":
             history.append(ModelRequest(parts=[UserPromptPart(m.text())]))
         elif m.role == "assistant" and m.text():
