@@ -12,50 +12,27 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from tools.errors import InvalidInputError, NoDataError, ToolError
+from tools.errors import InvalidInputError, NoDataError
 from tools.market_data import PriceStore, check_range, normalise_symbol
-from tools.performance import TRADING_DAYS, check_risk_free_rate
+from tools.performance import TRADING_DAYS
+from tools.portfolio_inputs import (
+    Constraints,
+    InfeasibleError,
+    Method,
+    check_feasible,
+    check_settings,
+)
 
 if TYPE_CHECKING:  # cvxpy takes 1.5 s to import: loaded by the functions that solve
     import cvxpy as cp
 
 MIN_OBSERVATIONS = 60
-
-
-class Method(StrEnum):
-    MAX_SHARPE = "max-sharpe"
-    MIN_VARIANCE = "min-variance"
-    RISK_PARITY = "risk-parity"
-    MEAN_VARIANCE = "mean-variance"
-
-
-class InfeasibleError(ToolError):
-    """The constraints admit no portfolio."""
-
-
-Fraction = Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]
-
-
-class Constraints(BaseModel):
-    """Weight limits; every weight is a fraction of the portfolio."""
-
-    min_weight: float = Field(0.0, ge=-1.0, le=1.0, allow_inf_nan=False)
-    max_weight: float = Field(1.0, gt=0.0, le=1.0, allow_inf_nan=False)
-    sectors: dict[str, str] = Field(default_factory=dict, description="symbol -> sector")
-    sector_caps: dict[str, Fraction] = Field(
-        default_factory=dict, description="sector -> max weight"
-    )
-    current_weights: dict[str, Fraction] = Field(default_factory=dict)
-    turnover_penalty: float = Field(
-        0.0, ge=0.0, allow_inf_nan=False, description="λ in λ·Σ|w - current|."
-    )
 
 
 class FrontierPoint(BaseModel):
@@ -135,60 +112,6 @@ def estimate(returns: pd.DataFrame, *, shrinkage: bool = False, source: str = ""
         end=returns.index[-1].date(),
         source=source,
     )
-
-
-def _check_feasible(symbols: list[str], c: Constraints) -> None:
-    n = len(symbols)
-    if n < 2:
-        raise InvalidInputError("optimisation needs at least two symbols")
-    if len(set(symbols)) != n:
-        raise InvalidInputError(f"duplicate symbols in {', '.join(symbols)}")
-    if c.min_weight > c.max_weight:
-        raise InvalidInputError(
-            f"the minimum weight {c.min_weight} is above the maximum weight {c.max_weight}"
-        )
-    if c.max_weight * n < 1 - 1e-12:
-        raise InfeasibleError(
-            f"infeasible: a cap of {c.max_weight:.2%} on each of {n} stocks adds up to "
-            f"{c.max_weight * n:.2%}, short of 100%; allow at least {math.ceil(10000 / n) / 100:.2f}% "
-            "each, or add stocks"
-        )
-    if c.min_weight * n > 1 + 1e-12:
-        raise InfeasibleError(
-            f"infeasible: min weight {c.min_weight} × {n} assets = {c.min_weight * n:.4g} > 1"
-        )
-    unknown = set(c.sector_caps) - set(c.sectors.values())
-    if unknown:
-        raise InvalidInputError(f"sector caps for sectors no symbol belongs to: {sorted(unknown)}")
-    negative = sorted(sec for sec, cap in c.sector_caps.items() if cap < 0)
-    if negative:
-        raise InvalidInputError(
-            f"a sector cap is a fraction between 0 and 1; {', '.join(negative)} has "
-            f"{c.sector_caps[negative[0]]}"
-        )
-    strangers = sorted(set(c.sectors) - set(symbols))
-    if strangers:
-        raise InvalidInputError(f"sectors given for symbols not optimised: {', '.join(strangers)}")
-    held = sorted(set(c.current_weights) - set(symbols))
-    if held:
-        raise InvalidInputError(
-            f"current weights for symbols not optimised: {', '.join(held)} (name them too)"
-        )
-    if c.current_weights and not c.turnover_penalty:
-        raise InvalidInputError(
-            "current weights only matter with a turnover penalty (they would be ignored)"
-        )
-    if c.sector_caps:
-        by_sector = {
-            sec: min(cap, c.max_weight * sum(1 for s in symbols if c.sectors.get(s) == sec))
-            for sec, cap in c.sector_caps.items()
-        }
-        uncapped = c.max_weight * sum(1 for s in symbols if c.sectors.get(s) not in c.sector_caps)
-        capacity = sum(by_sector.values()) + uncapped
-        if capacity < 1 - 1e-9:
-            raise InfeasibleError(
-                f"infeasible: sector caps and max weight allow at most {capacity:.4g} in total"
-            )
 
 
 class _Problem:
@@ -296,30 +219,6 @@ def _risk_parity(p: _Problem) -> np.ndarray:
     return w
 
 
-MAX_FRONTIER_POINTS = 200
-
-
-MAX_RISK_AVERSION = 1e6
-"""Beyond it the return term vanishes against the variance term (min-variance), and the
-solver's numerics fail."""
-
-
-def _check_settings(
-    target: float | None, risk_aversion: float, frontier_points: int, risk_free_rate: float
-) -> None:
-    check_risk_free_rate(risk_free_rate)
-    if target is not None and not (math.isfinite(target) and -1 < target < 10):
-        raise InvalidInputError(f"target return {target} must be a fraction between -1 and 10")
-    if not (math.isfinite(risk_aversion) and 0 < risk_aversion <= MAX_RISK_AVERSION):
-        raise InvalidInputError(
-            f"risk aversion {risk_aversion} must be above 0 and at most {MAX_RISK_AVERSION:,.0f}"
-        )
-    if not 0 <= frontier_points <= MAX_FRONTIER_POINTS:
-        raise InvalidInputError(
-            f"frontier points must be between 0 and {MAX_FRONTIER_POINTS}, got {frontier_points}"
-        )
-
-
 def optimize_estimates(
     est: Estimates,
     method: Method | str,
@@ -341,8 +240,8 @@ def optimize_estimates(
     if risk_aversion is not None and target_return is not None:
         raise InvalidInputError("give a target return or a risk aversion, not both")
     risk_aversion = 1.0 if risk_aversion is None else risk_aversion
-    _check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
-    _check_feasible(est.symbols, c)
+    check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
+    check_feasible(est.symbols, c)
     p = _Problem(est, c)
     if method is Method.MIN_VARIANCE:
         w = _min_variance(p)
@@ -417,13 +316,13 @@ def optimize(
     mean-variance without a target (default 1)."""
     method = Method(method)
     symbols = [normalise_symbol(s) for s in symbols]
-    _check_settings(
+    check_settings(
         target_return,
         1.0 if risk_aversion is None else risk_aversion,
         frontier_points,
         risk_free_rate,
     )
-    _check_feasible(symbols, constraints or Constraints())
+    check_feasible(symbols, constraints or Constraints())
     returns, source = aligned_returns(store, symbols, start, end)
     est = estimate(returns, shrinkage=shrinkage, source=source)
     w, frontier = optimize_estimates(
