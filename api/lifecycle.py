@@ -1,5 +1,5 @@
-"""What runs beside the requests: start-up catch-up, preparing the offline model, and
-the housekeeping sweep; and what stopping closes."""
+"""What runs beside the requests: preparing routes and the offline model, start-up
+catch-up and the housekeeping sweep; and what stopping closes."""
 
 from __future__ import annotations
 
@@ -62,10 +62,24 @@ async def prepare_model(state: ApiState) -> None:
         log.warning("offline model not prepared at start: %s: %s", type(exc).__name__, exc)
 
 
+def prepare_routes(routes: list) -> None:
+    """FastAPI (0.16x) builds an included router's routes (their validators and response
+    models: ~0.3 s for ours) on the first request that reaches them, on the event loop, so
+    the first approval stalled every other request. Built here, before serving starts.
+    Walks FastAPI's included-router objects by duck type: a FastAPI without them builds
+    routes up front and this does nothing."""
+    for route in routes:
+        if callable(candidates := getattr(route, "effective_candidates", None)):
+            prepare_routes(candidates())
+        if callable(low := getattr(route, "effective_low_priority_routes", None)):
+            low()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: ApiState = app.state.api
     chat = state.services.chat
+    prepare_routes(app.router.routes)  # the server takes no request before this returns
     chat.turns.detach(catch_up(state))
     chat.turns.detach(prepare_model(state))
     sweeper = asyncio.create_task(housekeeping(state))

@@ -338,10 +338,12 @@ class ChatService:
         result, failure, stored = None, None, False
         try:
             history = ModelMessagesTypeAdapter.validate_json(conversation.history_json)
+            # built once (the offline model reads its security master): not on the loop
+            agent = await asyncio.to_thread(self.agent)
             async with (
                 asyncio.timeout(self.settings.turn_timeout_seconds),
                 self._slots,
-                self.agent().run_stream_events(
+                agent.run_stream_events(
                     question,
                     message_history=history,
                     deps=deps,

@@ -50,5 +50,7 @@ def offline_model(
 
 def prepare(cache_dir: Path) -> bool:
     """Ready the intent model ahead of the first question (a server does this at start,
-    in the background). False when it is unavailable and routing uses keywords only."""
+    in the background), with the security master the planner reads. False when the
+    intent model is unavailable and routing uses keywords only."""
+    security_master()
     return shared_router(cache_dir).prepare()
