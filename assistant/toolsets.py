@@ -20,10 +20,8 @@ import asyncio
 import inspect
 import json
 import math
-import re
 import typing
 from collections.abc import Callable
-from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,18 +63,20 @@ from assistant.results import (
     WalkForwardSummary,
     r,
 )
-from assistant.workload import BusyError
+from assistant.tool_support import freshness as _freshness
+from assistant.tool_support import heavy as _heavy
+from assistant.tool_support import retry as _retry
+from assistant.tool_support import window as _window
 from retrieval.days import Day
 from retrieval.errors import RetrievalError
 from retrieval.models import DocType, SearchFilters, StoredText
 from tools.backtest import Strategy, backtest, sweep
-from tools.errors import NoDataError, ToolError
+from tools.errors import ToolError
 from tools.fundamentals import Fundamentals
 from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
 from tools.performance import annual_volatility, window_measures
 from tools.portfolio import Constraints, Method, optimize
-from tools.providers.live import PriceView, RefreshStatus
 from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import walk_forward
 
@@ -115,38 +115,6 @@ KEY_INDICATORS = (
     "return_1y",
     "atr_14",
 )
-
-
-SERVER_PATH = re.compile(r"(?<![\w:/])/(?:[\w.@+-]+/)+([\w.@+-]+)")
-
-
-class ToolRefused(ModelRetry):
-    """A tool refused its arguments: the model may correct them. ``error`` is the domain
-    error behind it, which the direct routes turn into a status (an unknown symbol is a
-    404, not a 400)."""
-
-    def __init__(self, message: str, error: Exception) -> None:
-        super().__init__(message)
-        self.error = error
-
-
-def _retry(exc: Exception) -> ModelRetry:
-    """The problem for the model and, through it, the user: no file path of the server
-    (``/srv/data/qdrant`` is said as ``qdrant``)."""
-    return ToolRefused(SERVER_PATH.sub(r"\1", str(exc)), exc)
-
-
-async def _heavy(ctx: RunContext[AgentDeps], fn, /, *args, **kwargs):
-    """CPU-heavy work in the bounded pool, counted against the caller."""
-    deps = ctx.deps
-    with ToolTimer(deps):
-        try:
-            async with deps.heavy_turn:
-                return await deps.heavy.run(deps.user.id, fn, *args, **kwargs)
-        except BusyError as exc:
-            raise ToolFailed(str(exc)) from exc
-        except (ToolError, ValueError) as exc:
-            raise _retry(exc) from None
 
 
 # -- read-only tools ------------------------------------------------------------------------
@@ -201,35 +169,6 @@ def get_prices(
             data_notes=[*view.notes(), *said],
             fetched=_freshness(view)["fetched"],
         )
-
-
-def _window(view: PriceView, symbol: str, start: date | None, end: date | None):
-    """The prices of [start, end]; when a window up to now ("the last year") starts after
-    the stored prices end (a provider could not refresh them), the same span ending at the
-    last stored close, said so; when they end well before ``end``, that is said too. A
-    window in the past or the future the data does not reach stays an error."""
-    try:
-        frame = view.load(symbol, start, end)
-    except NoDataError:
-        last = view.store.info(symbol).end if view.store.exists(symbol) else None
-        today = date.today()
-        recent = end is None or today - timedelta(days=7) <= end <= today + timedelta(days=1)
-        if start is None or last is None or start <= last or start > today or not recent:
-            raise
-        span = (end or max(start, last)) - start
-        start = last - span
-        frame = view.load(symbol, start, last)
-        return (
-            frame,
-            start,
-            [
-                f"No {frame.symbol} prices after {last}: shown is the same span of time ending "
-                f"{last} ({frame.frame.index[0].date()} to {last})."
-            ],
-        )
-    if end is not None and (end - frame.as_of).days > 7 and frame.as_of < min(end, date.today()):
-        return frame, start, [f"{frame.symbol}'s prices end {frame.as_of}, before {end}."]
-    return frame, start, []
 
 
 def find_symbol(
@@ -516,15 +455,6 @@ def _metrics(m) -> BacktestMetrics:
         exposure=r(m.exposure),
         final_equity=r(m.final_equity),
     )
-
-
-def _freshness(view: PriceView) -> dict[str, list]:
-    """What a result built on prices says of them: refresh failures and stale data (for
-    the answer), and what was fetched (a step of the turn)."""
-    return {
-        "data_notes": view.notes(),
-        "fetched": [r for r in view.refreshes.values() if r.status is RefreshStatus.FETCHED],
-    }
 
 
 def _check_sweep(grid: dict, cap: int) -> None:

@@ -18,7 +18,8 @@ from pydantic_ai import ModelRetry, ToolFailed
 
 from api import errors
 from api.deps import State, Viewer
-from assistant.toolsets import READ_ONLY, ToolRefused, call_directly, parameters
+from assistant.tool_support import ToolRefused
+from assistant.toolsets import READ_ONLY, call_directly, parameters
 from assistant.workload import BusyError
 from tools.errors import NoDataError, UnknownSymbolError
 
