@@ -15,6 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from retrieval.models import Citation
+from tools.compare import Comparison
 from tools.orders import BrokerOrder, Order, format_quantity
 from tools.providers.live import Refresh
 from tools.risk import RiskReport
@@ -91,6 +92,21 @@ class SymbolSearch(BaseModel):
 
     def summary(self) -> str:
         return f"{len(self.matches)} matches for {self.query!r}"
+
+
+class CompareSummary(Comparison, DataNotes):
+    """:class:`tools.compare.Comparison` rounded for the model, with the data's freshness
+    and a chart of growth and drawdowns."""
+
+    as_of: date = Field(description="The last close any of the series has.")
+    source: str
+    benchmark_added: bool = Field(
+        default=False, description="One symbol was asked for: the benchmark joined it."
+    )
+    chart: Artifact | None = None
+
+    def summary(self) -> str:
+        return f"{', '.join(self.symbols)} compared to {self.as_of}"
 
 
 class IndicatorSummary(DataNotes):

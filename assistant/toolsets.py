@@ -38,6 +38,7 @@ from pydantic_ai import ApprovalRequired, ModelRetry, RunContext, ToolFailed
 from pydantic_ai.messages import ToolReturnPart
 from pydantic_ai.toolsets import FunctionToolset
 
+from assistant.analytics_tools import TOOLS as ANALYTICS
 from assistant.approvals import describe_order
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
 from assistant.fundamentals import load_fundamentals
@@ -622,6 +623,7 @@ READ_ONLY = FunctionToolset(
         search_documents,
         get_fundamentals,
         get_portfolio,
+        *ANALYTICS,
     ],
     id="read_only",
 )

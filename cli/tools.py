@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 import typer
 
 from assistant.fundamentals import load_fundamentals
 from assistant.models.offline.valuation import write_fundamentals
 from assistant.resources import price_view
+from assistant.results import CompareSummary
 from assistant.settings import get_settings
 from cli.options import (
     AsOfOption,
@@ -36,7 +38,7 @@ from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(
-    help="Run a tool directly: indicators, optimize, backtest, fundamentals.",
+    help="Run a tool directly: compare, indicators, optimize, backtest, fundamentals.",
     no_args_is_help=True,
 )
 
@@ -53,6 +55,78 @@ def fundamentals_cmd(
     day = as_of_date(as_of)
     result = load_fundamentals(settings, price_view(settings, as_of=day), symbol, day)
     emit(result, as_json, lambda: write_fundamentals(result))
+
+
+@app.command("compare")
+def compare_cmd(
+    symbols: list[str] = typer.Argument(..., help="One or more tickers in the store, e.g. KO PEP."),
+    start: datetime | None = StartOption,
+    end: datetime | None = EndOption,
+    benchmark: str | None = typer.Option(
+        None, "--benchmark", help="Beta against this symbol (default SPX, when stored)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Side by side: return, volatility, Sharpe, Sortino, Calmar, max drawdown, beta, best
+    and worst day and month, and the correlation of daily returns (conventions: README)."""
+    from assistant.analytics_tools import load_comparison
+
+    if len(symbols) > 20:
+        raise typer.BadParameter(f"at most 20 symbols, got {len(symbols)}", param_hint="SYMBOLS")
+    settings = get_settings()
+    result = load_comparison(
+        price_view(settings),
+        symbols,
+        as_date(start),
+        as_date(end),
+        benchmark,
+        settings.data_dir / "charts",
+    )
+    emit(result, as_json, lambda: _render_comparison(result, settings.data_dir / "charts"))
+
+
+def _render_comparison(c: CompareSummary, chart_dir: Path):
+    """Measures down, symbols across (a few symbols, many measures), then correlations."""
+    from rich.console import Group
+
+    from assistant.models.offline.formats import pct
+
+    def ratio(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.2f}"
+
+    def dated(d, month: bool = False) -> str:
+        when = f"{d.date:%Y-%m}" if d is not None and month else getattr(d, "date", "")
+        return "n/a" if d is None else f"{when} {pct(d.value, True)}"
+
+    measures = [
+        ("window", lambda s: f"{s.start} to {s.end}"),
+        ("total return", lambda s: pct(s.total_return, True)),
+        ("annual return", lambda s: pct(s.annual_return, True)),
+        ("volatility", lambda s: pct(s.volatility)),
+        ("sharpe", lambda s: ratio(s.sharpe)),
+        ("sortino", lambda s: ratio(s.sortino)),
+        ("calmar", lambda s: ratio(s.calmar)),
+        ("max drawdown", lambda s: pct(s.max_drawdown)),
+        ("drawdown from / to", lambda s: f"{s.drawdown_peak} / {s.drawdown_trough}"),
+        (f"beta to {c.benchmark or '-'}", lambda s: ratio(s.beta)),
+        ("best day", lambda s: dated(s.best_day)),
+        ("worst day", lambda s: dated(s.worst_day)),
+        ("best month", lambda s: dated(s.best_month, month=True)),
+        ("worst month", lambda s: dated(s.worst_month, month=True)),
+    ]
+    names = [s.symbol for s in c.stats]
+    side_by_side = table(
+        f"Compared to {c.as_of} ({c.source})",
+        ["measure", *names],
+        [(label, *(value(s) for s in c.stats)) for label, value in measures],
+    )
+    matrix = table(
+        "Correlation of daily returns",
+        ["", *c.correlation],
+        [(a, *(ratio(v) for v in row.values())) for a, row in c.correlation.items()],
+    )
+    notes = [*c.data_notes, *([f"Chart: {chart_dir / c.chart.name}"] if c.chart else [])]
+    return Group(side_by_side, matrix, *notes)
 
 
 @app.command("indicators")

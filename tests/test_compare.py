@@ -1,6 +1,7 @@
 """compare_symbols: each measure against a formula written out independently (plain
 Python over lists, not the module's numpy), on a series whose answers are known."""
 
+import asyncio
 import itertools
 import math
 import statistics
@@ -84,3 +85,88 @@ def test_correlation_of_daily_returns_pairwise():
 def test_a_window_with_too_few_closes_is_refused_with_the_count():
     with pytest.raises(NoDataError, match="X has 2 closes in the window"):
         symbol_stats("X", _series([1.0, 2.0]))
+
+
+# -- the front doors: CLI, HTTP, the offline agent -------------------------------------
+
+
+def _sample_returns(sample_store, symbol, start, end):
+    closes = sample_store.load(symbol, start, end).price
+    return closes.pct_change().dropna()
+
+
+def test_cli_compare_agrees_with_the_stored_prices(cli, use_sample, sample_store):
+    import json
+
+    done = cli("tools", "compare", "KO", "PEP", "--start", "2022-01-01", "--json")
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.output)
+    ko = _sample_returns(sample_store, "KO", date(2022, 1, 1), None)
+    pep = _sample_returns(sample_store, "PEP", date(2022, 1, 1), None)
+    spx = _sample_returns(sample_store, "SPX", date(2022, 1, 1), None)
+    assert out["correlation"]["KO"]["PEP"] == pytest.approx(ko.corr(pep), abs=1e-4)
+    assert out["benchmark"] == "SPX"
+    beta = ko.cov(spx) / spx.var()
+    assert out["stats"][0]["beta"] == pytest.approx(beta, abs=1e-4)
+    assert out["stats"][0]["volatility"] == pytest.approx(ko.std() * math.sqrt(252), abs=1e-4)
+    table = cli("tools", "compare", "KO", "PEP", "--start", "2022-01-01")
+    assert table.exit_code == 0 and "Correlation" in table.output
+    assert "compare-KO-PEP-" in table.output  # the chart's path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["NOPE"], "unknown symbol 'NOPE'"),
+        (["KO", "--benchmark", "NOPE"], "unknown symbol 'NOPE'"),
+        (["KO", "--start", "2022-12-27"], "KO has 2 closes in the window"),
+        (["KO", "--start", "2022-13-01"], "--start"),
+        ([f"S{i}" for i in range(21)], "at most 20 symbols"),
+    ],
+)
+def test_cli_compare_bad_input_is_one_error_line(cli, use_sample, args, message):
+    done = cli("tools", "compare", *args)
+    assert done.exit_code == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+
+
+def test_the_offline_agent_answers_correlation_beta_and_extremes(
+    tmp_path, sample_store, sample_index_dir
+):
+    from assistant.auth import LOCAL_USER
+    from tests.agent_env import make_services
+    from tools.compare import compare
+
+    services = make_services(
+        tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite'}", sample_store, sample_index_dir
+    )
+
+    def ask(question):
+        turn = asyncio.run(services.chat.ask(question, LOCAL_USER))
+        assert turn.error is None, turn.error
+        return turn
+
+    def closes(symbol, start, end):
+        return sample_store.load(symbol, start, end).price
+
+    turn = ask("how correlated were coke and pepsi in 2021?")
+    assert [(c.name, c.args) for c in turn.tool_calls] == [
+        ("compare_symbols", {"symbols": ["KO", "PEP"], "start": "2021-01-01", "end": "2021-12-31"})
+    ]
+    y2021 = (date(2021, 1, 1), date(2021, 12, 31))
+    r = compare({s: closes(s, *y2021) for s in ("KO", "PEP")})
+    assert f"KO and PEP: {r.correlation['KO']['PEP']:.2f}" in turn.answer
+
+    turn = ask("what's microsoft's beta in 2022")
+    assert [c.name for c in turn.tool_calls] == ["compare_symbols"]
+    y2022 = (date(2022, 1, 1), date(2022, 12, 31))
+    spx = closes("SPX", *y2022)
+    beta = compare({"MSFT": closes("MSFT", *y2022)}, ("SPX", spx)).stats[0].beta
+    assert f"MSFT's beta to SPX: {beta:.2f}" in turn.answer
+
+    turn = ask("worst single day for the s&p 500 in 2020?")
+    worst = compare({"SPX": closes("SPX", date(2020, 1, 1), date(2020, 12, 31))}).stats[0]
+    assert f"SPX's worst day: {worst.worst_day.date}, {worst.worst_day.value * 100:+.2f}%" in (
+        turn.answer
+    )

@@ -28,9 +28,13 @@ def test_read_only_tools_over_mcp(server):
             failed = await client.call_tool("get_prices", {"symbol": "NOPE"}, raise_on_error=False)
             chart = await client.call_tool("run_backtest", {"symbol": "KO", "start": "2021-01-01"})
             found = await client.call_tool("find_symbol", {"query": "exxon"})
-            return names, rsi, hits, failed, chart, found
+            compared = await client.call_tool(
+                "compare_symbols", {"symbols": ["KO", "PEP"], "start": "2022-01-01"}
+            )
+            return names, rsi, hits, failed, chart, found, compared
 
-    names, rsi, hits, failed, chart, found = asyncio.run(session())
+    names, rsi, hits, failed, chart, found, compared = asyncio.run(session())
+    assert compared.structured_content["correlation"]["KO"]["PEP"] == pytest.approx(0.84, abs=0.01)
     assert found.structured_content["matches"][0]["symbol"] == "XOM"
     assert names == {
         "get_prices",
@@ -43,6 +47,7 @@ def test_read_only_tools_over_mcp(server):
         "search_documents",
         "get_fundamentals",
         "get_portfolio",
+        "compare_symbols",
     }
     assert rsi.structured_content["values"]["rsi_14"] == 62.77
     assert hits.structured_content["hits"][0]["doc_id"].startswith("sample:AAPL:")

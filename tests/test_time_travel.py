@@ -34,6 +34,7 @@ CASES: dict[str, dict] = {
     "search_documents": {"query": "earnings guidance outlook", "k": 10},
     "get_fundamentals": {"symbol": "AAPL"},
     "get_portfolio": {},
+    "compare_symbols": {"symbols": ["KO", "PEP"]},
 }
 
 

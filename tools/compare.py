@@ -16,8 +16,10 @@ Correlations are of daily returns, pairwise on the days both have one.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -167,3 +169,31 @@ def compare(
         stats=[symbol_stats(s, c, bench, rf) for s, c in closes.items()],
         correlation=correlation(closes),
     )
+
+
+def write_chart(closes: dict[str, pd.Series], chart_dir: Path) -> Path:
+    """PNG of each series rebased to 1 at its first close, and its drawdowns; the name is
+    derived from the series and window so a repeated question overwrites its chart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    key = "|".join(f"{s}:{c.index[0]}:{c.index[-1]}" for s, c in closes.items())
+    digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    path = chart_dir / f"compare-{'-'.join(list(closes)[:4])}-{digest}.png"
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    for symbol, series in closes.items():
+        series = series.dropna()
+        top.plot(series.index, series / series.iloc[0], lw=1.2, label=symbol)
+        bottom.plot(series.index, series / series.cummax() - 1, lw=0.9)
+    top.set_ylabel("growth of 1")
+    top.legend(loc="best", fontsize="small")
+    bottom.set_ylabel("drawdown")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -16,6 +16,8 @@ from datetime import date
 from pydantic_ai.messages import ToolReturnPart
 
 from assistant.citations import number_citations
+from assistant.models.offline.formats import money, num, pct
+from assistant.models.offline.measures import write_comparison
 from assistant.models.offline.plan import Ask
 from assistant.models.offline.valuation import (
     compare_fundamentals,
@@ -25,6 +27,7 @@ from assistant.models.offline.valuation import (
 from assistant.results import (
     AccountSummary,
     BacktestSummary,
+    CompareSummary,
     IndicatorSummary,
     OrderOutcome,
     PortfolioSummary,
@@ -40,24 +43,6 @@ from tools.fundamentals import Fundamentals
 from tools.orders import format_quantity
 
 DISCLAIMER = "This is information, not investment advice."
-
-
-def pct(x: float | None, sign: bool = False) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x * 100:+,.2f}%" if sign else f"{x * 100:,.2f}%"
-
-
-def num(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if abs(x) >= 1000:
-        return f"{x:,.2f}"
-    return f"{x:,.4f}".rstrip("0").rstrip(".") if x != int(x) else f"{x:,.0f}"
-
-
-def money(x: float | None) -> str:
-    return "n/a" if x is None else f"${x:,.2f}"
 
 
 def _rsi_reading(rsi: float, bounds: dict) -> str:
@@ -436,7 +421,7 @@ def _default_window(returns: list[ToolReturnPart]) -> str | None:
         r.end
         for p in returns
         if isinstance(r := read_result(p), PriceSummary) and p.tool_name == "get_prices"
-    ]
+    ] + [r.as_of for p in returns if isinstance(r := read_result(p), CompareSummary)]
     return f"the year to {max(ends)}" if ends else None
 
 
@@ -488,6 +473,8 @@ def write_answer(
             continue  # ranked together below
         elif isinstance(result, Fundamentals):
             sections.append(write_asked(result, ask.text if ask is not None else ""))
+        elif isinstance(result, CompareSummary):
+            sections.append(write_comparison(result, ask.text if ask is not None else ""))
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
     if many and prices:

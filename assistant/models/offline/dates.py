@@ -39,6 +39,10 @@ NUMBERS = {
     "few": 3,
 }
 COUNT = r"(\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + ")"
+SUPERLATIVE = re.compile(
+    r"\b(?:biggest|largest|best|worst|smallest|greatest|sharpest|steepest|highest|lowest)\s+$",
+    re.I,
+)
 UNIT = r"(years?|yrs?|y|months?|mos?|weeks?|wks?|days?|d|quarters?|qtrs?)"
 
 
@@ -329,11 +333,13 @@ def parse_period(text: str, anchor: date) -> Period:
         r"\b(?:over|in|during|for)\s+the\s+(?:last|past)\s+month\b|\b(?:past|trailing)\s+month\b", t
     ):
         return _back(a, 1, "month")
-    if m := re.search(
-        rf"\b{COUNT}[- ]?{UNIT}\s+(?:return|performance|change|gain|loss|chart|history|trend|"
-        rf"of\s+(?:data|history|prices|returns))",
-        t,
-    ):
+    if (
+        m := re.search(
+            rf"\b{COUNT}[- ]?{UNIT}\s+(?:return|performance|change|gain|loss|chart|history|trend|"
+            rf"of\s+(?:data|history|prices|returns))",
+            t,
+        )
+    ) and not SUPERLATIVE.search(t[: m.start()]):  # "the biggest one-day gain": no period
         return _back(a, _count(m[1]), _unit(m[2]), said=m[1])
     if m := re.search(rf"\b{COUNT}\s+(year|month|week|day|quarter)s?\s+(?:ago|back)\b", t):
         n, unit = _count(m[1]), m[2]

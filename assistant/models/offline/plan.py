@@ -105,6 +105,19 @@ COVERS = {  # an intent whose calls already answer these (its own words name the
     "portfolio": {"compare", "prices", "account"},
 }
 MAX_SYMBOLS = 5
+RELATION = re.compile(
+    r"\b(correlat\w*|beta|move[sd]? (?:together|in tandem|with (?:the|each other))|co-?mov\w*|"
+    r"sortino|calmar|(?:best|worst|biggest|largest) (?:single[- ])?(?:trading )?(?:day|month)s?|"
+    r"(?:one|single)[- ]day (?:gain|loss|drop|jump|move|fall|rise)|in an? (?:single|one)[- ]?"
+    r"(?:day|month))\b",
+    re.I,
+)
+"""Measures only a comparison has (correlation, beta, best and worst day or month): asked
+with prices or a comparison, ``compare_symbols`` answers instead of the price summaries."""
+MEASURED = {"prices", "compare"}
+OWN_MEASURES = {"backtest", "walkforward", "rebalance", "portfolio", "account"}
+"""Questions whose own tools report these measures (a backtest's Sortino, say)."""
+MAX_COMPARED = 20
 VALUATION = re.compile(
     r"\b(over|under)valued\b|\b(cheap|expensive|valuation|p\s*/\s*e|pe ratio)\b", re.I
 )
@@ -521,8 +534,15 @@ class Planner:
         if (intent in NEEDS_SYMBOLS or ask.missing) and not ask.symbols:
             return Planned(message=self._which(intent, ask), ask=ask)
         out: list[tuple[str, dict]] = []
+        measures = bool(RELATION.search(ask.text)) and intent not in OWN_MEASURES
+        if measures and (call := self._measures(ask)):
+            out.append(call)
         for name in ask.intents:
             if name in BRIEF or (name in NEEDS_SYMBOLS and not ask.symbols):
+                continue
+            if measures and (
+                name in MEASURED or (name == "overview" and not EXPLICIT_OVERVIEW.search(ask.text))
+            ):
                 continue
             for call in getattr(self, f"_{name}")(ask):
                 if call not in out:
@@ -606,6 +626,20 @@ class Planner:
         ):
             return self._technicals(compared)
         return self._prices(compared)
+
+    def _measures(self, ask: Ask) -> tuple[str, dict] | None:
+        """One comparison of every named symbol (one alone: against the market)."""
+        stored = self.stored()
+        symbols = [s for s in ask.symbols if self._available(s, stored)][:MAX_COMPARED]
+        if len(symbols) > 1 and "SPX" in symbols and re.search(r"\bbeta\b", ask.text, re.I):
+            symbols.remove("SPX")  # "beta to the market": the benchmark, not one compared
+        if not symbols:
+            return None
+        w = self._window(ask)
+        return (
+            "compare_symbols",
+            {"symbols": symbols, "start": _iso(w.start), "end": _iso(w.end)},
+        )
 
     def _overview(self, ask: Ask) -> list[tuple[str, dict]]:
         out = []

@@ -1,0 +1,132 @@
+"""Writing a comparison's measures (``compare_symbols``): what was asked first
+(a correlation, a beta, the worst day), then each symbol's line, then the verdicts."""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+
+from assistant.models.offline.formats import pct
+from assistant.results import CompareSummary
+from tools.compare import Dated, SymbolStats
+
+CORRELATION = re.compile(r"\b(correlat\w*|move (?:together|in tandem)|co-?move\w*)\b", re.I)
+EXTREME = re.compile(
+    r"\b(best|worst|biggest|largest)\b.{0,20}?\b(day|month)s?\b|"
+    r"\b(?:one|single)[- ](day) (?:gain|loss|drop|jump|move|fall|rise)\b|"
+    r"\bin an? (?:single|one)[- ]?(day|month)\b",
+    re.I,
+)
+UP = re.compile(r"\b(best|gain\w*|jump\w*|ris(?:e|es|ing)|rall\w*|surg\w*|up)\b", re.I)
+DOWN = re.compile(
+    r"\b(worst|loss\w*|los(?:e|t)|drop\w*|fall\w*|fell|crash\w*|declin\w*|down)\b", re.I
+)
+BETA = re.compile(r"\b(beta|move with the market|sensitiv\w*)\b", re.I)
+
+
+def _ratio(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def _strength(r: float) -> str:
+    size = abs(r)
+    word = (
+        "very strong"
+        if size >= 0.8
+        else "strong"
+        if size >= 0.6
+        else "moderate"
+        if size >= 0.4
+        else "weak"
+        if size >= 0.2
+        else "little or no"
+    )
+    if size < 0.2:
+        return word
+    return f"{word} {'positive' if r > 0 else 'negative'}"
+
+
+def _month(d: Dated | None) -> str:
+    return "n/a" if d is None else f"{d.date:%b %Y} {pct(d.value, True)}"
+
+
+def _line(s: SymbolStats, benchmark: str | None) -> str:
+    beta = (
+        f", beta {_ratio(s.beta)} to {benchmark}"
+        if s.beta is not None and benchmark and s.symbol != benchmark
+        else ""
+    )
+    return (
+        f"- {s.symbol} ({s.start} to {s.end}): return {pct(s.total_return, True)} "
+        f"(annualised {pct(s.annual_return, True)}), volatility {pct(s.volatility)}, "
+        f"Sharpe {_ratio(s.sharpe)}, Sortino {_ratio(s.sortino)}, Calmar {_ratio(s.calmar)}, "
+        f"max drawdown {pct(s.max_drawdown)} ({s.drawdown_peak} to {s.drawdown_trough})"
+        f"{beta}; best day {s.best_day.date} {pct(s.best_day.value, True)}, worst day "
+        f"{s.worst_day.date} {pct(s.worst_day.value, True)}; best month "
+        f"{_month(s.best_month)}, worst month {_month(s.worst_month)}."
+    )
+
+
+def _pairs(d: CompareSummary, asked: list[str]) -> list[str]:
+    out = []
+    for a, b in combinations(asked, 2):
+        value = d.correlation.get(a, {}).get(b)
+        if value is None:
+            out.append(f"{a} and {b} share too few trading days for a correlation.")
+        else:
+            out.append(
+                f"Correlation of daily returns, {a} and {b}: {value:.2f} ({_strength(value)})."
+            )
+    return out
+
+
+def _extremes(stats: list[SymbolStats], m: re.Match) -> list[str]:
+    """The day or month asked for first ("the worst day", "the biggest one-day gain")."""
+    unit = next((g.lower() for g in m.groups()[1:] if g), "day")
+    up = bool(UP.search(m.string))
+    down = bool(DOWN.search(m.string))
+    sides = [("best", True)] if up and not down else [("worst", False)] if down else []
+    sides = sides or [("best", True), ("worst", False)]
+    out = []
+    for s in stats:
+        for name, best in sides:
+            if unit == "month":
+                d = s.best_month if best else s.worst_month
+                when = None if d is None else f"{d.date:%B %Y}"
+            else:
+                d = s.best_day if best else s.worst_day
+                when = None if d is None else str(d.date)
+            if d is not None:
+                out.append(f"{s.symbol}'s {name} {unit}: {when}, {pct(d.value, True)}.")
+    return out
+
+
+def write_comparison(d: CompareSummary, question: str = "") -> str:
+    stats = {s.symbol: s for s in d.stats}
+    asked = [s for s in d.symbols if s in stats]
+    lead: list[str] = []
+    own = [s for s in asked if not (d.benchmark_added and s == d.benchmark)]
+    if len(asked) > 1 and (CORRELATION.search(question) or len(asked) <= 3):
+        lead += _pairs(d, asked)
+    if BETA.search(question) and d.benchmark:
+        lead += [
+            f"{s}'s beta to {d.benchmark}: {_ratio(stats[s].beta)} (a 1% move in "
+            f"{d.benchmark} went with about {_ratio(stats[s].beta)}% in {s})."
+            for s in own
+            if s != d.benchmark and stats[s].beta is not None
+        ]
+    if m := EXTREME.search(question):
+        lead += _extremes([stats[s] for s in own], m)
+    lines = [_line(stats[s], d.benchmark) for s in asked]
+    verdicts = []
+    if len(asked) > 1:
+        best = max(asked, key=lambda s: stats[s].total_return)
+        calm = min(asked, key=lambda s: stats[s].volatility or 0.0)
+        two = len(asked) == 2
+        verdicts.append(
+            f"{best} had the {'higher' if two else 'highest'} return "
+            f"({pct(stats[best].total_return, True)}); {calm} was the "
+            f"{'less' if two else 'least'} volatile ({pct(stats[calm].volatility)})."
+        )
+    chart = f"Chart: {d.chart.url}" if d.chart else ""
+    return "\n".join([*lead, *lines, *verdicts, chart])
