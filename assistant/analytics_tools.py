@@ -1,26 +1,30 @@
 """Read-only analytics tools for the agent: measures across symbols (compare), and what
-a set of holdings risks. Pure computation is in ``tools/``; here the prices are loaded
+a set of holdings risks (VaR, risk shares, stress tests). Pure computation is in ``tools/``; here the prices are loaded
 through the caller's view (pinned date, live refresh) and the result is rounded."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field
-from pydantic_ai import RunContext
+from pydantic_ai import ModelRetry, RunContext, ToolFailed
 
 from assistant.deps import AgentDeps, ToolTimer
-from assistant.results import Artifact, CompareSummary
+from assistant.results import Artifact, CompareSummary, RiskSummary
 from assistant.tool_support import freshness, retry, window
 from retrieval.days import Day
+from tools.broker import Broker
 from tools.compare import compare, write_chart
-from tools.errors import ToolError
+from tools.errors import NoDataError, ToolError
 from tools.orders import Symbol
+from tools.portfolio_risk import HISTORICAL_SCENARIOS
+from tools.portfolio_risk import portfolio_risk as measure_risk
 from tools.providers.live import PriceView
 
 DEFAULT_BENCHMARK = "SPX"
+Weight = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 CompareSymbols = Annotated[list[Symbol], Field(min_length=1, max_length=20)]
 
 
@@ -104,4 +108,103 @@ def compare_symbols(
             raise retry(exc) from None
 
 
-TOOLS = [compare_symbols]
+RISK_YEARS = 3
+"""The default risk window: the last three years of prices (a recent regime, ~750 days)."""
+Holdings = Annotated[dict[Symbol, Weight], Field(min_length=1, max_length=30)]
+
+
+def load_risk(
+    view: PriceView,
+    weights: dict[str, float],
+    start: date | None,
+    end: date | None,
+    value: float | None = None,
+    account: bool = False,
+) -> RiskSummary:
+    """Risk of constant-weight holdings over [start, end] (default: the three years to the
+    last close), their betas to SPX when stored, and the stress scenarios over each
+    holding's stored history (nothing after a pinned day)."""
+    weights = {s.strip().upper(): w for s, w in weights.items()}
+    notes: list[str] = []
+    frames = {}
+    for symbol in weights:
+        first = view.load(symbol, None, end)  # the last close on or before end
+        window_start = start or first.as_of - timedelta(days=365 * RISK_YEARS)
+        frame, _, said = window(view, symbol, window_start, end)
+        frames[frame.symbol] = frame
+        notes += said
+    weights = {f.symbol: weights[s] for s, f in zip(weights, frames.values(), strict=True)}
+    closes = {s: f.price for s, f in frames.items()}
+    first_day = min(c.index[0] for c in closes.values()).date()
+    last_day = max(c.index[-1] for c in closes.values()).date()
+    market = None
+    if view.store.exists(DEFAULT_BENCHMARK):
+        market = view.load(DEFAULT_BENCHMARK, first_day, last_day).price
+    else:
+        notes.append(f"No {DEFAULT_BENCHMARK} prices are stored: no betas, no market shock.")
+    history = {s: view.load(s, None, end).price for s in weights}
+    result = measure_risk(closes, weights, market, history, value, view.as_of)
+    if view.as_of is not None and len(result.stress) < len(HISTORICAL_SCENARIOS) + 1:
+        notes.append("Stress scenarios that had not happened by the pinned day are left out.")
+    fresh = freshness(view)
+    return RiskSummary.model_validate(
+        {
+            **rounded(result.model_dump()),
+            "as_of": max(f.as_of for f in frames.values()),
+            "source": next(iter(frames.values())).source,
+            "account": account,
+            "value": value,
+            "data_notes": [*fresh["data_notes"], *notes],
+            "fetched": fresh["fetched"],
+        }
+    )
+
+
+def account_holdings(broker: Broker) -> tuple[dict[str, float], float]:
+    """The account's long positions as weights of what they are worth, and that worth."""
+    worth = {p.symbol: p.market_value for p in broker.positions() if p.quantity > 0}
+    worth = {s: v for s, v in worth.items() if v}
+    total = sum(worth.values())
+    if not worth or total <= 0:
+        raise NoDataError("the account holds no positions: name the holdings and weights")
+    return {s: v / total for s, v in worth.items()}, total
+
+
+def portfolio_risk(
+    ctx: RunContext[AgentDeps],
+    weights: Holdings | None = None,
+    account: bool = False,
+    start: Day | None = None,
+    end: Day | None = None,
+) -> RiskSummary:
+    """Risk of holdings with constant weights (fractions summing to 1, e.g. {"AAPL": 0.6,
+    "KO": 0.4}) or of the account's positions (`account`: true): one-day VaR and CVaR at
+    95% and 99% (historical, parametric, Cornish-Fisher), annual volatility, each
+    holding's share of the risk and beta, and stress tests: the 1987 crash, the dot-com
+    bust, the 2008 crisis, the 2020 covid fall, the 2022 rate rises, and a 20% market
+    fall through each holding's beta (with the loss in dollars for the account). Window:
+    [start, end], default the three years to the latest close."""
+    deps = ctx.deps
+    if (weights is None) == (not account):
+        raise ModelRetry("give either weights (symbol: fraction) or account: true")
+    with ToolTimer(deps):
+        value = None
+        if account:
+            if deps.as_of is not None:
+                raise ToolFailed(
+                    f"the account is today's, and this conversation is pinned to {deps.as_of}:"
+                    " name the holdings and weights instead"
+                )
+            try:
+                weights, value = account_holdings(deps.broker())
+            except NoDataError as exc:
+                raise ToolFailed(str(exc)) from None
+            except Exception as exc:  # a broker that is down is a fact, not a retry
+                raise ToolFailed(f"the broker could not be reached: {exc}") from exc
+        try:
+            return load_risk(deps.prices(), weights, start, end, value, account)
+        except ToolError as exc:
+            raise retry(exc) from None
+
+
+TOOLS = [compare_symbols, portfolio_risk]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from retrieval.models import Citation
 from tools.compare import Comparison
 from tools.orders import BrokerOrder, Order, format_quantity
+from tools.portfolio_risk import PortfolioRisk
 from tools.providers.live import Refresh
 from tools.risk import RiskReport
 from tools.securities import Security
@@ -107,6 +108,21 @@ class CompareSummary(Comparison, DataNotes):
 
     def summary(self) -> str:
         return f"{', '.join(self.symbols)} compared to {self.as_of}"
+
+
+class RiskSummary(PortfolioRisk, DataNotes):
+    """:class:`tools.portfolio_risk.PortfolioRisk` rounded for the model, with what it
+    was measured on."""
+
+    as_of: date
+    source: str
+    account: bool = Field(default=False, description="The holdings are the account's.")
+    value: float | None = Field(
+        default=None, description="The holdings' worth in currency (the account's positions)."
+    )
+
+    def summary(self) -> str:
+        return f"risk of {', '.join(self.weights)} to {self.as_of}"
 
 
 class IndicatorSummary(DataNotes):

@@ -11,7 +11,7 @@ import typer
 from assistant.fundamentals import load_fundamentals
 from assistant.models.offline.valuation import write_fundamentals
 from assistant.resources import price_view
-from assistant.results import CompareSummary
+from assistant.results import CompareSummary, RiskSummary
 from assistant.settings import get_settings
 from cli.options import (
     AsOfOption,
@@ -38,7 +38,7 @@ from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(
-    help="Run a tool directly: compare, indicators, optimize, backtest, fundamentals.",
+    help="Run a tool directly: compare, risk, indicators, optimize, backtest, fundamentals.",
     no_args_is_help=True,
 )
 
@@ -127,6 +127,83 @@ def _render_comparison(c: CompareSummary, chart_dir: Path):
     )
     notes = [*c.data_notes, *([f"Chart: {chart_dir / c.chart.name}"] if c.chart else [])]
     return Group(side_by_side, matrix, *notes)
+
+
+@app.command("risk")
+def risk_cmd(
+    holdings: list[str] = typer.Argument(
+        None, help="SYMBOL=WEIGHT pairs summing to 1, e.g. AAPL=0.6 KO=0.4."
+    ),
+    account: bool = typer.Option(False, "--account", help="The account's positions instead."),
+    start: datetime | None = StartOption,
+    end: datetime | None = EndOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Portfolio risk: one-day VaR and CVaR (historical, parametric, Cornish-Fisher),
+    each holding's share of the risk, and stress tests (past crises, a 20% market fall)."""
+    from assistant.analytics_tools import account_holdings, load_risk
+    from assistant.resources import broker
+
+    if bool(holdings) == account:
+        raise typer.BadParameter("give SYMBOL=WEIGHT pairs or --account (one of the two)")
+    settings = get_settings()
+    value = None
+    if account:
+        weights, value = account_holdings(broker(settings))
+    else:
+        weights = _pairs(holdings, "HOLDINGS", float)
+    result = load_risk(price_view(settings), weights, as_date(start), as_date(end), value, account)
+    emit(result, as_json, lambda: _render_risk(result))
+
+
+def _render_risk(r: RiskSummary):
+    from rich.console import Group
+
+    from assistant.models.offline.formats import money, pct
+
+    var = table(
+        f"One-day risk, {r.start} to {r.end} ({r.days} days; volatility "
+        f"{pct(r.annual_volatility)} a year)",
+        ["level", "historical VaR", "CVaR", "parametric VaR", "Cornish-Fisher VaR"],
+        [
+            (
+                f"{v.level:.0%}",
+                pct(v.historical),
+                pct(v.cvar),
+                pct(v.parametric),
+                pct(v.cornish_fisher),
+            )
+            for v in r.var
+        ],
+    )
+    shares = table(
+        "Holdings",
+        ["symbol", "weight", "share of risk", "beta to SPX"],
+        [
+            (
+                c.symbol,
+                pct(c.weight),
+                pct(c.risk_share),
+                "n/a" if c.beta is None else f"{c.beta:.2f}",
+            )
+            for c in r.contributions
+        ],
+    )
+    stress = table(
+        "Stress tests",
+        ["scenario", "window", "return", *(["loss"] if r.value else []), "note"],
+        [
+            (
+                s.scenario,
+                f"{s.start} to {s.end}" if s.start else "",
+                pct(s.portfolio_return, True) if s.portfolio_return is not None else "skipped",
+                *([money(s.loss) if s.loss is not None else ""] if r.value else []),
+                s.skipped or "",
+            )
+            for s in r.stress
+        ],
+    )
+    return Group(var, shares, stress, *r.data_notes)
 
 
 @app.command("indicators")

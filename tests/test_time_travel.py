@@ -35,6 +35,7 @@ CASES: dict[str, dict] = {
     "get_fundamentals": {"symbol": "AAPL"},
     "get_portfolio": {},
     "compare_symbols": {"symbols": ["KO", "PEP"]},
+    "portfolio_risk": {"weights": {"KO": 0.5, "PEP": 0.5}},
 }
 
 

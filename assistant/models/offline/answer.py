@@ -17,7 +17,7 @@ from pydantic_ai.messages import ToolReturnPart
 
 from assistant.citations import number_citations
 from assistant.models.offline.formats import money, num, pct
-from assistant.models.offline.measures import write_comparison
+from assistant.models.offline.measures import write_comparison, write_risk
 from assistant.models.offline.plan import Ask
 from assistant.models.offline.valuation import (
     compare_fundamentals,
@@ -33,6 +33,7 @@ from assistant.results import (
     PortfolioSummary,
     PriceSummary,
     RebalanceSummary,
+    RiskSummary,
     SearchSummary,
     SweepSummary,
     SymbolSearch,
@@ -432,7 +433,9 @@ def write_answer(
     the period's reading, verdicts and framing), ``notes`` sentences said first."""
     numbers = number_citations(returns)
     sections: list[str] = list(notes)
-    filings_only = bool(returns) and all(p.tool_name == "get_fundamentals" for p in returns)
+    filings_only = bool(returns) and all(
+        p.tool_name in ("get_fundamentals", "portfolio_risk") for p in returns
+    )  # each figure names its own period (a filing's, the risk window and scenarios)
     if filings_only:
         pass  # each figure names its own fiscal period and filing
     elif ask is not None and ask.period.label and not ask.period.empty and not ask.parts:
@@ -475,6 +478,8 @@ def write_answer(
             sections.append(write_asked(result, ask.text if ask is not None else ""))
         elif isinstance(result, CompareSummary):
             sections.append(write_comparison(result, ask.text if ask is not None else ""))
+        elif isinstance(result, RiskSummary):
+            sections.append(write_risk(result, ask.text if ask is not None else ""))
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
     if many and prices:

@@ -1,13 +1,16 @@
-"""Writing a comparison's measures (``compare_symbols``): what was asked first
-(a correlation, a beta, the worst day), then each symbol's line, then the verdicts."""
+"""Writing measures: a comparison (``compare_symbols``): what was asked first (a
+correlation, a beta, the worst day), then each symbol's line, then the verdicts; and a
+portfolio's risk (``portfolio_risk``): the scenario asked first, VaR, who carries the
+risk, every stress test."""
 
 from __future__ import annotations
 
 import re
 from itertools import combinations
 
-from assistant.models.offline.formats import pct
-from assistant.results import CompareSummary
+from assistant.models.offline.formats import money, pct
+from assistant.models.offline.holdings import scenarios_asked
+from assistant.results import CompareSummary, RiskSummary
 from tools.compare import Dated, SymbolStats
 
 CORRELATION = re.compile(r"\b(correlat\w*|move (?:together|in tandem)|co-?move\w*)\b", re.I)
@@ -130,3 +133,48 @@ def write_comparison(d: CompareSummary, question: str = "") -> str:
         )
     chart = f"Chart: {d.chart.url}" if d.chart else ""
     return "\n".join([*lead, *lines, *verdicts, chart])
+
+
+def _stress_line(s, value: float | None) -> str:
+    window = f" ({s.start} to {s.end})" if s.start else ""
+    if s.portfolio_return is None:
+        return f"{s.scenario}{window}: not run: {s.skipped}."
+    loss = ""
+    if value and s.loss is not None:
+        loss = f", {'a loss' if s.loss > 0 else 'a gain'} of {money(abs(s.loss))}"
+    return f"{s.scenario}{window}: {pct(s.portfolio_return, True)}{loss}."
+
+
+def write_risk(d: RiskSummary, question: str = "") -> str:
+    holdings = ", ".join(f"{pct(w)} {s}" for s, w in d.weights.items())
+    whose = (
+        f"Your account's positions ({holdings}; worth {money(d.value)})"
+        if d.account
+        else (f"A portfolio of {holdings}")
+    )
+    lead = []
+    for name in scenarios_asked(question):
+        s = next((x for x in d.stress if x.scenario == name), None)
+        if s is not None:
+            lead.append("Asked: " + _stress_line(s, d.value))
+    var = " ".join(
+        f"At {v.level:.0%}: historical VaR {pct(v.historical)} (CVaR {pct(v.cvar)}), "
+        f"parametric {pct(v.parametric)}, Cornish-Fisher {pct(v.cornish_fisher)}."
+        for v in d.var
+    )
+    shares = "; ".join(
+        f"{c.symbol} {pct(c.risk_share)}" + (f" (beta {c.beta:.2f})" if c.beta is not None else "")
+        for c in d.contributions
+    )
+    return "\n".join(
+        [
+            *lead,
+            f"{whose}, held at constant weights, {d.start} to {d.end} ({d.days} trading days):"
+            f" annual volatility {pct(d.annual_volatility)}.",
+            f"One-day value at risk (the daily loss exceeded only on the worst days): {var}",
+            f"Share of the risk: {shares}.",
+            "Stress tests (the same weights through past falls, and a market fall through "
+            "each holding's beta):",
+            *(f"- {_stress_line(s, d.value)}" for s in d.stress),
+        ]
+    )

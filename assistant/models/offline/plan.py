@@ -19,6 +19,12 @@ from datetime import date, timedelta
 from assistant.models.offline.dates import NO_PERIOD, PIN, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
 from assistant.models.offline.glossary import define
+from assistant.models.offline.holdings import (
+    asks_account,
+    asks_risk,
+    read_weights,
+    scenarios_asked,
+)
 from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
@@ -118,6 +124,8 @@ MEASURED = {"prices", "compare"}
 OWN_MEASURES = {"backtest", "walkforward", "rebalance", "portfolio", "account"}
 """Questions whose own tools report these measures (a backtest's Sortino, say)."""
 MAX_COMPARED = 20
+RISK_OWNERS = {"walkforward", "rebalance", "documents"}
+"""Questions whose own tools answer "risk" (a backtest's drawdown, a filing's risk factors)."""
 VALUATION = re.compile(
     r"\b(over|under)valued\b|\b(cheap|expensive|valuation|p\s*/\s*e|pe ratio)\b", re.I
 )
@@ -534,6 +542,8 @@ class Planner:
         if (intent in NEEDS_SYMBOLS or ask.missing) and not ask.symbols:
             return Planned(message=self._which(intent, ask), ask=ask)
         out: list[tuple[str, dict]] = []
+        if intent not in RISK_OWNERS and asks_risk(ask.text, ask.symbols):
+            return Planned(calls=[self._risk(ask)], ask=ask)
         measures = bool(RELATION.search(ask.text)) and intent not in OWN_MEASURES
         if measures and (call := self._measures(ask)):
             out.append(call)
@@ -626,6 +636,26 @@ class Planner:
         ):
             return self._technicals(compared)
         return self._prices(compared)
+
+    def _risk(self, ask: Ask) -> tuple[str, dict]:
+        """What holdings risk: the account's ("my portfolio") unless holdings are named;
+        the question's period, else the tool's default window (three years)."""
+        stored = self.stored()
+        mentions = [
+            m for m in self.master.find(ask.text, stored) if self._available(m.symbol, stored)
+        ]
+        args: dict = {}
+        if mentions or (ask.symbols and not asks_account(ask.text)):
+            if not mentions:
+                args["weights"] = {s: round(1 / len(ask.symbols), 6) for s in ask.symbols}
+            else:
+                args["weights"] = read_weights(ask.text, mentions)
+        else:
+            args["account"] = True
+        p = ask.period
+        if (p.start is not None or p.end is not None) and not scenarios_asked(ask.text):
+            args |= {"start": _iso(p.start), "end": _iso(p.end)}  # "2008" names a scenario
+        return ("portfolio_risk", args)
 
     def _measures(self, ask: Ask) -> tuple[str, dict] | None:
         """One comparison of every named symbol (one alone: against the market)."""
