@@ -418,11 +418,16 @@ WRITERS: dict[type, Callable] = {
 
 def _default_window(returns: list[ToolReturnPart]) -> str | None:
     """The year the prices of a question that named no period cover, as the answer says it."""
+    compared = [
+        s for p in returns if isinstance(r := read_result(p), CompareSummary) for s in r.stats
+    ]
+    if compared:  # its own window: a year, or all of the data ("the worst day ever")
+        return f"{min(s.start for s in compared)} to {max(s.end for s in compared)}"
     ends = [
         r.end
         for p in returns
         if isinstance(r := read_result(p), PriceSummary) and p.tool_name == "get_prices"
-    ] + [r.as_of for p in returns if isinstance(r := read_result(p), CompareSummary)]
+    ]
     return f"the year to {max(ends)}" if ends else None
 
 

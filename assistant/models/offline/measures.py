@@ -13,7 +13,20 @@ from assistant.models.offline.holdings import scenarios_asked
 from assistant.results import CompareSummary, RiskSummary
 from tools.compare import Dated, SymbolStats
 
-CORRELATION = re.compile(r"\b(correlat\w*|move (?:together|in tandem)|co-?move\w*)\b", re.I)
+CORRELATION = re.compile(
+    r"\b(correlat\w*|move[sd]? (?:together|in tandem)|co-?mov\w*|diversif\w*|same trade)\b", re.I
+)
+RATIOS = {
+    "sharpe": re.compile(r"\bsharpe\b", re.I),
+    "sortino": re.compile(r"\bsortino\b", re.I),
+    "calmar": re.compile(r"\bcalmar\b", re.I),
+}
+RISKY = re.compile(
+    r"\b(riski(?:er|est)|most risky|more risky|(?:crash|fell|fall|dropp?|sank|tank)\w* "
+    r"(?:the )?(?:harder|more|most))\b",
+    re.I,
+)
+DRAWDOWN = re.compile(r"\b(draw ?downs?|peak[- ]to[- ]trough|bottom\w*)\b", re.I)
 EXTREME = re.compile(
     r"\b(best|worst|biggest|largest)\b.{0,20}?\b(day|month)s?\b|"
     r"\b(?:one|single)[- ](day) (?:gain|loss|drop|jump|move|fall|rise)\b|"
@@ -104,13 +117,41 @@ def _extremes(stats: list[SymbolStats], m: re.Match) -> list[str]:
     return out
 
 
+def _asked_leads(d: CompareSummary, stats: list[SymbolStats], question: str) -> list[str]:
+    """The measure the question names, said first, ranked when there are several."""
+    out = []
+    for name, words in RATIOS.items():
+        if words.search(question):
+            ranked = sorted(stats, key=lambda s: -(getattr(s, name) or float("-inf")))
+            values = ", ".join(f"{s.symbol} {_ratio(getattr(s, name))}" for s in ranked)
+            better = f": {ranked[0].symbol}'s is the highest (better)" if len(ranked) > 1 else ""
+            out.append(f"{name.capitalize()} ratio, {values}{better}.")
+    if RISKY.search(question) and len(stats) > 1:
+        ranked = sorted(stats, key=lambda s: -(s.volatility or 0.0))
+        vols = ", ".join(f"{s.symbol} {pct(s.volatility)}" for s in ranked)
+        falls = ", ".join(f"{s.symbol} {pct(s.max_drawdown)}" for s in ranked)
+        betas = ", ".join(f"{s.symbol} {_ratio(s.beta)}" for s in ranked if s.beta is not None)
+        out.append(
+            f"Riskiest by volatility: {ranked[0].symbol} (annualised volatility {vols}; "
+            f"max drawdown {falls}" + (f"; beta to {d.benchmark} {betas}" if betas else "") + ")."
+        )
+    if DRAWDOWN.search(question):
+        out += [
+            f"{s.symbol}'s max drawdown: {pct(s.max_drawdown)}, from its high on "
+            f"{s.drawdown_peak} to its low on {s.drawdown_trough}."
+            for s in stats
+        ]
+    return out
+
+
 def write_comparison(d: CompareSummary, question: str = "") -> str:
     stats = {s.symbol: s for s in d.stats}
     asked = [s for s in d.symbols if s in stats]
     lead: list[str] = []
     own = [s for s in asked if not (d.benchmark_added and s == d.benchmark)]
-    if len(asked) > 1 and (CORRELATION.search(question) or len(asked) <= 3):
-        lead += _pairs(d, asked)
+    if len(asked) > 1 and (CORRELATION.search(question) or len(own) > 1):
+        lead += _pairs(d, asked if CORRELATION.search(question) else own)
+    lead += _asked_leads(d, [stats[s] for s in own], question)
     if BETA.search(question) and d.benchmark:
         lead += [
             f"{s}'s beta to {d.benchmark}: {_ratio(stats[s].beta)} (a 1% move in "

@@ -111,16 +111,36 @@ COVERS = {  # an intent whose calls already answer these (its own words name the
     "portfolio": {"compare", "prices", "account"},
 }
 MAX_SYMBOLS = 5
+DIVERSIFIED = re.compile(
+    r"\b(?:how diversified|diversification (?:benefit|between|across|from)|(?:give|add|get)\w* (?:me |you |us )?"
+    r"(?:any |much |some |real )?diversification|"
+    r"(?:basically|really|just|essentially) the same (?:trade|bet|stock|thing)|same trade)\b",
+    re.I,
+)
+"""Whether named holdings diversify each other: their correlations, not new weights."""
+RISKIER = re.compile(r"\b(riski(?:er|est)|most risky|more risky)\b", re.I)
+EVER = re.compile(
+    r"\b(ever|all[- ]time|of all time|in history|on record|since (?:listing|ipo))\b", re.I
+)
 RELATION = re.compile(
     r"\b(correlat\w*|beta|move[sd]? (?:together|in tandem|with (?:the|each other))|co-?mov\w*|"
     r"sortino|calmar|(?:best|worst|biggest|largest) (?:single[- ])?(?:trading )?(?:day|month)s?|"
     r"(?:one|single)[- ]day (?:gain|loss|drop|jump|move|fall|rise)|in an? (?:single|one)[- ]?"
-    r"(?:day|month))\b",
+    r"(?:day|month)|riski(?:er|est)|most risky|more risky|(?:crash|fell|dropp?|sank|tank)\w* "
+    r"(?:the )?(?:harder|more|most) when|(?:crash|fell|fall|dropp?)\w* harder|"
+    r"draw ?downs?\b.{0,40}\b(?:when|dates?|from|start\w*|bottom\w*)|peak[- ]to[- ]trough|"
+    r"when did .{0,30}\b(?:bottom|peak)\w*)\b|" + DIVERSIFIED.pattern,
     re.I,
 )
 """Measures only a comparison has (correlation, beta, best and worst day or month): asked
 with prices or a comparison, ``compare_symbols`` answers instead of the price summaries."""
 MEASURED = {"prices", "compare"}
+OPTIMISE_ASK = re.compile(
+    r"\b(optimi[sz]\w*|allocat\w*|how (?:should|would|do) i (?:weight|split|divide)|"
+    r"weights? (?:for|of)|build|construct|min(?:imum|imi[sz]e)?[- ]variance|"
+    r"max(?:imum|imi[sz]e)?[- ]sharpe|risk[- ]parity)\b",
+    re.I,
+)
 OWN_MEASURES = {"backtest", "walkforward", "rebalance", "portfolio", "account"}
 """Questions whose own tools report these measures (a backtest's Sortino, say)."""
 MAX_COMPARED = 20
@@ -544,14 +564,26 @@ class Planner:
         out: list[tuple[str, dict]] = []
         if intent not in RISK_OWNERS and asks_risk(ask.text, ask.symbols):
             return Planned(calls=[self._risk(ask)], ask=ask)
-        measures = bool(RELATION.search(ask.text)) and intent not in OWN_MEASURES
+        measures = bool(RELATION.search(ask.text)) and (
+            intent not in OWN_MEASURES
+            or (
+                intent == "portfolio"
+                and (DIVERSIFIED.search(ask.text) or RISKIER.search(ask.text))
+                and not OPTIMISE_ASK.search(ask.text)
+            )
+        )
         if measures and (call := self._measures(ask)):
             out.append(call)
+        elif measures and ask.missing:
+            return Planned(message=self.missing_note(ask.missing), ask=ask)
         for name in ask.intents:
             if name in BRIEF or (name in NEEDS_SYMBOLS and not ask.symbols):
                 continue
             if measures and (
-                name in MEASURED or (name == "overview" and not EXPLICIT_OVERVIEW.search(ask.text))
+                name in MEASURED
+                or (name == "overview" and not EXPLICIT_OVERVIEW.search(ask.text))
+                or (name == "technicals" and not KEYWORDS["technicals"].search(ask.text))
+                or (name == "portfolio" and not OPTIMISE_ASK.search(ask.text))
             ):
                 continue
             for call in getattr(self, f"_{name}")(ask):
@@ -663,8 +695,11 @@ class Planner:
         symbols = [s for s in ask.symbols if self._available(s, stored)][:MAX_COMPARED]
         if len(symbols) > 1 and "SPX" in symbols and re.search(r"\bbeta\b", ask.text, re.I):
             symbols.remove("SPX")  # "beta to the market": the benchmark, not one compared
-        if not symbols:
-            return None
+        pairwise = re.search(r"correlat|together|tandem|diversif|same trade", ask.text, re.I)
+        if not symbols or (ask.missing and pairwise and len(symbols) < 2):
+            return None  # "are WMT and TGT correlated" without TGT: say so, not WMT vs SPX
+        if EVER.search(ask.text) and ask.period.start is None and ask.period.end is None:
+            return ("compare_symbols", {"symbols": symbols})  # "worst day ever": all of it
         w = self._window(ask)
         return (
             "compare_symbols",

@@ -71,7 +71,8 @@ KEY_TERMS = (
     "volatility volatile backtest portfolio compare comparison dividend news indicators "
     "average averages moving strategy optimise optimize rebalance rebalancing quarterly "
     "monthly bollinger golden cross momentum technical technicals headlines filings earnings "
-    "drawdown sharpe allocation weights invest investment overview analysis"
+    "drawdown sharpe allocation weights invest investment overview analysis correlation "
+    "correlated correlate together diversification diversified riskier riskiest sortino calmar"
 ).split()
 
 
