@@ -5,23 +5,25 @@ through the caller's view (pinned date, live refresh) and the result is rounded.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from pydantic_ai import ModelRetry, RunContext, ToolFailed
 
 from assistant.deps import AgentDeps, ToolTimer
-from assistant.results import Artifact, CompareSummary, RiskSummary
+from assistant.results import Artifact, CompareSummary, RiskSummary, ScreenSummary
 from assistant.tool_support import freshness, retry, window
 from retrieval.days import Day
 from tools.broker import Broker
 from tools.compare import compare, write_chart
-from tools.errors import NoDataError, ToolError
+from tools.errors import InvalidInputError, NoDataError, ToolError
 from tools.orders import Symbol
-from tools.portfolio_risk import HISTORICAL_SCENARIOS
+from tools.portfolio_risk import HISTORICAL_SCENARIOS, MARKET_SHOCK
 from tools.portfolio_risk import portfolio_risk as measure_risk
 from tools.providers.live import PriceView
+from tools.screen import METRICS, check_metric, parse_condition, screen
 
 DEFAULT_BENCHMARK = "SPX"
 Weight = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -120,10 +122,15 @@ def load_risk(
     end: date | None,
     value: float | None = None,
     account: bool = False,
+    market_move: float = MARKET_SHOCK,
 ) -> RiskSummary:
     """Risk of constant-weight holdings over [start, end] (default: the three years to the
     last close), their betas to SPX when stored, and the stress scenarios over each
     holding's stored history (nothing after a pinned day)."""
+    named = [s.strip().upper() for s in weights]
+    if len(set(named)) < len(named):
+        twice = next(s for s in named if named.count(s) > 1)
+        raise InvalidInputError(f"{twice} is named twice: give each holding once")
     weights = {s.strip().upper(): w for s, w in weights.items()}
     notes: list[str] = []
     frames = {}
@@ -143,7 +150,7 @@ def load_risk(
     else:
         notes.append(f"No {DEFAULT_BENCHMARK} prices are stored: no betas, no market shock.")
     history = {s: view.load(s, None, end).price for s in weights}
-    result = measure_risk(closes, weights, market, history, value, view.as_of)
+    result = measure_risk(closes, weights, market, history, value, view.as_of, market_move)
     if view.as_of is not None and len(result.stress) < len(HISTORICAL_SCENARIOS) + 1:
         notes.append("Stress scenarios that had not happened by the pinned day are left out.")
     fresh = freshness(view)
@@ -176,14 +183,16 @@ def portfolio_risk(
     account: bool = False,
     start: Day | None = None,
     end: Day | None = None,
+    market_move: Annotated[float, Field(ge=-0.9, le=0.9, allow_inf_nan=False)] = MARKET_SHOCK,
 ) -> RiskSummary:
     """Risk of holdings with constant weights (fractions summing to 1, e.g. {"AAPL": 0.6,
     "KO": 0.4}) or of the account's positions (`account`: true): one-day VaR and CVaR at
     95% and 99% (historical, parametric, Cornish-Fisher), annual volatility, each
     holding's share of the risk and beta, and stress tests: the 1987 crash, the dot-com
     bust, the 2008 crisis, the 2020 covid fall, the 2022 rate rises, and a 20% market
-    fall through each holding's beta (with the loss in dollars for the account). Window:
-    [start, end], default the three years to the latest close."""
+    fall through each holding's beta (`market_move`, a fraction: -0.3 for a 30% fall;
+    with the loss in dollars for the account). Window: [start, end], default the three
+    years to the latest close."""
     deps = ctx.deps
     if (weights is None) == (not account):
         raise ModelRetry("give either weights (symbol: fraction) or account: true")
@@ -198,13 +207,81 @@ def portfolio_risk(
             try:
                 weights, value = account_holdings(deps.broker())
             except NoDataError as exc:
-                raise ToolFailed(str(exc)) from None
+                raise retry(exc) from None  # a fact about the account (HTTP: 404 no_data)
             except Exception as exc:  # a broker that is down is a fact, not a retry
                 raise ToolFailed(f"the broker could not be reached: {exc}") from exc
         try:
-            return load_risk(deps.prices(), weights, start, end, value, account)
+            return load_risk(deps.prices(), weights, start, end, value, account, market_move)
         except ToolError as exc:
             raise retry(exc) from None
 
 
-TOOLS = [compare_symbols, portfolio_risk]
+ScreenMetric = StrEnum("ScreenMetric", {m.upper(): m for m in METRICS})  # type: ignore[misc]
+ConditionText = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=60, pattern=r"^[\w.<>=+ -]+$"
+    ),
+]
+
+
+def load_screen(
+    view: PriceView,
+    metric: str,
+    where: list[str],
+    start: date | None,
+    end: date | None,
+    top: int,
+    ascending: bool | None,
+) -> ScreenSummary:
+    """Every stored symbol (the store as the view sees it: nothing after a pinned day)."""
+    conditions = [parse_condition(c) for c in where]
+    metric = check_metric(metric)
+    histories = {}
+    sources = set()
+    for symbol in view.store.symbols():
+        try:
+            frame = view.load(symbol, None, end)
+        except ToolError:
+            continue  # nothing on or before the end: said in `excluded` below
+        histories[frame.symbol] = frame.price
+        sources.add(frame.source)
+    result = screen(histories, metric, conditions, start, end, top, ascending)
+    for symbol in set(view.store.symbols()) - set(histories):
+        result.excluded[symbol] = "no prices on or before the window's end"
+    as_of = max((r.as_of for r in result.results), default=end or date.today())
+    return ScreenSummary.model_validate(
+        {
+            **rounded(result.model_dump()),
+            "as_of": as_of,
+            "source": ", ".join(sorted(sources)),
+            **freshness(view),
+        }
+    )
+
+
+def screen_symbols(
+    ctx: RunContext[AgentDeps],
+    metric: ScreenMetric,
+    where: Annotated[list[ConditionText], Field(max_length=5)] = [],  # noqa: B006
+    start: Day | None = None,
+    end: Day | None = None,
+    top: Annotated[int, Field(ge=1, le=50)] = 10,
+    ascending: bool | None = None,
+) -> ScreenSummary:
+    """Rank every stored symbol by one metric, best first (highest; lowest for
+    volatility), keeping those that meet every condition in `where` (e.g. "rsi_14<30",
+    "price>sma_200", "return>0.1"; a metric or a number on the right). Window metrics
+    (return, volatility, sharpe, max_drawdown) cover [start, end], default all stored
+    data; indicators are read at `end` (default the latest close). Answers "which stocks
+    are oversold", "best Sharpe ratio over five years", "which are above their 200-day
+    average"."""
+    deps = ctx.deps
+    with ToolTimer(deps):
+        try:
+            return load_screen(deps.prices(), str(metric), list(where), start, end, top, ascending)
+        except ToolError as exc:
+            raise retry(exc) from None
+
+
+TOOLS = [compare_symbols, portfolio_risk, screen_symbols]

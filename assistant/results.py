@@ -20,6 +20,7 @@ from tools.orders import BrokerOrder, Order, format_quantity
 from tools.portfolio_risk import PortfolioRisk
 from tools.providers.live import Refresh
 from tools.risk import RiskReport
+from tools.screen import ScreenResult
 from tools.securities import Security
 
 ARTIFACTS_URL = "/v1/artifacts"
@@ -123,6 +124,17 @@ class RiskSummary(PortfolioRisk, DataNotes):
 
     def summary(self) -> str:
         return f"risk of {', '.join(self.weights)} to {self.as_of}"
+
+
+class ScreenSummary(ScreenResult, DataNotes):
+    """:class:`tools.screen.ScreenResult` rounded for the model."""
+
+    as_of: date = Field(description="The latest close the values are read at.")
+    source: str
+
+    def summary(self) -> str:
+        conditions = f" where {' and '.join(self.conditions)}" if self.conditions else ""
+        return f"{self.matched} of {self.universe} symbols by {self.metric}{conditions}"
 
 
 class IndicatorSummary(DataNotes):

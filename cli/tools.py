@@ -11,7 +11,7 @@ import typer
 from assistant.fundamentals import load_fundamentals
 from assistant.models.offline.valuation import write_fundamentals
 from assistant.resources import price_view
-from assistant.results import CompareSummary, RiskSummary
+from assistant.results import CompareSummary, RiskSummary, ScreenSummary
 from assistant.settings import get_settings
 from cli.options import (
     AsOfOption,
@@ -38,7 +38,7 @@ from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(
-    help="Run a tool directly: compare, risk, indicators, optimize, backtest, fundamentals.",
+    help="Run a tool directly: compare, risk, screen, indicators, optimize, backtest, fundamentals.",
     no_args_is_help=True,
 )
 
@@ -204,6 +204,59 @@ def _render_risk(r: RiskSummary):
         ],
     )
     return Group(var, shares, stress, *r.data_notes)
+
+
+@app.command("screen")
+def screen_cmd(
+    metric: str = typer.Option(
+        ...,
+        "--metric",
+        help="Rank by: return, volatility, sharpe, max_drawdown, price, or an "
+        "indicator (rsi_14, sma_200, macd, bb_pctb, volatility_20d, return_1y, ...).",
+    ),
+    where: list[str] = typer.Option(
+        None, "--where", help='A condition, e.g. "rsi_14<30" or "price>sma_200"; repeat for more.'
+    ),
+    start: datetime | None = StartOption,
+    end: datetime | None = EndOption,
+    top: int = typer.Option(10, "--top", min=1, max=500, help="How many to list."),
+    ascending: bool | None = typer.Option(
+        None, "--ascending/--descending", help="Order (default: best first; lowest volatility)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Rank every stored symbol by a metric, keeping those that meet each --where."""
+    from assistant.analytics_tools import load_screen
+
+    result = load_screen(
+        price_view(get_settings()),
+        metric,
+        where or [],
+        as_date(start),
+        as_date(end),
+        top,
+        ascending,
+    )
+    emit(result, as_json, lambda: _render_screen(result))
+
+
+def _render_screen(r: ScreenSummary):
+    from rich.console import Group
+
+    columns = list(r.results[0].values) if r.results else [r.metric]
+    conditions = f" where {' and '.join(r.conditions)}" if r.conditions else ""
+    ranked = table(
+        f"{r.matched} of {r.universe} symbols{conditions}, by {r.metric} "
+        f"({'lowest' if r.ascending else 'highest'} first)",
+        ["symbol", "as of", *columns],
+        [(x.symbol, str(x.as_of), *(_cell(x.values.get(c)) for c in columns)) for x in r.results],
+    )
+    skipped = [f"{s}: {why}" for s, why in r.excluded.items()]
+    return Group(ranked, *skipped, *r.data_notes)
+
+
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.4g}"
 
 
 @app.command("indicators")

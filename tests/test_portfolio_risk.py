@@ -205,3 +205,66 @@ def test_the_offline_agent_measures_named_holdings_and_the_account(
     turn = ask("stress test my portfolio")
     assert "Your account's positions (100.00% KO; worth $" in turn.answer
     assert "a loss of $" in turn.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "args"),
+    [
+        (
+            "what's my 95% value at risk for 60/40 apple and coke",
+            {"weights": {"AAPL": 0.6, "KO": 0.4}},
+        ),
+        ("whats the 99% var on 25% each aapl msft", {"weights": {"AAPL": 0.5, "MSFT": 0.5}}),
+        (
+            "my portfolio is 0.6 AAPL and 0.4 KO. whats my risk",
+            {"weights": {"AAPL": 0.6, "KO": 0.4}},
+        ),
+        ("$6,000 in AAPL and $4000 in KO stress test", {"weights": {"AAPL": 0.6, "KO": 0.4}}),
+        (
+            "one day var for 40 aapl / 30 msft / 30 jnj",
+            {"weights": {"AAPL": 0.4, "MSFT": 0.3, "JNJ": 0.3}},
+        ),
+        (
+            "60% in msft and the rest in jnj, how bad would covid be",
+            {"weights": {"MSFT": 0.6, "JNJ": 0.4}},
+        ),
+        (
+            "what would a 30% market crash do to 70/30 aapl ko",
+            {"weights": {"AAPL": 0.7, "KO": 0.3}, "market_move": -0.3},
+        ),
+        ("what happens to my portfolio if the market drops 20%", {"account": True}),
+        ("stress test my holdings", {"account": True}),
+        (
+            "hw risky is 1/3 xom 1/3 cvx 1/3 rrc",
+            {"weights": {"XOM": 0.333333, "CVX": 0.333333, "RRC": 0.333333}},
+        ),
+    ],
+)
+def test_the_offline_planner_reads_holdings_as_people_write_them(model_cache, question, args):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set(
+        "AAPL AMD BAC BBY CVX GE HD JNJ JPM KO LLY MRK MSFT PEP PFE PG RRC SPX UNH WMT XOM".split()
+    )
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+    assert plan.calls == [("portfolio_risk", args)]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "build me a low risk portfolio of ko pep and pg",
+        "optimise ko, pep and pg",
+        "how risky is apple",
+        "backtest a golden cross on KO",
+        "how did ko do in 2008",
+    ],
+)
+def test_questions_that_are_not_about_holdings_risk_go_elsewhere(model_cache, question):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set(
+        "AAPL AMD BAC BBY CVX GE HD JNJ JPM KO LLY MRK MSFT PEP PFE PG RRC SPX UNH WMT XOM".split()
+    )
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+    assert "portfolio_risk" not in [name for name, _ in plan.calls]

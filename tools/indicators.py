@@ -1,9 +1,5 @@
-"""Technical indicators on stored prices, computed with the `ta` library.
-
-Two indicators are computed here rather than through `ta`, with `ta`'s exact
-definitions: its WMA runs a Python lambda per bar (~0.7 s on 8,000 bars) and its ATR a
-per-bar Python loop (~40 ms), which alone would break the 50 ms budget for the whole
-set. Everything else is `ta`.
+"""Technical indicators on stored prices: the formulas are :mod:`tools.indicator_math`
+(vectorised pandas; one symbol or many at once).
 
 Indicators that need high/low/volume on a close-only symbol are reported in
 ``unavailable`` with the reason (never an exception, never NaN); so is any indicator
@@ -12,7 +8,6 @@ whose warm-up is longer than the history before the as-of date.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -20,11 +15,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
-from ta.momentum import RSIIndicator, StochasticOscillator
-from ta.trend import MACD, EMAIndicator, SMAIndicator
-from ta.volatility import BollingerBands
-from ta.volume import OnBalanceVolumeIndicator, VolumeWeightedAveragePrice
 
+from tools import indicator_math as m
+from tools.indicator_math import Frame
 from tools.market_data import PriceFrame, PriceStore
 from tools.performance import TRADING_DAYS
 
@@ -40,112 +33,46 @@ class _Group:
     compute: Callable[[PriceFrame], dict[str, pd.Series]]
 
 
-def _wma(price: pd.Series, window: int) -> pd.Series:
-    """Linearly weighted moving average (weights 1..window, newest heaviest), as `ta`'s WMA."""
-    weights = np.arange(1, window + 1, dtype="float64")
-    values = np.convolve(price.to_numpy(), weights[::-1], mode="full")[: len(price)]
-    out = values / weights.sum()
-    out[: window - 1] = np.nan
-    return pd.Series(out, index=price.index)
+CLOSE_NAMES = (
+    ("sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "wma_20", "rsi_14", "macd")
+    + ("macd_signal", "macd_hist", "bb_upper", "bb_middle", "bb_lower", "bb_pctb", "bb_width")
+    + ("volatility_20d", "volatility_60d", *RETURN_HORIZONS)
+)
 
 
-def _atr(high: pd.Series, low: pd.Series, close: pd.Series, window: int) -> pd.Series:
-    """Wilder's average true range, seeded with the mean of the first ``window`` ranges.
-
-    Wilder smoothing ``atr[i] = (atr[i-1]*(n-1) + tr[i]) / n`` is an EWM with
-    ``alpha=1/n, adjust=False`` started at the seed, so pandas runs it in C.
-    """
-    prev = close.shift(1)
-    true_range = pd.concat([high - low, (high - prev).abs(), (low - prev).abs()], axis=1).max(
-        axis=1
-    )
-    out = pd.Series(np.nan, index=close.index)
-    if len(true_range) < window:
-        return out
-    seeded = true_range.iloc[window - 1 :].copy()
-    seeded.iloc[0] = true_range.iloc[:window].mean()
-    out.iloc[window - 1 :] = seeded.ewm(alpha=1 / window, adjust=False).mean().to_numpy()
-    return out
-
-
-def _trend(p: PriceFrame) -> dict[str, pd.Series]:
-    price = p.price
-    macd = MACD(price, window_slow=26, window_fast=12, window_sign=9)
-    return {
-        "sma_20": SMAIndicator(price, 20).sma_indicator(),
-        "sma_50": SMAIndicator(price, 50).sma_indicator(),
-        "sma_200": SMAIndicator(price, 200).sma_indicator(),
-        "ema_12": EMAIndicator(price, 12).ema_indicator(),
-        "ema_26": EMAIndicator(price, 26).ema_indicator(),
-        "wma_20": _wma(price, 20),
-        "rsi_14": RSIIndicator(price, 14).rsi(),
-        "macd": macd.macd(),
-        "macd_signal": macd.macd_signal(),
-        "macd_hist": macd.macd_diff(),
-    }
-
-
-def _bollinger(p: PriceFrame) -> dict[str, pd.Series]:
-    bands = BollingerBands(p.price, window=20, window_dev=2)
-    upper, middle, lower = (
-        bands.bollinger_hband(),
-        bands.bollinger_mavg(),
-        bands.bollinger_lband(),
-    )
-    return {
-        "bb_upper": upper,
-        "bb_middle": middle,
-        "bb_lower": lower,
-        "bb_pctb": bands.bollinger_pband(),
-        # `ta`'s width is a percent; the product reports fractions.
-        "bb_width": (upper - lower) / middle,
-    }
-
-
-def _volatility_and_returns(p: PriceFrame) -> dict[str, pd.Series]:
-    daily = p.price.pct_change()
-    out = {
-        "volatility_20d": daily.rolling(20).std(ddof=1) * math.sqrt(TRADING_DAYS),
-        "volatility_60d": daily.rolling(60).std(ddof=1) * math.sqrt(TRADING_DAYS),
-    }
-    out.update({name: p.price.pct_change(bars) for name, bars in RETURN_HORIZONS.items()})
-    return out
+def close_set(price: Frame) -> dict[str, Frame]:
+    """Every indicator that needs only the close: of one symbol (a Series) or of many on
+    one calendar (a DataFrame, a column each), in one vectorised pass."""
+    values = m.as_columns(price)
+    arrays = m.close_arrays(values)
+    arrays.update({name: m._pct(values, bars) for name, bars in RETURN_HORIZONS.items()})
+    return {name: m._like(price, arrays[name]) for name in CLOSE_NAMES}
 
 
 def _stochastic(p: PriceFrame) -> dict[str, pd.Series]:
     f = p.frame
-    stoch = StochasticOscillator(f["high"], f["low"], f["close"], window=14, smooth_window=3)
-    return {"stoch_k_14": stoch.stoch(), "stoch_d_3": stoch.stoch_signal()}
-
-
-def _atr_group(p: PriceFrame) -> dict[str, pd.Series]:
-    f = p.frame
-    return {"atr_14": _atr(f["high"], f["low"], f["close"], 14)}
-
-
-def _obv(p: PriceFrame) -> dict[str, pd.Series]:
-    return {"obv": OnBalanceVolumeIndicator(p.price, p.frame["volume"]).on_balance_volume()}
-
-
-def _vwap(p: PriceFrame) -> dict[str, pd.Series]:
-    f = p.frame
-    vwap = VolumeWeightedAveragePrice(f["high"], f["low"], f["close"], f["volume"], window=14)
-    return {"vwap_14": vwap.volume_weighted_average_price()}
+    k, d = m.stochastic(f["high"], f["low"], f["close"], 14, 3)
+    return {"stoch_k_14": k, "stoch_d_3": d}
 
 
 GROUPS: tuple[_Group, ...] = (
-    _Group(
-        ("sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "wma_20", "rsi_14", "macd")
-        + ("macd_signal", "macd_hist"),
-        (),
-        _trend,
-    ),
-    _Group(("bb_upper", "bb_middle", "bb_lower", "bb_pctb", "bb_width"), (), _bollinger),
-    _Group(("volatility_20d", "volatility_60d", *RETURN_HORIZONS), (), _volatility_and_returns),
+    _Group(CLOSE_NAMES, (), lambda p: close_set(p.price)),
     _Group(("stoch_k_14", "stoch_d_3"), ("high", "low", "close"), _stochastic),
-    _Group(("atr_14",), ("high", "low", "close"), _atr_group),
-    _Group(("obv",), ("volume",), _obv),
-    _Group(("vwap_14",), ("high", "low", "close", "volume"), _vwap),
+    _Group(
+        ("atr_14",),
+        ("high", "low", "close"),
+        lambda p: {"atr_14": m.atr(p.frame["high"], p.frame["low"], p.frame["close"], 14)},
+    ),
+    _Group(("obv",), ("volume",), lambda p: {"obv": m.obv(p.price, p.frame["volume"])}),
+    _Group(
+        ("vwap_14",),
+        ("high", "low", "close", "volume"),
+        lambda p: {
+            "vwap_14": m.vwap(
+                p.frame["high"], p.frame["low"], p.frame["close"], p.frame["volume"], 14
+            )
+        },
+    ),
 )
 INDICATOR_NAMES: tuple[str, ...] = tuple(n for g in GROUPS for n in g.names)
 

@@ -177,11 +177,13 @@ def portfolio_risk(
     history: dict[str, pd.Series] | None = None,
     value: float | None = None,
     known_until: date | None = None,
+    market_move: float = MARKET_SHOCK,
 ) -> PortfolioRisk:
     """``closes``: each holding over the risk window; ``market``: the benchmark over the
     same window (betas and the shock); ``history``: each holding's whole stored series
     (the scenarios); ``value``: the holdings' worth in currency (losses); ``known_until``:
-    nothing after this day may be used (a scenario ending later is left out)."""
+    nothing after this day may be used (a scenario ending later is left out);
+    ``market_move``: the market's move of the shock scenario, a fraction."""
     weights = check_weights(weights)
     r_p = portfolio_returns(closes, weights)
     if len(r_p) < MIN_DAYS:
@@ -209,16 +211,16 @@ def portfolio_risk(
             continue  # not yet history on the pinned day: not a scenario anyone knew
         stress.append(replay(history or closes, weights, name, start, end))
     if all(b is not None for b in betas.values()):
-        shock = sum(weights[s] * betas[s] * MARKET_SHOCK for s in betas)  # type: ignore[operator]
+        shock = sum(weights[s] * betas[s] * market_move for s in betas)  # type: ignore[operator]
         stress.append(
             StressResult(
-                scenario=f"market {MARKET_SHOCK:+.0%}", start=None, end=None, portfolio_return=shock
+                scenario=f"market {market_move:+.0%}", start=None, end=None, portfolio_return=shock
             )
         )
     else:
         stress.append(
             StressResult(
-                scenario=f"market {MARKET_SHOCK:+.0%}",
+                scenario=f"market {market_move:+.0%}",
                 start=None,
                 end=None,
                 portfolio_return=None,

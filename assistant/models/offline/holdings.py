@@ -59,20 +59,46 @@ SCENARIO_WORDS = {
 }
 NUMBER = r"(\d+(?:\.\d+)?)"
 FRACTION_WORDS = {"half": 0.5, "a third": 1 / 3, "a quarter": 0.25, "two thirds": 2 / 3}
+FILLER = re.compile(
+    r"^[\s,]*(?:(?:in|of|into|on|to|at|for|is|are|with|and)\s+)?(?:the\s+)?"
+    r"(?:(?:shares?|stock|worth|dollars?|usd)\s+(?:of|in)\s+)?[\s$]*$",
+    re.I,
+)
+"""What may stand between a weight and its holding ("60% in", "$6,000 of", "0.4")."""
+RATIO = re.compile(
+    r"(?<![\d/.-])(\d{1,3}(?:\s*[/-]\s*\d{1,3}){1,4})(?![\d/.-])(?!\s*(?:%|percent|day))"
+)
+"""Parts that sum to 100, in the order the holdings are named ("60/40", "50-50", "40/30/30")."""
+EACH = re.compile(r"\beach\b|\bequal(?:ly)?\b|\bsame (?:amount|weight)", re.I)
+NOT_WEIGHT = re.compile(
+    r"^\s*(?:%|percent)?\s*(?:var\b|value[- ]at[- ]risk|c\s?var|confidence|level|"
+    r"market|drop|fall|crash|decline|shock|move|correction|of the time|chance)",
+    re.I,
+)
+"""A number that is a level ("95% VaR") or a move ("a 20% market drop"), not a weight."""
 
 
 def asks_risk(text: str, symbols: list[str]) -> bool:
     """A question about what holdings risk, not about one stock's own risk ("how risky is
-    AAPL" is a price question: its volatility and drawdown)."""
+    AAPL" is a question about that stock: its volatility, drawdown and beta)."""
     if STRATEGY.search(text):
         return False  # a strategy's drawdown is its backtest's
     if BUILD.search(text) and not STRICT_MEASURE.search(text):
         return False  # holdings to be chosen (the optimiser), not chosen ones measured
     if RISK_MEASURE.search(text):
         return True
-    return bool(HOLDINGS.search(text) and DANGER.search(text)) and (
-        bool(MINE.search(text)) or len(symbols) > 1 or bool(_weight_marks(text))
-    )
+    if not (DANGER.search(text) or MARKET_MOVE.search(text)):
+        return False
+    mix = bool(EACH.search(text)) or _has_weights(text) or _is_ratio(text)
+    return bool(MINE.search(text)) or (len(symbols) > 1 and (mix or HOLDINGS.search(text)))
+
+
+MARKET_MOVE = re.compile(
+    r"\b(?:market|s&p|stocks?)\b.{0,20}\b(?:drops?|falls?|crash\w*|tanks?|declines?)\b|"
+    r"\b(?:drop|fall|crash|decline)\s+(?:of|in)\s+the\s+market\b|"
+    r"\d+\s*%\s*(?:market\s+)?(?:drop|fall|crash|decline|correction)",
+    re.I,
+)
 
 
 def asks_account(text: str) -> bool:
@@ -83,49 +109,150 @@ def scenarios_asked(text: str) -> list[str]:
     return [name for name, words in SCENARIO_WORDS.items() if words.search(text)]
 
 
-def _weight_marks(text: str) -> list[tuple[int, int, float]]:
-    """(start, end, fraction) of each weight written in the text."""
-    marks = []
-    for m in re.finditer(rf"{NUMBER}\s*(%|percent\b|pct\b)", text, re.I):
-        marks.append((m.start(), m.end(), float(m[1]) / 100))
-    for m in re.finditer(rf"=\s*{NUMBER}", text):
-        value = float(m[1])
-        marks.append((m.start(), m.end(), value if value <= 1 else value / 100))
+def _is_ratio(text: str) -> bool:
+    return any(
+        abs(sum(float(p) for p in re.split(r"\s*[/-]\s*", m[1])) - 100) < 1e-9
+        for m in RATIO.finditer(text)
+    )
+
+
+def market_move(text: str) -> float | None:
+    """The market move a question supposes ("if the market drops 30%"), a fraction."""
+    for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", text, re.I):
+        around = text[max(0, m.start() - 40) : m.end() + 40]
+        if MARKET_MOVE.search(around) and 0 < float(m[1]) < 90:
+            rises = re.search(r"\b(ris\w*|rall\w*|jump\w*|gain\w*|up)\b", around, re.I)
+            return (
+                float(m[1])
+                / 100
+                * (
+                    1
+                    if rises and not re.search(r"\b(drop|fall|crash|tank|declin)", around, re.I)
+                    else -1
+                )
+            )
+    return None
+
+
+def holdings_mentions(text: str, mentions: list[Mention]) -> list[Mention]:
+    """The holdings named: not "the market" of "if the market drops 20%"."""
+    return [m for m in mentions if "market" not in m.text.lower()]
+
+
+def weights_written(text: str) -> bool:
+    """Whether the question writes weights (a ratio, percents, amounts, "each")."""
+    return _is_ratio(text) or _has_weights(text) or bool(EACH.search(text))
+
+
+def _has_weights(text: str) -> bool:
+    return any(kind != "bare" for *_, kind in _weight_marks(text))
+
+
+def _weight_marks(text: str) -> list[tuple[int, int, float, str]]:
+    """(start, end, value, kind) of each number that may be a weight: a percent, a
+    dollar amount, a fraction word or "1/3", a decimal, a bare number."""
+    marks: list[tuple[int, int, float, str]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(m: re.Match, value: float, kind: str) -> None:
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            return
+        if NOT_WEIGHT.match(text[m.end() :]):
+            return
+        taken.append((m.start(), m.end()))
+        marks.append((m.start(), m.end(), value, kind))
+
+    for m in re.finditer(rf"{NUMBER}\s*(?:%|percent\b|pct\b)", text, re.I):
+        add(m, float(m[1]) / 100, "pct")
+    for m in re.finditer(r"\$\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\b", text, re.I):
+        scale = {"k": 1e3, "m": 1e6}.get((m[2] or "").lower(), 1)
+        add(m, float(m[1].replace(",", "")) * scale, "dollar")
+    for m in re.finditer(r"\b(1)\s*/\s*([2-9])\b", text):
+        add(m, 1 / float(m[2]), "frac")
     for words, value in FRACTION_WORDS.items():
         for m in re.finditer(rf"\b{words}\b", text, re.I):
-            marks.append((m.start(), m.end(), value))
+            add(m, value, "frac")
+    for m in re.finditer(r"=\s*" + NUMBER, text):
+        value = float(m[1])
+        add(m, value if value <= 1 else value / 100, "frac")
+    for m in re.finditer(r"(?<![\d.$/])\b(0?\.\d+|\d{1,3})\b(?![\d./%-])", text):
+        value = float(m[1])
+        add(m, value, "decimal" if value <= 1 and "." in m[1] else "bare")
     return sorted(marks)
 
 
-def read_weights(text: str, mentions: list[Mention]) -> dict[str, float]:
-    """Each named symbol's weight: the nearest weight written beside it (before or after,
-    in the same clause); equal weights when none is written. Weights that do not sum to 1
-    are kept as written: the tool says so."""
-    symbols = list(dict.fromkeys(m.symbol for m in mentions))
+def _ratio(text: str, mentions: list[Mention]) -> dict[str, float] | None:
+    """ "60/40 apple and coke", "50-50 ko and pep": parts in the order the holdings are named."""
+    m = RATIO.search(text)
+    symbols = list(dict.fromkeys(x.symbol for x in mentions))
+    if m is None:
+        return None
+    parts = [float(p) for p in re.split(r"\s*[/-]\s*", m[1])]
+    if len(parts) != len(symbols) or abs(sum(parts) - 100) > 1e-9:
+        return None  # "1/3" is a fraction, "10-09" part of a date
+    return {s: p / sum(parts) for s, p in zip(symbols, parts, strict=True)}
+
+
+def written_weights(text: str, mentions: list[Mention]) -> dict[str, float] | None:
+    """The weights the question writes for the holdings it names; None when it writes
+    none ("my portfolio of AAPL and KO": the account's weights are meant)."""
+    if not mentions:
+        return None
+    if _ratio(text, mentions) is not None or EACH.search(text):
+        return read_weights(text, mentions)
     marks = _weight_marks(text)
-    if not marks or not symbols:
-        return {s: round(1 / len(symbols), 6) for s in symbols} if symbols else {}
-    weights: dict[str, float] = {}
+    for mention in mentions:
+        for start, end, *_ in marks:
+            between = (
+                text[end : mention.start] if end <= mention.start else text[mention.end : start]
+            )
+            if FILLER.match(between):
+                return read_weights(text, mentions)
+    return None
+
+
+def read_weights(text: str, mentions: list[Mention]) -> dict[str, float]:
+    """Each named symbol's weight: a ratio ("60/40 A and B"), else the number written
+    right beside it (before or after: "60% in A", "A 0.6", "$6,000 of A"), dollars and
+    bare numbers scaled to fractions; the rest shared equally among the others; equal
+    weights when none is written ("each", "an equal mix"). Weights that still do not sum
+    to 1 are passed as written: the tool says so."""
+    symbols = list(dict.fromkeys(m.symbol for m in mentions))
+    if not symbols:
+        return {}
+    if (ratio := _ratio(text, mentions)) is not None:
+        return {s: round(w, 6) for s, w in ratio.items()}
+    marks = _weight_marks(text)
+    weights: dict[str, tuple[float, str]] = {}
     used: set[int] = set()
     for mention in mentions:
         if mention.symbol in weights:
             continue
-        best, gap = None, 30
-        for i, (start, end, _) in enumerate(marks):
+        best, gap = None, 1_000
+        for i, (start, end, *_) in enumerate(marks):
             if i in used:
                 continue
             between = (
                 text[end : mention.start] if end <= mention.start else text[mention.end : start]
             )
-            distance = len(between)
-            if distance < gap and not re.search(r"[,;]|\band\b", between):
-                best, gap = i, distance
+            if FILLER.match(between) and len(between) < gap:
+                best, gap = i, len(between)
         if best is not None:
             used.add(best)
-            weights[mention.symbol] = marks[best][2]
-    missing = [s for s in symbols if s not in weights]
+            weights[mention.symbol] = (marks[best][2], marks[best][3])
+    if not weights or (EACH.search(text) and len({v for v, _ in weights.values()}) == 1):
+        return {s: round(1 / len(symbols), 6) for s in symbols}
+    kinds = {k for _, k in weights.values()}
+    values = {s: v for s, (v, _) in weights.items()}
+    if kinds <= {"dollar", "bare"} and (
+        "dollar" in kinds or abs(sum(values.values()) - 100) < 1e-6
+    ):
+        total = sum(values.values()) if "dollar" in kinds else 100.0
+        values = {s: v / total for s, v in values.items()}
+    elif "bare" in kinds:
+        values = {s: v / 100 if k == "bare" else v for s, (v, k) in weights.items()}
+    missing = [s for s in symbols if s not in values]
     if missing:
-        rest = max(0.0, 1 - sum(weights.values()))
-        for s in missing:
-            weights[s] = round(rest / len(missing), 6)
-    return weights
+        rest = max(0.0, 1 - sum(values.values()))
+        values.update(dict.fromkeys(missing, rest / len(missing)))
+    return {s: round(values[s], 6) for s in symbols}

@@ -22,7 +22,7 @@ RATIOS = {
     "calmar": re.compile(r"\bcalmar\b", re.I),
 }
 RISKY = re.compile(
-    r"\b(riski(?:er|est)|most risky|more risky|(?:crash|fell|fall|dropp?|sank|tank)\w* "
+    r"\b(riski(?:er|est)|most risky|more risky|how (?:risky|safe)|riskiness|(?:crash|fell|fall|dropp?|sank|tank)\w* "
     r"(?:the )?(?:harder|more|most))\b",
     re.I,
 )
@@ -135,6 +135,15 @@ def _asked_leads(d: CompareSummary, stats: list[SymbolStats], question: str) -> 
             f"Riskiest by volatility: {ranked[0].symbol} (annualised volatility {vols}; "
             f"max drawdown {falls}" + (f"; beta to {d.benchmark} {betas}" if betas else "") + ")."
         )
+    if RISKY.search(question) and len(stats) == 1:
+        s = stats[0]
+        beta = f", beta {_ratio(s.beta)} to {d.benchmark}" if s.beta is not None else ""
+        out.append(
+            f"{s.symbol}'s risk, {s.start} to {s.end}: annualised volatility "
+            f"{pct(s.volatility)}, max drawdown {pct(s.max_drawdown)} (from {s.drawdown_peak} "
+            f"to {s.drawdown_trough}), worst day {s.worst_day.date} "
+            f"{pct(s.worst_day.value, True)}{beta}."
+        )
     if DRAWDOWN.search(question):
         out += [
             f"{s.symbol}'s max drawdown: {pct(s.max_drawdown)}, from its high on "
@@ -186,27 +195,61 @@ def _stress_line(s, value: float | None) -> str:
     return f"{s.scenario}{window}: {pct(s.portfolio_return, True)}{loss}."
 
 
+VAR_ASKED = re.compile(
+    r"\b(v\s?a\s?r|value[- ]at[- ]risk|c\s?var|expected shortfall|tail|bad day|worst day|"
+    r"in a day|one[- ]day|daily loss|lose in a|could i lose|can i lose)\b",
+    re.I,
+)
+SHARE_ASKED = re.compile(
+    r"\b(contribut\w*|share of|carr(?:y|ies)|riski\w*|most risk|biggest risk|drives?)\b", re.I
+)
+SHOCK_ASKED = re.compile(
+    r"\b(market|s&p)\b.{0,30}\b(drops?|falls?|crash\w*|tanks?|declin\w*)\b|"
+    r"\d+\s*%\s*(?:market\s+)?(?:drop|fall|crash|decline)",
+    re.I,
+)
+
+
 def write_risk(d: RiskSummary, question: str = "") -> str:
     holdings = ", ".join(f"{pct(w)} {s}" for s, w in d.weights.items())
     whose = (
         f"Your account's positions ({holdings}; worth {money(d.value)})"
         if d.account
-        else (f"A portfolio of {holdings}")
+        else f"A portfolio of {holdings}"
+    )
+    var = " ".join(
+        f"At {v.level:.0%}: historical VaR {pct(v.historical)} (CVaR {pct(v.cvar)}), "
+        f"parametric {pct(v.parametric)}, Cornish-Fisher {pct(v.cornish_fisher)}."
+        for v in d.var
+    )
+    ranked = sorted(d.contributions, key=lambda c: -c.risk_share)
+    shares = "; ".join(
+        f"{c.symbol} {pct(c.risk_share)}" + (f" (beta {c.beta:.2f})" if c.beta is not None else "")
+        for c in ranked
     )
     lead = []
     for name in scenarios_asked(question):
         s = next((x for x in d.stress if x.scenario == name), None)
         if s is not None:
             lead.append("Asked: " + _stress_line(s, d.value))
-    var = " ".join(
-        f"At {v.level:.0%}: historical VaR {pct(v.historical)} (CVaR {pct(v.cvar)}), "
-        f"parametric {pct(v.parametric)}, Cornish-Fisher {pct(v.cornish_fisher)}."
-        for v in d.var
-    )
-    shares = "; ".join(
-        f"{c.symbol} {pct(c.risk_share)}" + (f" (beta {c.beta:.2f})" if c.beta is not None else "")
-        for c in d.contributions
-    )
+    if SHOCK_ASKED.search(question):
+        shock = next((x for x in d.stress if x.scenario.startswith("market ")), None)
+        if shock is not None:
+            lead.append("Asked: " + _stress_line(shock, d.value))
+    if VAR_ASKED.search(question):
+        level = 0.99 if re.search(r"\b99\s*(?:%|percent)", question) else 0.95
+        v = next(x for x in d.var if x.level == level)
+        tail = "hundredth" if level == 0.99 else "twentieth"
+        lead.append(
+            f"{level:.0%} one-day value at risk: {pct(v.historical)} (historical): a daily "
+            f"loss at least that large came on the worst {tail} of days, and on those days "
+            f"the loss averaged {pct(v.cvar)} (CVaR)."
+        )
+    if SHARE_ASKED.search(question) and len(ranked) > 1:
+        lead.append(
+            f"{ranked[0].symbol} carries the most risk: {pct(ranked[0].risk_share)} of the "
+            f"portfolio's variance at a {pct(ranked[0].weight)} weight."
+        )
     return "\n".join(
         [
             *lead,

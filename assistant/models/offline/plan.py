@@ -22,8 +22,11 @@ from assistant.models.offline.glossary import define
 from assistant.models.offline.holdings import (
     asks_account,
     asks_risk,
+    holdings_mentions,
+    market_move,
     read_weights,
     scenarios_asked,
+    written_weights,
 )
 from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
@@ -118,7 +121,7 @@ DIVERSIFIED = re.compile(
     re.I,
 )
 """Whether named holdings diversify each other: their correlations, not new weights."""
-RISKIER = re.compile(r"\b(riski(?:er|est)|most risky|more risky)\b", re.I)
+RISKIER = re.compile(r"\b(riski(?:er|est)|most risky|more risky|how (?:risky|safe))\b", re.I)
 EVER = re.compile(
     r"\b(ever|all[- ]time|of all time|in history|on record|since (?:listing|ipo))\b", re.I
 )
@@ -126,7 +129,8 @@ RELATION = re.compile(
     r"\b(correlat\w*|beta|move[sd]? (?:together|in tandem|with (?:the|each other))|co-?mov\w*|"
     r"sortino|calmar|(?:best|worst|biggest|largest) (?:single[- ])?(?:trading )?(?:day|month)s?|"
     r"(?:one|single)[- ]day (?:gain|loss|drop|jump|move|fall|rise)|in an? (?:single|one)[- ]?"
-    r"(?:day|month)|riski(?:er|est)|most risky|more risky|(?:crash|fell|dropp?|sank|tank)\w* "
+    r"(?:day|month)|riski(?:er|est)|most risky|more risky|how (?:risky|safe)|riskiness|"
+    r"(?:crash|fell|dropp?|sank|tank)\w* "
     r"(?:the )?(?:harder|more|most) when|(?:crash|fell|fall|dropp?)\w* harder|"
     r"draw ?downs?\b.{0,40}\b(?:when|dates?|from|start\w*|bottom\w*)|peak[- ]to[- ]trough|"
     r"when did .{0,30}\b(?:bottom|peak)\w*)\b|" + DIVERSIFIED.pattern,
@@ -584,6 +588,8 @@ class Planner:
                 or (name == "overview" and not EXPLICIT_OVERVIEW.search(ask.text))
                 or (name == "technicals" and not KEYWORDS["technicals"].search(ask.text))
                 or (name == "portfolio" and not OPTIMISE_ASK.search(ask.text))
+                or (name == "documents" and not KEYWORDS["documents"].search(ask.text))
+                or (name == "opinion" and not KEYWORDS["opinion"].search(ask.text))
             ):
                 continue
             for call in getattr(self, f"_{name}")(ask):
@@ -671,22 +677,27 @@ class Planner:
 
     def _risk(self, ask: Ask) -> tuple[str, dict]:
         """What holdings risk: the account's ("my portfolio") unless holdings are named;
-        the question's period, else the tool's default window (three years)."""
+        the question's period, else the tool's default window (three years); the market
+        move the question supposes."""
         stored = self.stored()
+        found = self.master.find(ask.text, stored)
         mentions = [
-            m for m in self.master.find(ask.text, stored) if self._available(m.symbol, stored)
+            m for m in holdings_mentions(ask.text, found) if self._available(m.symbol, stored)
         ]
         args: dict = {}
-        if mentions or (ask.symbols and not asks_account(ask.text)):
-            if not mentions:
-                args["weights"] = {s: round(1 / len(ask.symbols), 6) for s in ask.symbols}
-            else:
-                args["weights"] = read_weights(ask.text, mentions)
-        else:
+        if (written := written_weights(ask.text, mentions)) is not None:
+            args["weights"] = written
+        elif asks_account(ask.text) or not (mentions or ask.symbols):
             args["account"] = True
+        elif mentions:
+            args["weights"] = read_weights(ask.text, mentions)  # equal weights
+        else:
+            args["weights"] = {s: round(1 / len(ask.symbols), 6) for s in ask.symbols}
         p = ask.period
         if (p.start is not None or p.end is not None) and not scenarios_asked(ask.text):
             args |= {"start": _iso(p.start), "end": _iso(p.end)}  # "2008" names a scenario
+        if (move := market_move(ask.text)) is not None and move != -0.2:
+            args["market_move"] = move
         return ("portfolio_risk", args)
 
     def _measures(self, ask: Ask) -> tuple[str, dict] | None:
