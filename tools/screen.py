@@ -220,7 +220,11 @@ def _same_calendar(groups) -> list[dict[str, pd.Series]]:
     together, one column each; any other alone."""
     out = []
     for members in groups:
-        union = pd.DatetimeIndex(sorted(set().union(*(c.index for c in members.values()))))
+        indexes = [c.index for c in members.values()]
+        union = indexes[0]
+        for index in indexes[1:]:
+            if not index.equals(union):
+                union = union.union(index)
         fits = {s: c for s, c in members.items() if c.index.equals(union[union >= c.index[0]])}
         out.append(fits)
         out.extend({s: c} for s, c in members.items() if s not in fits)

@@ -17,7 +17,7 @@ from pydantic_ai.messages import ToolReturnPart
 
 from assistant.citations import number_citations
 from assistant.models.offline.formats import money, num, pct
-from assistant.models.offline.measures import write_comparison, write_risk
+from assistant.models.offline.measures import write_comparison, write_risk, write_screen
 from assistant.models.offline.plan import Ask
 from assistant.models.offline.valuation import (
     compare_fundamentals,
@@ -34,6 +34,7 @@ from assistant.results import (
     PriceSummary,
     RebalanceSummary,
     RiskSummary,
+    ScreenSummary,
     SearchSummary,
     SweepSummary,
     SymbolSearch,
@@ -439,7 +440,7 @@ def write_answer(
     numbers = number_citations(returns)
     sections: list[str] = list(notes)
     filings_only = bool(returns) and all(
-        p.tool_name in ("get_fundamentals", "portfolio_risk") for p in returns
+        p.tool_name in ("get_fundamentals", "portfolio_risk", "screen_symbols") for p in returns
     )  # each figure names its own period (a filing's, the risk window and scenarios)
     if filings_only:
         pass  # each figure names its own fiscal period and filing
@@ -485,6 +486,8 @@ def write_answer(
             sections.append(write_comparison(result, ask.text if ask is not None else ""))
         elif isinstance(result, RiskSummary):
             sections.append(write_risk(result, ask.text if ask is not None else ""))
+        elif isinstance(result, ScreenSummary):
+            sections.append(write_screen(result))
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
     if many and prices:

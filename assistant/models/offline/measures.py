@@ -10,7 +10,7 @@ from itertools import combinations
 
 from assistant.models.offline.formats import money, pct
 from assistant.models.offline.holdings import scenarios_asked
-from assistant.results import CompareSummary, RiskSummary
+from assistant.results import CompareSummary, RiskSummary, ScreenSummary
 from tools.compare import Dated, SymbolStats
 
 CORRELATION = re.compile(
@@ -262,3 +262,59 @@ def write_risk(d: RiskSummary, question: str = "") -> str:
             *(f"- {_stress_line(s, d.value)}" for s in d.stress),
         ]
     )
+
+
+SCREEN_LABELS = {
+    "rsi_14": "RSI",
+    "return": "return",
+    "volatility": "annualised volatility",
+    "sharpe": "Sharpe ratio",
+    "max_drawdown": "max drawdown",
+    "return_1y": "one-year return",
+    "return_3m": "three-month return",
+    "return_1m": "one-month return",
+    "price": "price",
+}
+"""Words without digits: a number in an answer comes from a tool result."""
+FRACTIONS = {"return", "volatility", "max_drawdown", "return_1y", "return_3m", "return_1m"}
+
+
+def _screen_value(name: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if name in FRACTIONS or name.startswith(("return_", "volatility_")):
+        return pct(value, name.startswith("return"))
+    return f"{value:,.2f}"
+
+
+def _screen_label(name: str) -> str:
+    if name in SCREEN_LABELS:
+        return SCREEN_LABELS[name]
+    if m := re.fullmatch(r"(sma|ema|wma)_(\d+)", name):
+        return f"{m[1].upper()} ({name})"
+    return name
+
+
+def write_screen(d: ScreenSummary) -> str:
+    label = _screen_label(d.metric)
+    where = f" with {' and '.join(d.conditions)}" if d.conditions else ""
+    window = f", {d.start} to {d.end}" if d.start else ""
+    if not d.results:
+        return f"None of the {d.universe} stored symbols has {' and '.join(d.conditions)}."
+    head = (
+        f"Screened the {d.universe} stored symbols{where}, ranked by {label}{window} "
+        f"({'lowest' if d.ascending else 'highest'} first; {d.matched} matched):"
+    )
+    lines = []
+    for r in d.results:
+        extra = ", ".join(
+            f"{_screen_label(n)} {_screen_value(n, v)}"
+            for n, v in r.values.items()
+            if n != d.metric
+        )
+        lines.append(
+            f"- {r.symbol}: {label} {_screen_value(d.metric, r.value)}"
+            + (f" ({extra})" if extra else "")
+            + (f", as of {r.as_of}" if r.as_of != d.as_of else "")
+        )
+    return "\n".join([head, *lines])

@@ -31,6 +31,7 @@ from assistant.models.offline.holdings import (
 from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
+from assistant.models.offline.screening import read_screen
 from assistant.models.offline.words import correct
 from tools.securities import GROUP_WORDS, bundled_master
 
@@ -490,6 +491,12 @@ class Planner:
             query = re.sub(r"[\s,]+(?:please|pls|thanks|thank you)$", "", query, flags=re.I)
             return Planned(calls=[("find_symbol", {"query": query})])
         named = self.master.find(question, self.stored())
+        if not named and not is_order and (screened := read_screen(question, False)):
+            try:  # "which stocks are oversold": the stored universe, screened
+                ask = self.read(question, list(earlier))
+            except DateError as exc:
+                return Planned(message=str(exc))
+            return Planned(calls=[self._screen(ask, screened)], ask=ask)
         if not named and not is_order:
             if WHAT_DATA.search(question):
                 return Planned(message=self.known_symbols())
@@ -699,6 +706,18 @@ class Planner:
         if (move := market_move(ask.text)) is not None and move != -0.2:
             args["market_move"] = move
         return ("portfolio_risk", args)
+
+    def _screen(self, ask: Ask, screened: dict) -> tuple[str, dict]:
+        """The stored universe ranked: window measures over the question's period (the
+        last year when none is named), indicators at its end (the latest close)."""
+        args = dict(screened)
+        p = ask.period
+        if args["metric"] in ("return", "volatility", "sharpe", "max_drawdown"):
+            w = self._window(ask)
+            args |= {"start": _iso(w.start), "end": _iso(w.end)}
+        elif p.end is not None:
+            args["end"] = _iso(p.end)
+        return ("screen_symbols", args)
 
     def _measures(self, ask: Ask) -> tuple[str, dict] | None:
         """One comparison of every named symbol (one alone: against the market)."""
