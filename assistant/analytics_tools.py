@@ -112,7 +112,11 @@ def compare_symbols(
 
 RISK_YEARS = 3
 """The default risk window: the last three years of prices (a recent regime, ~750 days)."""
-Holdings = Annotated[dict[Symbol, Weight], Field(min_length=1, max_length=30)]
+Holdings = Annotated[
+    dict[Symbol, Weight],
+    Field(min_length=1, max_length=30, json_schema_extra={"additionalProperties": False}),
+]
+"""Keys must be symbols: the schema says so (patternProperties alone admits any key)."""
 
 
 def load_risk(

@@ -20,7 +20,14 @@ MOVING_AVERAGE = re.compile(
     r"\b(above|below|under|over)\b.{0,25}?\b(20|50|200)[- ]?(?:day|d|dma|sma)\b", re.I
 )
 SHARPE = re.compile(r"\b(sharpe|risk[- ]adjusted)\b", re.I)
-VOLATILITY = re.compile(r"\b(volatil\w*|risk(?:y|ier|iest)?|stable|steadi\w*|calm\w*)\b", re.I)
+VOLATILITY = re.compile(r"\b(volatil\w*|risk(?:y|ier|iest)|stable|steadi\w*|calm\w*)\b", re.I)
+OTHER_TOOL = re.compile(
+    r"\b(portfolio|optimi[sz]\w*|allocat\w*|weights?|back-?test\w*|strateg\w+|rebalanc\w*|"
+    r"news|headlines?|filings?|10-?k|10-?q|buy|sell|my (?:account|positions?|holdings?))\b",
+    re.I,
+)
+"""A question another tool answers, though it says "which stocks" ("a risk parity
+portfolio of the pharma names you have")."""
 DRAWDOWN = re.compile(r"\b(draw ?downs?|fell the most from (?:its|their) (?:high|peak))\b", re.I)
 LOW = re.compile(r"\b(low\w*|least|less|smallest|calm\w*|stable|steadi\w*|safest)\b", re.I)
 HIGH = re.compile(r"\b(high\w*|most|biggest|largest|greatest|best|worst|deepest)\b", re.I)
@@ -30,7 +37,7 @@ def read_screen(text: str, names_stocks: bool) -> dict | None:
     """The screen's metric, order and conditions, or None when the question names its
     stocks or asks nothing a screen answers (a ranking by return stays with the price
     tool's ranking)."""
-    if names_stocks or not UNIVERSE.search(text):
+    if names_stocks or not UNIVERSE.search(text) or OTHER_TOOL.search(text):
         return None
     if OVERSOLD.search(text):
         return {"metric": "rsi_14", "where": ["rsi_14<30"], "ascending": True}
