@@ -13,9 +13,19 @@ from pydantic import Field, StringConstraints
 from pydantic_ai import ModelRetry, RunContext, ToolFailed
 
 from assistant.deps import AgentDeps, ToolTimer
-from assistant.results import Artifact, CompareSummary, RiskSummary, ScreenSummary
+from assistant.results import (
+    Artifact,
+    CompareSummary,
+    RiskSummary,
+    ScreenSummary,
+    SentimentSummary,
+)
 from assistant.tool_support import freshness, retry, window
 from retrieval.days import Day
+from retrieval.errors import RetrievalError
+from retrieval.index import DocumentIndex
+from retrieval.models import Citation, DocType, SearchFilters
+from retrieval.sentiment_index import sentiment_index, write_sentiment_chart
 from tools.broker import Broker
 from tools.compare import compare, write_chart
 from tools.errors import InvalidInputError, NoDataError, ToolError
@@ -288,4 +298,64 @@ def screen_symbols(
             raise retry(exc) from None
 
 
-TOOLS = [compare_symbols, portfolio_risk, screen_symbols]
+def load_sentiment(
+    index: DocumentIndex,
+    ticker: str,
+    start: date | None,
+    end: date | None,
+    pin: date | None,
+    chart_dir: Path | None,
+) -> SentimentSummary:
+    """The news about ``ticker`` published in [start, end] and on or before ``pin``."""
+    ticker = ticker.strip().upper()
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"start {start} is after end {end}")
+    if pin is not None and start is not None and start > pin:
+        raise InvalidInputError(f"this conversation is pinned to {pin}: nothing from {start} on")
+    as_of = min(end, pin) if end and pin else (end or pin)
+    filters = SearchFilters(tickers=[ticker], doc_type=DocType.NEWS, start=start, as_of=as_of)
+    result = sentiment_index(ticker, index.chunks(filters), start, as_of)
+    stories = [*result.most_positive, *result.most_negative]
+    hits = [
+        Citation(
+            n=n,
+            doc_id=s.doc_id,
+            title=s.title,
+            source=s.source,
+            published_at=s.published_at,
+            snippet=s.snippet,
+            url=s.url,
+        )
+        for n, s in enumerate(stories, start=1)
+    ]
+    chart = write_sentiment_chart(result, chart_dir) if chart_dir and result.days else None
+    return SentimentSummary.model_validate(
+        {
+            **rounded(result.model_dump()),
+            "hits": hits,
+            "chart": Artifact.chart(chart.name) if chart else None,
+        }
+    )
+
+
+def news_sentiment(
+    ctx: RunContext[AgentDeps],
+    ticker: Symbol,
+    start: Day | None = None,
+    end: Day | None = None,
+) -> SentimentSummary:
+    """News sentiment about one company over [start, end] (default: all indexed news):
+    the average score (-1 negative .. 1 positive) and its reading, a daily index with a
+    7-day rolling mean, and the most positive and most negative stories, cited as [n].
+    Scores come from the sentiment model when one is configured, else a finance lexicon."""
+    deps = ctx.deps
+    with ToolTimer(deps):
+        try:
+            return load_sentiment(
+                deps.index(), ticker, start, end, deps.as_of, deps.settings.data_dir / "charts"
+            )
+        except (RetrievalError, ToolError) as exc:
+            raise retry(exc) from None
+
+
+TOOLS = [compare_symbols, portfolio_risk, screen_symbols, news_sentiment]

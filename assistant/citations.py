@@ -1,6 +1,6 @@
 """One numbering of citations per answer, shared by the answer text and the events.
 
-Each `search_documents` call numbers its hits from 1; an answer may use several calls,
+Each `search_documents` (or `news_sentiment`) call numbers its hits from 1; an answer may use several calls,
 so hits are renumbered across the turn in call order (first call's hits first).
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from pydantic_ai.messages import ToolReturnPart
 
-from assistant.results import SearchSummary
+from assistant.results import SearchSummary, SentimentSummary
 from assistant.toolsets import read_result
 from retrieval.models import Citation
 
@@ -18,7 +18,7 @@ from retrieval.models import Citation
 def _search_hits(returns: list[ToolReturnPart]) -> Iterator[tuple[int, Citation]]:
     for call, part in enumerate(returns):
         result = read_result(part)
-        if isinstance(result, SearchSummary):
+        if isinstance(result, SearchSummary | SentimentSummary):
             for hit in result.hits:
                 yield call, hit
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from retrieval.models import Citation
+from retrieval.sentiment_index import SentimentIndex
 from tools.compare import Comparison
 from tools.orders import BrokerOrder, Order, format_quantity
 from tools.portfolio_risk import PortfolioRisk
@@ -135,6 +136,17 @@ class ScreenSummary(ScreenResult, DataNotes):
     def summary(self) -> str:
         conditions = f" where {' and '.join(self.conditions)}" if self.conditions else ""
         return f"{self.matched} of {self.universe} symbols by {self.metric}{conditions}"
+
+
+class SentimentSummary(SentimentIndex):
+    """:class:`retrieval.sentiment_index.SentimentIndex` rounded, with its stories as
+    citations (the most positive first, then the most negative) and a chart."""
+
+    hits: list[Citation] = Field(description="Cite each as [n].")
+    chart: Artifact | None = None
+
+    def summary(self) -> str:
+        return f"news sentiment of {self.ticker}: {self.stories} stories"
 
 
 class IndicatorSummary(DataNotes):

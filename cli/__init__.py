@@ -36,7 +36,7 @@ COMMANDS: dict[str, Entry] = {
     "tools": Entry(
         "cli.tools",
         "app",
-        "Run a tool directly: compare, risk, screen, indicators, optimize, backtest, fundamentals.",
+        "Run a tool directly: compare, risk, screen, sentiment, indicators, optimize, backtest, fundamentals.",
     ),
     "ingest": Entry(
         "cli.documents",

@@ -38,7 +38,7 @@ from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(
-    help="Run a tool directly: compare, risk, screen, indicators, optimize, backtest, fundamentals.",
+    help="Run a tool directly: compare, risk, screen, sentiment, indicators, optimize, backtest, fundamentals.",
     no_args_is_help=True,
 )
 
@@ -257,6 +257,36 @@ def _render_screen(r: ScreenSummary):
 
 def _cell(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.4g}"
+
+
+@app.command("sentiment")
+def sentiment_cmd(
+    ticker: str = typer.Argument(..., help="Ticker the indexed news mentions, e.g. AAPL."),
+    start: datetime | None = StartOption,
+    end: datetime | None = EndOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """News sentiment over time: the daily index, its 7-day mean, the most positive and
+    negative stories (scored at ingest: the configured model, else a finance lexicon)."""
+    from assistant.analytics_tools import load_sentiment
+    from assistant.models.offline.measures import write_sentiment
+    from assistant.resources import document_index
+
+    settings = get_settings()
+    index = document_index(settings)
+    index.check_tickers([ticker.strip().upper()])
+    result = load_sentiment(
+        index, ticker, as_date(start), as_date(end), None, settings.data_dir / "charts"
+    )
+    chart = settings.data_dir / "charts" / result.chart.name if result.chart else None
+
+    def human() -> str:
+        text = write_sentiment(result, {})
+        lines = [text.replace(f"Chart: {result.chart.url}", "") if result.chart else text]
+        lines += [f"[{h.n}] {h.title} ({h.source}, {h.published_at})" for h in result.hits]
+        return "\n".join([*lines, *([f"Chart: {chart}"] if chart else [])]).replace("\n\n", "\n")
+
+    emit(result, as_json, human)
 
 
 @app.command("indicators")

@@ -360,6 +360,25 @@ class DocumentIndex:
                 )
             )
 
+    @_locked
+    def chunks(self, filters: SearchFilters) -> list[Chunk]:
+        """Every chunk the filters keep, no query (a sentiment index reads all the news)."""
+        if self.local:
+            mirror = self._get_mirror()
+            return [mirror.chunks[i] for i in np.flatnonzero(mirror.mask(filters))]
+        out, offset = [], None
+        while True:
+            points, offset = self.client.scroll(
+                COLLECTION,
+                scroll_filter=_qdrant_filter(filters),
+                limit=1024,
+                offset=offset,
+                with_payload=True,
+            )
+            out += [chunk_of(p.payload) for p in points]
+            if offset is None:
+                return out
+
     # -- searching -----------------------------------------------------------------
 
     @_locked

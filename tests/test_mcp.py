@@ -50,6 +50,7 @@ def test_read_only_tools_over_mcp(server):
         "compare_symbols",
         "portfolio_risk",
         "screen_symbols",
+        "news_sentiment",
     }
     assert rsi.structured_content["values"]["rsi_14"] == 62.77
     assert hits.structured_content["hits"][0]["doc_id"].startswith("sample:AAPL:")

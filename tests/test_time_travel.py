@@ -37,6 +37,7 @@ CASES: dict[str, dict] = {
     "compare_symbols": {"symbols": ["KO", "PEP"]},
     "portfolio_risk": {"weights": {"KO": 0.5, "PEP": 0.5}},
     "screen_symbols": {"metric": "rsi_14", "where": ["price>sma_200"]},
+    "news_sentiment": {"ticker": "AAPL"},
 }
 
 

@@ -17,7 +17,12 @@ from pydantic_ai.messages import ToolReturnPart
 
 from assistant.citations import number_citations
 from assistant.models.offline.formats import money, num, pct
-from assistant.models.offline.measures import write_comparison, write_risk, write_screen
+from assistant.models.offline.measures import (
+    write_comparison,
+    write_risk,
+    write_screen,
+    write_sentiment,
+)
 from assistant.models.offline.plan import Ask
 from assistant.models.offline.valuation import (
     compare_fundamentals,
@@ -36,6 +41,7 @@ from assistant.results import (
     RiskSummary,
     ScreenSummary,
     SearchSummary,
+    SentimentSummary,
     SweepSummary,
     SymbolSearch,
     WalkForwardSummary,
@@ -488,6 +494,9 @@ def write_answer(
             sections.append(write_risk(result, ask.text if ask is not None else ""))
         elif isinstance(result, ScreenSummary):
             sections.append(write_screen(result))
+        elif isinstance(result, SentimentSummary):
+            renumbered = {n: numbers[(call, n)] for (c, n) in numbers if c == call}
+            sections.append(write_sentiment(result, renumbered))
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
     if many and prices:

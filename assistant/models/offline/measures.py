@@ -10,7 +10,7 @@ from itertools import combinations
 
 from assistant.models.offline.formats import money, pct
 from assistant.models.offline.holdings import scenarios_asked
-from assistant.results import CompareSummary, RiskSummary, ScreenSummary
+from assistant.results import CompareSummary, RiskSummary, ScreenSummary, SentimentSummary
 from tools.compare import Dated, SymbolStats
 
 CORRELATION = re.compile(
@@ -318,3 +318,33 @@ def write_screen(d: ScreenSummary) -> str:
             + (f", as of {r.as_of}" if r.as_of != d.as_of else "")
         )
     return "\n".join([head, *lines])
+
+
+def write_sentiment(d: SentimentSummary, numbers: dict[int, int]) -> str:
+    """``numbers``: the story's number in this call -> its number in the answer."""
+    if not d.stories:
+        window = f" between {d.start} and {d.end}" if d.start and d.end else ""
+        return f"No indexed news about {d.ticker}{window}, so there is no sentiment to read."
+    first, last = d.days[0].date, d.days[-1].date
+    text = [
+        f"News sentiment for {d.ticker}, {first} to {last}: {d.stories} "
+        f"{'story' if d.stories == 1 else 'stories'}, average "
+        f"{d.average:+.2f}: {d.label} on balance (each story scored from negative to "
+        f"positive, its chunks averaged)."
+    ]
+    cited = {h.doc_id: numbers.get(h.n, h.n) for h in d.hits}
+    for name, stories in (("Most positive", d.most_positive), ("Most negative", d.most_negative)):
+        if stories:
+            listed = "; ".join(
+                f"\u201c{s.title}\u201d ({s.published_at}, {s.score:+.2f}) [{cited[s.doc_id]}]"
+                for s in stories
+            )
+            text.append(f"{name}: {listed}.")
+    latest = d.days[-1]
+    text.append(
+        f"Latest day with news, {latest.date}: {latest.score:+.2f} over {latest.stories} "
+        f"stor{'y' if latest.stories == 1 else 'ies'} (rolling week {latest.rolling:+.2f})."
+    )
+    if d.chart:
+        text.append(f"Chart: {d.chart.url}")
+    return "\n".join(text)

@@ -140,6 +140,14 @@ RELATION = re.compile(
 """Measures only a comparison has (correlation, beta, best and worst day or month): asked
 with prices or a comparison, ``compare_symbols`` answers instead of the price summaries."""
 MEASURED = {"prices", "compare"}
+SENTIMENT = re.compile(
+    r"\b(sentiment|mood|tone of (?:the )?(?:news|coverage|headlines)|bullish or bearish|"
+    r"(?:news|coverage|headlines|press)\b.{0,30}\b(?:positive|negative|good|bad|upbeat|gloomy)|"
+    r"(?:positive|negative|good|bad) (?:news|press|coverage|headlines)|"
+    r"how (?:is|are|was|were) .{1,30} (?:perceived|viewed|seen|covered) in the (?:news|press|media))\b",
+    re.I,
+)
+"""The news's tone about a company: a sentiment index over its indexed stories."""
 OPTIMISE_ASK = re.compile(
     r"\b(optimi[sz]\w*|allocat\w*|how (?:should|would|do) i (?:weight|split|divide)|"
     r"weights? (?:for|of)|build|construct|min(?:imum|imi[sz]e)?[- ]variance|"
@@ -575,6 +583,8 @@ class Planner:
         out: list[tuple[str, dict]] = []
         if intent not in RISK_OWNERS and asks_risk(ask.text, ask.symbols):
             return Planned(calls=[self._risk(ask)], ask=ask)
+        if SENTIMENT.search(ask.text) and ask.symbols:
+            return Planned(calls=self._sentiment(ask), ask=ask)
         measures = bool(RELATION.search(ask.text)) and (
             intent not in OWN_MEASURES
             or (
@@ -718,6 +728,13 @@ class Planner:
         elif p.end is not None:
             args["end"] = _iso(p.end)
         return ("screen_symbols", args)
+
+    def _sentiment(self, ask: Ask) -> list[tuple[str, dict]]:
+        """The news sentiment of each named company (three at most), over the question's
+        period or all indexed news."""
+        p = ask.period
+        window = {"start": _iso(p.start), "end": _iso(p.end)} if p.start or p.end else {}
+        return [("news_sentiment", {"ticker": s, **window}) for s in ask.symbols[:3]]
 
     def _measures(self, ask: Ask) -> tuple[str, dict] | None:
         """One comparison of every named symbol (one alone: against the market)."""
