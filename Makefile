@@ -74,6 +74,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.bench_api_load
 	$(BIN)/python -m benchmarks.bench_freshness
 	$(BIN)/python -m benchmarks.bench_cli
+	$(BIN)/python -m benchmarks.bench_anomaly
 
 # Re-pin every dependency after changing pyproject.toml (needs a working .venv).
 lock:

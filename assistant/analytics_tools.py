@@ -14,6 +14,7 @@ from pydantic_ai import ModelRetry, RunContext, ToolFailed
 
 from assistant.deps import AgentDeps, ToolTimer
 from assistant.results import (
+    AnomalySummary,
     Artifact,
     CompareSummary,
     RiskSummary,
@@ -26,6 +27,7 @@ from retrieval.errors import RetrievalError
 from retrieval.index import DocumentIndex
 from retrieval.models import Citation, DocType, SearchFilters
 from retrieval.sentiment_index import sentiment_index, write_sentiment_chart
+from tools.anomaly import THRESHOLD, detect
 from tools.broker import Broker
 from tools.compare import compare, write_chart
 from tools.errors import InvalidInputError, NoDataError, ToolError
@@ -358,4 +360,60 @@ def news_sentiment(
             raise retry(exc) from None
 
 
-TOOLS = [compare_symbols, portfolio_risk, screen_symbols, news_sentiment]
+def load_anomalies(
+    view: PriceView,
+    index: DocumentIndex | None,
+    symbol: str,
+    start: date | None,
+    end: date | None,
+    threshold: float,
+) -> AnomalySummary:
+    """Flags for ``symbol`` over [start, end]; the whole stored history before ``start``
+    is the baseline's warm-up; news and filing dates from the index when it has any."""
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"start {start} is after end {end}")
+    frame = view.load(symbol, None, end)
+    window_start = start or frame.frame.index[0].date()
+    story_days = filing_days = None
+    if index is not None:
+        last = frame.as_of
+        chunks = index.chunks(SearchFilters(tickers=[frame.symbol], start=window_start, as_of=last))
+        if chunks:
+            docs = {c.doc_id: c for c in chunks}.values()
+            story_days = [c.published_at for c in docs if c.doc_type is DocType.NEWS]
+            filing_days = [c.published_at for c in docs if c.doc_type is DocType.FILING]
+    volume = frame.frame["volume"] if "volume" in frame.frame.columns else None
+    result = detect(
+        frame.symbol, frame.price, volume, window_start, story_days, filing_days, threshold
+    )
+    fresh = freshness(view)
+    return AnomalySummary.model_validate(
+        {**rounded(result.model_dump()), "as_of": frame.as_of, "source": frame.source, **fresh}
+    )
+
+
+def detect_anomalies(
+    ctx: RunContext[AgentDeps],
+    symbol: Symbol,
+    start: Day | None = None,
+    end: Day | None = None,
+    threshold: Annotated[float, Field(ge=2, le=10, allow_inf_nan=False)] = THRESHOLD,
+) -> AnomalySummary:
+    """Unusual trading in one symbol over [start, end] (default: all stored data): days
+    whose return (or volume, when stored) is `threshold` robust standard deviations from
+    the 60 days before, spike-and-reversal patterns (a 20% rise within 5 days giving back
+    half within 10: what a pump-and-dump leaves), and bursts of news with no filing. Each
+    flag has its evidence and a plain explanation. Flags are not accusations."""
+    deps = ctx.deps
+    with ToolTimer(deps):
+        try:
+            try:
+                index = deps.index()
+            except RetrievalError:
+                index = None  # prices alone still answer
+            return load_anomalies(deps.prices(), index, symbol, start, end, threshold)
+        except (RetrievalError, ToolError) as exc:
+            raise retry(exc) from None
+
+
+TOOLS = [compare_symbols, portfolio_risk, screen_symbols, news_sentiment, detect_anomalies]

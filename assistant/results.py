@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from retrieval.models import Citation
 from retrieval.sentiment_index import SentimentIndex
+from tools.anomaly import Anomalies
 from tools.compare import Comparison
 from tools.orders import BrokerOrder, Order, format_quantity
 from tools.portfolio_risk import PortfolioRisk
@@ -147,6 +148,16 @@ class SentimentSummary(SentimentIndex):
 
     def summary(self) -> str:
         return f"news sentiment of {self.ticker}: {self.stories} stories"
+
+
+class AnomalySummary(Anomalies, DataNotes):
+    """:class:`tools.anomaly.Anomalies` rounded for the model."""
+
+    as_of: date
+    source: str
+
+    def summary(self) -> str:
+        return f"{len(self.flags)} flags for {self.symbol}, {self.start} to {self.end}"
 
 
 class IndicatorSummary(DataNotes):

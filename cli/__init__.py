@@ -36,7 +36,8 @@ COMMANDS: dict[str, Entry] = {
     "tools": Entry(
         "cli.tools",
         "app",
-        "Run a tool directly: compare, risk, screen, sentiment, indicators, optimize, backtest, fundamentals.",
+        "Run a tool directly: analytics (compare, risk, screen, sentiment, anomalies), indicators, "
+        "optimize, backtest, fundamentals.",
     ),
     "ingest": Entry(
         "cli.documents",

@@ -11,7 +11,7 @@ import typer
 from assistant.fundamentals import load_fundamentals
 from assistant.models.offline.valuation import write_fundamentals
 from assistant.resources import price_view
-from assistant.results import CompareSummary, RiskSummary, ScreenSummary
+from assistant.results import AnomalySummary, CompareSummary, RiskSummary, ScreenSummary
 from assistant.settings import get_settings
 from cli.options import (
     AsOfOption,
@@ -38,7 +38,8 @@ from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(
-    help="Run a tool directly: compare, risk, screen, sentiment, indicators, optimize, backtest, fundamentals.",
+    help="Run a tool directly: analytics (compare, risk, screen, sentiment, anomalies), indicators, "
+    "optimize, backtest, fundamentals.",
     no_args_is_help=True,
 )
 
@@ -287,6 +288,50 @@ def sentiment_cmd(
         return "\n".join([*lines, *([f"Chart: {chart}"] if chart else [])]).replace("\n\n", "\n")
 
     emit(result, as_json, human)
+
+
+@app.command("anomalies")
+def anomalies_cmd(
+    symbol: str = typer.Argument(..., help="Ticker in the store, e.g. AMD."),
+    start: datetime | None = StartOption,
+    end: datetime | None = EndOption,
+    threshold: float = typer.Option(
+        5.0, "--threshold", min=2, max=10, help="Robust z-score that counts as abnormal."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Unusual trading: abnormal returns (and volume), spike-and-reversal patterns, news
+    bursts with no filing; each flag with its evidence and a plain explanation."""
+    import math
+
+    from assistant.analytics_tools import load_anomalies
+    from assistant.resources import document_index
+
+    if not math.isfinite(threshold):
+        raise typer.BadParameter("must be a finite number from 2 to 10", param_hint="--threshold")
+    settings = get_settings()
+    result = load_anomalies(
+        price_view(settings),
+        document_index(settings),
+        symbol,
+        as_date(start),
+        as_date(end),
+        threshold,
+    )
+    emit(result, as_json, lambda: _render_anomalies(result))
+
+
+def _render_anomalies(r: AnomalySummary):
+    from rich.console import Group
+
+    flags = table(
+        f"{r.symbol}, {r.start} to {r.end}: {len(r.flags)} flags (|z| >= {r.threshold:g} "
+        f"against the {r.baseline} days before)",
+        ["date", "kind", "evidence", "why it matters"],
+        [(str(f.date), f.kind.value, f.evidence, f.explanation) for f in r.flags],
+    )
+    skipped = [f"{kind}: {why}" for kind, why in r.unavailable.items()]
+    return Group(flags, *skipped, *r.data_notes)
 
 
 @app.command("indicators")

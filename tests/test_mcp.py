@@ -51,6 +51,7 @@ def test_read_only_tools_over_mcp(server):
         "portfolio_risk",
         "screen_symbols",
         "news_sentiment",
+        "detect_anomalies",
     }
     assert rsi.structured_content["values"]["rsi_14"] == 62.77
     assert hits.structured_content["hits"][0]["doc_id"].startswith("sample:AAPL:")

@@ -38,6 +38,7 @@ CASES: dict[str, dict] = {
     "portfolio_risk": {"weights": {"KO": 0.5, "PEP": 0.5}},
     "screen_symbols": {"metric": "rsi_14", "where": ["price>sma_200"]},
     "news_sentiment": {"ticker": "AAPL"},
+    "detect_anomalies": {"symbol": "AMD"},
 }
 
 

@@ -18,6 +18,7 @@ from pydantic_ai.messages import ToolReturnPart
 from assistant.citations import number_citations
 from assistant.models.offline.formats import money, num, pct
 from assistant.models.offline.measures import (
+    write_anomalies,
     write_comparison,
     write_risk,
     write_screen,
@@ -31,6 +32,7 @@ from assistant.models.offline.valuation import (
 )
 from assistant.results import (
     AccountSummary,
+    AnomalySummary,
     BacktestSummary,
     CompareSummary,
     IndicatorSummary,
@@ -446,7 +448,8 @@ def write_answer(
     numbers = number_citations(returns)
     sections: list[str] = list(notes)
     filings_only = bool(returns) and all(
-        p.tool_name in ("get_fundamentals", "portfolio_risk", "screen_symbols") for p in returns
+        p.tool_name in ("get_fundamentals", "portfolio_risk", "screen_symbols", "detect_anomalies")
+        for p in returns
     )  # each figure names its own period (a filing's, the risk window and scenarios)
     if filings_only:
         pass  # each figure names its own fiscal period and filing
@@ -494,6 +497,8 @@ def write_answer(
             sections.append(write_risk(result, ask.text if ask is not None else ""))
         elif isinstance(result, ScreenSummary):
             sections.append(write_screen(result))
+        elif isinstance(result, AnomalySummary):
+            sections.append(write_anomalies(result))
         elif isinstance(result, SentimentSummary):
             renumbered = {n: numbers[(call, n)] for (c, n) in numbers if c == call}
             sections.append(write_sentiment(result, renumbered))

@@ -10,7 +10,13 @@ from itertools import combinations
 
 from assistant.models.offline.formats import money, pct
 from assistant.models.offline.holdings import scenarios_asked
-from assistant.results import CompareSummary, RiskSummary, ScreenSummary, SentimentSummary
+from assistant.results import (
+    AnomalySummary,
+    CompareSummary,
+    RiskSummary,
+    ScreenSummary,
+    SentimentSummary,
+)
 from tools.compare import Dated, SymbolStats
 
 CORRELATION = re.compile(
@@ -348,3 +354,20 @@ def write_sentiment(d: SentimentSummary, numbers: dict[int, int]) -> str:
     if d.chart:
         text.append(f"Chart: {d.chart.url}")
     return "\n".join(text)
+
+
+def write_anomalies(d: AnomalySummary) -> str:
+    head = (
+        f"Unusual trading in {d.symbol}, {d.start} to {d.end} ({d.days} trading days; a day "
+        f"counts when it is {d.threshold:g} robust standard deviations from the "
+        f"{d.baseline} days before):"
+    )
+    if not d.flags:
+        lines = [f"{head} nothing flagged."]
+    else:
+        lines = [head] + [
+            f"- {f.date}, {f.kind.value}: {f.evidence}; {f.explanation}." for f in d.flags
+        ]
+    lines += [f"Not checked, {kind}: {why}." for kind, why in d.unavailable.items()]
+    lines.append("A flag is a pattern in the data, not evidence of wrongdoing.")
+    return "\n".join(lines)

@@ -140,8 +140,16 @@ RELATION = re.compile(
 """Measures only a comparison has (correlation, beta, best and worst day or month): asked
 with prices or a comparison, ``compare_symbols`` answers instead of the price summaries."""
 MEASURED = {"prices", "compare"}
+ANOMALY = re.compile(
+    r"\b(anomal\w*|unusual|abnormal\w*|pump[- ](?:and|&|n)[- ]dump\w*|manipulat\w*|suspicious|"
+    r"(?:weird|strange|odd|crazy) (?:moves?|trading|price action|activity|spikes?)|"
+    r"(?:price|volume) spikes?|spiked? and (?:crashed|collapsed|reversed|dumped))\b",
+    re.I,
+)
+"""Unusual trading in a named stock: flags with their evidence."""
 SENTIMENT = re.compile(
-    r"\b(sentiment|mood|tone of (?:the )?(?:news|coverage|headlines)|bullish or bearish|"
+    r"\b(sentiment|mood|tone of (?:the )?(?:news|coverage|headlines)|"
+    r"(?:bullish|bearish)\b.{0,25}\b(?:news|headlines|coverage|press)|"
     r"(?:news|coverage|headlines|press)\b.{0,30}\b(?:positive|negative|good|bad|upbeat|gloomy)|"
     r"(?:positive|negative|good|bad) (?:news|press|coverage|headlines)|"
     r"how (?:is|are|was|were) .{1,30} (?:perceived|viewed|seen|covered) in the (?:news|press|media))\b",
@@ -404,7 +412,8 @@ class Planner:
         if (
             ask.intents[0] == "technicals"
             and period.start is not None
-            and re.fullmatch(r"volatil\w*", KEYWORDS["technicals"].search(question)[0], re.I)
+            and (word := KEYWORDS["technicals"].search(question))  # the router may say so alone
+            and re.fullmatch(r"volatil\w*", word[0], re.I)
         ):
             ask.intents = ["prices"]  # "how volatile was AMD in 2022": that year's volatility
         if symbols and HYPOTHETICAL.search(question):
@@ -583,8 +592,14 @@ class Planner:
         out: list[tuple[str, dict]] = []
         if intent not in RISK_OWNERS and asks_risk(ask.text, ask.symbols):
             return Planned(calls=[self._risk(ask)], ask=ask)
-        if SENTIMENT.search(ask.text) and ask.symbols:
+        if (
+            SENTIMENT.search(ask.text)
+            and ask.symbols
+            and not KEYWORDS["technicals"].search(ask.text)  # "macd on msft, bullish or bearish?"
+        ):
             return Planned(calls=self._sentiment(ask), ask=ask)
+        if ANOMALY.search(ask.text) and ask.symbols:
+            return Planned(calls=self._anomalies(ask), ask=ask)
         measures = bool(RELATION.search(ask.text)) and (
             intent not in OWN_MEASURES
             or (
@@ -728,6 +743,16 @@ class Planner:
         elif p.end is not None:
             args["end"] = _iso(p.end)
         return ("screen_symbols", args)
+
+    def _anomalies(self, ask: Ask) -> list[tuple[str, dict]]:
+        """Unusual trading in each named symbol (three at most): the question's period,
+        all stored data for "ever", else the last year."""
+        if EVER.search(ask.text) and ask.period.start is None and ask.period.end is None:
+            window: dict = {}
+        else:
+            w = self._window(ask)
+            window = {"start": _iso(w.start), "end": _iso(w.end)}
+        return [("detect_anomalies", {"symbol": s, **window}) for s in ask.symbols[:3]]
 
     def _sentiment(self, ask: Ask) -> list[tuple[str, dict]]:
         """The news sentiment of each named company (three at most), over the question's
