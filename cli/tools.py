@@ -296,19 +296,17 @@ def anomalies_cmd(
     start: datetime | None = StartOption,
     end: datetime | None = EndOption,
     threshold: float = typer.Option(
-        5.0, "--threshold", min=2, max=10, help="Robust z-score that counts as abnormal."
+        5.0, "--threshold", help="Robust z-score that counts as abnormal, 2 to 10."
     ),
     as_json: bool = JsonOption,
 ) -> None:
     """Unusual trading: abnormal returns (and volume), spike-and-reversal patterns, news
     bursts with no filing; each flag with its evidence and a plain explanation."""
-    import math
-
     from assistant.analytics_tools import load_anomalies
     from assistant.resources import document_index
 
-    if not math.isfinite(threshold):
-        raise typer.BadParameter("must be a finite number from 2 to 10", param_hint="--threshold")
+    if not 2 <= threshold <= 10:  # NaN and infinities are refused before (cli.finite_floats)
+        raise typer.BadParameter(f"{threshold:g} is outside 2 to 10", param_hint="--threshold")
     settings = get_settings()
     result = load_anomalies(
         price_view(settings),
