@@ -157,7 +157,8 @@ class AnomalySummary(Anomalies, DataNotes):
     source: str
 
     def summary(self) -> str:
-        return f"{len(self.flags)} flags for {self.symbol}, {self.start} to {self.end}"
+        flags = "flag" if len(self.flags) == 1 else "flags"
+        return f"{len(self.flags)} {flags} for {self.symbol}, {self.start} to {self.end}"
 
 
 class IndicatorSummary(DataNotes):

@@ -113,3 +113,54 @@ def test_cli_screen_bad_input_is_one_error_line(cli, use_sample, args, message):
     assert done.exit_code == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "args"),
+    [
+        (
+            "stocks above their 200 day moving average",
+            {"metric": "return_1y", "where": ["price>sma_200"]},
+        ),
+        (
+            "stocks with rsi above 70",
+            {"metric": "rsi_14", "where": ["rsi_14>70"], "ascending": False},
+        ),
+        (
+            "whats overbought right now",
+            {"metric": "rsi_14", "where": ["rsi_14>70"], "ascending": False},
+        ),
+        (
+            "which stocks have rsi under 30 and above 200 day ma",
+            {"metric": "rsi_14", "where": ["rsi_14<30", "price>sma_200"], "ascending": True},
+        ),
+        ("rank stocks by rsi lowest first", {"metric": "rsi_14", "where": [], "ascending": True}),
+    ],
+)
+def test_screens_as_strangers_ask_them(model_cache, question, args):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set(
+        "AAPL AMD BAC BBY CVX GE HD JNJ JPM KO LLY MRK MSFT PEP PFE PG RRC SPX UNH WMT XOM".split()
+    )
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+    assert plan.calls == [("screen_symbols", args)]
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("whats the vibe on apple in the news", "news_sentiment"),
+        ("is the press bullish on exxon", "news_sentiment"),
+        ("has amd been pumped and dumped", "detect_anomalies"),
+        ("show me spikes in chevron", "detect_anomalies"),
+    ],
+)
+def test_tone_and_unusual_trading_as_strangers_ask(model_cache, question, tool):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set(
+        "AAPL AMD BAC BBY CVX GE HD JNJ JPM KO LLY MRK MSFT PEP PFE PG RRC SPX UNH WMT XOM".split()
+    )
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+    assert [name for name, _ in plan.calls] == [tool]

@@ -143,12 +143,15 @@ MEASURED = {"prices", "compare"}
 ANOMALY = re.compile(
     r"\b(anomal\w*|unusual|abnormal\w*|pump[- ](?:and|&|n)[- ]dump\w*|manipulat\w*|suspicious|"
     r"(?:weird|strange|odd|crazy) (?:moves?|trading|price action|activity|spikes?)|"
-    r"(?:price|volume) spikes?|spiked? and (?:crashed|collapsed|reversed|dumped))\b",
+    r"(?:price|volume) spikes?|spiked? and (?:crashed|collapsed|reversed|dumped)|"
+    r"pumped (?:and|&|n) dumped|spikes? in)\b",
     re.I,
 )
 """Unusual trading in a named stock: flags with their evidence."""
 SENTIMENT = re.compile(
-    r"\b(sentiment|mood|tone of (?:the )?(?:news|coverage|headlines)|"
+    r"\b(sentiment|mood|vibes?|tone of (?:the )?(?:news|coverage|headlines)|"
+    r"(?:press|media|news|coverage|headlines)\b.{0,25}\b(?:bullish|bearish|feel\w*|optimistic|"
+    r"pessimistic)|"
     r"(?:bullish|bearish)\b.{0,25}\b(?:news|headlines|coverage|press)|"
     r"(?:news|coverage|headlines|press)\b.{0,30}\b(?:positive|negative|good|bad|upbeat|gloomy)|"
     r"(?:positive|negative|good|bad) (?:news|press|coverage|headlines)|"

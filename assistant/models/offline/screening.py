@@ -7,17 +7,25 @@ from __future__ import annotations
 import re
 
 UNIVERSE = re.compile(
-    r"\b(?:which|what|any|list|show|find|give me|name)\b.{0,25}\b(?:stocks?|names|companies|"
-    r"symbols|tickers|shares|ones)\b|\b(?:stocks?|names|companies|tickers)\b.{0,15}\b(?:are|is|"
-    r"have|had|with)\b|\b(?:all|every|each)\b.{0,20}\b(?:stocks?|symbols?|companies|names|"
-    r"tickers)\b|\bscreen\w*\b|\b(?:top|bottom)\s+\d+\b|"
-    r"\b(?:your|these|the stored|the available)\s+(?:stocks|names|tickers|companies|symbols)\b",
+    r"\b(?:stocks|names|tickers|companies|symbols|equities|shares)\b|\brank\w*\b|"
+    r"\bscreen\w*\b|\b(?:top|bottom)\s+\d+\b|\b(?:which|what|any)\s+(?:stock|one|name)s?\b",
+    re.I,
+)
+NOW = re.compile(r"\b(right now|now|today|currently|rn|at the moment|these days)\b", re.I)
+RSI_CONDITION = re.compile(
+    r"\brsi\w*\s*(?:is\s*|of\s*)?(above|over|greater than|more than|>|below|under|less than|<)"
+    r"\s*(\d+(?:\.\d+)?)",
+    re.I,
+)
+HIGH_RETURN = re.compile(
+    r"\b(?:highest|best|top|biggest|largest)\s+(?:total\s+)?returns?\b|\bmost\s+(?:gains?|up)\b",
     re.I,
 )
 OVERSOLD = re.compile(r"\bover-?sold\b", re.I)
 OVERBOUGHT = re.compile(r"\bover-?bought\b", re.I)
 MOVING_AVERAGE = re.compile(
-    r"\b(above|below|under|over)\b.{0,25}?\b(20|50|200)[- ]?(?:day|d|dma|sma)\b", re.I
+    r"\b(above|below|under|over)\s+(?:the\s+|its\s+|their\s+)?(20|50|200)[- ]?(?:day|d|dma|sma)\b",
+    re.I,
 )
 SHARPE = re.compile(r"\b(sharpe|risk[- ]adjusted)\b", re.I)
 VOLATILITY = re.compile(r"\b(volatil\w*|risk(?:y|ier|iest)|stable|steadi\w*|calm\w*)\b", re.I)
@@ -37,15 +45,31 @@ def read_screen(text: str, names_stocks: bool) -> dict | None:
     """The screen's metric, order and conditions, or None when the question names its
     stocks or asks nothing a screen answers (a ranking by return stays with the price
     tool's ranking)."""
-    if names_stocks or not UNIVERSE.search(text) or OTHER_TOOL.search(text):
+    if names_stocks or OTHER_TOOL.search(text):
         return None
-    if OVERSOLD.search(text):
-        return {"metric": "rsi_14", "where": ["rsi_14<30"], "ascending": True}
-    if OVERBOUGHT.search(text):
-        return {"metric": "rsi_14", "where": ["rsi_14>70"], "ascending": False}
-    if m := MOVING_AVERAGE.search(text):
+    extreme = OVERSOLD.search(text) or OVERBOUGHT.search(text)
+    ranked = SHARPE.search(text) and re.search(r"\b(best|highest|top|worst|lowest)\b", text, re.I)
+    if not (UNIVERSE.search(text) or (extreme and NOW.search(text)) or ranked):
+        return None
+    where = []
+    for m in RSI_CONDITION.finditer(text):
+        op = ">" if m[1].lower() in ("above", "over", "greater than", "more than", ">") else "<"
+        where.append(f"rsi_14{op}{m[2]}")
+    if OVERSOLD.search(text) and not where:
+        where.append("rsi_14<30")
+    if OVERBOUGHT.search(text) and not where:
+        where.append("rsi_14>70")
+    for m in MOVING_AVERAGE.finditer(text):
         op = ">" if m[1].lower() in ("above", "over") else "<"
-        return {"metric": "return_1y", "where": [f"price{op}sma_{m[2]}"]}
+        where.append(f"price{op}sma_{m[2]}")
+    if where and where[0].startswith("rsi"):
+        return {"metric": "rsi_14", "where": where, "ascending": "<" in where[0]}
+    if re.search(r"\brsi\b", text, re.I):
+        return {"metric": "rsi_14", "where": where, "ascending": bool(LOW.search(text))}
+    if where:
+        return {"metric": "return_1y", "where": where}
+    if HIGH_RETURN.search(text):
+        return {"metric": "return"}
     if SHARPE.search(text):
         return {"metric": "sharpe", "ascending": bool(LOW.search(text))}
     if DRAWDOWN.search(text):
