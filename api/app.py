@@ -15,7 +15,7 @@ from api.docs import install_docs
 from api.lifecycle import lifespan
 from api.limits import install_middleware
 from api.metrics import Metrics
-from api.routes import approvals, chat, conversations, ops, search, tools, widget
+from api.routes import approvals, chat, conversations, ops, profile, search, tools, widget
 from api.routes import openai as openai_routes
 from api.schemas import ERROR_RESPONSES
 from api.state import ApiState, SharedIndex
@@ -30,6 +30,7 @@ ROUTERS = (
     openai_routes.router,
     conversations.router,
     approvals.router,
+    profile.router,
     tools.router,
     search.router,
     ops.router,
@@ -97,7 +98,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=True,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
     for router in ROUTERS:

@@ -44,6 +44,26 @@ def _internal(part) -> bool:
     return "[" in text or text.startswith("function-")
 
 
+def allowed(request: Request) -> str:
+    """Every method some route serves at this path (several routes may share one path:
+    GET, PUT and DELETE /v1/profile)."""
+    from starlette.routing import Match
+
+    def leaves(routes):  # FastAPI 0.16x nests included routers (see lifecycle.prepare_routes)
+        for route in routes:
+            if callable(candidates := getattr(route, "effective_candidates", None)):
+                yield from leaves(candidates())
+            else:
+                yield route
+
+    methods: set[str] = set()
+    for route in leaves(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError):
@@ -65,7 +85,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http(_: Request, exc: StarletteHTTPException):
+    async def http(request: Request, exc: StarletteHTTPException):
         codes = {
             400: "bad_request",
             401: "unauthorized",
@@ -77,11 +97,14 @@ def install(app: FastAPI) -> None:
             422: "invalid_request",
             429: "rate_limited",
         }
+        headers = exc.headers  # Retry-After on 429, Allow on 405
+        if exc.status_code == 405:  # Starlette names the first route's methods only
+            headers = {**(headers or {}), "Allow": allowed(request)}
         return error(
             exc.status_code,
             codes.get(exc.status_code, "http_error"),
             str(exc.detail),
-            headers=exc.headers,  # Retry-After on 429, Allow on 405
+            headers=headers,
         )
 
     async def domain(_: Request, exc: Exception):

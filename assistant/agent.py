@@ -11,7 +11,7 @@ from pydantic_ai import Agent, DeferredToolRequests, RunContext
 from pydantic_ai.models import Model
 
 from assistant.deps import AgentDeps
-from assistant.toolsets import NEEDS_APPROVAL, READ_ONLY
+from assistant.toolsets import AGENT_TOOLSETS
 from prompts import instructions
 
 PINNED = "This conversation is pinned to {day}"
@@ -35,6 +35,6 @@ def build_agent(model: Model) -> Agent[AgentDeps, str | DeferredToolRequests]:
         deps_type=AgentDeps,
         output_type=[str, DeferredToolRequests],
         instructions=[instructions(), pinned],
-        toolsets=[READ_ONLY, NEEDS_APPROVAL],
+        toolsets=list(AGENT_TOOLSETS),
         retries=2,
     )

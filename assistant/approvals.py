@@ -35,7 +35,7 @@ from tools.errors import InvalidInputError, ToolError, UnknownSymbolError
 from tools.market_data import PriceStore
 from tools.orders import BrokerOrder, Order
 from tools.orders import OrderStatus as BrokerOrderStatus
-from tools.risk import Account, RiskLimits, RiskReport, check_order
+from tools.risk import Account, PositionCap, RiskLimits, RiskReport, check_order
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,16 @@ class ApprovalService:
         limits: RiskLimits,
         lock: AccountLock | None = None,
         role_of: Callable[[str], Role | None] | None = None,
+        cap_of: Callable[[str], PositionCap | None] | None = None,
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
         self.broker_factory, self.limits = broker_factory, limits
         self.lock = lock or AccountLock(store.engine, settings.data_dir)
         self.role_of = role_of or (lambda user_id: None)
         """The requester's role now (None: an id no credential stands for)."""
+        self.cap_of = cap_of or (lambda user_id: None)
+        """The requester's position cap from their risk profile now (None: no profile).
+        Read again when the order executes: a profile made stricter meanwhile binds."""
 
     # -- proposing --------------------------------------------------------------------
 
@@ -99,7 +103,11 @@ class ApprovalService:
                 f"{self.limits.max_order_quantity:,.0f} per order"
             )
 
-    def risk(self, order: Order, broker: Broker | None = None) -> RiskReport:
+    def risk(
+        self, order: Order, broker: Broker | None = None, requester: str | None = None
+    ) -> RiskReport:
+        """Every pre-trade check against the account now; with ``requester``, their
+        profile's position cap too."""
         broker = broker or self.broker_factory()
         account = broker.account()
         positions = {p.symbol: p.quantity for p in broker.positions()}
@@ -124,7 +132,8 @@ class ApprovalService:
             prices=prices,
             orders_today=orders_today,
         )
-        return check_order(order, snapshot, self.limits)
+        cap = self.cap_of(requester) if requester is not None else None
+        return check_order(order, snapshot, self.limits, cap)
 
     def propose(
         self, order: Order, *, user: User, owner: str, conversation_id: str, tool_call_id: str
@@ -144,7 +153,7 @@ class ApprovalService:
             )
         self.validate(order)
         try:
-            report = self.risk(order)
+            report = self.risk(order, requester=owner)
         except Exception as exc:  # the broker's account could not be read
             return refused(f"the account could not be read to check the order: {exc}")
         if report.passed:
@@ -287,7 +296,7 @@ class ApprovalService:
                 why = f"the requester {row.requested_by} may no longer trade (revoked or demoted)"
                 return end(ApprovalStatus.FAILED_CHECKS, why)
             try:
-                report = self.risk(order, broker)
+                report = self.risk(order, broker, row.requested_by)
             except Exception as exc:
                 return end(ApprovalStatus.BROKER_ERROR, f"the account could not be read: {exc}")
             if not report.passed:

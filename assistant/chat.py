@@ -74,6 +74,7 @@ from tools.broker import Broker
 from tools.market_data import PriceStore
 
 if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
+    from assistant.profiles import ProfileStore
     from retrieval.index import DocumentIndex
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,10 @@ class ChatService:
         hub: EventHub | None = None,
         heavy: HeavyWork | None = None,
         role_of: Callable[[str], Role | None] | None = None,
+        profiles: ProfileStore | None = None,
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
+        self.profiles = profiles
         self.index_factory, self.broker_factory = index_factory, broker_factory
         self.approvals = approvals
         self.model_name = model_name or settings.model
@@ -140,6 +143,7 @@ class ChatService:
             live=self.live,
             as_of=conversation.as_of if conversation else None,
             orders=self.approvals if conversation else None,
+            profiles=self.profiles,
             close_index=not self.index_is_shared,
         )
 

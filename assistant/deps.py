@@ -19,6 +19,7 @@ from tools.providers.live import LivePrices, PriceView, Refresh
 
 if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
     from assistant.approvals import ApprovalService
+    from assistant.profiles import ProfileStore
     from retrieval.index import DocumentIndex
 
 
@@ -42,6 +43,8 @@ class AgentDeps:
     """Told of each fetch from the provider (a step of the turn)."""
     orders: ApprovalService | None = None
     """Proposes orders; None where orders cannot be placed (MCP, the direct-tools API)."""
+    profiles: ProfileStore | None = None
+    """Users' risk profiles: the optimiser's defaults, and the profile tools."""
     tool_seconds: float = 0.0
     close_index: bool = True
     """False when the index is shared by a long-running server."""

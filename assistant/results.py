@@ -190,6 +190,12 @@ class PortfolioSummary(DataNotes):
     amounts: dict[str, float] | None = Field(
         None, description="Money per symbol: weight x capital, when capital was given."
     )
+    profile: str | None = Field(
+        None, description="The asker's risk profile, when it set any of the settings."
+    )
+    profile_applied: list[str] = Field(
+        default_factory=list, description="What the profile set, in words."
+    )
 
     def summary(self) -> str:
         return f"{self.method} on {', '.join(self.weights)} as of {self.as_of}"

@@ -10,6 +10,7 @@ from assistant.decisions import Decisions
 from assistant.hub import event_hub
 from assistant.keys import KeyStore
 from assistant.models import check_model
+from assistant.profiles import ProfileStore
 from assistant.resources import broker, document_index, engine, price_store, risk_limits
 from assistant.schema import ensure_schema
 from assistant.settings import Settings, get_settings
@@ -23,6 +24,7 @@ class Services:
     chat: ChatService
     approvals: ApprovalService
     decisions: Decisions
+    profiles: ProfileStore
 
 
 def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
@@ -34,6 +36,8 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
     store = Store(database)
     prices = price_store(settings)
     keys = KeyStore(store.engine)
+    profiles = ProfileStore(store.engine)
+
     approvals = ApprovalService(
         settings,
         store,
@@ -41,6 +45,7 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         lambda: broker(settings),
         risk_limits(settings),
         role_of=keys.role_of,
+        cap_of=profiles.cap,
     )
     chat = ChatService(
         settings,
@@ -52,10 +57,11 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         model_name=model,
         hub=event_hub(settings),
         role_of=keys.role_of,
+        profiles=profiles,
     )
     decisions = Decisions(approvals, chat)
     if settings.slack_bot_token:  # decisions on Slack-born orders reach their thread
         from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
 
         decisions.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
-    return Services(settings, store, chat, approvals, decisions)
+    return Services(settings, store, chat, approvals, decisions, profiles)

@@ -42,6 +42,8 @@ from assistant.analytics_tools import TOOLS as ANALYTICS
 from assistant.approvals import describe_order
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
 from assistant.fundamentals import load_fundamentals
+from assistant.profile_tools import PROFILE
+from assistant.profiles import optimiser_defaults
 from assistant.resources import security_master
 from assistant.results import (
     AccountSummary,
@@ -77,7 +79,8 @@ from tools.fundamentals import Fundamentals
 from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
 from tools.performance import annual_volatility, window_measures
-from tools.portfolio import Constraints, Method, optimize
+from tools.portfolio import Constraints, Method, PortfolioResult, optimize
+from tools.portfolio_inputs import VolatilityTargetError
 from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import walk_forward
 
@@ -222,25 +225,44 @@ def get_indicators(
 async def optimize_portfolio(
     ctx: RunContext[AgentDeps],
     symbols: Symbols,
-    method: Method = Method.MAX_SHARPE,
+    method: Method | None = None,
     max_weight: Weight | None = None,
+    max_volatility: Weight | None = None,
     start: Day | None = None,
     end: Day | None = None,
     capital: Money | None = None,
 ) -> PortfolioSummary:
     """Long-only portfolio weights (fractions summing to 1) for 2 to 30 symbols; with
-    `capital`, the money per symbol too."""
-    view = ctx.deps.prices()
-    result = await _heavy(
-        ctx,
-        optimize,
-        view,
-        symbols,
-        method,
-        Constraints(max_weight=max_weight or 1.0),
-        start=start,
-        end=end,
-    )
+    `capital`, the money per symbol too. What you leave out (method, weight cap,
+    volatility limit) comes from the asker's risk profile when they have one (else
+    max-sharpe, no caps); the result says what the profile set."""
+    deps = ctx.deps
+    profile = None
+    if deps.profiles is not None:
+        profile = await asyncio.to_thread(deps.profiles.get, deps.user.id)
+    chosen = optimiser_defaults(profile, len(set(symbols)), method, max_weight, max_volatility)
+    applied = list(chosen.applied)
+    view = deps.prices()
+
+    def solve() -> tuple[PortfolioResult, VolatilityTargetError | None]:
+        def run(limit: float | None) -> PortfolioResult:
+            constraints = Constraints(max_weight=chosen.max_weight, max_volatility=limit)
+            return optimize(view, symbols, chosen.method, constraints, start=start, end=end)
+
+        try:
+            return run(chosen.max_volatility), None
+        except VolatilityTargetError as exc:
+            if max_volatility is not None:  # the asker's own limit: their error to hear
+                raise
+            return run(None), exc  # the profile's target: a default, not a demand
+
+    result, unreachable = await _heavy(ctx, solve)
+    if unreachable is not None:
+        applied = [a for a in applied if not a.startswith("volatility")]
+        applied.append(
+            f"its {unreachable.limit:.0%} volatility target is out of reach for these stocks "
+            f"(the calmest mix has {unreachable.lowest:.1%}), so it was not applied"
+        )
     return PortfolioSummary(
         method=result.method.value,
         as_of=result.as_of,
@@ -254,6 +276,8 @@ async def optimize_portfolio(
         risk_contributions={k: r(v) for k, v in result.risk_contributions.items()},
         capital=capital,
         amounts={k: r(v * capital, 2) for k, v in result.weights.items()} if capital else None,
+        profile=chosen.profile.value if chosen.profile else None,
+        profile_applied=applied,
         **_freshness(view),
     )
 
@@ -628,6 +652,8 @@ READ_ONLY = FunctionToolset(
     id="read_only",
 )
 NEEDS_APPROVAL = FunctionToolset([place_order], id="needs_approval")
+AGENT_TOOLSETS = (READ_ONLY, NEEDS_APPROVAL, PROFILE)
+"""What the agent sees: the market tools, orders, and the asker's own risk profile."""
 
 
 def parameters(fn: Callable) -> list[inspect.Parameter]:
@@ -652,7 +678,7 @@ async def call_directly(fn: Callable, deps: AgentDeps, arguments: dict[str, Any]
 def _result_adapters() -> dict[str, TypeAdapter]:
     return {
         name: TypeAdapter(typing.get_type_hints(tool.function)["return"])
-        for toolset in (READ_ONLY, NEEDS_APPROVAL)
+        for toolset in AGENT_TOOLSETS
         for name, tool in toolset.tools.items()
     }
 

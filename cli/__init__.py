@@ -74,6 +74,7 @@ COMMANDS: dict[str, Entry] = {
         "Run the Slack bot in Socket Mode (no public URL needed).",
     ),
     "keys": Entry("cli.serve", "keys_app", "Create, list and revoke API keys."),
+    "profile": Entry("cli.profile", "app", "Your risk profile: the questionnaire, show, clear."),
     "db": Entry("cli.db", "app", "Upgrade and inspect the database schema."),
 }
 

@@ -11,6 +11,7 @@ from assistant.auth import Role
 from assistant.chat import ChatService
 from assistant.decisions import Decisions
 from assistant.keys import KeyStore
+from assistant.profiles import ProfileStore
 from assistant.resources import embedder, last_price
 from assistant.services import Services
 from assistant.settings import Settings
@@ -48,8 +49,15 @@ def make_services(
         given = (roles or {}).get(user_id)
         return Role(given) if given else keys.role_of(user_id)
 
+    profiles = ProfileStore(engine)
     approvals = ApprovalService(
-        config, store, prices, broker_factory, limits or RiskLimits(), role_of=role_of
+        config,
+        store,
+        prices,
+        broker_factory,
+        limits or RiskLimits(),
+        role_of=role_of,
+        cap_of=profiles.cap,
     )
     chat = ChatService(
         config,
@@ -59,5 +67,6 @@ def make_services(
         broker_factory,
         approvals,
         role_of=role_of,
+        profiles=profiles,
     )
-    return Services(config, store, chat, approvals, Decisions(approvals, chat))
+    return Services(config, store, chat, approvals, Decisions(approvals, chat), profiles)

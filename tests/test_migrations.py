@@ -117,3 +117,44 @@ def test_db_upgrade_on_a_new_data_dir_says_it_created_the_tables(cli, tmp_path, 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "new"))
     made = cli("db", "upgrade")
     assert made.exit_code == 0 and f"created at {schema.head()}" in made.output
+
+
+def test_a_database_at_the_baseline_gains_risk_profiles_and_keeps_its_rows(db_url, monkeypatch):
+    """0001 -> 0002: what every database made before risk profiles goes through."""
+    from alembic import command
+
+    from assistant.profiles import ProfileStore
+    from tools.risk_profile import RiskLevel
+
+    _fresh_process(monkeypatch)
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        command.upgrade(schema._config(connection), "0001")
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, name, role, secret_sha256, created_at, revoked) "
+                "VALUES ('k1', 'kept', 'viewer', 'x', CURRENT_TIMESTAMP, false)"
+            )
+        )
+    assert schema.current(engine) == "0001"
+    with pytest.raises(schema.SchemaError, match="assistant db upgrade"):
+        ProfileStore(engine)
+    assert schema.upgrade(engine).before == "0001"
+    assert schema.current(engine) == schema.head()
+    assert [k.name for k in KeyStore(engine).list()] == ["kept"]
+    saved = ProfileStore(engine).state("key:k1", RiskLevel.MODERATE)
+    assert ProfileStore(engine).get("key:k1") == saved
+
+
+def test_the_migrations_make_the_tables_the_models_describe(db_url, monkeypatch):
+    """A model changed without a migration would pass every test on a new database and
+    fail on every existing one: Alembic's comparison must find nothing to do."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    _fresh_process(monkeypatch)
+    engine = create_engine(db_url)
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), schema.metadata())
+    assert diff == []

@@ -25,6 +25,7 @@ from tools.portfolio_inputs import (
     Constraints,
     InfeasibleError,
     Method,
+    VolatilityTargetError,
     check_feasible,
     check_settings,
 )
@@ -136,6 +137,8 @@ class _Problem:
         for sector, cap in c.sector_caps.items():
             members = [i for i, s in enumerate(self.est.symbols) if c.sectors.get(s) == sector]
             out.append(cp.sum(x[members]) <= cap * scale)
+        if c.max_volatility is not None:  # ||Lᵀx|| ≤ σ·scale: a cone, convex in (y, κ) too
+            out.append(cp.norm(self.chol.T @ x, 2) <= c.max_volatility * scale)
         return out
 
     def variance(self, x: cp.Expression) -> cp.Expression:
@@ -211,6 +214,11 @@ def _risk_parity(p: _Problem) -> np.ndarray:
     _solve(cp.Problem(objective), "risk-parity")
     w = y.value / y.value.sum()
     c = p.c
+    if c.max_volatility is not None and math.sqrt(float(w @ p.est.cov @ w)) > c.max_volatility:
+        raise InfeasibleError(
+            f"risk-parity weights are fixed by the covariance; their volatility "
+            f"{math.sqrt(float(w @ p.est.cov @ w)):.1%} is above the limit {c.max_volatility:.1%}"
+        )
     if w.max() > c.max_weight + 1e-6 or w.min() < c.min_weight - 1e-6 or c.sector_caps:
         raise InfeasibleError(
             "risk-parity weights are fixed by the covariance "
@@ -242,6 +250,8 @@ def optimize_estimates(
     risk_aversion = 1.0 if risk_aversion is None else risk_aversion
     check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
     check_feasible(est.symbols, c)
+    if c.max_volatility is not None and method is not Method.RISK_PARITY:
+        _check_volatility(est, c)
     p = _Problem(est, c)
     if method is Method.MIN_VARIANCE:
         w = _min_variance(p)
@@ -254,6 +264,15 @@ def optimize_estimates(
     w = _clean(w, c)
     frontier = _frontier(est, c, frontier_points, risk_free_rate) if frontier_points else None
     return w, frontier
+
+
+def _check_volatility(est: Estimates, c: Constraints) -> None:
+    """Name an unreachable volatility limit with the lowest reachable one, instead of the
+    solver's bare "infeasible"."""
+    calmest = _min_variance(_Problem(est, c.model_copy(update={"max_volatility": None})))
+    lowest = math.sqrt(max(float(calmest @ est.cov @ calmest), 0.0))
+    if lowest > c.max_volatility * (1 + 1e-6):
+        raise VolatilityTargetError(c.max_volatility, lowest)
 
 
 def _clean(w: np.ndarray, c: Constraints) -> np.ndarray:

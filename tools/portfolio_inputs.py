@@ -26,6 +26,17 @@ class InfeasibleError(ToolError):
     """The constraints admit no portfolio."""
 
 
+class VolatilityTargetError(InfeasibleError):
+    """No mix of the symbols is as calm as the volatility limit asks."""
+
+    def __init__(self, limit: float, lowest: float) -> None:
+        super().__init__(
+            f"no mix of these stocks has volatility as low as {limit:.1%} over this window "
+            f"(the lowest is {lowest:.1%})"
+        )
+        self.limit, self.lowest = limit, lowest
+
+
 Fraction = Annotated[float, Field(ge=-1.0, le=1.0, allow_inf_nan=False)]
 
 
@@ -41,6 +52,14 @@ class Constraints(BaseModel):
     current_weights: dict[str, Fraction] = Field(default_factory=dict)
     turnover_penalty: float = Field(
         0.0, ge=0.0, allow_inf_nan=False, description="λ in λ·Σ|w - current|."
+    )
+    max_volatility: float | None = Field(
+        None,
+        gt=0.0,
+        le=5.0,
+        allow_inf_nan=False,
+        description="Annualised volatility the portfolio may not exceed (a risk profile's "
+        "target); None: no limit.",
     )
 
 

@@ -70,6 +70,14 @@ class RiskLimits(BaseModel):
     allow_fractional: bool = False
 
 
+class PositionCap(BaseModel):
+    """The requester's own cap on one position (from their risk profile), checked beside
+    the account-wide limit: the stricter of the two binds."""
+
+    profile: str = Field(description="The profile that sets it, named in the check's reason.")
+    max_weight: float = Field(gt=0, le=1)
+
+
 class CheckResult(BaseModel):
     name: str
     passed: bool
@@ -156,30 +164,61 @@ def check_buying_power(
     )
 
 
-def check_position_weight(
-    order: Order, account: Account, last: float, limits: RiskLimits
-) -> CheckResult:
-    """The position after this order and every resting buy fills, as a share of equity.
-    An order that shrinks the position always passes: it is how an oversized position
-    gets back within the limit."""
+class Weighing(BaseModel):
+    """A position's share of equity before and after an order (and every resting buy)."""
+
+    symbol: str
+    before: float
+    after: float
+    shrinks: bool = Field(
+        description="The order makes the position smaller on the same side: it always "
+        "passes a weight limit, since it is how an oversized position gets back within one."
+    )
+
+    def check(self, name: str, limit: float, whose: str = "") -> CheckResult:
+        """Against ``limit``; ``whose`` names where a limit other than the account's comes
+        from ("the conservative profile")."""
+        label = f"{whose}'s limit" if whose else "limit"
+        above = f"{whose}'s limit" if whose else "the limit"
+        if self.shrinks:
+            return _result(
+                name,
+                True,
+                f"{self.symbol} goes from {self.before:.1%} to {self.after:.1%} of equity "
+                f"({label} {limit:.0%})",
+                "",
+            )
+        return _result(
+            name,
+            self.after <= limit + 1e-12,
+            f"{self.symbol} would be {self.after:.1%} of equity ({label} {limit:.0%})",
+            f"{self.symbol} would be {self.after:.1%} of equity, above {above} {limit:.0%}",
+        )
+
+
+def weigh(order: Order, account: Account, last: float) -> Weighing:
     before = account.exposure(order.symbol)
     after = before + _signed(order)
     equity = account.equity
-    weight = abs(after) * last / equity if equity > 0 else float("inf")
-    limit = limits.max_position_weight
-    if abs(after) < abs(before) - 1e-12 and (after == 0 or (after > 0) == (before > 0)):
-        shown = abs(before) * last / equity if equity > 0 else float("inf")
-        return _result(
-            "max_position_weight",
-            True,
-            f"{order.symbol} goes from {shown:.1%} to {weight:.1%} of equity (limit {limit:.0%})",
-            "",
-        )
-    return _result(
-        "max_position_weight",
-        weight <= limit + 1e-12,
-        f"{order.symbol} would be {weight:.1%} of equity (limit {limit:.0%})",
-        f"{order.symbol} would be {weight:.1%} of equity, above the limit {limit:.0%}",
+
+    def share(shares: float) -> float:
+        return abs(shares) * last / equity if equity > 0 else float("inf")
+
+    shrinks = abs(after) < abs(before) - 1e-12 and (after == 0 or (after > 0) == (before > 0))
+    return Weighing(symbol=order.symbol, before=share(before), after=share(after), shrinks=shrinks)
+
+
+def check_position_weight(
+    order: Order, account: Account, last: float, limits: RiskLimits
+) -> CheckResult:
+    """The position after this order and every resting buy fills, as a share of equity."""
+    return weigh(order, account, last).check("max_position_weight", limits.max_position_weight)
+
+
+def check_profile_cap(order: Order, account: Account, last: float, cap: PositionCap) -> CheckResult:
+    """The same weight against the requester's own risk-profile cap."""
+    return weigh(order, account, last).check(
+        "profile_position_cap", cap.max_weight, f"the {cap.profile} risk profile"
     )
 
 
@@ -207,8 +246,11 @@ def check_orders_per_day(account: Account, limits: RiskLimits) -> CheckResult:
     )
 
 
-def check_order(order: Order, account: Account, limits: RiskLimits) -> RiskReport:
-    """Run every check; the order passes only if all pass."""
+def check_order(
+    order: Order, account: Account, limits: RiskLimits, cap: PositionCap | None = None
+) -> RiskReport:
+    """Run every check; the order passes only if all pass. ``cap``: the requester's
+    profile cap, a check of its own."""
     last = account.prices.get(order.symbol)
     if last is None or last <= 0:
         checks = [
@@ -224,4 +266,6 @@ def check_order(order: Order, account: Account, limits: RiskLimits) -> RiskRepor
         check_price_collar(order, last, limits),
         check_orders_per_day(account, limits),
     ]
+    if cap is not None:
+        checks.insert(5, check_profile_cap(order, account, last, cap))
     return RiskReport(passed=all(c.passed for c in checks), checks=checks)

@@ -25,11 +25,14 @@ from assistant.models.offline.measures import (
     write_sentiment,
 )
 from assistant.models.offline.plan import Ask
+from assistant.models.offline.profile_answers import profile_line, write_update, write_view
 from assistant.models.offline.valuation import (
     compare_fundamentals,
     write_asked,
     write_fundamentals,
 )
+from assistant.profile_tools import ProfileUpdate
+from assistant.profiles import ProfileView
 from assistant.results import (
     AccountSummary,
     AnomalySummary,
@@ -212,6 +215,8 @@ def _portfolio(d: PortfolioSummary) -> str:
     if d.amounts and d.capital:
         amounts = ", ".join(f"{s} {money(d.amounts[s])}" for s, _ in held)
         text += f" Of {money(d.capital)}: {amounts}."
+    if line := profile_line(d):
+        text += f" {line}"
     return text
 
 
@@ -422,6 +427,8 @@ WRITERS: dict[type, Callable] = {
     AccountSummary: _account,
     OrderOutcome: OrderOutcome.describe,
     Fundamentals: write_fundamentals,
+    ProfileView: write_view,
+    ProfileUpdate: write_update,
 }
 
 

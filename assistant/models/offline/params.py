@@ -32,6 +32,7 @@ class Params:
     sweep: bool = False
     method: str | None = None
     max_weight: float | None = None
+    max_volatility: float | None = None
     capital: float | None = None
     doc_type: str | None = None
     frequency: str | None = None
@@ -58,6 +59,9 @@ class Params:
             sweep=newer.sweep or (self.sweep and not newer.values),
             method=newer.method or self.method,
             max_weight=newer.max_weight if newer.max_weight is not None else self.max_weight,
+            max_volatility=newer.max_volatility
+            if newer.max_volatility is not None
+            else self.max_volatility,
             capital=newer.capital if newer.capital is not None else self.capital,
             doc_type=newer.doc_type or self.doc_type,
             frequency=newer.frequency or self.frequency,
@@ -97,6 +101,15 @@ def _versus(t: str) -> list[tuple[str, dict[str, float]]]:
     return out
 
 
+VOLATILITY_LIMIT = re.compile(
+    rf"\b(?:volatility|vol|risk|standard deviation)\b(?: (?:target|limit|cap))?[^.?!%\d]{{0,25}}?"
+    rf"(?:under|below|beneath|less than|at most|no (?:more|higher) than|not above|max(?:imum)?"
+    rf"(?: of)?|of|<=?|capped at|up to|around|about|=|:)\s*{NUM}\s*(%|percent)?"
+)
+"""A limit on the portfolio's annual volatility ("keep volatility under 12%", "target
+volatility of 10%")."""
+
+
 def read_params(text: str) -> Params:
     t = text.lower()
     p = Params()
@@ -129,6 +142,12 @@ def read_params(text: str) -> Params:
     elif p.strategy is None and (m := re.search(r"\b(\d{1,3})\s+and\s+(\d{1,3})\b", t)):
         low, high = sorted((float(m[1]), float(m[2])))
         p.pair = (low, high) if low < high else None
+    if m := VOLATILITY_LIMIT.search(t):  # "volatility under 12%": not a weight cap
+        value = float(m[1])
+        share = value / 100 if m[2] or value > 1 else value
+        if 0 < share <= 1:
+            p.max_volatility = share
+        t = t[: m.start()] + " " * (m.end() - m.start()) + t[m.end() :]
     if m := re.search(
         rf"(?:no more than|not more than|at most|max(?:imum)?(?: weight)?(?: of)?|"
         rf"cap(?:ped)?(?:\s+(?:it|them|each|every|all|any|the|positions?|weights?|holdings?|names?|"

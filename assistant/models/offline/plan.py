@@ -31,6 +31,7 @@ from assistant.models.offline.holdings import (
 from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
+from assistant.models.offline.profile import read_profile
 from assistant.models.offline.screening import read_screen
 from assistant.models.offline.words import correct
 from tools.securities import GROUP_WORDS, bundled_master
@@ -506,11 +507,13 @@ class Planner:
         is_order = looks_like_order(question, self._security_at)
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
+        named = self.master.find(question, self.stored())
+        if not is_order and (profile := read_profile(question, earlier, bool(named))):
+            return Planned(calls=[profile])  # "I'm a cautious investor", the questionnaire
         if not is_order and (lookup := SYMBOL_LOOKUP.search(question)):
             query = next(g for g in lookup.groups() if g).strip(" .,'\"")
             query = re.sub(r"[\s,]+(?:please|pls|thanks|thank you)$", "", query, flags=re.I)
             return Planned(calls=[("find_symbol", {"query": query})])
-        named = self.master.find(question, self.stored())
         if not named and not is_order and (screened := read_screen(question, False)):
             try:  # "which stocks are oversold": the stored universe, screened
                 ask = self.read(question, list(earlier))
@@ -822,14 +825,17 @@ class Planner:
         window = ask.period
         if window.empty:  # estimates from the last five years, not from 1990
             window = Period(start=_years_before(self.anchor(), 5))
-        args = {
+        args = {  # a setting not asked for is the asker's risk profile's (or the default)
             "symbols": ask.symbols,
-            "method": p.method or "max-sharpe",
             "start": _iso(window.start),
             "end": _iso(window.end),
         }
+        if p.method:
+            args["method"] = p.method
         if p.max_weight is not None:
             args["max_weight"] = p.max_weight
+        if p.max_volatility is not None:
+            args["max_volatility"] = p.max_volatility
         if p.capital is not None:
             args["capital"] = p.capital
         return [("optimize_portfolio", args)]

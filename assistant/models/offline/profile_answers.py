@@ -1,0 +1,70 @@
+"""Answers about risk profiles, from the profile tools' results (and the line an
+optimisation adds when the asker's profile chose its settings)."""
+
+from __future__ import annotations
+
+from assistant.profile_tools import ProfileUpdate
+from assistant.profiles import ProfileView, RiskProfile
+from assistant.results import PortfolioSummary
+from tools.risk_profile import QUESTIONS, Question
+
+EXAMPLE = '"over 10 years, I\'d hold, growth, some experience"'
+
+
+def _sets(profile: RiskProfile) -> str:
+    s = profile.settings
+    calm = f", volatility at most {s.max_volatility:.0%}" if s.max_volatility else ""
+    return (
+        f"Portfolio optimisations default to {s.method}, each stock at most "
+        f"{s.max_weight:.0%}{calm} (say a method or a cap to override them), and the pre-trade "
+        f"checks cap any one position you order at {s.max_position_weight:.0%} of equity."
+    )
+
+
+def _how_set(profile: RiskProfile) -> str:
+    if profile.answers is None:
+        return "as you stated it"
+    return f"from your answers: {'; '.join(profile.reasons)}"
+
+
+def _questions(questions: list[Question]) -> str:
+    lines = [
+        f"{i}. {q.text} ({' / '.join(c.label for c in q.choices)})"
+        for i, q in enumerate(questions, 1)
+    ]
+    return "\n".join(lines)
+
+
+def write_view(view: ProfileView) -> str:
+    p = view.profile
+    if p is None:
+        return (
+            "You have no risk profile yet. Four questions set one:\n"
+            f"{_questions(view.questions)}\n"
+            f"Answer in one message, e.g. {EXAMPLE}, or state a level: "
+            '"I\'m a conservative investor" (conservative, moderate or aggressive).'
+        )
+    return f"Your risk profile is {p.level} ({_how_set(p)}). {_sets(p)}"
+
+
+def write_update(update: ProfileUpdate) -> str:
+    if update.saved and update.profile is not None:
+        p = update.profile
+        return f"Saved: your risk profile is now {p.level} ({_how_set(p)}). {_sets(p)}"
+    have = len(QUESTIONS) - len(update.missing)
+    start = (
+        f"Got {have} of {len(QUESTIONS)} answers. Still needed:"
+        if have
+        else "To set your risk profile, answer these:"
+    )
+    return (
+        f"{start}\n{_questions(update.missing)}\nAnswer in one message, e.g. {EXAMPLE}; "
+        'or state a level instead ("I\'m a moderate investor").'
+    )
+
+
+def profile_line(d: PortfolioSummary) -> str | None:
+    """What the asker's profile set in an optimisation, said before the weights."""
+    if not d.profile:
+        return None
+    return f"Your {d.profile} risk profile set: {', '.join(d.profile_applied)}."
