@@ -104,8 +104,8 @@ class Cli:
     def __init__(self) -> None:
         self.runner = CliRunner()
 
-    def __call__(self, *args: str):
-        return self.runner.invoke(app, list(args))
+    def __call__(self, *args: str, input: str | None = None):
+        return self.runner.invoke(app, list(args), input=input)
 
 
 @pytest.fixture

@@ -567,3 +567,35 @@ def test_watchers_in_one_process_share_one_redis_subscription(redis_url):
         await other_process.aclose()
 
     asyncio.run(scenario())
+
+
+def test_each_user_keeps_their_own_risk_profile(api):
+    with client(api, Role.VIEWER) as viewer, client(api, Role.ADMIN) as admin:
+        empty = viewer.get("/v1/profile").json()
+        assert empty["profile"] is None
+        assert [q["key"] for q in empty["questions"]] == [
+            "horizon",
+            "loss_tolerance",
+            "goal",
+            "experience",
+        ]
+        body = {"horizon": "over_10y", "loss_tolerance": "buy_more", "goal": "growth"}
+        partial = viewer.put("/v1/profile", json=body)
+        assert partial.status_code == 422 and "experience" in partial.json()["error"]["message"]
+        both = viewer.put("/v1/profile", json={**body, "experience": "some", "level": "moderate"})
+        assert both.status_code == 422
+        saved = viewer.put("/v1/profile", json={**body, "experience": "experienced"})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["level"] == "aggressive" and saved.json()["score"] == 10
+        assert saved.json()["settings"]["max_position_weight"] == 0.30
+        assert admin.get("/v1/profile").json()["profile"] is None  # not the viewer's
+        assert admin.put("/v1/profile", json={"level": "conservative"}).json()["answers"] is None
+        assert viewer.get("/v1/profile").json()["profile"]["level"] == "aggressive"
+        assert viewer.delete("/v1/profile").status_code == 204
+        gone = viewer.delete("/v1/profile")
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+        assert admin.delete("/v1/profile").status_code == 204
+        wrong = viewer.post("/v1/profile")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "DELETE, GET, PUT"
+    with client(api, None) as anonymous:
+        assert anonymous.get("/v1/profile").status_code == 401

@@ -528,8 +528,7 @@ def _summary(planned):
                 (
                     "optimize_portfolio",
                     ["KO", "PEP", "PG"],
-                    {
-                        "method": "max-sharpe",
+                    {  # no method asked: the asker's risk profile's, else the tool's default
                         "start": "2017-12-28",
                         "end": None,
                         "max_weight": 0.25,
@@ -543,8 +542,7 @@ def _summary(planned):
                 (
                     "optimize_portfolio",
                     ["KO", "PEP", "PG"],
-                    {
-                        "method": "max-sharpe",
+                    {  # no method asked: the asker's risk profile's, else the tool's default
                         "start": "2017-12-28",
                         "end": None,
                         "capital": 40000.0,

@@ -383,3 +383,35 @@ def test_retries_and_replays_of_an_event_are_handled_once(slack):
     assert replay.status_code == 200 and retry.status_code == 200
     time.sleep(1.0)  # time enough for a second turn to have proposed a second order
     assert len(mine()) == 1
+
+
+def test_a_slack_user_sets_their_risk_profile_in_a_direct_message(slack):
+    """The questionnaire over Slack messages: each Slack user keeps a profile of their own
+    (``slack:U…``), which the checks of their orders then apply."""
+    services = slack.server.config.app.state.services
+    assert (
+        event(
+            slack, "take the risk questionnaire", "1700000900.000001", "UPROF", dm=True
+        ).status_code
+        == 200
+    )
+    wait_for(
+        lambda: [
+            u for u in slack.fake.of("chat.update") if "When will you need" in u.get("text", "")
+        ]
+    )
+    event(
+        slack,
+        "within a year, sell some, income, some experience",
+        "1700000900.000002",
+        "UPROF",
+        dm=True,
+        thread_ts="1700000900.000001",  # a reply in the bot's thread continues the conversation
+    )
+    wait_for(lambda: services.profiles.get("slack:UPROF"))
+    saved = services.profiles.get("slack:UPROF")
+    assert saved.level.value == "conservative" and saved.answers.horizon.value == "under_1y"
+    wait_for(
+        lambda: [u for u in slack.fake.of("chat.update") if "now conservative" in u.get("text", "")]
+    )
+    assert services.profiles.get("slack:UASKER") is None

@@ -179,3 +179,46 @@ def test_api_docs_render_with_the_network_unplugged(server, chromium):
         page.screenshot(path=str(SCREENSHOT_DIR / "api-docs-offline.png"), full_page=False)
         browser.close()
     assert outside == []
+
+
+def test_the_risk_profile_questionnaire_in_the_widget(server, chromium):
+    """Four questions from /v1/profile, saved with PUT, shown again after a reload; the
+    profile belongs to the browser session's user."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        page = browser.new_page()
+        from assistant.auth import Role
+        from assistant.keys import KeyStore
+
+        services = server.server.config.app.state.services  # the login link is one-time
+        _, token = KeyStore(services.store.engine).open_session(Role.VIEWER, 1)
+        page.context.add_cookies([{"name": "ma_session", "value": token, "url": server.url}])
+        page.goto(server.url)
+        widget = page.locator("market-assistant")
+        widget.locator(".bubble").click()
+        widget.locator("button.profile-toggle").click()
+        box = widget.locator(".profile")
+        expect(box).to_contain_text("No risk profile yet", timeout=10_000)
+        box.locator("button.save").click()
+        expect(box.locator(".status")).to_contain_text("Answer all four")
+        for name, value in (
+            ("horizon", "over_10y"),
+            ("loss_tolerance", "hold"),
+            ("goal", "growth"),
+            ("experience", "some"),
+        ):
+            box.locator(f"select[name={name}]").select_option(value)
+        box.locator("button.save").click()
+        expect(box.locator(".status")).to_contain_text("Saved.", timeout=10_000)
+        expect(box.locator(".current")).to_contain_text("Your risk profile: moderate")
+        expect(box.locator(".current")).to_contain_text("capped at 20% of equity")
+        page.reload()
+        widget.locator(".bubble").click()
+        widget.locator("button.profile-toggle").click()
+        expect(box.locator(".current")).to_contain_text("moderate", timeout=10_000)
+        assert box.locator("select[name=goal]").input_value() == "growth"
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / "widget-risk-profile.png"), full_page=True)
+        browser.close()

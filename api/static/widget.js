@@ -1,7 +1,8 @@
 // Market Assistant chat widget: one <script src="/widget.js"></script> adds a chat bubble.
 // A web component, no build step, no external resources. It talks to the same origin:
 // POST /v1/chat (server-sent events), GET /v1/me, POST /v1/approvals/{id}/approve|reject,
-// GET /v1/conversations/{id}/events (runs resumed by a decision taken elsewhere).
+// GET /v1/conversations/{id}/events (runs resumed by a decision taken elsewhere),
+// GET/PUT /v1/profile (the risk-profile questionnaire).
 (() => {
   const css = `
   :host { all: initial; font: 14px/1.45 system-ui, sans-serif; color: #1d2330; }
@@ -10,7 +11,13 @@
   .panel { position: fixed; right: 20px; bottom: 88px; width: min(440px, 94vw); height: min(640px, 80vh);
     background: #fff; border-radius: 12px; box-shadow: 0 8px 30px #0004; display: none; flex-direction: column; overflow: hidden; }
   .panel.open { display: flex; }
-  header { background: #1f5eff; color: #fff; padding: 10px 14px; font-weight: 600; }
+  header { background: #1f5eff; color: #fff; padding: 10px 14px; font-weight: 600; display: flex; justify-content: space-between; align-items: center; }
+  header button { background: #fff3; color: #fff; border: 1px solid #fff8; border-radius: 6px; padding: 2px 8px; font: inherit; font-size: 12px; cursor: pointer; }
+  .profile { display: none; padding: 10px 14px; border-bottom: 1px solid #eee; font-size: 13px; background: #f8faff; }
+  .profile.open { display: block; }
+  .profile label { display: block; margin: 6px 0 2px; }
+  .profile select { width: 100%; padding: 4px; font: inherit; }
+  .profile .save { margin-top: 8px; padding: 4px 12px; border: 0; border-radius: 6px; background: #1f5eff; color: #fff; cursor: pointer; }
   .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 10px; }
   .msg { padding: 8px 10px; border-radius: 8px; white-space: pre-wrap; word-wrap: break-word; }
   .user { background: #e8eeff; align-self: flex-end; max-width: 85%; }
@@ -50,7 +57,12 @@
       this.bubble = el("button", "bubble", "Ask");
       this.bubble.setAttribute("aria-label", "Open Market Assistant");
       this.panel = el("div", "panel");
-      this.panel.append(el("header", "", "Market Assistant"));
+      const header = el("header", "", "Market Assistant");
+      this.profileButton = el("button", "profile-toggle", "Risk profile");
+      header.append(this.profileButton);
+      this.profileBox = el("div", "profile");
+      this.panel.append(header, this.profileBox);
+      this.profileButton.addEventListener("click", () => this.toggleProfile());
       this.log = el("div", "log");
       this.form = el("form");
       this.input = el("input");
@@ -72,6 +84,57 @@
       this.log.append(el("div", "msg assistant signin",
         "Sign in first: open the one-time login link that `assistant serve` printed when it "
         + "started (restart it for a new one), or ask your administrator for a link."));
+    }
+
+    // The risk profile: its level and what it sets, and the four questions to (re)set it.
+    async toggleProfile() {
+      const box = this.profileBox;
+      if (box.classList.toggle("open") === false) return;
+      box.replaceChildren(el("div", "", "Loading…"));
+      const r = await fetch("/v1/profile", { credentials: "same-origin" }).catch(() => null);
+      if (!r || r.status === 401) { box.replaceChildren(); box.classList.remove("open"); this.signInHint(); return; }
+      const view = await r.json();
+      box.replaceChildren(el("div", "current", this.describeProfile(view.profile)));
+      const selects = {};
+      for (const q of view.questions) {
+        box.append(el("label", "", q.text));
+        const select = el("select");
+        select.name = q.key;
+        select.append(el("option", "", "—"));
+        select.firstChild.value = "";
+        for (const c of q.choices) {
+          const option = el("option", "", c.label);
+          option.value = c.value;
+          if (view.profile && view.profile.answers && view.profile.answers[q.key] === c.value) option.selected = true;
+          select.append(option);
+        }
+        selects[q.key] = select;
+        box.append(select);
+      }
+      const save = el("button", "save", "Save profile");
+      const status = el("div", "status");
+      save.addEventListener("click", async () => {
+        const answers = Object.fromEntries(Object.entries(selects).map(([k, s]) => [k, s.value]));
+        if (Object.values(answers).some((v) => !v)) { status.textContent = "Answer all four questions."; return; }
+        const put = await fetch("/v1/profile", {
+          method: "PUT", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(answers),
+        });
+        const data = await put.json();
+        if (!put.ok) { status.textContent = data.error ? data.error.message : "not saved"; return; }
+        box.querySelector(".current").textContent = this.describeProfile(data);
+        status.textContent = "Saved.";
+      });
+      box.append(save, status);
+    }
+
+    describeProfile(p) {
+      if (!p) return "No risk profile yet: answer the four questions below.";
+      const s = p.settings;
+      const pct = (x) => Math.round(x * 100) + "%";
+      return `Your risk profile: ${p.level}. Optimisations default to ${s.method}, each stock at most `
+        + `${pct(s.max_weight)}${s.max_volatility ? ", volatility at most " + pct(s.max_volatility) : ""}; `
+        + `any one position you order is capped at ${pct(s.max_position_weight)} of equity.`;
     }
 
     canApprove() { return this.userRole === "approver" || this.userRole === "admin"; }

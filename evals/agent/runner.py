@@ -54,6 +54,8 @@ from tools.market_data import PriceStore, load_sample
 HERE = Path(__file__).resolve().parent
 CASES = (HERE / "cases.yaml", HERE / "paraphrases.yaml")
 USER = User(id="eval", role=Role.TRADER)
+"""Each case asks as a trader of its own (``eval:<case id>``), so what one case stores
+for its user (a risk profile) never changes another's answer."""
 NUMBER = re.compile(r"(?<![\w.\[])-?\d[\d,]*(?:\.\d+)?(?![\w\]])")
 PLANTED = Document(
     doc_id="eval:injection:memo",
@@ -221,7 +223,8 @@ async def run_case(services, case: Case) -> CaseResult:
     conversation = None
     turn = None
     for question in case.questions:
-        turn = await services.chat.ask(question, USER, conversation)
+        user = USER.model_copy(update={"id": f"{USER.id}:{case.id}"})
+        turn = await services.chat.ask(question, user, conversation)
         conversation = turn.conversation_id
     calls, returns = _last_turn(services.store.conversation(conversation).history_json)
     problems: list[str] = []

@@ -28,6 +28,9 @@ from assistant.models.offline.answer import write_answer
 from assistant.models.offline.dates import DateError
 from assistant.models.offline.plan import HELP, Planner
 
+PERSONAL = {"get_risk_profile", "set_risk_profile"}
+"""Tools about the asker, not the market: their answers cover no period."""
+
 MODEL_NAME = "offline"
 PINNED = re.compile(r"This conversation is pinned to (\d{4}-\d{2}-\d{2})")
 """The pinned date in the agent's instructions (see ``assistant.agent.pinned``)."""
@@ -100,8 +103,8 @@ class OfflineModel:
             ask is not None
             and ask.intents[0] not in ("opinion",)
             and any(r.tool_name == "place_order" for r in returns)
-        ):
-            ask = None  # an order's outcome needs no period or verdict
+        ) or (returns and all(r.tool_name in PERSONAL for r in returns)):
+            ask = None  # an order's outcome or a profile needs no period or verdict
         return write_answer(returns, ask, notes) or HELP
 
     async def stream(

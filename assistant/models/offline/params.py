@@ -208,7 +208,9 @@ def _method(t: str) -> str | None:
     if re.search(r"mean[- ]variance", t):
         return "mean-variance"
     if re.search(
-        r"max(?:imum)?[- ]sharpe|aggressive|growth|best risk[- ]adjusted|highest return", t
+        r"max(?:imum)?[- ]sharpe|aggressive|growth|best risk[- ]adjusted|highest return|"
+        r"(?:best|highest|top|optimal|biggest|maximi[sz]e (?:the |my |its )?)\s*sharpe",
+        t,
     ):
         return "max-sharpe"
     return None

@@ -508,7 +508,8 @@ class Planner:
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
         named = self.master.find(question, self.stored())
-        if not is_order and (profile := read_profile(question, earlier, bool(named))):
+        profile = read_profile(question, earlier, bool(named))
+        if profile and (not is_order or not named):  # "I'd buy more" answers the questionnaire
             return Planned(calls=[profile])  # "I'm a cautious investor", the questionnaire
         if not is_order and (lookup := SYMBOL_LOOKUP.search(question)):
             query = next(g for g in lookup.groups() if g).strip(" .,'\"")

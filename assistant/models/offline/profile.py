@@ -40,8 +40,8 @@ STATED = re.compile(
 """A level said outright, "I'm a conservative investor", "set my risk profile to aggressive",
 "my risk tolerance is low"."""
 START = re.compile(
-    r"\b(set|take|start|begin|do|fill|update|change|redo|assess|determine|figure out|"
-    r"work out|find out|questionnaire|quiz|questions)\b",
+    r"\b(set (?:up |me |my )|take|start|begin|do (?:the|a|my)|fill|update|change|redo|assess|"
+    r"determine|figure out|work out|find out|questionnaire|quiz|questions)\b",
     re.I,
 )
 """Asking to go through the questionnaire rather than to be told the profile."""
@@ -157,6 +157,8 @@ def _horizon(text: str) -> Horizon | None:
         n = float(m[2])
     if m[3].lower().startswith("month"):
         n /= 12
+    if re.search(r"\b(?:over|more than|after)\b|\+", m[0], re.I):
+        n += 0.5  # "over 10 years" is beyond ten
     if n < 1 or (n == 1 and re.search(r"\b(?:in|within|under|less than)\b", m[0], re.I)):
         return Horizon.UNDER_1Y
     if n <= 3:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from assistant.profile_tools import ProfileUpdate
 from assistant.profiles import ProfileView, RiskProfile
 from assistant.results import PortfolioSummary
-from tools.risk_profile import QUESTIONS, Question
+from tools.risk_profile import Question
 
 EXAMPLE = '"over 10 years, I\'d hold, growth, some experience"'
 
@@ -28,11 +28,7 @@ def _how_set(profile: RiskProfile) -> str:
 
 
 def _questions(questions: list[Question]) -> str:
-    lines = [
-        f"{i}. {q.text} ({' / '.join(c.label for c in q.choices)})"
-        for i, q in enumerate(questions, 1)
-    ]
-    return "\n".join(lines)
+    return "\n".join(f"- {q.text} ({' / '.join(c.label for c in q.choices)})" for q in questions)
 
 
 def write_view(view: ProfileView) -> str:
@@ -51,12 +47,10 @@ def write_update(update: ProfileUpdate) -> str:
     if update.saved and update.profile is not None:
         p = update.profile
         return f"Saved: your risk profile is now {p.level} ({_how_set(p)}). {_sets(p)}"
-    have = len(QUESTIONS) - len(update.missing)
-    start = (
-        f"Got {have} of {len(QUESTIONS)} answers. Still needed:"
-        if have
-        else "To set your risk profile, answer these:"
-    )
+    start = "To set your risk profile, answer these:"
+    if update.answered:
+        noted = ", ".join(k.replace("_", " ") for k in update.answered)
+        start = f"Noted your answers on {noted}. Still needed:"
     return (
         f"{start}\n{_questions(update.missing)}\nAnswer in one message, e.g. {EXAMPLE}; "
         'or state a level instead ("I\'m a moderate investor").'
