@@ -152,9 +152,17 @@ def test_the_migrations_make_the_tables_the_models_describe(db_url, monkeypatch)
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    from sqlalchemy import MetaData
+
+    from tools.broker.paper import PAPER_TABLES
+
     _fresh_process(monkeypatch)
     engine = create_engine(db_url)
     schema.upgrade(engine)
+    migrated = MetaData()  # the paper broker creates its own tables (tools/ has no migrations)
+    for table in schema.metadata().sorted_tables:
+        if table.name not in {t.name for t in PAPER_TABLES}:
+            table.to_metadata(migrated)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), schema.metadata())
+        diff = compare_metadata(MigrationContext.configure(connection), migrated)
     assert diff == []
