@@ -391,7 +391,7 @@ def test_a_slack_user_sets_their_risk_profile_in_a_direct_message(slack):
     services = slack.server.config.app.state.services
     assert (
         event(
-            slack, "take the risk questionnaire", "1700000900.000001", "UPROF", dm=True
+            slack, "take the risk questionnaire", "1700001900.000001", "UPROF", dm=True
         ).status_code
         == 200
     )
@@ -403,10 +403,10 @@ def test_a_slack_user_sets_their_risk_profile_in_a_direct_message(slack):
     event(
         slack,
         "within a year, sell some, income, some experience",
-        "1700000900.000002",
+        "1700001900.000002",
         "UPROF",
         dm=True,
-        thread_ts="1700000900.000001",  # a reply in the bot's thread continues the conversation
+        thread_ts="1700001900.000001",  # a reply in the bot's thread continues the conversation
     )
     wait_for(lambda: services.profiles.get("slack:UPROF"))
     saved = services.profiles.get("slack:UPROF")
