@@ -1,5 +1,5 @@
 """Technical indicators on stored prices: the formulas are :mod:`tools.indicator_math`
-(vectorised pandas; one symbol or many at once).
+(TA-Lib for the close-only set; one symbol or many at once).
 
 Indicators that need high/low/volume on a close-only symbol are reported in
 ``unavailable`` with the reason (never an exception, never NaN); so is any indicator
@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 from tools import indicator_math as m
 from tools.indicator_math import Frame
 from tools.market_data import PriceFrame, PriceStore
-from tools.performance import TRADING_DAYS
 
-RETURN_HORIZONS = {"return_1w": 5, "return_1m": 21, "return_3m": 63, "return_1y": TRADING_DAYS}
+RETURN_HORIZONS = m.RETURN_HORIZONS
+CLOSE_NAMES = m.CLOSE_NAMES
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,11 @@ class _Group:
     compute: Callable[[PriceFrame], dict[str, pd.Series]]
 
 
-CLOSE_NAMES = (
-    ("sma_20", "sma_50", "sma_200", "ema_12", "ema_26", "wma_20", "rsi_14", "macd")
-    + ("macd_signal", "macd_hist", "bb_upper", "bb_middle", "bb_lower", "bb_pctb", "bb_width")
-    + ("volatility_20d", "volatility_60d", *RETURN_HORIZONS)
-)
-
-
 def close_set(price: Frame) -> dict[str, Frame]:
     """Every indicator that needs only the close: of one symbol (a Series) or of many on
-    one calendar (a DataFrame, a column each), in one vectorised pass."""
-    values = m.as_columns(price)
-    arrays = m.close_arrays(values)
-    arrays.update({name: m._pct(values, bars) for name, bars in RETURN_HORIZONS.items()})
-    return {name: m._like(price, arrays[name]) for name in CLOSE_NAMES}
+    one calendar (a DataFrame, a column each)."""
+    arrays = m.close_arrays(m.as_columns(price))
+    return {name: m.like(price, arrays[name]) for name in CLOSE_NAMES}
 
 
 def _stochastic(p: PriceFrame) -> dict[str, pd.Series]:
