@@ -151,7 +151,6 @@ def test_the_migrations_make_the_tables_the_models_describe(db_url, monkeypatch)
     fail on every existing one: Alembic's comparison must find nothing to do."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
-
     from sqlalchemy import MetaData
 
     from tools.broker.paper import PAPER_TABLES
