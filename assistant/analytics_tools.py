@@ -249,13 +249,23 @@ def load_screen(
     end: date | None,
     top: int,
     ascending: bool | None,
+    symbols: list[str] | None = None,
 ) -> ScreenSummary:
-    """Every stored symbol (the store as the view sees it: nothing after a pinned day)."""
+    """Every stored symbol, or those of ``symbols`` (a sector's members) that are stored
+    (the store as the view sees it: nothing after a pinned day)."""
     conditions = [parse_condition(c) for c in where]
     metric = check_metric(metric)
     histories = {}
     sources = set()
-    for symbol in view.store.symbols():
+    universe = view.store.symbols()
+    if symbols:
+        wanted = {s.upper() for s in symbols}
+        universe = [s for s in universe if s in wanted]
+        if not universe:
+            raise InvalidInputError(
+                f"none of {', '.join(sorted(wanted))} has stored prices to screen"
+            )
+    for symbol in universe:
         try:
             frame = view.load(symbol, None, end)
         except ToolError:
@@ -263,9 +273,10 @@ def load_screen(
         histories[frame.symbol] = frame.price
         sources.add(frame.source)
     result = screen(histories, metric, conditions, start, end, top, ascending)
-    for symbol in set(view.store.symbols()) - set(histories):
+    for symbol in set(universe) - set(histories):
         result.excluded[symbol] = "no prices on or before the window's end"
-    as_of = max((r.as_of for r in result.results), default=end or date.today())
+    latest = max((h.index[-1].date() for h in histories.values() if len(h)), default=None)
+    as_of = max((r.as_of for r in result.results), default=latest or end or date.today())
     return ScreenSummary.model_validate(
         {
             **rounded(result.model_dump()),
@@ -284,6 +295,7 @@ def screen_symbols(
     end: Day | None = None,
     top: Annotated[int, Field(ge=1, le=50)] = 10,
     ascending: bool | None = None,
+    symbols: Annotated[list[Symbol], Field(max_length=500)] | None = None,
 ) -> ScreenSummary:
     """Rank every stored symbol by one metric, best first (highest; lowest for
     volatility), keeping those that meet every condition in `where` (e.g. "rsi_14<30",
@@ -291,11 +303,14 @@ def screen_symbols(
     (return, volatility, sharpe, max_drawdown) cover [start, end], default all stored
     data; indicators are read at `end` (default the latest close). Answers "which stocks
     are oversold", "best Sharpe ratio over five years", "which are above their 200-day
-    average"."""
+    average". `symbols` limits the universe (e.g. a sector's stocks: "oversold pharma
+    stocks")."""
     deps = ctx.deps
     with ToolTimer(deps):
         try:
-            return load_screen(deps.prices(), str(metric), list(where), start, end, top, ascending)
+            return load_screen(
+                deps.prices(), str(metric), list(where), start, end, top, ascending, symbols
+            )
         except ToolError as exc:
             raise retry(exc) from None
 

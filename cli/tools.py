@@ -224,11 +224,18 @@ def screen_cmd(
     ascending: bool | None = typer.Option(
         None, "--ascending/--descending", help="Order (default: best first; lowest volatility)."
     ),
+    among: str | None = typer.Option(
+        None, "--among", help="Only these stored symbols, comma-separated (e.g. a sector's)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Rank every stored symbol by a metric, keeping those that meet each --where."""
+    """Rank every stored symbol (or those --among) by a metric, keeping those that meet
+    each --where."""
     from assistant.analytics_tools import load_screen
 
+    chosen = [s.strip() for s in among.split(",") if s.strip()] if among is not None else None
+    if chosen is not None and not chosen:
+        raise typer.BadParameter("name at least one symbol", param_hint="--among")
     result = load_screen(
         price_view(get_settings()),
         metric,
@@ -237,6 +244,7 @@ def screen_cmd(
         as_date(end),
         top,
         ascending,
+        chosen,
     )
     emit(result, as_json, lambda: _render_screen(result))
 

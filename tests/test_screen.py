@@ -97,6 +97,27 @@ def test_cli_screen(cli, use_sample, sample_store):
     assert all(r["values"]["price"] > r["values"]["sma_200"] for r in out["results"])
     shown = cli("tools", "screen", "--metric", "rsi", "--top", "3")
     assert shown.exit_code == 0 and "by rsi_14" in shown.output
+    assert "The stored prices of 21 symbols end" in shown.output  # counted, not listed
+
+
+def test_a_screen_among_some_symbols_ranks_only_those(cli, use_sample, sample_store):
+    import json
+
+    done = cli("tools", "screen", "--metric", "rsi_14", "--among", "pfe, jnj,MRK", "--json")
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.output)
+    assert out["universe"] == 3 and {r["symbol"] for r in out["results"]} == {"PFE", "JNJ", "MRK"}
+    values = [r["value"] for r in out["results"]]
+    assert values == sorted(values, reverse=True)
+    assert out["as_of"] == "2022-12-28"
+    none = cli("tools", "screen", "--metric", "rsi_14", "--among", "ZZZ,QQQQ")
+    assert none.exit_code == 2 and "has stored prices to screen" in none.stderr
+    empty = cli("tools", "screen", "--metric", "rsi_14", "--among", " , ")
+    assert empty.exit_code == 2 and "--among" in empty.stderr
+    nothing = cli(
+        "tools", "screen", "--metric", "rsi_14", "--where", "rsi_14<1", "--among", "KO", "--json"
+    )
+    assert json.loads(nothing.output)["as_of"] == "2022-12-28"  # the data's day, not today
 
 
 @pytest.mark.parametrize(
@@ -135,6 +156,19 @@ def test_cli_screen_bad_input_is_one_error_line(cli, use_sample, args, message):
             {"metric": "rsi_14", "where": ["rsi_14<30", "price>sma_200"], "ascending": True},
         ),
         ("rank stocks by rsi lowest first", {"metric": "rsi_14", "where": [], "ascending": True}),
+        (
+            "which pharma stocks are oversold",
+            {
+                "metric": "rsi_14",
+                "where": ["rsi_14<30"],
+                "ascending": True,
+                "symbols": ["JNJ", "LLY", "MRK", "PFE"],
+            },
+        ),
+        (
+            "energy stocks above their 200 day average",
+            {"metric": "return_1y", "where": ["price>sma_200"], "symbols": ["CVX", "XOM"]},
+        ),
     ],
 )
 def test_screens_as_strangers_ask_them(model_cache, question, args):

@@ -139,7 +139,7 @@ ALIASES = {  # the names people use, as normalise() writes them
 
 
 GROUPS: dict[str, tuple[str, ...]] = {  # words people use for a group -> sector/industry words
-    r"pharma\w*|drug ?makers?|drug companies|drug stocks": ("Pharma",),
+    r"pharma\w*|drug ?makers?|drugs?": ("Pharma",),
     r"banks?|banking|lenders": ("Bank",),
     r"oil|oil and gas|energy|oil majors|gas": ("Energy", "Oil", "Petroleum", "Natural Gas"),
     r"tech|technology": ("Information Technology", "Software", "Semiconductor"),

@@ -383,7 +383,9 @@ class PriceView:
                 groups.setdefault((outcome.status, outcome.message), []).append(outcome)
         notes = []
         for (status, message), outcomes in groups.items():
-            names = _names([o.symbol for o in outcomes])
+            symbols = [o.symbol for o in outcomes]
+            # a screen of the whole store: a count reads better than 21 tickers
+            names = _names(symbols) if len(symbols) <= MAX_NAMED else f"{len(symbols)} symbols"
             ends = _names(sorted({str(o.end) for o in outcomes}))
             later = "the pinned date" if self.as_of else "the last trading day"
             if status is RefreshStatus.OFFLINE:
@@ -406,6 +408,10 @@ class PriceView:
                     f"data, which ends {ends}, is used."
                 )
         return notes
+
+
+MAX_NAMED = 6
+"""Beyond this many symbols, a freshness note counts them instead of naming each."""
 
 
 def _names(items: list[str]) -> str:

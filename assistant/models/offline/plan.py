@@ -520,6 +520,8 @@ class Planner:
                 ask = self.read(question, list(earlier))
             except DateError as exc:
                 return Planned(message=str(exc))
+            if ask.group and not ask.symbols:
+                return Planned(message=self._which("compare", ask), ask=ask)
             return Planned(calls=[self._screen(ask, screened)], ask=ask)
         if not named and not is_order:
             if WHAT_DATA.search(question):
@@ -743,6 +745,8 @@ class Planner:
         """The stored universe ranked: window measures over the question's period (the
         last year when none is named), indicators at its end (the latest close)."""
         args = dict(screened)
+        if ask.everything and ask.symbols and GROUP_WORDS.search(ask.text):
+            args["symbols"] = ask.symbols  # "oversold pharma stocks": the sector's members
         p = ask.period
         if args["metric"] in ("return", "volatility", "sharpe", "max_drawdown"):
             w = self._window(ask)
