@@ -56,6 +56,12 @@ POSITIVE = frozenset(
         "win",
         "wins",
         "won",
+        "good",
+        "solid",
+        "robust",
+        "upbeat",
+        "optimistic",
+        "bullish",
     ]
 )
 NEGATIVE = frozenset(
@@ -114,6 +120,12 @@ NEGATIVE = frozenset(
         "sued",
         "block",
         "blocked",
+        "bad",
+        "poor",
+        "bearish",
+        "pessimistic",
+        "fraud",
+        "probe",
     ]
 )
 _WORD = re.compile(r"[a-z]+")
@@ -131,15 +143,67 @@ def _label(score: float) -> str:
     return "positive" if score > 0.15 else "negative" if score < -0.15 else "neutral"
 
 
+NEGATORS = frozenset(["not", "no", "never", "without", "nor", "t", "failed", "fails", "fail"])
+"""A polarity word within three words after one of these counts the other way ("not
+strong", "failed to beat", "didn't rise": the tokenizer splits "didn't" into "didn", "t")."""
+EASED = frozenset(
+    ["narrowed", "narrow", "narrows", "shrank", "shrinks", "eased", "eases", "reduced", "cut"]
+    + ["fell", "fall", "falls", "declined", "dropped", "lower", "lowered"]
+)
+"""Movements that, said of a bad thing (losses, debt, costs), are good news."""
+BURDENS = frozenset(["loss", "losses", "deficit", "deficits", "debt", "costs", "expenses"])
+GOODS = frozenset(
+    ["profit", "profits", "revenue", "revenues", "sales", "earnings", "margin", "margins"]
+)
+MOVED = re.compile(
+    r"\b(down|lower|off|up|higher)\s+(?:by\s+)?(?:about\s+|nearly\s+|almost\s+)?\d+(?:\.\d+)?"
+    r"\s*(?:%|percent|pct|per cent)"
+)
+"""A price move with its size ("down 30 percent", "up 12%")."""
+
+
 class LexiconSentiment:
+    """Counts finance words, with the three readings a bare word count gets wrong: a
+    negated word ("not strong"), a burden that shrank ("losses narrowed" is good news; a
+    good thing falling, "profit fell", is counted once, as bad), and a sized move ("down
+    30 percent")."""
+
     name = "lexicon"
 
     def score(self, texts: list[str]) -> list[tuple[str, float]]:
         out = []
         for text in texts:
-            words = _WORD.findall(text.lower())
-            pos = sum(w in POSITIVE for w in words)
-            neg = sum(w in NEGATIVE for w in words)
+            lowered = text.lower()
+            pos, neg = 0, 0
+            for m in MOVED.finditer(lowered):
+                if m[1] in ("up", "higher"):
+                    pos += 1
+                else:
+                    neg += 1
+            words = _WORD.findall(MOVED.sub(" ", lowered))
+            skip: set[int] = set()
+            for i, w in enumerate(words):
+                if i in skip:
+                    continue
+                after = words[i + 1 : i + 4]
+                moved = next((i + 1 + j for j, a in enumerate(after) if a in EASED), None)
+                if w in BURDENS and moved is not None:  # "losses narrowed"
+                    pos += 1
+                    skip.add(moved)
+                    continue
+                if w in GOODS and moved is not None:  # "profit fell": the fall, once
+                    neg += 1
+                    skip.add(moved)
+                    continue
+                sign = 1 if w in POSITIVE else -1 if w in NEGATIVE else 0
+                if not sign:
+                    continue
+                if any(b in NEGATORS for b in words[max(0, i - 3) : i]):
+                    sign = -sign
+                if sign > 0:
+                    pos += 1
+                else:
+                    neg += 1
             value = (pos - neg) / (pos + neg) if pos + neg else 0.0
             out.append((_label(value), value))
         return out

@@ -125,3 +125,25 @@ def test_missing_model_falls_back_to_the_lexicon(tmp_path):
     assert isinstance(scorer, LexiconSentiment)
     assert "did not load offline" in note
     assert load_sentiment(None)[1] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Shares are down 30 percent after the report", "negative"),
+        ("The stock is up 12% since the launch", "positive"),
+        ("Losses narrowed in the quarter", "positive"),
+        ("Debt was cut by half", "positive"),
+        ("Net loss widened", "negative"),
+        ("Profit fell sharply", "negative"),
+        ("Not good results for the quarter", "negative"),
+        ("The company failed to beat estimates", "negative"),
+        ("No growth this quarter", "negative"),
+        ("Record profit and strong growth", "positive"),
+    ],
+)
+def test_the_lexicon_reads_negation_shrinking_burdens_and_sized_moves(text, label):
+    """What a bare word count reads backwards: 'down 30 percent' has no negative word,
+    'losses narrowed' has two, 'not good' one positive."""
+    [(got, _)] = LexiconSentiment().score([text])
+    assert got == label
