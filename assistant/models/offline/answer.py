@@ -18,6 +18,7 @@ from pydantic_ai.messages import ToolReturnPart
 from assistant.citations import number_citations
 from assistant.models.offline.formats import money, num, pct
 from assistant.models.offline.measures import (
+    compare_risks,
     write_anomalies,
     write_comparison,
     write_risk,
@@ -517,7 +518,9 @@ def write_answer(
     runs = [r for p in returns if isinstance(r := read_result(p), BacktestSummary)]
     sections.extend(_compare_strategies(runs))
     valuations = [r for p in returns if isinstance(r := read_result(p), Fundamentals)]
+    risks = [r for p in returns if isinstance(r := read_result(p), RiskSummary)]
     for verdict in (
+        compare_risks(risks),
         _compare_prices(prices, question),
         _compare_rsi(indicators),
         compare_fundamentals(valuations, question),

@@ -216,6 +216,30 @@ SHOCK_ASKED = re.compile(
 )
 
 
+def compare_risks(risks: list[RiskSummary]) -> str | None:
+    """Two or more portfolios measured side by side: which is riskier, on what."""
+    if len(risks) < 2:
+        return None
+
+    def name(d: RiskSummary) -> str:
+        return " / ".join(f"{pct(w)} {s}" for s, w in d.weights.items())
+
+    ranked = sorted(risks, key=lambda d: -d.annual_volatility)
+    worst = [next(v for v in d.var if v.level == 0.95).historical for d in ranked]
+    lines = [
+        f"Riskier: {name(ranked[0])}, with annual volatility {pct(ranked[0].annual_volatility)} "
+        f"against {', '.join(pct(d.annual_volatility) for d in ranked[1:])} for "
+        f"{', '.join(name(d) for d in ranked[1:])} ({ranked[0].start} to {ranked[0].end})."
+    ]
+    deeper = min(range(len(ranked)), key=lambda i: worst[i])
+    each = ", ".join(f"{pct(w)} for {name(d)}" for d, w in zip(ranked, worst, strict=True))
+    lines.append(
+        f"95% one-day VaR (historical): {each}"
+        + ("." if deeper == 0 else f"; by VaR, {name(ranked[deeper])} has the deeper bad days.")
+    )
+    return " ".join(lines)
+
+
 def write_risk(d: RiskSummary, question: str = "") -> str:
     holdings = ", ".join(f"{pct(w)} {s}" for s, w in d.weights.items())
     whose = (

@@ -124,6 +124,18 @@ DIVERSIFIED = re.compile(
 )
 """Whether named holdings diversify each other: their correlations, not new weights."""
 RISKIER = re.compile(r"\b(riski(?:er|est)|most risky|more risky|how (?:risky|safe))\b", re.I)
+WHICH_RISKIER = re.compile(
+    r"\b(riski(?:er|est)|more risky|less risky|safer|safest|more volatile|less volatile|"
+    r"more dangerous|lower risk|higher risk|which (?:portfolio|mix|one)\b)",
+    re.I,
+)
+PORTFOLIO_SPLIT = re.compile(
+    r"\s(?:or|vs\.?|versus|than|compared (?:to|with)|against)\s+(?:(?:a|the)\s+)?"
+    r"(?:(?:portfolio|mix|one)\s+(?:of\s+)?)?",
+    re.I,
+)
+"""Where the second of two portfolios set against each other starts ("which is riskier,
+50% AAPL 50% MSFT or 50% KO 50% PEP")."""
 EVER = re.compile(
     r"\b(ever|all[- ]time|of all time|in history|on record|since (?:listing|ipo))\b", re.I
 )
@@ -599,6 +611,8 @@ class Planner:
         if (intent in NEEDS_SYMBOLS or ask.missing) and not ask.symbols:
             return Planned(message=self._which(intent, ask), ask=ask)
         out: list[tuple[str, dict]] = []
+        if WHICH_RISKIER.search(ask.text) and (pair := self._two_portfolios(ask)):
+            return Planned(calls=pair, ask=ask)
         if intent not in RISK_OWNERS and asks_risk(ask.text, ask.symbols):
             return Planned(calls=[self._risk(ask)], ask=ask)
         if (
@@ -715,6 +729,22 @@ class Planner:
         ):
             return self._technicals(compared)
         return self._prices(compared)
+
+    def _two_portfolios(self, ask: Ask) -> list[tuple[str, dict]] | None:
+        """Two portfolios set against each other, each of two or more stored holdings: one
+        ``portfolio_risk`` each, over the same window; None when the question is not that."""
+        stored = self.stored()
+        for cut in PORTFOLIO_SPLIT.finditer(ask.text):
+            first, second = ask.text[: cut.start()], ask.text[cut.end() :]
+            sides = [
+                [m.symbol for m in self.master.find(part, stored) if m.symbol in stored]
+                for part in (first, second)
+            ]
+            if all(len(set(side)) >= 2 for side in sides) and not set(sides[0]) & set(sides[1]):
+                calls = [self._risk(replace(ask, text=part)) for part in (first, second)]
+                if all("weights" in args for _, args in calls):
+                    return calls
+        return None
 
     def _risk(self, ask: Ask) -> tuple[str, dict]:
         """What holdings risk: the account's ("my portfolio") unless holdings are named;
