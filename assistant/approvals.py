@@ -35,7 +35,7 @@ from tools.errors import InvalidInputError, ToolError, UnknownSymbolError
 from tools.market_data import PriceStore
 from tools.orders import BrokerOrder, Order
 from tools.orders import OrderStatus as BrokerOrderStatus
-from tools.risk import Account, PositionCap, RiskLimits, RiskReport, check_order
+from tools.risk import Account, PositionCap, RiskLimits, RiskReport, check_order, stricter
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +104,19 @@ class ApprovalService:
             )
 
     def risk(
-        self, order: Order, broker: Broker | None = None, requester: str | None = None
+        self,
+        order: Order,
+        broker: Broker | None = None,
+        requester: str | None = None,
+        *,
+        waiting: list[Order] = (),
+        floor: PositionCap | None = None,
     ) -> RiskReport:
         """Every pre-trade check against the account now; with ``requester``, their
-        profile's position cap too."""
+        profile's position cap too (or ``floor``, the cap the order was proposed under,
+        when that is stricter). ``waiting``: orders proposed but not yet decided, counted
+        as if they rested at the broker, so that orders proposed one by one cannot
+        together pass a limit none passes alone."""
         broker = broker or self.broker_factory()
         account = broker.account()
         positions = {p.symbol: p.quantity for p in broker.positions()}
@@ -118,7 +127,7 @@ class ApprovalService:
             )
             for o in broker.open_orders()
             if o.quantity - o.filled_quantity > 0
-        ]
+        ] + list(waiting)
         prices = {}
         for symbol in {order.symbol, *positions, *(o.symbol for o in resting)}:
             if self.prices.exists(symbol):
@@ -133,14 +142,35 @@ class ApprovalService:
             orders_today=orders_today,
         )
         cap = self.cap_of(requester) if requester is not None else None
-        return check_order(order, snapshot, self.limits, cap)
+        return check_order(order, snapshot, self.limits, stricter(cap, floor))
+
+    def undecided(self) -> list[Order]:
+        """The orders of pending approvals that have not expired."""
+        now, out = utcnow(), []
+        for row in self.store.approvals(ApprovalStatus.PENDING):
+            if row.expires_at < now:
+                continue
+            try:
+                out.append(Order.model_validate_json(row.order_json))
+            except ValidationError:
+                continue
+        return out
 
     def propose(
-        self, order: Order, *, user: User, owner: str, conversation_id: str, tool_call_id: str
+        self,
+        order: Order,
+        *,
+        user: User,
+        owner: str,
+        conversation_id: str,
+        tool_call_id: str,
+        alongside: list[Order] = (),
     ) -> OrderOutcome:
         """``pending`` (checks passed: the run pauses for a person), ``failed_checks``
         (stored, never approvable) or ``refused`` (nothing stored). Raises a ToolError
-        for an order that cannot exist (unknown symbol, above the maximum)."""
+        for an order that cannot exist (unknown symbol, above the maximum). The checks
+        count every undecided approval and ``alongside`` (orders of the same turn that
+        passed theirs but are not stored yet) as resting orders."""
 
         def refused(why: str) -> OrderOutcome:
             return OrderOutcome(status=ApprovalStatus.REFUSED, order=order, detail=why)
@@ -153,7 +183,8 @@ class ApprovalService:
             )
         self.validate(order)
         try:
-            report = self.risk(order, requester=owner)
+            waiting = [*self.undecided(), *alongside]
+            report = self.risk(order, requester=owner, waiting=waiting)
         except Exception as exc:  # the broker's account could not be read
             return refused(f"the account could not be read to check the order: {exc}")
         if report.passed:
@@ -296,7 +327,9 @@ class ApprovalService:
                 why = f"the requester {row.requested_by} may no longer trade (revoked or demoted)"
                 return end(ApprovalStatus.FAILED_CHECKS, why)
             try:
-                report = self.risk(order, broker, row.requested_by)
+                proposed = RiskReport.model_validate_json(row.risk_json) if row.risk_json else None
+                floor = proposed.cap if proposed is not None else None
+                report = self.risk(order, broker, row.requested_by, floor=floor)
             except Exception as exc:
                 return end(ApprovalStatus.BROKER_ERROR, f"the account could not be read: {exc}")
             if not report.passed:

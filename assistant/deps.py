@@ -43,6 +43,11 @@ class AgentDeps:
     """Told of each fetch from the provider (a step of the turn)."""
     orders: ApprovalService | None = None
     """Proposes orders; None where orders cannot be placed (MCP, the direct-tools API)."""
+    proposed: list = field(default_factory=list)
+    """Orders this turn proposed that wait for a person (not stored until the run
+    pauses): the next order's checks count them."""
+    proposing: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Orders of one model response are proposed one at a time, each seeing the others."""
     profiles: ProfileStore | None = None
     """Users' risk profiles: the optimiser's defaults, and the profile tools."""
     tool_seconds: float = 0.0

@@ -184,8 +184,12 @@ def optimiser_defaults(
         )
     if max_weight is None:
         max_weight = effective_max_weight(s.max_weight, symbols)
-        raised = "" if max_weight == s.max_weight else f" (raised from {s.max_weight:.0%} so "
-        raised += f"{symbols} weights can sum to 100%)" if raised else ""
+        raised = (
+            ""
+            if max_weight == s.max_weight
+            else f" (raised from {s.max_weight:.0%}: with {symbols} stocks that cap would "
+            "fix every weight)"
+        )
         applied.append(f"each stock at most {max_weight:.0%}{raised}")
     if (
         max_volatility is None

@@ -615,16 +615,20 @@ def place_order(
     desk, deps = ctx.deps.orders, ctx.deps
     if desk is None:
         raise ToolFailed("orders cannot be placed here")
-    try:
-        outcome = desk.propose(
-            order,
-            user=deps.user,
-            owner=deps.owner,
-            conversation_id=deps.conversation_id,
-            tool_call_id=ctx.tool_call_id or "",
-        )
-    except ToolError as exc:
-        raise ModelRetry(f"invalid order: {exc}") from None
+    with deps.proposing:
+        try:
+            outcome = desk.propose(
+                order,
+                user=deps.user,
+                owner=deps.owner,
+                conversation_id=deps.conversation_id,
+                tool_call_id=ctx.tool_call_id or "",
+                alongside=list(deps.proposed),
+            )
+        except ToolError as exc:
+            raise ModelRetry(f"invalid order: {exc}") from None
+        if outcome.status is ApprovalStatus.PENDING:
+            deps.proposed.append(order)
     if outcome.status is ApprovalStatus.PENDING:  # checks passed: a person decides
         raise ApprovalRequired(
             metadata={

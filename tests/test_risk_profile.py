@@ -82,15 +82,16 @@ def test_left_out_settings_come_from_the_profile_and_given_ones_win(tmp_path):
 
     profiles = ProfileStore(create_engine(f"sqlite:///{tmp_path / 'p.db'}"))
     conservative = profiles.state("u", RiskLevel.CONSERVATIVE)
-    chosen = optimiser_defaults(conservative, 6)
+    chosen = optimiser_defaults(conservative, 8)
     assert (chosen.method, chosen.max_weight, chosen.max_volatility) == (
         Method.MIN_VARIANCE,
         0.20,
         None,
     )
     assert chosen.profile is RiskLevel.CONSERVATIVE and len(chosen.applied) == 2
-    raised = optimiser_defaults(conservative, 3)  # 3 x 20% cannot sum to one
-    assert raised.max_weight == pytest.approx(0.3334) and "raised" in raised.applied[1]
+    raised = optimiser_defaults(conservative, 5)  # 5 x 20% would fix every weight at 20%
+    assert raised.max_weight == pytest.approx(0.30) and "raised" in raised.applied[1]
+    assert optimiser_defaults(conservative, 8).max_weight == 0.20
     given = optimiser_defaults(conservative, 6, Method.MAX_SHARPE, 0.5, 0.3)
     assert (given.method, given.max_weight, given.max_volatility, given.profile) == (
         Method.MAX_SHARPE,
@@ -215,11 +216,11 @@ def test_chat_sets_the_profile_and_optimisations_follow_it(services):
     [result] = [e for e in turn.events if isinstance(e, ToolResult)]
     assert "min-variance" in result.summary
     assert (
-        "Your conservative risk profile set: method min-variance, each stock at most 20%"
-        in turn.answer
+        "Your conservative risk profile set: method min-variance, each stock at most 25% "
+        "(raised from 20%: with 6 stocks that cap would fix every weight)" in turn.answer
     )
     percents = [float(x) for x in re.findall(r"[A-Z]{2,4} (\d+\.\d+)%", turn.answer)]
-    assert percents and max(percents) <= 20.0 + 1e-6
+    assert percents and max(percents) <= 25.0 + 1e-6
     explicit = run(
         services.chat.ask("optimise KO PEP JNJ WMT PG MSFT by max sharpe, max 50% each", TRADER)
     )
@@ -266,3 +267,33 @@ def test_cli_profile(cli, tmp_path, monkeypatch):
     assert unanswered.exit_code == 2 and "assistant profile set" in unanswered.output
     assert "cleared" in cli("profile", "clear").output
     assert "no risk profile" in cli("profile", "clear").output
+
+
+def test_orders_proposed_together_are_checked_together(services):
+    """Each alone is within the 10% cap; the second, counted with the first (same turn)
+    and then with the pending approval (a later turn), is not."""
+    services.profiles.state(TRADER.id, RiskLevel.CONSERVATIVE)
+    both = run(services.chat.ask("buy 100 KO and buy 100 KO", TRADER))  # ~6.3% each
+    assert len(both.approvals) == 1
+    [row] = [
+        r
+        for r in services.store.approvals(ApprovalStatus.FAILED_CHECKS)
+        if r.conversation_id == both.conversation_id
+    ]
+    assert "conservative risk profile" in row.reason
+    later = run(services.chat.ask("buy 100 KO", TRADER))
+    assert not later.approvals  # the pending 100 counts: 200 KO is ~12.5%
+
+
+def test_clearing_the_profile_before_the_approval_does_not_lift_the_cap(services):
+    """The cap an order was proposed under still binds at execution, whatever the
+    profile is by then: clearing it cannot let a checked order through larger."""
+    services.profiles.state(TRADER.id, RiskLevel.CONSERVATIVE)
+    turn = run(services.chat.ask("buy 100 KO", TRADER))  # ~6.3%: within 10%
+    [approval] = turn.approvals
+    broker = services.approvals.broker_factory()
+    broker.submit(Order(symbol="KO", side=Side.BUY, quantity=80), client_order_id="held")
+    services.profiles.clear(TRADER.id)  # 80 held + 100 = ~11.3%: above the 10% proposed under
+    row = services.approvals.approve(approval.approval_id, APPROVER)
+    assert row.status == ApprovalStatus.FAILED_CHECKS
+    assert "conservative risk profile" in row.reason

@@ -87,6 +87,11 @@ class CheckResult(BaseModel):
 class RiskReport(BaseModel):
     passed: bool
     checks: list[CheckResult]
+    cap: PositionCap | None = Field(
+        None,
+        description="The requester's profile cap the checks used: at execution the stricter "
+        "of it and the cap then in force binds.",
+    )
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -246,6 +251,13 @@ def check_orders_per_day(account: Account, limits: RiskLimits) -> CheckResult:
     )
 
 
+def stricter(a: PositionCap | None, b: PositionCap | None) -> PositionCap | None:
+    """Of two profile caps, the smaller (None: no cap)."""
+    if a is None or b is None:
+        return a or b
+    return a if a.max_weight <= b.max_weight else b
+
+
 def check_order(
     order: Order, account: Account, limits: RiskLimits, cap: PositionCap | None = None
 ) -> RiskReport:
@@ -256,7 +268,7 @@ def check_order(
         checks = [
             CheckResult(name="last_price", passed=False, reason=f"no last price for {order.symbol}")
         ]
-        return RiskReport(passed=False, checks=checks)
+        return RiskReport(passed=False, checks=checks, cap=cap)
     checks = [
         check_quantity(order, limits),
         check_restricted(order, limits),
@@ -268,4 +280,4 @@ def check_order(
     ]
     if cap is not None:
         checks.insert(5, check_profile_cap(order, account, last, cap))
-    return RiskReport(passed=all(c.passed for c in checks), checks=checks)
+    return RiskReport(passed=all(c.passed for c in checks), checks=checks, cap=cap)

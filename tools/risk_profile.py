@@ -186,8 +186,14 @@ def assess(answers: Answers) -> Assessment:
     return Assessment(level=level, score=total, reasons=reasons)
 
 
+ROOM = 1.5
+"""A weight cap leaves the optimiser room only when the stocks could fill 150% of the
+portfolio: at exactly 100% (five stocks at 20%) every weight is forced to the cap, an
+equal-weight portfolio that may be riskier than the one the cap meant to improve on."""
+
+
 def effective_max_weight(cap: float, symbols: int) -> float:
-    """The profile's weight cap, raised to the least that lets ``symbols`` weights sum to
-    one (three stocks cannot each hold at most 20%)."""
-    least = math.ceil(10000 / max(symbols, 1)) / 10000
-    return max(cap, least)
+    """The profile's weight cap, raised when too few stocks leave the optimiser no room
+    (see ROOM), to the nearest percent above."""
+    least = math.ceil(ROOM * 100 / max(symbols, 1)) / 100
+    return min(1.0, max(cap, least))
