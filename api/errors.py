@@ -39,9 +39,10 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
 
 
 def _internal(part) -> bool:
-    """pydantic's names for validator steps and union members, not the caller's fields."""
+    """pydantic's names for validator steps and union members (model names, capitalised:
+    fields are snake_case), not the caller's fields."""
     text = str(part)
-    return "[" in text or text.startswith("function-")
+    return "[" in text or text.startswith("function-") or text[:1].isupper()
 
 
 def allowed(request: Request) -> str:
@@ -71,11 +72,28 @@ def install(app: FastAPI) -> None:
             {"loc": [str(p) for p in e.get("loc", []) if not _internal(p)], "message": e["msg"]}
             for e in exc.errors()
         ]
-        # of a union's alternatives, the one that got furthest says what is wrong
-        ranked = sorted(
-            zip(exc.errors(), problems, strict=True),
-            key=lambda pair: (pair[0].get("type", "").endswith("_type"), -len(pair[1]["loc"])),
-        )
+        # of a union's alternatives, the one about a field the caller sent, then the one
+        # that got furthest, says what is wrong ({"level": "bold"} is about the level)
+        sent = set(exc.body) if isinstance(exc.body, dict) else set()
+        extra = [
+            p["loc"][-1]
+            for e, p in zip(exc.errors(), problems, strict=True)
+            if e.get("type") == "extra_forbidden" and p["loc"]
+        ]
+        unknown = {k for k in extra if extra.count(k) > 1}  # no alternative takes it
+
+        def rank(pair):
+            error, problem = pair
+            kind = error.get("type", "")
+            field = problem["loc"][-1] if problem["loc"] else None
+            return (
+                not (field in sent and kind != "extra_forbidden"),
+                not (kind == "extra_forbidden" and field in unknown),
+                kind.endswith("_type"),
+                -len(problem["loc"]),
+            )
+
+        ranked = sorted(zip(exc.errors(), problems, strict=True), key=rank)
         first = ranked[0][1] if ranked else {"loc": [], "message": "invalid request"}
         return error(
             422,

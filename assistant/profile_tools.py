@@ -39,7 +39,15 @@ class ProfileUpdate(BaseModel):
     def summary(self) -> str:
         if self.saved and self.profile is not None:
             return f"saved: {self.profile.level}"
-        return f"{len(self.missing)} questions to answer"
+        n = len(self.missing)
+        return f"{n} question{'s' if n != 1 else ''} to answer"
+
+
+class ProfileCleared(BaseModel):
+    cleared: bool = Field(description="False: there was no profile to clear.")
+
+    def summary(self) -> str:
+        return "cleared" if self.cleared else "no profile to clear"
 
 
 def _store(ctx: RunContext[AgentDeps]) -> ProfileStore:
@@ -85,4 +93,12 @@ async def set_risk_profile(
     return ProfileUpdate(saved=True, profile=profile, answered=answered)
 
 
-PROFILE = FunctionToolset([get_risk_profile, set_risk_profile], id="profile")
+async def clear_risk_profile(ctx: RunContext[AgentDeps]) -> ProfileCleared:
+    """Remove your risk profile: optimisations go back to max-sharpe with no caps, and
+    orders are checked against the account's limits alone (an order already proposed
+    keeps the cap it was proposed under)."""
+    store = _store(ctx)
+    return ProfileCleared(cleared=await asyncio.to_thread(store.clear, ctx.deps.user.id))
+
+
+PROFILE = FunctionToolset([get_risk_profile, set_risk_profile, clear_risk_profile], id="profile")

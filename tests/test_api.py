@@ -584,6 +584,10 @@ def test_each_user_keeps_their_own_risk_profile(api):
         assert partial.status_code == 422 and "experience" in partial.json()["error"]["message"]
         both = viewer.put("/v1/profile", json={**body, "experience": "some", "level": "moderate"})
         assert both.status_code == 422
+        bad_level = viewer.put("/v1/profile", json={"level": "bold"}).json()["error"]["message"]
+        assert bad_level.startswith("body.level: Input should be 'conservative'")
+        stray = viewer.put("/v1/profile", json={"level": "moderate", "extra": 1})
+        assert stray.json()["error"]["message"].startswith("body.extra: Extra inputs")
         saved = viewer.put("/v1/profile", json={**body, "experience": "experienced"})
         assert saved.status_code == 200, saved.text
         assert saved.json()["level"] == "aggressive" and saved.json()["score"] == 10

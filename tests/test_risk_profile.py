@@ -297,3 +297,112 @@ def test_clearing_the_profile_before_the_approval_does_not_lift_the_cap(services
     row = services.approvals.approve(approval.approval_id, APPROVER)
     assert row.status == ApprovalStatus.FAILED_CHECKS
     assert "conservative risk profile" in row.reason
+
+
+@pytest.mark.parametrize(
+    ("turns", "call"),
+    [
+        (["I'd describe myself as risk-averse"], ("set_risk_profile", {"level": "conservative"})),
+        (["I don't like risk"], ("set_risk_profile", {"level": "conservative"})),
+        (["I can handle a lot of risk"], ("set_risk_profile", {"level": "aggressive"})),
+        (["put me down as moderate risk"], ("set_risk_profile", {"level": "moderate"})),
+        (["I'm moderately aggressive"], ("set_risk_profile", {"level": "moderate"})),
+        (["delete my risk profile"], ("clear_risk_profile", {})),
+        (["I want to retake the questionnaire"], ("set_risk_profile", {})),
+        (
+            ["over 10 years, I'd hold, growth, some experience"],
+            (
+                "set_risk_profile",
+                {
+                    "horizon": "over_10y",
+                    "loss_tolerance": "hold",
+                    "goal": "growth",
+                    "experience": "some",
+                },
+            ),
+        ),
+        (
+            [
+                "take the risk questionnaire",
+                "I need the money in 2 years for retirement, I'd buy more, aggressive growth, professional",
+            ],
+            (
+                "set_risk_profile",
+                {
+                    "horizon": "1_to_3y",
+                    "loss_tolerance": "buy_more",
+                    "goal": "aggressive_growth",
+                    "experience": "professional",
+                },
+            ),
+        ),
+        (
+            ["take the risk questionnaire", "keeping what I have"],
+            ("set_risk_profile", {"goal": "preserve"}),
+        ),
+        (
+            ["take the risk questionnaire", "3 to 10 years, hold, income", "none"],
+            (
+                "set_risk_profile",
+                {
+                    "horizon": "3_to_10y",
+                    "loss_tolerance": "hold",
+                    "goal": "income",
+                    "experience": "none",
+                },
+            ),
+        ),
+        (
+            ["take the risk questionnaire", "4, 3, 3, 2"],
+            (
+                "set_risk_profile",
+                {
+                    "horizon": "over_10y",
+                    "loss_tolerance": "hold",
+                    "goal": "growth",
+                    "experience": "some",
+                },
+            ),
+        ),
+        (
+            ["I'm a conservative investor", "actually, make that aggressive"],
+            ("set_risk_profile", {"level": "aggressive"}),
+        ),
+    ],
+)
+def test_profile_talk_as_strangers_type_it(model_cache, turns, call):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set("AAPL KO PEP MSFT JNJ WMT PG".split())
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(
+        turns[-1], turns[:-1]
+    )
+    assert plan.calls == [call]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I'm low on cash",
+        "is KO a conservative pick?",
+        "my dad is a conservative investor",
+        "hold AAPL?",
+    ],
+)
+def test_other_talk_is_not_profile_talk(model_cache, question):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set("AAPL KO PEP MSFT JNJ WMT PG".split())
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+    assert not any("risk_profile" in name for name, _ in plan.calls)
+
+
+def test_a_portfolio_that_suits_my_profile_is_an_optimisation(model_cache):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set("AAPL KO PEP MSFT JNJ WMT PG".split())
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(
+        "what portfolio of MSFT, AAPL, KO would suit my risk profile?"
+    )
+    assert [name for name, _ in plan.calls] == ["optimize_portfolio"]
+    assert "method" not in plan.calls[0][1]

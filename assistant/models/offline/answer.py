@@ -26,13 +26,18 @@ from assistant.models.offline.measures import (
     write_sentiment,
 )
 from assistant.models.offline.plan import Ask
-from assistant.models.offline.profile_answers import profile_line, write_update, write_view
+from assistant.models.offline.profile_answers import (
+    profile_line,
+    write_cleared,
+    write_update,
+    write_view,
+)
 from assistant.models.offline.valuation import (
     compare_fundamentals,
     write_asked,
     write_fundamentals,
 )
-from assistant.profile_tools import ProfileUpdate
+from assistant.profile_tools import ProfileCleared, ProfileUpdate
 from assistant.profiles import ProfileView
 from assistant.results import (
     AccountSummary,
@@ -430,6 +435,7 @@ WRITERS: dict[type, Callable] = {
     Fundamentals: write_fundamentals,
     ProfileView: write_view,
     ProfileUpdate: write_update,
+    ProfileCleared: write_cleared,
 }
 
 

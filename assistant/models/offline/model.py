@@ -28,7 +28,7 @@ from assistant.models.offline.answer import write_answer
 from assistant.models.offline.dates import DateError
 from assistant.models.offline.plan import HELP, Planner
 
-PERSONAL = {"get_risk_profile", "set_risk_profile"}
+PERSONAL = {"get_risk_profile", "set_risk_profile", "clear_risk_profile"}
 """Tools about the asker, not the market: their answers cover no period."""
 
 MODEL_NAME = "offline"

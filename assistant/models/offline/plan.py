@@ -39,10 +39,18 @@ from tools.securities import GROUP_WORDS, bundled_master
 HELP = (
     "I can look up prices and returns, technical indicators (RSI, MACD, moving averages), "
     "compare stocks, optimise a portfolio, backtest a strategy, search news and filings "
-    "with citations, show your paper account, and propose orders (a person must approve "
+    "with citations, show your paper account, keep your risk profile (\"I'm a cautious "
+    'investor", "take the risk questionnaire"), and propose orders (a person must approve '
     'them). Try: "How has Microsoft done over the last year?" or "Backtest a golden cross '
     'on KO".'
 )
+PROFILE_FIT = re.compile(
+    r"\b(?:suits?|fits?|matche?s?|right for|for|given|based on|according to|in line with)\s+"
+    r"(?:my|the)\s+(?:risk\s+)?(?:profile|tolerance|appetite|risk level)\b",
+    re.I,
+)
+"""A portfolio asked for the asker's profile ("which mix of X, Y, Z would suit my risk
+profile"): the optimiser, whose defaults the profile sets."""
 NEEDS_SYMBOLS = {
     "prices",
     "fundamentals",
@@ -611,6 +619,8 @@ class Planner:
         if (intent in NEEDS_SYMBOLS or ask.missing) and not ask.symbols:
             return Planned(message=self._which(intent, ask), ask=ask)
         out: list[tuple[str, dict]] = []
+        if PROFILE_FIT.search(ask.text) and len(ask.symbols) >= 2:
+            return Planned(calls=self._portfolio(ask), ask=ask)
         if WHICH_RISKIER.search(ask.text) and (pair := self._two_portfolios(ask)):
             return Planned(calls=pair, ask=ask)
         if intent not in RISK_OWNERS and asks_risk(ask.text, ask.symbols):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 
-from tools.risk_profile import Experience, Goal, Horizon, LossTolerance, RiskLevel
+from tools.risk_profile import QUESTIONS, Experience, Goal, Horizon, LossTolerance, RiskLevel
 
 ABOUT_PROFILE = re.compile(
     r"\b(risk[- ]?(?:profile|tolerance|appetite|questionnaire|quiz|assessment|level|"
     r"preferences?|capacity)|investor (?:profile|type)|(?:kind|type|sort) of investor|"
-    r"profile questionnaire|my profile)\b",
+    r"profile questionnaire|my profile|questionnaire|risk quiz)\b",
     re.I,
 )
 LEVEL_WORDS = {
@@ -24,13 +24,16 @@ LEVEL_WORDS = {
     RiskLevel.MODERATE: r"moderate|balanced|medium(?:[- ]risk)?|middle(?: of the road)?|average|"
     r"neutral|medium",
     RiskLevel.AGGRESSIVE: r"aggressive|adventurous|risk[- ]taking|high[- ]risk|bold|risky|"
-    r"speculative|high",
+    r"speculative|risk[- ](?:tolerant|seeking|loving)|high",
 }
 _LEVEL = "|".join(LEVEL_WORDS.values())
 STATED = re.compile(
-    rf"\b(?:i'?m|i am|i'd say i'?m|consider me|treat me as|put me down as)\s+(?:an?\s+|pretty\s+|"
-    rf"very\s+|quite\s+|fairly\s+|rather\s+|more of an?\s+)*(?:(?:{_LEVEL})\s+(?:investor|"
-    rf"person|type|saver)|(?:conservative|risk[- ]averse|aggressive)\b(?!\s+\w+ing))|"
+    rf"\b(?:i'?m|i am|i'd say i'?m|consider me|treat me as|put me down as|(?:describe|consider|"
+    rf"see|call) myself as|count me as)\s+(?:an?\s+|pretty\s+|very\s+|quite\s+|fairly\s+|"
+    rf"rather\s+|more of an?\s+|moderately\s+)*(?:(?:{_LEVEL})(?:[- ]risk)?\s+(?:investor|"
+    rf"person|type|saver|risk(?: taker)?|kind of (?:guy|gal|person|investor)|one|with (?:my )?"
+    rf"money|when it comes to (?:money|investing|risk))|(?:conservative|risk[- ]averse|"
+    rf"aggressive|risk[- ](?:tolerant|seeking|loving)|moderate(?:[- ]risk)?)\b(?!\s+\w+ing))|"
     rf"\b(?:set|change|update|switch|make|put)\b.{{0,25}}\b(?:profile|tolerance|appetite|"
     rf"level)\b.{{0,12}}\b(?:to|as|at)\s+(?:an?\s+)?(?:{_LEVEL})\b|"
     rf"\b(?:risk[- ]?(?:profile|tolerance|appetite|level))\s+(?:is|=|:|should be)\s+"
@@ -39,9 +42,32 @@ STATED = re.compile(
 )
 """A level said outright, "I'm a conservative investor", "set my risk profile to aggressive",
 "my risk tolerance is low"."""
+DISLIKES_RISK = re.compile(
+    r"\bi (?:really )?(?:don'?t|do not) (?:like|want|enjoy|do|take) (?:much |a lot of |any )?risks?\b|"
+    r"\bi (?:hate|avoid|can'?t (?:stand|stomach|handle|take)) (?:much |a lot of )?risks?\b|"
+    r"\bi'?m not (?:a |much of a |big on |into )?(?:big )?risk[- ]?tak(?:er|ing)\b",
+    re.I,
+)
+LIKES_RISK = re.compile(
+    r"\bi (?:can|could) (?:handle|take|stomach|tolerate|live with) (?:a lot of|lots of|plenty of|"
+    r"high|a high level of|significant|big) risks?\b|\bi (?:like|love|enjoy) (?:taking )?risks?\b|"
+    r"\bi'?m (?:a |an )?risk[- ](?:taker|seeker|lover)\b",
+    re.I,
+)
+CLEAR = re.compile(
+    r"\b(?:delete|clear|remove|reset|forget|erase|wipe|drop)\b.{0,20}\b(?:risk[- ]?profile|"
+    r"my profile|risk (?:tolerance|level|appetite)|questionnaire answers)\b",
+    re.I,
+)
+AGAIN = re.compile(
+    r"\b(?:actually|instead|rather|make (?:it|that|me)|change (?:it|that)|switch (?:it|that|me)|"
+    r"on second thought|no,)\b",
+    re.I,
+)
+"""Changing a level just set ("actually, make that aggressive")."""
 START = re.compile(
-    r"\b(set (?:up |me |my )|take|start|begin|do (?:the|a|my)|fill|update|change|redo|assess|"
-    r"determine|figure out|work out|find out|questionnaire|quiz|questions)\b",
+    r"\b(set (?:up |me |my )|take|retake|start|restart|begin|do (?:the|a|my)|fill|update|change|"
+    r"redo|again|assess|determine|figure out|work out|find out|questionnaire|quiz|questions)\b",
     re.I,
 )
 """Asking to go through the questionnaire rather than to be told the profile."""
@@ -121,10 +147,24 @@ EXPERIENCE_WORDS = [
 
 
 def stated_level(text: str) -> RiskLevel | None:
+    if DISLIKES_RISK.search(text):
+        return RiskLevel.CONSERVATIVE
+    if LIKES_RISK.search(text):
+        return RiskLevel.AGGRESSIVE
     m = STATED.search(text)
     if m is None:
         return None
-    said = re.sub(r"\b(?:profile|tolerance|appetite|level)\b", "", m[0], flags=re.I)
+    return level_in(m[0])
+
+
+def level_in(said: str) -> RiskLevel | None:
+    """The level a phrase names; "moderately aggressive" reads moderate, "moderately
+    conservative" conservative (the more cautious of the two)."""
+    said = re.sub(r"\b(?:profile|tolerance|appetite|level)\b", "", said, flags=re.I)
+    if re.search(r"\bmoderately\s+conservative\b", said, re.I):
+        return RiskLevel.CONSERVATIVE
+    if re.search(r"\bmoderately\s+(?:aggressive|high)\b", said, re.I):
+        return RiskLevel.MODERATE
     for level, words in LEVEL_WORDS.items():
         if re.search(rf"\b(?:{words})\b", said, re.I) and not (
             level is RiskLevel.CONSERVATIVE
@@ -135,9 +175,6 @@ def stated_level(text: str) -> RiskLevel | None:
 
 
 def _horizon(text: str) -> Horizon | None:
-    for value, pattern in HORIZON_WORDS:
-        if re.search(pattern, text, re.I):
-            return value
     m = next(
         (
             found
@@ -149,8 +186,8 @@ def _horizon(text: str) -> Horizon | None:
         ),
         None,
     )
-    if m is None:
-        return None
+    if m is None:  # no number of years: the words ("long term", "retirement")
+        return next((v for v, pattern in HORIZON_WORDS if re.search(pattern, text, re.I)), None)
     first = m[1].lower()
     n = float(WORD_NUMBERS.get(first, first) if not first.isdigit() else first)
     if m[2]:
@@ -173,6 +210,20 @@ def _first(text: str, table: list) -> str | None:
     return None
 
 
+def _labels(text: str) -> dict[str, str]:
+    """Answers given in the questionnaire's own words ("keeping what I have", "hold on"):
+    labels of two words or more, anywhere in the text."""
+    lowered = " ".join(text.lower().split())
+    found = {}
+    for q in QUESTIONS:
+        for c in sorted(q.choices, key=lambda c: -len(c.label)):
+            label = re.sub(r"\s*\(.*?\)", "", c.label.lower())
+            if len(label.split()) >= 2 and re.search(rf"\b{re.escape(label)}\b", lowered):
+                found[q.key] = c.value
+                break
+    return found
+
+
 def read_answers(text: str) -> dict[str, str]:
     """The questionnaire's answers a message gives (any subset), by question key."""
     found = {
@@ -181,7 +232,33 @@ def read_answers(text: str) -> dict[str, str]:
         "goal": _first(text, GOAL_WORDS),
         "experience": _first(text, EXPERIENCE_WORDS),
     }
-    return {k: v for k, v in found.items() if v is not None}
+    return _labels(text) | {k: v for k, v in found.items() if v is not None}
+
+
+def _short_answers(text: str, missing: list[str]) -> dict[str, str]:
+    """Inside a questionnaire: bare choices for the questions still open ("none", "some",
+    "4, 3, 3, 2" by the choices' numbers, in the questions' order)."""
+    pieces = [p for p in re.split(r"\s*[,;/]\s*|\s+and\s+|\s*\n\s*", text.strip().lower()) if p]
+    pieces = [p.strip(" .!") for p in pieces]
+    open_questions = [q for q in QUESTIONS if q.key in missing]
+    if pieces and all(p.isdigit() for p in pieces) and len(pieces) == len(open_questions):
+        out = {}
+        for q, p in zip(open_questions, pieces, strict=True):
+            if not 1 <= int(p) <= len(q.choices):
+                return {}
+            out[q.key] = q.choices[int(p) - 1].value
+        return out
+    out = {}
+    for piece in pieces:
+        for q in open_questions:
+            if q.key in out:
+                continue
+            for c in q.choices:
+                label = re.sub(r"\s*\(.*?\)", "", c.label.lower())
+                if piece in (label, c.value.replace("_", " "), c.value):
+                    out[q.key] = c.value
+                    break
+    return out
 
 
 def read_profile(
@@ -190,23 +267,37 @@ def read_profile(
     """The profile call a message asks for, or None when it is no profile question.
 
     Answers may come over several messages: a message that only answers (no security
-    named) continues a questionnaire the previous message started."""
+    named) continues a questionnaire the previous message started; three answers or
+    more in one message are the questionnaire's even without one."""
     if named_securities:
         return None
     earlier = earlier[-6:]  # a questionnaire is a few messages long
-    if (level := stated_level(question)) is not None and not read_answers(question):
-        return ("set_risk_profile", {"level": level.value})
+    if CLEAR.search(question):
+        return ("clear_risk_profile", {})
     answers = read_answers(question)
+    level = stated_level(question)
+    if level is not None and not answers:
+        return ("set_risk_profile", {"level": level.value})
     if ABOUT_PROFILE.search(question):
         if answers:
             return ("set_risk_profile", _carried(earlier) | answers)
-        if (level := stated_level(question)) is not None:
+        if level is not None:
             return ("set_risk_profile", {"level": level.value})
         if START.search(question):
             return ("set_risk_profile", {})
         return ("get_risk_profile", {})
-    if answers and earlier and _in_questionnaire(earlier):
-        return ("set_risk_profile", _carried(earlier) | answers)
+    if earlier and _in_questionnaire(earlier):
+        carried = _carried(earlier)
+        open_keys = [q.key for q in QUESTIONS if q.key not in carried | answers]
+        answers |= _short_answers(question, open_keys)
+        if answers:
+            return ("set_risk_profile", carried | answers)
+    if len(answers) >= 3:
+        return ("set_risk_profile", answers)
+    if earlier and AGAIN.search(question) and (again := level_in(question)) is not None:
+        last = read_profile(earlier[-1], earlier[:-1], False)
+        if last is not None and last[0] in ("set_risk_profile", "get_risk_profile"):
+            return ("set_risk_profile", {"level": again.value})
     return None
 
 

@@ -3,7 +3,7 @@ optimisation adds when the asker's profile chose its settings)."""
 
 from __future__ import annotations
 
-from assistant.profile_tools import ProfileUpdate
+from assistant.profile_tools import ProfileCleared, ProfileUpdate
 from assistant.profiles import ProfileView, RiskProfile
 from assistant.results import PortfolioSummary
 from tools.risk_profile import Question
@@ -62,3 +62,13 @@ def profile_line(d: PortfolioSummary) -> str | None:
     if not d.profile:
         return None
     return f"Your {d.profile} risk profile set: {', '.join(d.profile_applied)}."
+
+
+def write_cleared(done: ProfileCleared) -> str:
+    if not done.cleared:
+        return "You have no risk profile to clear."
+    return (
+        "Your risk profile is cleared: optimisations go back to max-sharpe with no weight "
+        "cap, and your orders are checked against the account's limits alone (an order "
+        "already proposed keeps the cap it was proposed under)."
+    )
