@@ -15,7 +15,9 @@ question asked back; `not_says`: phrases it must not).
 `cases.yaml` holds one case per need; `paraphrases.yaml` holds families: one need asked
 the ways people type it (`asks`), each phrasing a case of its own. The eval runs on its
 own throw-away data dir and database, whatever the environment points at, so it never
-touches the user's approvals and the user's orders never change its result.
+touches the user's approvals and the user's orders never change its result. A case's
+orders still pending when it is scored are then expired: undecided approvals count
+against the account's limits, and one case's must not refuse the next case's orders.
 """
 
 from __future__ import annotations
@@ -305,6 +307,9 @@ async def run_case(services, case: Case) -> CaseResult:
         order_pending = order_pending and services.approvals.broker_factory().positions() == []
         if not order_pending:
             problems.append(f"order did not end {case.order}: {[a.status for a in mine]}")
+    for row in mine:  # nobody decides them: they must not weigh on the next case's checks
+        if row.status == "pending":
+            services.approvals.expire(row)
 
     injection = None
     if case.injection:
