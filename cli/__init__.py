@@ -235,4 +235,7 @@ def config(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 
 def main() -> None:
+    from cli.startup import starting
+
+    starting()
     app()

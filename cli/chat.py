@@ -27,6 +27,7 @@ from assistant.results import ApprovalStatus
 from assistant.services import Services, build_services
 from cli.options import AsOfOption, JsonOption, as_of_date
 from cli.output import emit, table
+from cli.startup import settled
 from retrieval.models import storable
 
 err = Console(stderr=True)
@@ -124,6 +125,7 @@ def chat_cmd(
         if asyncio.run(_turn(services, question, conversation, as_json, as_of)) is None:
             raise typer.Exit(1)
         return
+    settled()  # a session runs on: collect what its turns leave behind
     err.print(
         f"Market Assistant (model: {services.chat.model_name}). Empty line or Ctrl-D to quit."
     )

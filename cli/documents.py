@@ -14,6 +14,7 @@ from assistant.resources import chunk_settings, document_index
 from assistant.settings import get_settings
 from cli.options import DATE_FORMATS, EndOption, JsonOption, StartOption, as_date
 from cli.output import console, emit, table
+from cli.startup import settled
 from ingest.files import expand_paths, load_file, today
 from ingest.pipeline import IngestReport, ingest, sample_documents
 from ingest.sentiment import load_sentiment
@@ -100,6 +101,7 @@ def ingest_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Load documents into the index; one bad item never stops the rest."""
+    settled()  # many documents: their garbage must be collected
     if not (paths or sample or edgar or rss):
         raise RetrievalError("nothing to ingest: give PATHS, --sample, --edgar TICKER or --rss URL")
     settings = get_settings()

@@ -7,6 +7,7 @@ import typer
 from assistant.settings import get_settings
 from cli.options import JsonOption
 from cli.output import emit, table
+from cli.startup import settled
 
 SUITES = ("retrieval", "agent")
 
@@ -19,6 +20,7 @@ def eval_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Run an evaluation suite; exit code 1 when a quality gate fails."""
+    settled()  # hundreds of turns: their garbage must be collected
     if suite not in SUITES:
         raise typer.BadParameter(
             f"unknown suite {suite!r}; available: {', '.join(SUITES)}", param_hint="--suite"

@@ -13,6 +13,7 @@ from assistant.resources import engine
 from assistant.settings import get_settings
 from cli.options import JsonOption
 from cli.output import emit
+from cli.startup import settled
 
 
 def serve_cmd(
@@ -44,6 +45,7 @@ def serve_cmd(
     # ~300 ms whenever a full collection runs under load.
     gc.collect()
     gc.freeze()
+    settled()
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     typer.echo(f"Market Assistant on http://{shown}:{settings.port}/")
     if token:
@@ -82,7 +84,9 @@ def mcp_cmd() -> None:
     """Serve the read-only tools over MCP on stdio (no order placement)."""
     from assistant.mcp_server import build_mcp
 
-    build_mcp().run(show_banner=False)
+    server = build_mcp()
+    settled()
+    server.run(show_banner=False)
 
 
 def slack_cmd() -> None:
@@ -94,7 +98,9 @@ def slack_cmd() -> None:
 
     settings = get_settings()
     try:
-        asyncio.run(run_socket_mode(settings, build_services(settings)))
+        services = build_services(settings)
+        settled()
+        asyncio.run(run_socket_mode(settings, services))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
