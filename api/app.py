@@ -15,7 +15,17 @@ from api.docs import install_docs
 from api.lifecycle import lifespan
 from api.limits import install_middleware
 from api.metrics import Metrics
-from api.routes import approvals, chat, conversations, ops, profile, search, tools, widget
+from api.routes import (
+    approvals,
+    chat,
+    conversations,
+    ops,
+    profile,
+    search,
+    tools,
+    watchlists,
+    widget,
+)
 from api.routes import openai as openai_routes
 from api.schemas import ERROR_RESPONSES
 from api.state import ApiState, SharedIndex
@@ -31,6 +41,7 @@ ROUTERS = (
     conversations.router,
     approvals.router,
     profile.router,
+    watchlists.router,
     tools.router,
     search.router,
     ops.router,

@@ -75,6 +75,7 @@ from tools.market_data import PriceStore
 
 if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
     from assistant.profiles import ProfileStore
+    from assistant.watchlists import WatchlistStore
     from retrieval.index import DocumentIndex
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,10 @@ class ChatService:
         heavy: HeavyWork | None = None,
         role_of: Callable[[str], Role | None] | None = None,
         profiles: ProfileStore | None = None,
+        watchlists: WatchlistStore | None = None,
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
-        self.profiles = profiles
+        self.profiles, self.watchlists = profiles, watchlists
         self.index_factory, self.broker_factory = index_factory, broker_factory
         self.approvals = approvals
         self.model_name = model_name or settings.model
@@ -144,6 +146,7 @@ class ChatService:
             as_of=conversation.as_of if conversation else None,
             orders=self.approvals if conversation else None,
             profiles=self.profiles,
+            watchlists=self.watchlists,
             close_index=not self.index_is_shared,
         )
 

@@ -11,10 +11,18 @@ from assistant.hub import event_hub
 from assistant.keys import KeyStore
 from assistant.models import check_model
 from assistant.profiles import ProfileStore
-from assistant.resources import broker, document_index, engine, price_store, risk_limits
+from assistant.resources import (
+    broker,
+    document_index,
+    engine,
+    price_store,
+    risk_limits,
+    security_master,
+)
 from assistant.schema import ensure_schema
 from assistant.settings import Settings, get_settings
 from assistant.store import Store
+from assistant.watchlists import WatchlistStore
 
 
 @dataclass
@@ -25,6 +33,7 @@ class Services:
     approvals: ApprovalService
     decisions: Decisions
     profiles: ProfileStore
+    watchlists: WatchlistStore
 
 
 def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
@@ -37,6 +46,7 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
     prices = price_store(settings)
     keys = KeyStore(store.engine)
     profiles = ProfileStore(store.engine)
+    watchlists = WatchlistStore(store.engine, watchable(settings, prices))
 
     approvals = ApprovalService(
         settings,
@@ -58,10 +68,21 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         hub=event_hub(settings),
         role_of=keys.role_of,
         profiles=profiles,
+        watchlists=watchlists,
     )
     decisions = Decisions(approvals, chat)
     if settings.slack_bot_token:  # decisions on Slack-born orders reach their thread
         from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
 
         decisions.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
-    return Services(settings, store, chat, approvals, decisions, profiles)
+    return Services(settings, store, chat, approvals, decisions, profiles, watchlists)
+
+
+def watchable(settings: Settings, prices):
+    """A symbol may be watched when the store has prices for it or it is a listed security
+    (its prices can be fetched when a provider is configured)."""
+
+    def known(symbol: str) -> bool:
+        return prices.exists(symbol) or security_master(settings).get(symbol) is not None
+
+    return known

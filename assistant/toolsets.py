@@ -70,6 +70,7 @@ from assistant.tool_support import freshness as _freshness
 from assistant.tool_support import heavy as _heavy
 from assistant.tool_support import retry as _retry
 from assistant.tool_support import window as _window
+from assistant.watchlist_tools import WATCHLISTS
 from retrieval.days import Day
 from retrieval.errors import RetrievalError
 from retrieval.models import DocType, SearchFilters, StoredText
@@ -656,8 +657,9 @@ READ_ONLY = FunctionToolset(
     id="read_only",
 )
 NEEDS_APPROVAL = FunctionToolset([place_order], id="needs_approval")
-AGENT_TOOLSETS = (READ_ONLY, NEEDS_APPROVAL, PROFILE)
-"""What the agent sees: the market tools, orders, and the asker's own risk profile."""
+AGENT_TOOLSETS = (READ_ONLY, NEEDS_APPROVAL, PROFILE, WATCHLISTS)
+"""What the agent sees: the market tools, orders, and the asker's own risk profile and
+watchlists."""
 
 
 def parameters(fn: Callable) -> list[inspect.Parameter]:

@@ -75,6 +75,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "keys": Entry("cli.serve", "keys_app", "Create, list and revoke API keys."),
     "profile": Entry("cli.profile", "app", "Your risk profile: the questionnaire, show, clear."),
+    "watchlist": Entry("cli.watchlist", "app", "Your watchlists: add, remove, show, delete."),
     "db": Entry("cli.db", "app", "Upgrade and inspect the database schema."),
 }
 

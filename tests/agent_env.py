@@ -13,9 +13,10 @@ from assistant.decisions import Decisions
 from assistant.keys import KeyStore
 from assistant.profiles import ProfileStore
 from assistant.resources import embedder, last_price
-from assistant.services import Services
+from assistant.services import Services, watchable
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.watchlists import WatchlistStore
 from retrieval.index import DocumentIndex
 from tools.broker.paper import PaperBroker
 from tools.market_data import PriceStore
@@ -68,5 +69,7 @@ def make_services(
         approvals,
         role_of=role_of,
         profiles=profiles,
+        watchlists=(watchlists := WatchlistStore(engine, watchable(config, prices))),
     )
-    return Services(config, store, chat, approvals, Decisions(approvals, chat), profiles)
+    decisions = Decisions(approvals, chat)
+    return Services(config, store, chat, approvals, decisions, profiles, watchlists)

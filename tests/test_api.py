@@ -603,3 +603,20 @@ def test_each_user_keeps_their_own_risk_profile(api):
         assert wrong.status_code == 405 and wrong.headers["allow"] == "DELETE, GET, PUT"
     with client(api, None) as anonymous:
         assert anonymous.get("/v1/profile").status_code == 401
+
+
+def test_each_user_keeps_their_own_watchlists(api):
+    with client(api, Role.VIEWER) as viewer, client(api, Role.ADMIN) as admin:
+        assert viewer.get("/v1/watchlists").json() == []
+        put = viewer.put("/v1/watchlists/Tech", json={"symbols": ["aapl", "msft", "AAPL"]})
+        assert put.status_code == 200 and put.json()["symbols"] == ["AAPL", "MSFT"]
+        assert put.json()["name"] == "tech"
+        assert viewer.get("/v1/watchlists/tech").json()["symbols"] == ["AAPL", "MSFT"]
+        assert admin.get("/v1/watchlists/tech").status_code == 404  # not the viewer's
+        unknown = viewer.put("/v1/watchlists/tech", json={"symbols": ["ZZZZQ"]})
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_symbol"
+        assert viewer.get("/v1/watchlists/tech").json()["symbols"] == ["AAPL", "MSFT"]
+        assert viewer.put("/v1/watchlists/bad name", json={"symbols": []}).status_code == 422
+        assert viewer.put("/v1/watchlists/x", json={"symbols": [], "more": 1}).status_code == 422
+        assert viewer.delete("/v1/watchlists/tech").status_code == 204
+        assert viewer.delete("/v1/watchlists/tech").status_code == 404

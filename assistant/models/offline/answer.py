@@ -31,6 +31,7 @@ from assistant.models.offline.profile_answers import (
     write_cleared,
     write_update,
     write_view,
+    write_watchlists,
 )
 from assistant.models.offline.valuation import (
     compare_fundamentals,
@@ -58,6 +59,7 @@ from assistant.results import (
     WalkForwardSummary,
 )
 from assistant.toolsets import problem_text, read_result
+from assistant.watchlist_tools import Watchlists
 from tools.fundamentals import Fundamentals
 from tools.orders import format_quantity
 
@@ -436,6 +438,7 @@ WRITERS: dict[type, Callable] = {
     ProfileView: write_view,
     ProfileUpdate: write_update,
     ProfileCleared: write_cleared,
+    Watchlists: write_watchlists,
 }
 
 

@@ -28,7 +28,13 @@ from assistant.models.offline.answer import write_answer
 from assistant.models.offline.dates import DateError
 from assistant.models.offline.plan import HELP, Planner
 
-PERSONAL = {"get_risk_profile", "set_risk_profile", "clear_risk_profile"}
+PERSONAL = {
+    "get_risk_profile",
+    "set_risk_profile",
+    "clear_risk_profile",
+    "get_watchlists",
+    "update_watchlist",
+}
 """Tools about the asker, not the market: their answers cover no period."""
 
 MODEL_NAME = "offline"
@@ -94,6 +100,9 @@ class OfflineModel:
             ask = planner.read(question, earlier)
         except DateError:
             ask = None
+        personal = bool(returns) and all(r.tool_name in PERSONAL for r in returns)
+        if personal:
+            ask = None  # a profile or a watchlist: no period, no prices to fetch
         notes = [planner.missing_note(ask.missing)] if ask and ask.missing else []
         if pinned is not None:
             notes.insert(
@@ -103,8 +112,8 @@ class OfflineModel:
             ask is not None
             and ask.intents[0] not in ("opinion",)
             and any(r.tool_name == "place_order" for r in returns)
-        ) or (returns and all(r.tool_name in PERSONAL for r in returns)):
-            ask = None  # an order's outcome or a profile needs no period or verdict
+        ):
+            ask = None  # an order's outcome needs no period or verdict
         return write_answer(returns, ask, notes) or HELP
 
     async def stream(

@@ -33,6 +33,7 @@ from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order
 from assistant.models.offline.params import PAIRS, Params, read_params
 from assistant.models.offline.profile import read_profile
 from assistant.models.offline.screening import read_screen
+from assistant.models.offline.watch import read_watchlist
 from assistant.models.offline.words import correct
 from tools.securities import GROUP_WORDS, bundled_master
 
@@ -524,6 +525,11 @@ class Planner:
             )
         if CANCEL.search(question):
             return Planned(message=CANCEL_HOW)
+        if watch := read_watchlist(
+            question,
+            list(dict.fromkeys(m.symbol for m in self.master.find(question, self.stored()))),
+        ):
+            return Planned(calls=[watch])  # "add NVDA to my watchlist"
         is_order = looks_like_order(question, self._security_at)
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)

@@ -1,11 +1,12 @@
-"""Answers about risk profiles, from the profile tools' results (and the line an
-optimisation adds when the asker's profile chose its settings)."""
+"""Answers about the asker's own settings: risk profiles (and the line an optimisation
+adds when the profile chose its settings) and watchlists."""
 
 from __future__ import annotations
 
 from assistant.profile_tools import ProfileCleared, ProfileUpdate
 from assistant.profiles import ProfileView, RiskProfile
 from assistant.results import PortfolioSummary
+from assistant.watchlist_tools import Watchlists
 from tools.risk_profile import Question
 
 EXAMPLE = '"over 10 years, I\'d hold, growth, some experience"'
@@ -72,3 +73,19 @@ def write_cleared(done: ProfileCleared) -> str:
         "cap, and your orders are checked against the account's limits alone (an order "
         "already proposed keeps the cap it was proposed under)."
     )
+
+
+def write_watchlists(d: Watchlists) -> str:
+    def shown(symbols: list[str]) -> str:
+        return ", ".join(symbols) if symbols else "(empty)"
+
+    if d.changed is not None:
+        done = []
+        if d.added:
+            done.append(f"Added {', '.join(d.added)} to")
+        if d.removed:
+            done.append(f"Removed {', '.join(d.removed)} from")
+        return f"{' and '.join(done)} your {d.changed.name} watchlist: {shown(d.changed.symbols)}."
+    if not d.lists:
+        return 'You have no watchlists yet: say "add NVDA to my watchlist" to start one.'
+    return "Your watchlists: " + "; ".join(f"{w.name}: {shown(w.symbols)}" for w in d.lists) + "."

@@ -1,0 +1,38 @@
+"""Watchlist talk: "add NVDA to my watchlist", "take KO off my tech watchlist", "what's
+on my watchlist". The securities are the ones the question names; the list is the one
+it names ("my tech watchlist"), else the default."""
+
+from __future__ import annotations
+
+import re
+
+WATCHLIST = r"watch[- ]?lists?"
+NAMED_LIST = re.compile(rf"\b(?:my|the|our)\s+([a-z0-9][\w-]{{0,39}})\s+{WATCHLIST}\b", re.I)
+ADD = re.compile(
+    rf"\b(?:add|put|include|stick|pop|throw|save|track|watch)\b.*\b(?:to|on|in|onto|into)\s+"
+    rf"(?:my|the|our)\s+(?:[\w-]+\s+)?{WATCHLIST}\b",
+    re.I,
+)
+REMOVE = re.compile(
+    rf"\b(?:remove|delete|drop|take|get rid of|strike|cross)\b.*\b(?:from|off|out of)\s+"
+    rf"(?:my|the|our)\s+(?:[\w-]+\s+)?{WATCHLIST}\b",
+    re.I,
+)
+ABOUT = re.compile(rf"\b{WATCHLIST}\b", re.I)
+NOT_NAMES = {"my", "the", "our", "a", "new", "current", "whole", "entire"}
+
+
+def read_watchlist(question: str, symbols: list[str]) -> tuple[str, dict] | None:
+    """The watchlist call a message asks for, or None when it is not about watchlists."""
+    if not ABOUT.search(question):
+        return None
+    args: dict = {}
+    if (m := NAMED_LIST.search(question)) and m[1].lower() not in NOT_NAMES:
+        args["name"] = m[1].lower()
+    if symbols and REMOVE.search(question):
+        return ("update_watchlist", {"remove": symbols, **args})
+    if symbols and ADD.search(question):
+        return ("update_watchlist", {"add": symbols, **args})
+    if symbols:
+        return None  # "is NVDA on my watchlist doing well": a question about the stock
+    return ("get_watchlists", {})

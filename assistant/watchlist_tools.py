@@ -1,0 +1,75 @@
+"""The agent's watchlist tools: the asker's named lists of symbols ("add NVDA to my
+watchlist", "what's on my watchlist"). They act for the asker only: like the profile
+tools, they are not on MCP or ``/v1/tools``; ``/v1/watchlists`` serves programs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+from pydantic_ai import ModelRetry, RunContext, ToolFailed
+from pydantic_ai.toolsets import FunctionToolset
+
+from assistant.deps import AgentDeps
+from assistant.watchlists import Watchlist, WatchlistStore
+from tools.errors import ToolError
+from tools.orders import Symbol
+
+Symbols = Annotated[list[Symbol], Field(max_length=100)]
+ListName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][\w-]*$")]
+
+
+class Watchlists(BaseModel):
+    lists: list[Watchlist]
+    changed: Watchlist | None = Field(None, description="The list this call changed.")
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.changed is not None:
+            return self.changed.summary()
+        return f"{len(self.lists)} watchlist{'s' if len(self.lists) != 1 else ''}"
+
+
+def _store(ctx: RunContext[AgentDeps]) -> WatchlistStore:
+    if ctx.deps.watchlists is None:
+        raise ToolFailed("watchlists are not available here")
+    return ctx.deps.watchlists
+
+
+async def get_watchlists(ctx: RunContext[AgentDeps]) -> Watchlists:
+    """Your watchlists (named lists of symbols; `default` unless you named one)."""
+    store = _store(ctx)
+    return Watchlists(lists=await asyncio.to_thread(store.all, ctx.deps.user.id))
+
+
+async def update_watchlist(
+    ctx: RunContext[AgentDeps],
+    add: Symbols = [],  # noqa: B006
+    remove: Symbols = [],  # noqa: B006
+    name: ListName | None = None,
+) -> Watchlists:
+    """Add symbols to, or remove them from, one of your watchlists (`default` unless
+    named; created on the first add)."""
+    store, user = _store(ctx), ctx.deps.user.id
+
+    def change() -> Watchlist:
+        changed = None
+        if add:
+            changed = store.add(user, name, list(add))
+        if remove:
+            changed = store.remove(user, name, list(remove))
+        if changed is None:
+            raise ModelRetry("name symbols to add or to remove")
+        return changed
+
+    try:
+        changed = await asyncio.to_thread(change)
+    except ToolError as exc:
+        raise ModelRetry(str(exc)) from None
+    lists = await asyncio.to_thread(store.all, user)
+    return Watchlists(lists=lists, changed=changed, added=list(add), removed=list(remove))
+
+
+WATCHLISTS = FunctionToolset([get_watchlists, update_watchlist], id="watchlists")
