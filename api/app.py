@@ -16,6 +16,7 @@ from api.lifecycle import lifespan
 from api.limits import install_middleware
 from api.metrics import Metrics
 from api.routes import (
+    alerts,
     approvals,
     chat,
     conversations,
@@ -42,6 +43,7 @@ ROUTERS = (
     approvals.router,
     profile.router,
     watchlists.router,
+    alerts.router,
     tools.router,
     search.router,
     ops.router,

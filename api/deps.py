@@ -35,6 +35,7 @@ def require(needed: Role):
 
 
 Viewer = Annotated[User, Depends(require(Role.VIEWER))]
+Trader = Annotated[User, Depends(require(Role.TRADER))]
 Approver = Annotated[User, Depends(require(Role.APPROVER))]
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
 

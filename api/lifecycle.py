@@ -37,6 +37,21 @@ async def housekeeping(state: ApiState) -> None:
             warnings.warning("sweep", "housekeeping sweep failed: %s: %s", type(exc).__name__, exc)
 
 
+async def alert_sweeps(state: ApiState) -> None:
+    """Alerts are evaluated and their deliveries sent every ``alert_sweep_seconds``; any
+    number of processes may do it at once (each firing and each delivery is claimed by
+    one conditional UPDATE: see assistant/alerts.py and assistant/deliveries.py)."""
+    services = state.services
+    warnings = Throttled(log)
+    while services.alerts is not None:
+        await asyncio.sleep(state.settings.alert_sweep_seconds)
+        try:
+            await asyncio.to_thread(services.alerts.sweep)
+            await asyncio.to_thread(services.deliveries.run)
+        except Exception as exc:  # a database hiccup must not end the sweep
+            warnings.warning("alerts", "alert sweep failed: %s: %s", type(exc).__name__, exc)
+
+
 async def catch_up(state: ApiState) -> None:
     """What a stop left behind: approvals between decision and broker, and approvals
     that expired meanwhile. In the background: serving never waits for a broker or for
@@ -83,8 +98,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     chat.turns.detach(catch_up(state))
     chat.turns.detach(prepare_model(state))
     sweeper = asyncio.create_task(housekeeping(state))
+    alerting = asyncio.create_task(alert_sweeps(state))
     yield
     sweeper.cancel()
+    alerting.cancel()
     await chat.turns.drain(1.0)  # streams already had the grace period to finish
     chat.heavy.close()
     await chat.hub.aclose()

@@ -74,6 +74,7 @@ from tools.broker import Broker
 from tools.market_data import PriceStore
 
 if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
+    from assistant.alerts import AlertService
     from assistant.profiles import ProfileStore
     from assistant.watchlists import WatchlistStore
     from retrieval.index import DocumentIndex
@@ -110,6 +111,8 @@ class ChatService:
     ) -> None:
         self.settings, self.store, self.prices = settings, store, prices
         self.profiles, self.watchlists = profiles, watchlists
+        self.alerts: AlertService | None = None
+        """Set by the services once built (they need the chat's live prices)."""
         self.index_factory, self.broker_factory = index_factory, broker_factory
         self.approvals = approvals
         self.model_name = model_name or settings.model
@@ -147,6 +150,7 @@ class ChatService:
             orders=self.approvals if conversation else None,
             profiles=self.profiles,
             watchlists=self.watchlists,
+            alerts=self.alerts,
             close_index=not self.index_is_shared,
         )
 

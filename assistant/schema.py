@@ -31,13 +31,19 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, MetaData
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0003"
+HEAD = "0004"
 """The latest revision, so that checking a database needs one query and not Alembic (a
 quarter of a second to import); a test fails when a new migration does not update it."""
 BASELINE = "0001"
 """The schema as it was when migrations began: a database with tables but no version is
 at this revision once the columns added before then are in place."""
-AFTER_BASELINE = {"risk_profiles", "watchlists"}
+AFTER_BASELINE = {
+    "risk_profiles",
+    "watchlists",
+    "alerts",
+    "alert_events",
+    "alert_deliveries",
+}
 """Tables later migrations create: a database adopted at the baseline must not have them
 yet, or their migrations would find them there."""
 
@@ -51,6 +57,7 @@ def metadata() -> MetaData:
     from sqlmodel import SQLModel
 
     import assistant.account_lock
+    import assistant.alerts
     import assistant.keys
     import assistant.profiles
     import assistant.slack_threads

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.alerts import AlertService
 from assistant.approvals import ApprovalService
 from assistant.chat import ChatService
 from assistant.decisions import Decisions
+from assistant.deliveries import Deliveries
 from assistant.hub import event_hub
 from assistant.keys import KeyStore
 from assistant.models import check_model
@@ -23,6 +25,7 @@ from assistant.schema import ensure_schema
 from assistant.settings import Settings, get_settings
 from assistant.store import Store
 from assistant.watchlists import WatchlistStore
+from tools.providers.live import PriceView
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Services:
     decisions: Decisions
     profiles: ProfileStore
     watchlists: WatchlistStore
+    alerts: AlertService | None = None
+    deliveries: Deliveries | None = None
 
 
 def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
@@ -75,7 +80,12 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
 
         decisions.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
-    return Services(settings, store, chat, approvals, decisions, profiles, watchlists)
+    alerts = AlertService(store.engine, prices, lambda: PriceView(prices, chat.live))
+    chat.alerts = alerts
+    deliveries = Deliveries(store.engine, allow_private=settings.alert_webhook_allow_private)
+    return Services(
+        settings, store, chat, approvals, decisions, profiles, watchlists, alerts, deliveries
+    )
 
 
 def watchable(settings: Settings, prices):

@@ -85,6 +85,16 @@ class Settings(BaseSettings):
         description="How often the server expires overdue approvals and fills resting "
         "paper orders the stored prices have reached.",
     )
+    alert_sweep_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the server evaluates alerts and sends their deliveries.",
+    )
+    alert_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let alert webhooks target loopback and private addresses (tests, a "
+        "receiver on the same network); off, the server never calls the machines behind it.",
+    )
     api_key: SecretStr | None = Field(default=None, description="Key for the model provider.")
     qdrant_url: str | None = Field(
         default=None, validation_alias=_alias("QDRANT_URL", "QDRANT_URL")

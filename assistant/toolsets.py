@@ -38,6 +38,7 @@ from pydantic_ai import ApprovalRequired, ModelRetry, RunContext, ToolFailed
 from pydantic_ai.messages import ToolReturnPart
 from pydantic_ai.toolsets import FunctionToolset
 
+from assistant.alert_tools import ALERTS
 from assistant.analytics_tools import TOOLS as ANALYTICS
 from assistant.approvals import describe_order
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
@@ -657,9 +658,9 @@ READ_ONLY = FunctionToolset(
     id="read_only",
 )
 NEEDS_APPROVAL = FunctionToolset([place_order], id="needs_approval")
-AGENT_TOOLSETS = (READ_ONLY, NEEDS_APPROVAL, PROFILE, WATCHLISTS)
-"""What the agent sees: the market tools, orders, and the asker's own risk profile and
-watchlists."""
+AGENT_TOOLSETS = (READ_ONLY, NEEDS_APPROVAL, PROFILE, WATCHLISTS, ALERTS)
+"""What the agent sees: the market tools, orders, and the asker's own risk profile,
+watchlists and alerts."""
 
 
 def parameters(fn: Callable) -> list[inspect.Parameter]:

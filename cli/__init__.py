@@ -76,6 +76,7 @@ COMMANDS: dict[str, Entry] = {
     "keys": Entry("cli.serve", "keys_app", "Create, list and revoke API keys."),
     "profile": Entry("cli.profile", "app", "Your risk profile: the questionnaire, show, clear."),
     "watchlist": Entry("cli.watchlist", "app", "Your watchlists: add, remove, show, delete."),
+    "alerts": Entry("cli.alerts", "app", "Price, move, RSI and moving-average alerts."),
     "db": Entry("cli.db", "app", "Upgrade and inspect the database schema."),
 }
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from assistant.alerts import AlertService
 from assistant.approvals import ApprovalService
 from assistant.auth import Role
 from assistant.chat import ChatService
@@ -72,4 +73,5 @@ def make_services(
         watchlists=(watchlists := WatchlistStore(engine, watchable(config, prices))),
     )
     decisions = Decisions(approvals, chat)
-    return Services(config, store, chat, approvals, decisions, profiles, watchlists)
+    chat.alerts = AlertService(engine, prices)
+    return Services(config, store, chat, approvals, decisions, profiles, watchlists, chat.alerts)

@@ -620,3 +620,31 @@ def test_each_user_keeps_their_own_watchlists(api):
         assert viewer.put("/v1/watchlists/x", json={"symbols": [], "more": 1}).status_code == 422
         assert viewer.delete("/v1/watchlists/tech").status_code == 204
         assert viewer.delete("/v1/watchlists/tech").status_code == 404
+
+
+def test_alerts_are_a_traders_and_each_user_sees_their_own(api):
+    body = {"symbol": "ko", "condition": {"type": "rsi_below", "value": 30}}
+    with client(api, Role.VIEWER) as viewer, client(api, Role.TRADER) as trader:
+        refused = viewer.post("/v1/alerts", json=body)
+        assert refused.status_code == 403
+        made = trader.post("/v1/alerts", json=body)
+        assert made.status_code == 201, made.text
+        alert = made.json()
+        assert alert["symbol"] == "KO" and alert["armed"] and len(alert["secret"]) > 20
+        assert alert["description"] == "KO's RSI(14) is below 30"
+        listed = trader.get("/v1/alerts").json()
+        assert [a["id"] for a in listed] == [alert["id"]] and "secret" not in listed[0]
+        assert viewer.get("/v1/alerts").json() == []
+        assert viewer.get(f"/v1/alerts/{alert['id']}/events").status_code == 404
+        assert trader.get(f"/v1/alerts/{alert['id']}/events").json() == []
+        bad = trader.post(
+            "/v1/alerts", json={**body, "condition": {"type": "rsi_below", "value": 300}}
+        )
+        assert bad.status_code == 422 and "less than 100" in bad.json()["error"]["message"]
+        unknown = trader.post("/v1/alerts", json={**body, "symbol": "ZZZZQ"})
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_symbol"
+        ftp = {**body, "channels": [{"type": "webhook", "url": "ftp://example.com/x"}]}
+        assert trader.post("/v1/alerts", json=ftp).status_code == 422
+        assert viewer.delete(f"/v1/alerts/{alert['id']}").status_code == 404
+        assert trader.delete(f"/v1/alerts/{alert['id']}").status_code == 204
+        assert trader.get("/v1/alerts").json() == []

@@ -87,10 +87,12 @@ def test_the_schema_tells_the_truth(tmp_path, sample_dir, sample_index_dir):
         rate_limit_per_minute=100_000,
         turn_timeout_seconds=30,
         price_provider="none",
+        alert_sweep_seconds=86_400,  # fuzzed alerts' webhooks name hosts on the internet
     )
     key = KeyStore(engine(config)).create(Role.ADMIN, "fuzz")[1]
     failures, tested = run_schemathesis(create_app(config), key)
     assert not failures, "\n".join(sorted(set(failures)))
     assert {"POST /v1/chat", "POST /v1/approvals/{approval_id}/approve"} <= tested
     assert {"POST /v1/tools/get_prices", "POST /v1/chat/completions", "GET /metrics"} <= tested
+    assert {"POST /v1/alerts", "PUT /v1/watchlists/{name}", "PUT /v1/profile"} <= tested
     assert len(tested) >= 25

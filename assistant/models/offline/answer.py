@@ -15,6 +15,7 @@ from datetime import date
 
 from pydantic_ai.messages import ToolReturnPart
 
+from assistant.alert_tools import AlertList
 from assistant.citations import number_citations
 from assistant.models.offline.formats import money, num, pct
 from assistant.models.offline.measures import (
@@ -28,6 +29,7 @@ from assistant.models.offline.measures import (
 from assistant.models.offline.plan import Ask
 from assistant.models.offline.profile_answers import (
     profile_line,
+    write_alerts,
     write_cleared,
     write_update,
     write_view,
@@ -439,6 +441,7 @@ WRITERS: dict[type, Callable] = {
     ProfileUpdate: write_update,
     ProfileCleared: write_cleared,
     Watchlists: write_watchlists,
+    AlertList: write_alerts,
 }
 
 

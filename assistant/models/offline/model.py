@@ -34,6 +34,8 @@ PERSONAL = {
     "clear_risk_profile",
     "get_watchlists",
     "update_watchlist",
+    "create_alert",
+    "list_alerts",
 }
 """Tools about the asker, not the market: their answers cover no period."""
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from assistant.models.offline.alerting import read_alert
 from assistant.models.offline.dates import NO_PERIOD, PIN, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
 from assistant.models.offline.glossary import define
@@ -525,6 +526,9 @@ class Planner:
             )
         if CANCEL.search(question):
             return Planned(message=CANCEL_HOW)
+        found = list(dict.fromkeys(m.symbol for m in self.master.find(question, self.stored())))
+        if (alert := read_alert(question, found)) is not None:  # "alert me when ..."
+            return Planned(message=alert) if isinstance(alert, str) else Planned(calls=[alert])
         if watch := read_watchlist(
             question,
             list(dict.fromkeys(m.symbol for m in self.master.find(question, self.stored()))),

@@ -3,6 +3,7 @@ adds when the profile chose its settings) and watchlists."""
 
 from __future__ import annotations
 
+from assistant.alert_tools import AlertList
 from assistant.profile_tools import ProfileCleared, ProfileUpdate
 from assistant.profiles import ProfileView, RiskProfile
 from assistant.results import PortfolioSummary
@@ -89,3 +90,23 @@ def write_watchlists(d: Watchlists) -> str:
     if not d.lists:
         return 'You have no watchlists yet: say "add NVDA to my watchlist" to start one.'
     return "Your watchlists: " + "; ".join(f"{w.name}: {shown(w.symbols)}" for w in d.lists) + "."
+
+
+def write_alerts(d: AlertList) -> str:
+    if d.created is not None:
+        a = d.created
+        channels = ", ".join(str(c.url) for c in a.channels) or "its history only (no channel)"
+        return (
+            f"Alert set ({a.id}): when {a.description}. It is checked at each close and fires "
+            "once when that becomes true, then again only after it has been false; firings "
+            f"go to {channels} and to `assistant alerts events {a.id}`."
+        )
+    if not d.alerts:
+        return 'You have no alerts. Say e.g. "alert me when KO closes above 70".'
+    return (
+        "Your alerts: "
+        + "; ".join(
+            f"{a.description} ({'armed' if a.armed else 'fired'}, {a.id})" for a in d.alerts
+        )
+        + "."
+    )
