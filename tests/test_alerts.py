@@ -282,3 +282,22 @@ def test_chat_creates_an_alert_for_a_trader_only(tmp_path, db_url, sample_store,
     assert (alert.symbol, alert.condition.type, alert.condition.value) == ("KO", "rsi_below", 30)
     refused = asyncio.run(services.chat.ask("alert me when KO closes above 70", viewer))
     assert "trader role" in refused.answer and services.chat.alerts.mine("val") == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Tell me about UnitedHealth",
+        "tell me about pfizer and merck",
+        "let me know what you think of KO",
+        "warn me about the risks in AAPL's 10-K",
+        "what is an alert",
+    ],
+)
+def test_other_talk_is_not_alert_talk(model_cache, question):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set("AAPL KO MRK PFE UNH".split())
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+    assert not any(name in ("create_alert", "list_alerts") for name, _ in plan.calls)
+    assert "alert" not in (plan.message or "").lower()

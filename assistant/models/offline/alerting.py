@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 
 ASKS_ALERT = re.compile(
-    r"\b(?:alert|notify|tell|ping|warn|message|email|text)\s+me\b|\blet me know\b|"
+    r"\b(?:alert|notify|ping)\s+me\b|"
+    r"\b(?:tell|let|warn|message|email|text)\s+me\s+(?:know\s+)?(?:when|if|once|as soon as|the "
+    r"(?:moment|minute|day)|whenever)\b|"
     r"\b(?:set|create|add)\s+(?:up\s+)?an?\s+alert\b|\balert\s+(?:when|if|once)\b",
     re.I,
 )
+"""Asking to be told of something later; not "tell me about UnitedHealth"."""
 LISTS_ALERTS = re.compile(
     r"\b(?:my|which|what|list|show)\b.{0,20}\balerts\b|\balerts (?:do i have|are set)\b", re.I
 )
