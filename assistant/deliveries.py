@@ -8,9 +8,11 @@ the body with the alert's secret>``; a 2xx is delivered, anything else is retrie
 ``RETRY_BASE_SECONDS × 2^attempt`` until ``MAX_ATTEMPTS``, then dead-lettered (status
 ``dead``, with the last error, in the alert's history).
 
-Webhooks may not target loopback, private or link-local addresses unless
-``ASSISTANT_ALERT_WEBHOOK_ALLOW_PRIVATE`` is set: a trader must not be able to make the
-server call the machines behind it.
+Webhooks may only target public addresses (not loopback, private, shared, link-local,
+multicast or reserved ones) unless ``ASSISTANT_ALERT_WEBHOOK_ALLOW_PRIVATE`` is set: a
+trader must not be able to make the server call the machines behind it. A refused target
+is dead at once (retrying cannot help). Known gap: the name is resolved to check it and
+again to send, so a name whose answer changes in between (DNS rebinding) is not stopped.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ def check_target(url: str, allow_private: bool) -> None:
         raise ValueError(f"cannot resolve {host!r}: {exc}") from None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
-            raise ValueError(f"{host} resolves to {ip}, inside the network: not allowed")
+        if not ip.is_global or ip.is_multicast:  # private, shared (100.64/10), loopback...
+            raise ValueError(f"{host} resolves to {ip}, not a public address: not allowed")
 
 
 class Deliveries:
@@ -69,7 +71,8 @@ class Deliveries:
 
     def _claim(self) -> list[DeliveryRow]:
         now = utcnow()
-        with Session(self.engine) as s:
+        # rows read before a later commit must stay readable after it (and after close)
+        with Session(self.engine, expire_on_commit=False) as s:
             due = s.exec(
                 select(DeliveryRow.id).where(
                     or_(
@@ -105,16 +108,22 @@ class Deliveries:
         """Send every due delivery this process claims; the rows as they ended."""
         out = []
         for row in self._claim():
-            with Session(self.engine) as s:
-                event = s.get(AlertEventRow, row.event_id)
-                alert = s.get(AlertRow, row.alert_id)
-            if event is None or alert is None:  # deleted meanwhile: nothing to send
-                continue
-            error = self._send(row, event, alert)
-            out.append(self._settle(row, error))
+            try:
+                with Session(self.engine, expire_on_commit=False) as s:
+                    event = s.get(AlertEventRow, row.event_id)
+                    alert = s.get(AlertRow, row.alert_id)
+                if event is None or alert is None:  # deleted meanwhile: nothing to send
+                    continue
+                error, final = self._send(row, event, alert)
+            except Exception as exc:  # one bad row must not hold up the others
+                error, final = f"{type(exc).__name__}: {exc}"[:500], False
+            out.append(self._settle(row, error, final))
         return out
 
-    def _send(self, row: DeliveryRow, event: AlertEventRow, alert: AlertRow) -> str | None:
+    def _send(
+        self, row: DeliveryRow, event: AlertEventRow, alert: AlertRow
+    ) -> tuple[str | None, bool]:
+        """(the error or None, whether retrying can never help)."""
         channel = json.loads(row.channel_json)
         body = json.dumps(
             {
@@ -136,25 +145,28 @@ class Deliveries:
         }
         try:
             check_target(channel["url"], self.allow_private)
+        except ValueError as exc:  # refused: it will be refused again
+            return str(exc)[:500], True
+        try:
             response = httpx.post(
                 channel["url"], content=body, headers=headers, timeout=TIMEOUT_SECONDS
             )
-        except (ValueError, httpx.HTTPError) as exc:
-            return f"{type(exc).__name__}: {exc}"[:500]
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500], False
         if 200 <= response.status_code < 300:
-            return None
-        return f"HTTP {response.status_code}"
+            return None, False
+        return f"HTTP {response.status_code}", False
 
-    def _settle(self, row: DeliveryRow, error: str | None) -> DeliveryRow:
+    def _settle(self, row: DeliveryRow, error: str | None, final: bool = False) -> DeliveryRow:
         attempts = row.attempts + 1
         if error is None:
             values = {"status": DeliveryStatus.DELIVERED, "delivered_at": utcnow()}
-        elif attempts >= self.max_attempts:
+        elif final or attempts >= self.max_attempts:
             values = {"status": DeliveryStatus.DEAD}
         else:
             wait = timedelta(seconds=self.retry_base * 2 ** (attempts - 1))
             values = {"status": DeliveryStatus.PENDING, "next_attempt_at": utcnow() + wait}
-        with Session(self.engine) as s:
+        with Session(self.engine, expire_on_commit=False) as s:
             s.exec(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == row.id)

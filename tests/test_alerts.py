@@ -210,12 +210,47 @@ def test_failed_deliveries_back_off_and_end_in_the_dead_letter(db_url, prices):
         receiver.close()
 
 
-def test_webhooks_into_the_network_are_refused_unless_allowed():
-    with pytest.raises(ValueError, match="inside the network"):
-        check_target("http://127.0.0.1:9/hook", allow_private=False)
-    with pytest.raises(ValueError, match="inside the network"):
-        check_target("http://10.1.2.3/hook", allow_private=False)
-    check_target("http://127.0.0.1:9/hook", allow_private=True)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://10.1.2.3/hook",
+        "http://100.100.100.200/latest/meta-data",  # shared space (cloud metadata)
+        "http://[::1]/hook",
+        "http://224.0.0.1/hook",
+        "http://2130706433/hook",
+    ],
+)
+def test_webhooks_into_the_network_are_refused_unless_allowed(url):
+    with pytest.raises(ValueError, match="not a public address"):
+        check_target(url, allow_private=False)
+    check_target(url, allow_private=True)
+
+
+def test_several_due_deliveries_are_each_sent_and_a_refused_target_is_dead_at_once(db_url, prices):
+    """A stranger's finding: two webhooks due in one sweep jammed every delivery."""
+    receiver = Receiver()
+    engine = create_engine(db_url)
+    try:
+        alerts = AlertService(engine, prices)
+        hooks = [WebhookChannel(url=receiver.url), WebhookChannel(url=receiver.url + "2")]
+        made = alerts.create("ann", "ACME", make_condition("price_above", 1), hooks)
+        alerts.create("bob", "ACME", make_condition("price_above", 2), [hooks[0]])
+        alerts.sweep()
+        sent = Deliveries(engine, allow_private=True).run()
+        assert sorted(r.status for r in sent) == ["delivered"] * 3
+        assert len(receiver.received) == 3
+        refused = AlertService(engine, prices).create(
+            "cy", "ACME", make_condition("price_above", 3), [hooks[0]]
+        )
+        alerts.sweep()
+        [dead] = Deliveries(engine, allow_private=False).run()
+        assert dead.status == "dead" and dead.attempts == 1
+        assert "not a public address" in dead.last_error
+        assert alerts.events("cy", refused.id)[0].deliveries[0].status == "dead"
+        assert len(alerts.events("ann", made.id)[0].deliveries) == 2
+    finally:
+        receiver.close()
 
 
 def test_cli_alerts(cli, use_sample):

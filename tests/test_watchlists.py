@@ -92,3 +92,13 @@ def test_chat_keeps_each_users_watchlist(tmp_path, db_url, sample_store, sample_
     assert services.watchlists.get("ann").symbols == ["AAPL", "MSFT"]
     shown = asyncio.run(services.chat.ask("what's on my watchlist", bob))
     assert "no watchlists yet" in shown.answer
+
+
+def test_adding_something_unknown_says_so(model_cache):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set("AAPL KO MSFT".split())
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(
+        "add ZZZZ to my watchlist"
+    )
+    assert plan.calls == [] and "found no security I know" in plan.message

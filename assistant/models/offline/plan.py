@@ -533,6 +533,8 @@ class Planner:
             question,
             list(dict.fromkeys(m.symbol for m in self.master.find(question, self.stored()))),
         ):
+            if isinstance(watch, str):
+                return Planned(message=watch)
             return Planned(calls=[watch])  # "add NVDA to my watchlist"
         is_order = looks_like_order(question, self._security_at)
         if PROMPT_PROBE.search(question) and not is_order:

@@ -22,8 +22,9 @@ ABOUT = re.compile(rf"\b{WATCHLIST}\b", re.I)
 NOT_NAMES = {"my", "the", "our", "a", "new", "current", "whole", "entire"}
 
 
-def read_watchlist(question: str, symbols: list[str]) -> tuple[str, dict] | None:
-    """The watchlist call a message asks for, or None when it is not about watchlists."""
+def read_watchlist(question: str, symbols: list[str]) -> tuple[str, dict] | str | None:
+    """The watchlist call a message asks for; a sentence when it names no security it
+    means to add or remove; None when it is not about watchlists."""
     if not ABOUT.search(question):
         return None
     args: dict = {}
@@ -35,4 +36,10 @@ def read_watchlist(question: str, symbols: list[str]) -> tuple[str, dict] | None
         return ("update_watchlist", {"add": symbols, **args})
     if symbols:
         return None  # "is NVDA on my watchlist doing well": a question about the stock
+    if ADD.search(question) or REMOVE.search(question):
+        return (
+            "Which stocks? I found no security I know in that: name them by ticker or "
+            'company, e.g. "add NVDA to my watchlist" (`assistant data symbols NAME` looks '
+            "one up)."
+        )
     return ("get_watchlists", {})
