@@ -159,7 +159,10 @@ class AlertService:
     def create(
         self, user_id: str, symbol: str, condition: Condition, channels: list[WebhookChannel]
     ) -> NewAlert:
-        symbol = normalise_symbol(symbol)
+        try:
+            symbol = normalise_symbol(symbol)
+        except ToolError:  # not even a ticker's shape: no such symbol
+            raise UnknownSymbolError(f"unknown symbol {symbol!r}") from None
         if not self.prices.exists(symbol):
             raise UnknownSymbolError(f"unknown symbol {symbol!r}: the store has no prices for it")
         with Session(self.engine) as s:

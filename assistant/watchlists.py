@@ -63,11 +63,16 @@ class WatchlistStore:
 
     def _symbols(self, symbols: list[str]) -> list[str]:
         cleaned = []
+        unknown = []
         for raw in symbols:
-            symbol = normalise_symbol(raw)
+            try:
+                symbol = normalise_symbol(raw)
+            except InvalidInputError:  # not even a ticker's shape: no such security
+                unknown.append(raw.strip())
+                continue
             if symbol not in cleaned:
                 cleaned.append(symbol)
-        unknown = [s for s in cleaned if not self.known(s)]
+        unknown += [s for s in cleaned if not self.known(s)]
         if unknown:
             raise UnknownSymbolError(
                 f"unknown symbol{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: neither "
