@@ -73,9 +73,10 @@ BLANK = (
     "\t\n\v\f\r \xa0\u1680"
     + "".join(map(chr, range(0x2000, 0x200B)))
     + ("\u2028\u2029\u202f\u205f\u3000\ufeff")
+    + "\x1c\x1d\x1e\x1f\x85"
 )
-"""JSON Schema's (ECMAScript's) white space, so that the schema's pattern and the server
-agree on what a blank message is."""
+"""JSON Schema's (ECMAScript's) white space and Python's (``str.strip``), so that the
+schema's pattern and every check on the server agree on what a blank text is."""
 NOT_BLANK = f"^[^\\x00]*[^\\x00{BLANK}][^\\x00]*$"
 """Some character that is neither white space nor NUL (which no store can hold)."""
 

@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import Admin, State, Viewer
-from api.schemas import IngestRequest
+from api.schemas import IngestRequest, Question
 from assistant.resources import chunk_settings
 from ingest.pipeline import IngestReport, ingest, sample_documents
 from ingest.sentiment import load_sentiment
 from retrieval.days import PastDay
-from retrieval.models import DocType, SearchFilters, SearchResult, StoredText, Ticker
+from retrieval.models import DocType, SearchFilters, SearchResult, Ticker
 
 router = APIRouter(prefix="/v1")
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1")
 async def search(
     _: Viewer,
     state: State,
-    q: Annotated[StoredText, Query(min_length=1, max_length=1000)],
+    q: Annotated[Question, Query(max_length=1000)],
     ticker: Annotated[list[Ticker], Query(max_length=20)] = [],  # noqa: B006 - FastAPI copies it
     type: DocType | None = None,
     as_of: Annotated[PastDay | None, Query()] = None,
