@@ -526,20 +526,17 @@ class Planner:
             )
         if CANCEL.search(question):
             return Planned(message=CANCEL_HOW)
-        found = list(dict.fromkeys(m.symbol for m in self.master.find(question, self.stored())))
+        named = self.master.find(question, self.stored())  # read once: every branch uses it
+        found = list(dict.fromkeys(m.symbol for m in named))
         if (alert := read_alert(question, found)) is not None:  # "alert me when ..."
             return Planned(message=alert) if isinstance(alert, str) else Planned(calls=[alert])
-        if watch := read_watchlist(
-            question,
-            list(dict.fromkeys(m.symbol for m in self.master.find(question, self.stored()))),
-        ):
+        if watch := read_watchlist(question, found):
             if isinstance(watch, str):
                 return Planned(message=watch)
             return Planned(calls=[watch])  # "add NVDA to my watchlist"
         is_order = looks_like_order(question, self._security_at)
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
-        named = self.master.find(question, self.stored())
         profile = read_profile(question, earlier, bool(named))
         if profile and (not is_order or not named):  # "I'd buy more" answers the questionnaire
             return Planned(calls=[profile])  # "I'm a cautious investor", the questionnaire
