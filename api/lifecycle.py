@@ -37,19 +37,29 @@ async def housekeeping(state: ApiState) -> None:
             warnings.warning("sweep", "housekeeping sweep failed: %s: %s", type(exc).__name__, exc)
 
 
-async def alert_sweeps(state: ApiState) -> None:
-    """Alerts are evaluated and their deliveries sent every ``alert_sweep_seconds``; any
-    number of processes may do it at once (each firing and each delivery is claimed by
-    one conditional UPDATE: see assistant/alerts.py and assistant/deliveries.py)."""
+async def background_jobs(state: ApiState) -> None:
+    """The background jobs (assistant/jobs.py): the alert sweep every
+    ``alert_sweep_seconds`` (sooner when new data arrived), scheduled briefings and
+    scheduled ingestion. Each run is claimed by one conditional UPDATE, so any number of
+    processes may tick at once and each run happens once; deliveries due for a retry go
+    out between sweeps (each claimed the same way: assistant/deliveries.py)."""
     services = state.services
+    if services.jobs is None or services.deliveries is None:
+        return
     warnings = Throttled(log)
-    while services.alerts is not None:
-        await asyncio.sleep(state.settings.alert_sweep_seconds)
+    tick = min(5.0, state.settings.alert_sweep_seconds)
+    handlers = services.handlers()
+    started = False
+    while True:
+        await asyncio.sleep(tick)
         try:
-            await asyncio.to_thread(services.alerts.sweep)
+            if not started:
+                await asyncio.to_thread(services.start_jobs)
+                started = True
+            await services.jobs.arun_due(handlers)
             await asyncio.to_thread(services.deliveries.run)
-        except Exception as exc:  # a database hiccup must not end the sweep
-            warnings.warning("alerts", "alert sweep failed: %s: %s", type(exc).__name__, exc)
+        except Exception as exc:  # a database hiccup must not end the jobs
+            warnings.warning("jobs", "background jobs failed: %s: %s", type(exc).__name__, exc)
 
 
 async def catch_up(state: ApiState) -> None:
@@ -98,7 +108,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     chat.turns.detach(catch_up(state))
     chat.turns.detach(prepare_model(state))
     sweeper = asyncio.create_task(housekeeping(state))
-    alerting = asyncio.create_task(alert_sweeps(state))
+    alerting = asyncio.create_task(background_jobs(state))
     yield
     sweeper.cancel()
     alerting.cancel()

@@ -5,13 +5,15 @@ for the asker only; ``/v1/alerts`` serves programs."""
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from pydantic import BaseModel, HttpUrl, ValidationError
+from pydantic import BaseModel, EmailStr, Field, HttpUrl, ValidationError
 from pydantic_ai import ModelRetry, RunContext, ToolFailed
 from pydantic_ai.toolsets import FunctionToolset
 
-from assistant.alerts import Alert, AlertService, WebhookChannel
+from assistant.alerts import Alert, AlertService
 from assistant.auth import Role
+from assistant.channels import EmailChannel, SlackChannel, WebhookChannel, WidgetChannel
 from assistant.deps import AgentDeps
 from tools.alert_rules import ConditionType, make_condition
 from tools.errors import ToolError
@@ -21,10 +23,13 @@ from tools.orders import Symbol
 class AlertList(BaseModel):
     alerts: list[Alert]
     created: Alert | None = None
+    removed: list[Alert] = Field(default_factory=list)
 
     def summary(self) -> str:
         if self.created is not None:
             return f"created {self.created.id}: {self.created.description}"
+        if self.removed:
+            return f"removed {', '.join(a.id for a in self.removed)}"
         return f"{len(self.alerts)} alert{'s' if len(self.alerts) != 1 else ''}"
 
 
@@ -34,29 +39,47 @@ def _service(ctx: RunContext[AgentDeps]) -> AlertService:
     return ctx.deps.alerts
 
 
+def _trader(ctx: RunContext[AgentDeps], what: str) -> None:
+    user = ctx.deps.user
+    if not user.role.allows(Role.TRADER):
+        raise ToolFailed(f"{what} needs the trader role; you have the {user.role} role")
+
+
 async def create_alert(
     ctx: RunContext[AgentDeps],
     symbol: Symbol,
     condition: ConditionType,
-    value: float,
+    value: float | Annotated[list[str], Field(max_length=10)] | None = None,
     webhook_url: HttpUrl | None = None,
+    email: EmailStr | None = None,
+    slack_channel: str | None = None,
+    slack_dm: bool = False,
+    widget: bool = False,
 ) -> AlertList:
-    """Alert the asker when `condition` becomes true at a close: price_above/price_below
-    (a price), pct_move (a fraction: 0.05 = 5% in a day), rsi_above/rsi_below (RSI 14
-    level), cross_sma (a window in bars). Needs the trader role; it places no order."""
-    user = ctx.deps.user
-    if not user.role.allows(Role.TRADER):
-        raise ToolFailed(f"creating alerts needs the trader role; you have the {user.role} role")
+    """Alert the asker when `condition` becomes true: price_above/price_below (a price),
+    pct_move (a fraction: 0.05 = 5% in a day), rsi_above/rsi_below (RSI 14 level),
+    cross_sma (a window in bars), anomaly (robust z of the day's return, default 5),
+    new_filing (forms such as ["8-K"]; none = any), news_sentiment (a story's score -1..1:
+    0.5 strongly positive, -0.5 strongly negative). Channels: a webhook URL, an e-mail
+    address, a Slack channel or the asker's Slack DM, the widget. Needs the trader role;
+    it places no order."""
+    _trader(ctx, "creating alerts")
     service = _service(ctx)
     try:
         rule = make_condition(condition, value)
-        channels = [WebhookChannel(url=webhook_url)] if webhook_url else []
-        made = await asyncio.to_thread(service.create, user.id, symbol, rule, channels)
+        channels: list = [WebhookChannel(url=webhook_url)] if webhook_url else []
+        if email:
+            channels.append(EmailChannel(type="email", to=email))
+        if slack_channel or slack_dm:
+            channels.append(SlackChannel(type="slack", channel=slack_channel))
+        if widget:
+            channels.append(WidgetChannel(type="widget"))
+        made = await asyncio.to_thread(service.create, ctx.deps.user.id, symbol, rule, channels)
     except ToolError as exc:
         raise ModelRetry(str(exc)) from None
     except ValidationError as exc:
         raise ModelRetry("; ".join(e["msg"] for e in exc.errors())) from None
-    mine = await asyncio.to_thread(service.mine, user.id)
+    mine = await asyncio.to_thread(service.mine, ctx.deps.user.id)
     return AlertList(alerts=mine, created=Alert(**made.model_dump(exclude={"secret"})))
 
 
@@ -66,4 +89,42 @@ async def list_alerts(ctx: RunContext[AgentDeps]) -> AlertList:
     return AlertList(alerts=await asyncio.to_thread(service.mine, ctx.deps.user.id))
 
 
-ALERTS = FunctionToolset([create_alert, list_alerts], id="alerts")
+async def delete_alerts(
+    ctx: RunContext[AgentDeps],
+    alert_ids: Annotated[list[str], Field(max_length=50)] = [],  # noqa: B006
+    symbol: Symbol | None = None,
+    every: bool = False,
+) -> AlertList:
+    """Delete the asker's alerts: by id, every alert on `symbol`, or all of them
+    (`every`)."""
+    _trader(ctx, "deleting alerts")
+    service, user = _service(ctx), ctx.deps.user.id
+
+    def remove() -> list[Alert]:
+        mine = service.mine(user)
+        chosen = [
+            a for a in mine if every or a.id in alert_ids or (symbol and a.symbol == symbol.upper())
+        ]
+        unknown = [i for i in alert_ids if i not in {a.id for a in mine}]
+        if unknown:
+            raise ToolError(f"no alert {unknown[0]!r} of yours")
+        if not chosen:
+            raise ToolError(
+                f"you have no alert on {symbol}"
+                if symbol
+                else "you have no alerts"
+                if every
+                else "name alerts (ids) or a symbol"
+            )
+        for a in chosen:
+            service.delete(user, a.id)
+        return chosen
+
+    try:
+        removed = await asyncio.to_thread(remove)
+    except ToolError as exc:
+        raise ModelRetry(str(exc)) from None
+    return AlertList(alerts=await asyncio.to_thread(service.mine, user), removed=removed)
+
+
+ALERTS = FunctionToolset([create_alert, list_alerts, delete_alerts], id="alerts")

@@ -7,6 +7,11 @@ the firing, so each firing happens once however many API processes sweep: the ev
 one delivery row per channel are written in that same transaction. A fired alert re-arms
 (the same kind of UPDATE) when its condition no longer holds. Deliveries are rows too:
 :mod:`assistant.deliveries` claims and sends them.
+
+Alerts on documents (a new filing, a news story's sentiment) fire once per document:
+``seen_json`` holds the documents already reported (at creation, those already in the
+index), and one conditional UPDATE (only if ``seen_json`` is still what was read) decides
+which process reports the new ones.
 """
 
 from __future__ import annotations
@@ -16,20 +21,26 @@ import secrets
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import Engine, update
 from sqlmodel import Field as Column
 from sqlmodel import Session, SQLModel, select
 
+from assistant.channels import Channel, Message, check_channels
 from assistant.schema import ensure_schema
+from assistant.settings import Settings
 from assistant.store import NotFoundError, new_id, utcnow
-from tools.alert_rules import CONDITION, Condition, Reading, evaluate
+from tools.alert_rules import CONDITION, Condition, Mention, Reading, evaluate, matching
 from tools.errors import ToolError, UnknownSymbolError
 from tools.market_data import PriceStore, normalise_symbol
 
 MAX_ALERTS_PER_USER = 200
+MAX_SEEN = 2000
+"""Documents remembered per alert (the oldest are forgotten; they are long past)."""
+CHANNELS: TypeAdapter = TypeAdapter(list[Channel])
+ONE_CHANNEL: TypeAdapter = TypeAdapter(Channel)
 
 
 class AlertRow(SQLModel, table=True):
@@ -45,6 +56,7 @@ class AlertRow(SQLModel, table=True):
     created_at: datetime = Column(default_factory=utcnow)
     checked_at: datetime | None = None
     last_detail: str | None = None
+    seen_json: str | None = None
 
 
 class AlertEventRow(SQLModel, table=True):
@@ -64,6 +76,7 @@ class DeliveryRow(SQLModel, table=True):
     id: str = Column(primary_key=True)
     event_id: str = Column(index=True)
     alert_id: str = Column(index=True)
+    kind: str = Column(default="alert", sa_column_kwargs={"server_default": "alert"})
     channel_json: str
     status: str = "pending"
     attempts: int = 0
@@ -71,17 +84,6 @@ class DeliveryRow(SQLModel, table=True):
     claimed_until: datetime | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
-
-
-class WebhookChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["webhook"] = "webhook"
-    url: HttpUrl
-
-
-Channel = WebhookChannel
-"""The one channel so far; Slack, e-mail and the widget are to come (see the README)."""
 
 
 class DeliveryStatus(StrEnum):
@@ -135,7 +137,7 @@ def _alert(row: AlertRow) -> Alert:
         id=row.id,
         symbol=row.symbol,
         condition=condition,
-        channels=[WebhookChannel.model_validate(c) for c in json.loads(row.channels_json)],
+        channels=CHANNELS.validate_json(row.channels_json),
         description=condition.describe(row.symbol),
         armed=row.armed,
         created_at=row.created_at,
@@ -146,24 +148,39 @@ def _alert(row: AlertRow) -> Alert:
 
 class AlertService:
     def __init__(
-        self, engine: Engine, prices: PriceStore, view: Callable[[], Any] | None = None
+        self,
+        engine: Engine,
+        prices: PriceStore,
+        view: Callable[[], Any] | None = None,
+        *,
+        documents: Callable[[], Any] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         """``view``: how a sweep reads prices (a live view refreshes them when online;
-        anything with ``load(symbol)``); the store itself by default."""
+        anything with ``load(symbol)``); the store itself by default. ``documents``: the
+        document index (for filing and news alerts), opened when first needed."""
         self.engine, self.prices = engine, prices
         self.view = view or (lambda: prices)
+        self.documents, self.settings = documents, settings or Settings()
         ensure_schema(engine)
 
     # -- rules --------------------------------------------------------------------------
 
     def create(
-        self, user_id: str, symbol: str, condition: Condition, channels: list[WebhookChannel]
+        self, user_id: str, symbol: str, condition: Condition, channels: list[Channel]
     ) -> NewAlert:
         try:
             symbol = normalise_symbol(symbol)
         except ToolError:  # not even a ticker's shape: no such symbol
             raise UnknownSymbolError(f"unknown symbol {symbol!r}") from None
-        if not self.prices.exists(symbol):
+        check_channels(channels, user_id, self.settings)
+        seen = None
+        if condition.on_documents:  # what is in the index now is the starting point
+            mentions = self.mentions(symbol)
+            if mentions is None and not self.prices.exists(symbol):
+                raise UnknownSymbolError(f"unknown symbol {symbol!r}: no prices or documents")
+            seen = json.dumps([d.doc_id for d in matching(condition, mentions or [])][-MAX_SEEN:])
+        elif not self.prices.exists(symbol):
             raise UnknownSymbolError(f"unknown symbol {symbol!r}: the store has no prices for it")
         with Session(self.engine) as s:
             mine = s.exec(select(AlertRow.id).where(AlertRow.user_id == user_id)).all()
@@ -176,11 +193,48 @@ class AlertService:
                 condition_json=condition.model_dump_json(),
                 channels_json=json.dumps([c.model_dump(mode="json") for c in channels]),
                 secret=secrets.token_urlsafe(24),
+                seen_json=seen,
             )
             s.add(row)
             s.commit()
             s.refresh(row)
             return NewAlert(**_alert(row).model_dump(), secret=row.secret)
+
+    def mentions(self, symbol: str) -> list[Mention] | None:
+        """The documents the index holds about ``symbol``: filings, and news stories with
+        their scores; None when the index knows no such ticker."""
+        if self.documents is None:
+            raise ToolError("alerts on filings and news need the document index")
+        from retrieval.models import DocType, SearchFilters
+        from retrieval.sentiment_index import stories_of
+
+        index = self.documents()
+        if symbol not in index.tickers():
+            return None
+        chunks = index.chunks(SearchFilters(tickers=[symbol]))
+        filings: dict[str, Mention] = {}
+        for c in chunks:
+            if c.doc_type is DocType.FILING and c.doc_id not in filings:
+                filings[c.doc_id] = Mention(
+                    doc_id=c.doc_id,
+                    title=c.title,
+                    kind="filing",
+                    form=c.form,
+                    published_at=c.published_at,
+                    url=c.url,
+                )
+        news = [
+            Mention(
+                doc_id=story.doc_id,
+                title=story.title,
+                kind="news",
+                published_at=story.published_at,
+                url=story.url,
+                score=story.score,
+            )
+            for story in stories_of([c for c in chunks if c.doc_type is DocType.NEWS])
+        ]
+        return [*filings.values(), *news]
 
     def mine(self, user_id: str) -> list[Alert]:
         with Session(self.engine) as s:
@@ -219,7 +273,7 @@ class AlertService:
             sent = [
                 Delivery(
                     id=d.id,
-                    channel=WebhookChannel.model_validate_json(d.channel_json),
+                    channel=ONE_CHANNEL.validate_json(d.channel_json),
                     status=DeliveryStatus(d.status),
                     attempts=d.attempts,
                     last_error=d.last_error,
@@ -231,6 +285,18 @@ class AlertService:
             out.append(AlertEvent(**e.model_dump(), deliveries=sent))
         return out
 
+    def fired_since(self, user_id: str, since: date) -> list[AlertEvent]:
+        """The user's firings on data dated ``since`` or later (an event's ``as_of``: the
+        close or the document that fired it), oldest first."""
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(AlertEventRow)
+                .join(AlertRow, AlertRow.id == AlertEventRow.alert_id)
+                .where(AlertRow.user_id == user_id, AlertEventRow.as_of >= since)
+                .order_by(AlertEventRow.fired_at)
+            ).all()
+        return [AlertEvent(**e.model_dump()) for e in rows]
+
     def secret(self, alert_id: str) -> str | None:
         with Session(self.engine) as s:
             row = s.get(AlertRow, alert_id)
@@ -238,24 +304,82 @@ class AlertService:
 
     # -- evaluation ---------------------------------------------------------------------
 
-    def sweep(self) -> list[AlertEvent]:
-        """Evaluate every alert once; the events this process recorded."""
+    def sweep(self, symbols: set[str] | None = None) -> list[AlertEvent]:
+        """Evaluate every alert (on ``symbols`` only, when given) once; the events this
+        process recorded."""
         with Session(self.engine) as s:
             rows = s.exec(select(AlertRow)).all()
-        store, fired, closes = self.view(), [], {}
+        store, fired, closes, documents = self.view(), [], {}, {}
         for row in rows:
+            if symbols is not None and row.symbol not in symbols:
+                continue
             try:
-                if row.symbol not in closes:
-                    closes[row.symbol] = store.load(row.symbol).price
                 condition = CONDITION.validate_json(row.condition_json)
-                reading = evaluate(condition, closes[row.symbol], row.symbol)
+                if condition.on_documents:
+                    if row.symbol not in documents:
+                        documents[row.symbol] = self.mentions(row.symbol) or []
+                    event = self._report(row, condition, documents[row.symbol])
+                else:
+                    if row.symbol not in closes:
+                        closes[row.symbol] = store.load(row.symbol).price
+                    reading = evaluate(condition, closes[row.symbol], row.symbol)
+                    event = self._settle(row, condition, reading)
             except (ToolError, ValueError) as exc:
                 self._checked(row.id, f"not evaluated: {exc}")
                 continue
-            event = self._settle(row, condition, reading)
             if event is not None:
                 fired.append(event)
         return fired
+
+    def _report(self, row: AlertRow, condition, mentions: list[Mention]) -> AlertEvent | None:
+        """One event for the documents not reported before, if any; of several processes
+        the one whose UPDATE still finds ``seen_json`` as it was read reports them."""
+        seen = json.loads(row.seen_json or "[]")
+        known = set(seen)
+        new = [d for d in matching(condition, mentions) if d.doc_id not in known]
+        if not new:
+            self._checked(row.id, f"no new documents ({len(known)} seen)")
+            return None
+        lines = [
+            f"{d.published_at} {d.form or d.kind}: {d.title}"
+            + (f" (score {d.score:+.2f})" if d.score is not None else "")
+            + (f" {d.url}" if d.url else "")
+            for d in new
+        ]
+        message = f"{condition.describe(row.symbol)}: " + "; ".join(lines)
+        after = json.dumps((seen + [d.doc_id for d in new])[-MAX_SEEN:])
+        latest = new[-1]
+        with Session(self.engine) as s:
+            changed = s.exec(
+                update(AlertRow)
+                .where(AlertRow.id == row.id, AlertRow.seen_json == row.seen_json)
+                .values(seen_json=after, checked_at=utcnow(), last_detail=lines[-1][:300])
+            ).rowcount
+            if not changed:  # another process reported them
+                s.commit()
+                return None
+            return self._record(s, row, latest.published_at, latest.score, message[:4000])
+
+    def _record(
+        self, s: Session, row: AlertRow, as_of: date, measured: float | None, message: str
+    ) -> AlertEvent:
+        """The event and one delivery per channel, committed with the caller's UPDATE."""
+        event = AlertEventRow(
+            id=new_id("evt"), alert_id=row.id, as_of=as_of, measured=measured, message=message
+        )
+        s.add(event)
+        for channel in json.loads(row.channels_json):
+            s.add(
+                DeliveryRow(
+                    id=new_id("dlv"),
+                    event_id=event.id,
+                    alert_id=row.id,
+                    channel_json=json.dumps(channel),
+                )
+            )
+        s.commit()
+        s.refresh(event)
+        return AlertEvent(**event.model_dump())
 
     def _checked(self, alert_id: str, detail: str) -> None:
         with Session(self.engine) as s:
@@ -280,23 +404,38 @@ class AlertService:
                 if not changed:
                     self._checked(row.id, reading.detail)
                 return None
-            event = AlertEventRow(
-                id=new_id("evt"),
-                alert_id=row.id,
-                as_of=reading.as_of,
-                measured=reading.measured,
-                message=f"{condition.describe(row.symbol)}: {reading.detail} on {reading.as_of}",
-            )
-            s.add(event)
-            for channel in json.loads(row.channels_json):
-                s.add(
-                    DeliveryRow(
-                        id=new_id("dlv"),
-                        event_id=event.id,
-                        alert_id=row.id,
-                        channel_json=json.dumps(channel),
-                    )
-                )
-            s.commit()
-            s.refresh(event)
-            return AlertEvent(**event.model_dump())
+            message = f"{condition.describe(row.symbol)}: {reading.detail} on {reading.as_of}"
+            return self._record(s, row, reading.as_of, reading.measured, message)
+
+    # -- delivering -----------------------------------------------------------------------
+
+    def message(self, delivery: DeliveryRow) -> Message | None:
+        return alert_message(self.engine, delivery)
+
+
+def alert_message(engine: Engine, delivery: DeliveryRow) -> Message | None:
+    """What a delivery of a firing sends; None when the alert was deleted meanwhile."""
+    with Session(engine) as s:
+        event = s.get(AlertEventRow, delivery.event_id)
+        alert = s.get(AlertRow, delivery.alert_id)
+        if event is None or alert is None:
+            return None
+        condition = CONDITION.validate_json(alert.condition_json)
+        body = {
+            "alert_id": alert.id,
+            "event_id": event.id,
+            "symbol": alert.symbol,
+            "condition": json.loads(alert.condition_json),
+            "as_of": event.as_of.isoformat(),
+            "measured": event.measured,
+            "message": event.message,
+            "fired_at": event.fired_at.isoformat(),
+        }
+        return Message(
+            delivery_id=delivery.id,
+            user_id=alert.user_id,
+            title=f"Alert: {condition.describe(alert.symbol)}",
+            text=event.message,
+            body=body,
+            secret=alert.secret,
+        )

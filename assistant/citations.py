@@ -1,7 +1,8 @@
 """One numbering of citations per answer, shared by the answer text and the events.
 
-Each `search_documents` (or `news_sentiment`) call numbers its hits from 1; an answer may use several calls,
-so hits are renumbered across the turn in call order (first call's hits first).
+Each `search_documents` (or `news_sentiment`, `get_briefing`) call numbers its hits from 1;
+an answer may use several calls, so hits are renumbered across the turn in call order
+(first call's hits first).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 
 from pydantic_ai.messages import ToolReturnPart
 
+from assistant.briefing_facts import BriefingFacts
 from assistant.results import SearchSummary, SentimentSummary
 from assistant.toolsets import read_result
 from retrieval.models import Citation
@@ -18,7 +20,7 @@ from retrieval.models import Citation
 def _search_hits(returns: list[ToolReturnPart]) -> Iterator[tuple[int, Citation]]:
     for call, part in enumerate(returns):
         result = read_result(part)
-        if isinstance(result, SearchSummary | SentimentSummary):
+        if isinstance(result, SearchSummary | SentimentSummary | BriefingFacts):
             for hit in result.hits:
                 yield call, hit
 

@@ -1,60 +1,51 @@
-"""Sending alert deliveries: rows that a process claims, sends and settles.
+"""Sending deliveries (of alert firings and briefings): rows that a process claims,
+sends and settles.
 
 A delivery is claimed by one conditional UPDATE (pending and due -> sending, with a
 lease), so of several processes one sends it; a process that dies mid-send leaves a lease
 that runs out, and the row is sent again (receivers dedupe on ``X-Assistant-Delivery``).
-A webhook gets the event as JSON, signed ``X-Assistant-Signature: sha256=<HMAC-SHA256 of
-the body with the alert's secret>``; a 2xx is delivered, anything else is retried after
-``RETRY_BASE_SECONDS × 2^attempt`` until ``MAX_ATTEMPTS``, then dead-lettered (status
-``dead``, with the last error, in the alert's history).
-
-Webhooks may only target public addresses (not loopback, private, shared, link-local,
-multicast or reserved ones) unless ``ASSISTANT_ALERT_WEBHOOK_ALLOW_PRIVATE`` is set: a
-trader must not be able to make the server call the machines behind it. A refused target
-is dead at once (retrying cannot help). Known gap: the name is resolved to check it and
-again to send, so a name whose answer changes in between (DNS rebinding) is not stopped.
+Each row names its channel (assistant/channels.py: webhook, Slack, e-mail, widget) and
+what it is about (``kind``: an alert's firing or a briefing, whose service builds the
+message). A send that fails is retried after ``RETRY_BASE_SECONDS × 2^attempt`` until
+``MAX_ATTEMPTS``, then dead-lettered (status ``dead``, with the last error, in the
+alert's history); one that can never succeed (a refused webhook target, an unknown Slack
+channel) is dead at once.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import json
-import socket
+from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import urlsplit
+from functools import partial
 
-import httpx
 from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, select
 
-from assistant.alerts import AlertEventRow, AlertRow, DeliveryRow, DeliveryStatus
+from assistant.alerts import ONE_CHANNEL, DeliveryRow, DeliveryStatus, alert_message
+from assistant.channels import (
+    EmailChannel,
+    Message,
+    SlackChannel,
+    WebhookChannel,
+    WidgetChannel,
+    check_target,
+    send_email,
+    send_slack,
+    send_webhook,
+    signature,
+)
+from assistant.notifications import Notifications
+from assistant.settings import Settings
 from assistant.store import utcnow
+
+__all__ = ["Deliveries", "check_target", "signature"]
 
 MAX_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 30.0
 LEASE_SECONDS = 60.0
-TIMEOUT_SECONDS = 5.0
 
-
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def check_target(url: str, allow_private: bool) -> None:
-    """Refuse an address inside the network unless allowed (raises ValueError)."""
-    if allow_private:
-        return
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError as exc:
-        raise ValueError(f"cannot resolve {host!r}: {exc}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:  # private, shared (100.64/10), loopback...
-            raise ValueError(f"{host} resolves to {ip}, not a public address: not allowed")
+Source = Callable[[DeliveryRow], Message | None]
+"""Builds what a delivery sends from the row it is about (None: deleted meanwhile)."""
 
 
 class Deliveries:
@@ -62,12 +53,21 @@ class Deliveries:
         self,
         engine: Engine,
         *,
-        allow_private: bool = False,
+        settings: Settings | None = None,
+        sources: dict[str, Source] | None = None,
+        allow_private: bool | None = None,
         retry_base_seconds: float = RETRY_BASE_SECONDS,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
-        self.engine, self.allow_private = engine, allow_private
+        """``sources``: per kind of delivery (``briefing``...), what builds its message;
+        alert firings' is built in."""
+        self.engine, self.settings = engine, settings or Settings()
+        self.sources = {"alert": partial(alert_message, engine), **(sources or {})}
+        self.allow_private = (
+            self.settings.alert_webhook_allow_private if allow_private is None else allow_private
+        )
         self.retry_base, self.max_attempts = retry_base_seconds, max_attempts
+        self.notifications = Notifications(engine)
 
     def _claim(self) -> list[DeliveryRow]:
         now = utcnow()
@@ -109,53 +109,32 @@ class Deliveries:
         out = []
         for row in self._claim():
             try:
-                with Session(self.engine, expire_on_commit=False) as s:
-                    event = s.get(AlertEventRow, row.event_id)
-                    alert = s.get(AlertRow, row.alert_id)
-                if event is None or alert is None:  # deleted meanwhile: nothing to send
-                    continue
-                error, final = self._send(row, event, alert)
+                source = self.sources.get(row.kind)
+                if source is None:
+                    error, final = f"no sender for {row.kind!r} deliveries", True
+                else:
+                    message = source(row)
+                    if message is None:  # deleted meanwhile: nothing to send
+                        continue
+                    error, final = self._send(row, message)
             except Exception as exc:  # one bad row must not hold up the others
                 error, final = f"{type(exc).__name__}: {exc}"[:500], False
             out.append(self._settle(row, error, final))
         return out
 
-    def _send(
-        self, row: DeliveryRow, event: AlertEventRow, alert: AlertRow
-    ) -> tuple[str | None, bool]:
+    def _send(self, row: DeliveryRow, message: Message) -> tuple[str | None, bool]:
         """(the error or None, whether retrying can never help)."""
-        channel = json.loads(row.channel_json)
-        body = json.dumps(
-            {
-                "alert_id": alert.id,
-                "event_id": event.id,
-                "symbol": alert.symbol,
-                "condition": json.loads(alert.condition_json),
-                "as_of": event.as_of.isoformat(),
-                "measured": event.measured,
-                "message": event.message,
-                "fired_at": event.fired_at.isoformat(),
-            },
-            separators=(",", ":"),
-        ).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Assistant-Signature": signature(alert.secret, body),
-            "X-Assistant-Delivery": row.id,
-        }
-        try:
-            check_target(channel["url"], self.allow_private)
-        except ValueError as exc:  # refused: it will be refused again
-            return str(exc)[:500], True
-        try:
-            response = httpx.post(
-                channel["url"], content=body, headers=headers, timeout=TIMEOUT_SECONDS
-            )
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:500], False
-        if 200 <= response.status_code < 300:
-            return None, False
-        return f"HTTP {response.status_code}", False
+        channel = ONE_CHANNEL.validate_json(row.channel_json)
+        if isinstance(channel, WebhookChannel):
+            return send_webhook(channel, message, self.allow_private)
+        if isinstance(channel, SlackChannel):
+            return send_slack(channel, message, self.settings)
+        if isinstance(channel, EmailChannel):
+            return send_email(channel, message, self.settings)
+        assert isinstance(channel, WidgetChannel)
+        about = row.alert_id if row.kind == "alert" else row.event_id
+        self.notifications.add(message.user_id, row.kind, about, message.title, message.text)
+        return None, False
 
     def _settle(self, row: DeliveryRow, error: str | None, final: bool = False) -> DeliveryRow:
         attempts = row.attempts + 1

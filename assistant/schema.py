@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, MetaData
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0004"
+HEAD = "0005"
 """The latest revision, so that checking a database needs one query and not Alembic (a
 quarter of a second to import); a test fails when a new migration does not update it."""
 BASELINE = "0001"
@@ -43,6 +43,10 @@ AFTER_BASELINE = {
     "alerts",
     "alert_events",
     "alert_deliveries",
+    "jobs",
+    "notifications",
+    "briefings",
+    "briefing_schedules",
 }
 """Tables later migrations create: a database adopted at the baseline must not have them
 yet, or their migrations would find them there."""
@@ -58,7 +62,10 @@ def metadata() -> MetaData:
 
     import assistant.account_lock
     import assistant.alerts
+    import assistant.briefings
+    import assistant.jobs
     import assistant.keys
+    import assistant.notifications
     import assistant.profiles
     import assistant.slack_threads
     import assistant.store

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from assistant.alerts import AlertService
 from assistant.approvals import ApprovalService
+from assistant.briefings import BriefingService
 from assistant.chat import ChatService
 from assistant.decisions import Decisions
 from assistant.deliveries import Deliveries
 from assistant.hub import event_hub
+from assistant.jobs import Handler, Jobs, every
 from assistant.keys import KeyStore
 from assistant.models import check_model
+from assistant.notifications import Notifications
 from assistant.profiles import ProfileStore
 from assistant.resources import (
     broker,
@@ -23,7 +27,8 @@ from assistant.resources import (
 )
 from assistant.schema import ensure_schema
 from assistant.settings import Settings, get_settings
-from assistant.store import Store
+from assistant.store import Store, utcnow
+from assistant.watch_ingest import WatchIngest
 from assistant.watchlists import WatchlistStore
 from tools.providers.live import PriceView
 
@@ -39,6 +44,34 @@ class Services:
     watchlists: WatchlistStore
     alerts: AlertService | None = None
     deliveries: Deliveries | None = None
+    jobs: Jobs | None = None
+    briefings: BriefingService | None = None
+    notifications: Notifications | None = None
+    watch_ingest: WatchIngest | None = None
+
+    def handlers(self) -> dict[str, Handler]:
+        """The background jobs this deployment runs (assistant/jobs.py), by kind."""
+        assert self.alerts is not None and self.deliveries is not None
+        alerts, deliveries = self.alerts, self.deliveries
+
+        def sweep(_name: str) -> int:
+            fired = alerts.sweep()
+            deliveries.run()  # what fired goes out in the same round
+            return len(fired)
+
+        out = {"alerts": Handler(run=sweep, next_after=every(self.settings.alert_sweep_seconds))}
+        if self.briefings is not None:
+            out["briefing"] = self.briefings.handler()
+        if self.watch_ingest is not None and self.watch_ingest.enabled:
+            out["ingest"] = self.watch_ingest.handler()
+        return out
+
+    def start_jobs(self) -> None:
+        """The standing jobs exist (each process may call this; one row each)."""
+        assert self.jobs is not None
+        self.jobs.ensure("alerts", utcnow() + timedelta(seconds=self.settings.alert_sweep_seconds))
+        if self.watch_ingest is not None and self.watch_ingest.enabled:
+            self.jobs.ensure("ingest")
 
 
 def build_services(settings: Settings | None = None, *, model: str | None = None) -> Services:
@@ -80,12 +113,59 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
 
         decisions.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
-    alerts = AlertService(store.engine, prices, lambda: PriceView(prices, chat.live))
-    chat.alerts = alerts
-    deliveries = Deliveries(store.engine, allow_private=settings.alert_webhook_allow_private)
-    return Services(
-        settings, store, chat, approvals, decisions, profiles, watchlists, alerts, deliveries
+    alerts = AlertService(
+        store.engine,
+        prices,
+        lambda: PriceView(prices, chat.live),
+        documents=once(lambda: chat.index_factory()),  # the server's shared index, when serving
+        settings=settings,
     )
+    chat.alerts = alerts
+    jobs = Jobs(store.engine)
+    briefings = BriefingService(store.engine, chat, watchlists, jobs, settings)
+    deliveries = Deliveries(
+        store.engine,
+        settings=settings,
+        sources={"briefing": briefings.message},
+    )
+
+    def name_of(symbol: str) -> str | None:
+        from tools.securities import name_key
+
+        found = security_master(settings).get(symbol)
+        return name_key(found.name) if found is not None else None
+
+    watch_ingest = WatchIngest(
+        settings, store.engine, once(lambda: chat.index_factory()), jobs, name_of
+    )
+    return Services(
+        settings,
+        store,
+        chat,
+        approvals,
+        decisions,
+        profiles,
+        watchlists,
+        alerts,
+        deliveries,
+        jobs,
+        briefings,
+        Notifications(store.engine),
+        watch_ingest,
+    )
+
+
+def once(factory):
+    """``factory``'s first result, kept: a sweep or an ingestion round opens the index
+    once, not per alert (the server's factory returns its one shared index anyway)."""
+    held = []
+
+    def get():
+        if not held:
+            held.append(factory())
+        return held[0]
+
+    return get
 
 
 def watchable(settings: Settings, prices):

@@ -90,6 +90,23 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the server evaluates alerts and sends their deliveries.",
     )
+    ingest_every_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often the server ingests new EDGAR filings of watched symbols and "
+        "the configured feeds (0: never). Needs ASSISTANT_EDGAR_USER_AGENT or "
+        "ASSISTANT_INGEST_FEEDS.",
+    )
+    ingest_feeds: list[str] = Field(
+        default_factory=list, description="RSS/Atom feed URLs the server ingests on schedule."
+    )
+    ingest_forms: list[str] = Field(
+        default_factory=lambda: ["10-K", "10-Q", "8-K"],
+        description="EDGAR forms scheduled ingestion fetches for watched symbols.",
+    )
+    ingest_limit: int = Field(
+        default=2, ge=1, le=20, description="Latest filings of each form fetched per symbol."
+    )
     alert_webhook_allow_private: bool = Field(
         default=False,
         description="Let alert webhooks target loopback and private addresses (tests, a "
@@ -184,6 +201,14 @@ class Settings(BaseSettings):
     slack_approvers: list[str] = Field(
         default_factory=list, description="Slack user ids allowed to approve."
     )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail alerts and briefings (off when unset)."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = Field(default="market-assistant@localhost", description="The From address.")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
     broker: str = Field(default="paper", description="paper | alpaca")
     paper_initial_cash: float = Field(default=100_000.0, gt=0)
     paper_slippage_bps: float = Field(default=5.0, ge=0)

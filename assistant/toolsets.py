@@ -41,6 +41,7 @@ from pydantic_ai.toolsets import FunctionToolset
 from assistant.alert_tools import ALERTS
 from assistant.analytics_tools import TOOLS as ANALYTICS
 from assistant.approvals import describe_order
+from assistant.briefing_facts import BRIEFINGS
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
 from assistant.fundamentals import load_fundamentals
 from assistant.profile_tools import PROFILE
@@ -658,9 +659,9 @@ READ_ONLY = FunctionToolset(
     id="read_only",
 )
 NEEDS_APPROVAL = FunctionToolset([place_order], id="needs_approval")
-AGENT_TOOLSETS = (READ_ONLY, NEEDS_APPROVAL, PROFILE, WATCHLISTS, ALERTS)
+AGENT_TOOLSETS = (READ_ONLY, NEEDS_APPROVAL, PROFILE, WATCHLISTS, ALERTS, BRIEFINGS)
 """What the agent sees: the market tools, orders, and the asker's own risk profile,
-watchlists and alerts."""
+watchlists, alerts and briefings."""
 
 
 def parameters(fn: Callable) -> list[inspect.Parameter]:

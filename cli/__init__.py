@@ -76,7 +76,14 @@ COMMANDS: dict[str, Entry] = {
     "keys": Entry("cli.serve", "keys_app", "Create, list and revoke API keys."),
     "profile": Entry("cli.profile", "app", "Your risk profile: the questionnaire, show, clear."),
     "watchlist": Entry("cli.watchlist", "app", "Your watchlists: add, remove, show, delete."),
-    "alerts": Entry("cli.alerts", "app", "Price, move, RSI and moving-average alerts."),
+    "alerts": Entry(
+        "cli.alerts",
+        "app",
+        "Alerts on prices, moves, RSI, moving averages, unusual moves, filings and news.",
+    ),
+    "briefing": Entry(
+        "cli.briefing", "app", "Briefings on your watchlists: now, or on a schedule."
+    ),
     "db": Entry("cli.db", "app", "Upgrade and inspect the database schema."),
 }
 

@@ -9,22 +9,50 @@ from cli.options import JsonOption
 from cli.output import emit, table
 from tools.alert_rules import ConditionType
 
-app = typer.Typer(help="Price, move, RSI and moving-average alerts.", no_args_is_help=True)
+app = typer.Typer(
+    help="Alerts on prices, moves, RSI, moving averages, unusual moves, filings and news.",
+    no_args_is_help=True,
+)
 
 
-def _services():
+def _alerts():
+    """The alert service alone (no agent): what add, list, remove and events need."""
     from assistant.alerts import AlertService
-    from assistant.deliveries import Deliveries
-    from assistant.resources import engine, live_prices, price_store
+    from assistant.resources import document_index, engine, price_store
+    from assistant.services import once
     from assistant.settings import get_settings
-    from tools.providers.live import PriceView
 
     settings = get_settings()
     prices = price_store(settings)
-    live = live_prices(settings, prices)
-    alerts = AlertService(engine(settings), prices, lambda: PriceView(prices, live))
-    sender = Deliveries(engine(settings), allow_private=settings.alert_webhook_allow_private)
-    return alerts, sender
+    return AlertService(
+        engine(settings),
+        prices,
+        documents=once(lambda: document_index(settings)),
+        settings=settings,
+    )
+
+
+def channels_of(webhook: list[str], email: list[str], slack: list[str], widget: bool) -> list:
+    """The channel options as channels (pydantic's ValidationError names a bad one)."""
+    from pydantic import TypeAdapter
+
+    from assistant.channels import Channel
+
+    raw = (
+        [{"type": "webhook", "url": u} for u in webhook]
+        + [{"type": "email", "to": a} for a in email]
+        + [{"type": "slack", "channel": None if c.lower() == "dm" else c} for c in slack]
+        + ([{"type": "widget"}] if widget else [])
+    )
+    return TypeAdapter(list[Channel]).validate_python(raw)
+
+
+WebhookOption = typer.Option([], "--webhook", help="A URL to POST each firing to (signed).")
+EmailOption = typer.Option([], "--email", help="An address to e-mail (ASSISTANT_SMTP_HOST).")
+SlackOption = typer.Option(
+    [], "--slack", help="A Slack channel (C0123, #name), or 'dm' for your Slack DM."
+)
+WidgetOption = typer.Option(False, "--widget", help="Show it in the widget's notifications.")
 
 
 def _user() -> str:
@@ -37,30 +65,37 @@ def _user() -> str:
 def add_cmd(
     symbol: str = typer.Argument(..., help="A stored symbol."),
     when: ConditionType = typer.Option(..., "--when", help="The condition."),
-    value: float = typer.Option(
-        ..., "--value", help="Price, fraction (pct_move 0.05), RSI level, or SMA window."
+    value: str | None = typer.Option(
+        None,
+        "--value",
+        help="Price, fraction (pct_move 0.05), RSI level, SMA window, z (anomaly, default "
+        "5), forms (new_filing: 8-K,10-K; default any) or a score (news_sentiment: -0.5).",
     ),
-    webhook: list[str] = typer.Option([], "--webhook", help="A URL to POST each firing to."),
+    webhook: list[str] = WebhookOption,
+    email: list[str] = EmailOption,
+    slack: list[str] = SlackOption,
+    widget: bool = WidgetOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Create an alert; its webhook secret is shown once."""
-    from pydantic import TypeAdapter
-
-    from assistant.alerts import WebhookChannel
     from tools.alert_rules import make_condition
 
-    condition = make_condition(when, value)
-    channels = [TypeAdapter(WebhookChannel).validate_python({"url": u}) for u in webhook]
-    alerts, _ = _services()
-    made = alerts.create(_user(), symbol, condition, channels)
+    parsed: object = value
+    if value is not None and when is not ConditionType.NEW_FILING:
+        try:
+            parsed = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a number", param_hint="--value") from None
+    condition = make_condition(when, parsed)
+    channels = channels_of(webhook, email, slack, widget)
+    made = _alerts().create(_user(), symbol, condition, channels)
     emit(made, as_json, lambda: f"{made.id}: {made.description} (webhook secret {made.secret})")
 
 
 @app.command("list")
 def list_cmd(as_json: bool = JsonOption) -> None:
     """Your alerts, armed or fired."""
-    alerts, _ = _services()
-    mine = alerts.mine(_user())
+    mine = _alerts().mine(_user())
     emit(
         mine,
         as_json,
@@ -82,16 +117,16 @@ def list_cmd(as_json: bool = JsonOption) -> None:
 @app.command("remove")
 def remove_cmd(alert_id: str = typer.Argument(..., help="The alert's id.")) -> None:
     """Delete an alert and its history."""
-    alerts, _ = _services()
-    alerts.delete(_user(), alert_id)
+    _alerts().delete(_user(), alert_id)
     typer.echo(f"Removed {alert_id}.")
 
 
 @app.command("events")
 def events_cmd(alert_id: str = typer.Argument(...), as_json: bool = JsonOption) -> None:
     """An alert's firings and the state of each delivery."""
-    alerts, _ = _services()
-    events = alerts.events(_user(), alert_id)
+    from assistant.channels import describe
+
+    events = _alerts().events(_user(), alert_id)
     emit(
         events,
         as_json,
@@ -99,7 +134,8 @@ def events_cmd(alert_id: str = typer.Argument(...), as_json: bool = JsonOption) 
             "\n".join(
                 f"{e.fired_at:%Y-%m-%d %H:%M} {e.message}"
                 + "".join(
-                    f"\n  {d.channel.url}: {d.status} after {d.attempts}" for d in e.deliveries
+                    f"\n  {describe(d.channel)}: {d.status} after {d.attempts}"
+                    for d in e.deliveries
                 )
                 for e in events
             )
@@ -111,9 +147,11 @@ def events_cmd(alert_id: str = typer.Argument(...), as_json: bool = JsonOption) 
 @app.command("run")
 def run_cmd(as_json: bool = JsonOption) -> None:
     """Evaluate every alert now and send the deliveries that are due."""
-    alerts, sender = _services()
-    fired = alerts.sweep()
-    sent = sender.run()
+    from assistant.services import build_services
+
+    services = build_services()
+    fired = services.alerts.sweep()
+    sent = services.deliveries.run()
     emit(
         {"fired": [e.model_dump(mode="json") for e in fired], "deliveries": len(sent)},
         as_json,

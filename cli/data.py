@@ -120,6 +120,10 @@ def fetch_cmd(
     settings = get_settings()
     source = price_provider(settings, provider, timeout=FETCH_TIMEOUT_SECONDS)
     info = fetch_into_store(price_store(settings), source, symbol, as_date(start), as_date(end))
+    from assistant.jobs import Jobs  # new prices: a running server evaluates the alerts now
+    from assistant.resources import engine
+
+    Jobs(engine(settings)).poke("alerts")
     emit(info, as_json, lambda: _info_table("Fetched", [info]))
 
 

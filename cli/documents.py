@@ -144,6 +144,11 @@ def ingest_cmd(
         index.close()
     if note:
         report.notes.append(note)
+    if report.written:  # new documents: a running server evaluates the alerts now
+        from assistant.jobs import Jobs
+        from assistant.resources import engine
+
+        Jobs(engine(settings)).poke("alerts")
     emit(report, as_json, lambda: _summary(report))
     if report.failures:
         done = "nothing was ingested" if not report.documents else "the rest was ingested"

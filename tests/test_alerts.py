@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, update
 from sqlmodel import Session
 
-from assistant.alerts import AlertService, DeliveryRow, WebhookChannel
+from assistant.alerts import AlertService, DeliveryRow
+from assistant.channels import WebhookChannel
 from assistant.auth import Role, User
 from assistant.deliveries import Deliveries, check_target
 from assistant.store import utcnow
@@ -73,7 +74,11 @@ def test_each_condition_against_its_formula():
         ("cross_sma", 2.5, "valid integer"),
         ("price_above", -1, "greater than 0"),
         ("price_above", float("nan"), "finite number"),
-        ("new_filing", 1, "does not match any of the expected tags"),
+        ("earnings_beat", 1, "does not match any of the expected tags"),
+        ("new_filing", 1, "valid list"),
+        ("new_filing", ["10-K; DROP TABLE"], "should match pattern"),
+        ("news_sentiment", 2, "less than or equal to 1"),
+        ("anomaly", 1, "greater than or equal to 2"),
     ],
 )
 def test_conditions_that_cannot_be_meant_are_refused(kind, value, message):

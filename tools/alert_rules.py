@@ -1,12 +1,20 @@
-"""Alert conditions on a symbol's closes: whether each holds at the latest close.
+"""Alert conditions on a symbol: whether each holds now.
 
 Conventions: prices are the stored (adjusted) closes; `pct_move` is the absolute simple
 return of the latest close over the one before, as a fraction (0.05 = 5%); RSI is the
 indicator tool's (Wilder, 14 bars); `cross_sma` holds on a close where the price crossed
 its `value`-bar simple moving average (above it after being at or below it the close
-before, or the other way). An alert fires when its condition becomes true and re-arms
-when it is false again (see assistant/alerts.py), so a condition that stays true fires
-once.
+before, or the other way); `anomaly` holds when the latest daily return's robust z-score
+(tools/anomaly.py: median and MAD of the 60 returns before it) is at least `value` in
+size. An alert on prices fires when its condition becomes true and re-arms when it is
+false again (see assistant/alerts.py), so a condition that stays true fires once.
+
+Document conditions are events, not states: `new_filing` holds for each filing of the
+given forms (any form when none is given) about the symbol that the alert has not yet
+reported; `news_sentiment` for each news story whose score (the mean of its chunks'
+scores, -1..1) is at least `value` when `value` is positive, at most `value` when it is
+negative. Each document fires once; the ones in the index when the alert is made are
+its starting point and never fire.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 import talib
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
+
+from tools.anomaly import BASELINE, robust_z
 
 
 class ConditionType(StrEnum):
@@ -28,6 +38,12 @@ class ConditionType(StrEnum):
     RSI_ABOVE = "rsi_above"
     RSI_BELOW = "rsi_below"
     CROSS_SMA = "cross_sma"
+    ANOMALY = "anomaly"
+    NEW_FILING = "new_filing"
+    NEWS_SENTIMENT = "news_sentiment"
+
+
+DOCUMENT_TYPES = frozenset({ConditionType.NEW_FILING, ConditionType.NEWS_SENTIMENT})
 
 
 class _Condition(BaseModel):
@@ -37,23 +53,22 @@ class _Condition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: ConditionType
-    value: float
+
+    @property
+    def on_documents(self) -> bool:
+        return self.type in DOCUMENT_TYPES
 
     def describe(self, symbol: str) -> str:
-        v = self.value
-        return {
-            ConditionType.PRICE_ABOVE: f"{symbol} closes above {v:g}",
-            ConditionType.PRICE_BELOW: f"{symbol} closes below {v:g}",
-            ConditionType.PCT_MOVE: f"{symbol} moves {v:.1%} or more in a day",
-            ConditionType.RSI_ABOVE: f"{symbol}'s RSI(14) is above {v:g}",
-            ConditionType.RSI_BELOW: f"{symbol}'s RSI(14) is below {v:g}",
-            ConditionType.CROSS_SMA: f"{symbol} crosses its {v:g}-day moving average",
-        }[self.type]
+        raise NotImplementedError
 
 
 class PriceCondition(_Condition):
     type: Literal[ConditionType.PRICE_ABOVE, ConditionType.PRICE_BELOW]
     value: float = Field(gt=0, le=1e7, allow_inf_nan=False, description="A price.")
+
+    def describe(self, symbol: str) -> str:
+        way = "above" if self.type is ConditionType.PRICE_ABOVE else "below"
+        return f"{symbol} closes {way} {self.value:g}"
 
 
 class MoveCondition(_Condition):
@@ -62,26 +77,112 @@ class MoveCondition(_Condition):
         ge=0.0001, lt=1, allow_inf_nan=False, description="A fraction: 0.05 is a 5% move."
     )
 
+    def describe(self, symbol: str) -> str:
+        return f"{symbol} moves {self.value:.1%} or more in a day"
+
 
 class RsiCondition(_Condition):
     type: Literal[ConditionType.RSI_ABOVE, ConditionType.RSI_BELOW]
     value: float = Field(gt=0, lt=100, allow_inf_nan=False, description="An RSI(14) level.")
+
+    def describe(self, symbol: str) -> str:
+        way = "above" if self.type is ConditionType.RSI_ABOVE else "below"
+        return f"{symbol}'s RSI(14) is {way} {self.value:g}"
 
 
 class SmaCondition(_Condition):
     type: Literal[ConditionType.CROSS_SMA]
     value: int = Field(ge=2, le=400, description="The moving average's window, in bars.")
 
+    def describe(self, symbol: str) -> str:
+        return f"{symbol} crosses its {self.value:g}-day moving average"
+
+
+class AnomalyCondition(_Condition):
+    type: Literal[ConditionType.ANOMALY]
+    value: float = Field(
+        default=5.0,
+        ge=2,
+        le=50,
+        allow_inf_nan=False,
+        description="The robust z-score of the day's return, in size (5 is the analytics default).",
+    )
+
+    def describe(self, symbol: str) -> str:
+        return f"{symbol} makes an abnormal move (robust z of {self.value:g} or more)"
+
+
+def _forms(value: object) -> object:
+    """'8-K', '10-K, 8-K' or a list: forms, upper-case, each once."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.replace(";", ",").split(",")
+    if isinstance(value, list | tuple):
+        out: list = []
+        for v in value:
+            v = v.strip().upper() if isinstance(v, str) else v
+            if v != "" and v not in out:
+                out.append(v)
+        return out
+    return value
+
+
+Form = Annotated[
+    str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Z0-9][A-Z0-9/ .-]*$")
+]
+
+
+class FilingCondition(_Condition):
+    type: Literal[ConditionType.NEW_FILING]
+    value: Annotated[list[Form], BeforeValidator(_forms)] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Forms (10-K, 10-Q, 8-K...), as a list or one comma-separated string; "
+        "none means any form.",
+    )
+
+    def describe(self, symbol: str) -> str:
+        forms = " or ".join(self.value) if self.value else "any form"
+        return f"{symbol} has a new filing ({forms})"
+
+
+class SentimentCondition(_Condition):
+    type: Literal[ConditionType.NEWS_SENTIMENT]
+    value: float = Field(
+        ge=-1,
+        le=1,
+        allow_inf_nan=False,
+        description="A story's score, -1..1: positive means at least this positive, "
+        "negative at least this negative (0.5 / -0.5 are strong).",
+    )
+
+    def describe(self, symbol: str) -> str:
+        if self.value >= 0:
+            return f"a news story on {symbol} scores {self.value:+.2f} or more"
+        return f"a news story on {symbol} scores {self.value:+.2f} or less"
+
 
 Condition = Annotated[
-    PriceCondition | MoveCondition | RsiCondition | SmaCondition, Field(discriminator="type")
+    PriceCondition
+    | MoveCondition
+    | RsiCondition
+    | SmaCondition
+    | AnomalyCondition
+    | FilingCondition
+    | SentimentCondition,
+    Field(discriminator="type"),
 ]
 CONDITION: TypeAdapter = TypeAdapter(Condition)
 
 
-def make_condition(kind: str | ConditionType, value: float) -> _Condition:
-    """A condition from its parts, checked (pydantic's ValidationError names the problem)."""
-    return CONDITION.validate_python({"type": kind, "value": value})
+def make_condition(kind: str | ConditionType, value: object = None) -> _Condition:
+    """A condition from its parts, checked (pydantic's ValidationError names the problem).
+    ``value`` may be omitted where the family has a default (anomaly, new_filing)."""
+    fields: dict = {"type": kind}
+    if value is not None:
+        fields["value"] = value
+    return CONDITION.validate_python(fields)
 
 
 class Reading(BaseModel):
@@ -89,12 +190,50 @@ class Reading(BaseModel):
 
     holds: bool
     as_of: date
-    measured: float | None = Field(description="The close, move, RSI or close - SMA read.")
+    measured: float | None = Field(description="The close, move, RSI, close - SMA or z read.")
     detail: str
 
 
+class Mention(BaseModel):
+    """A document about the symbol, as the index holds it (a news story's score is the
+    mean of its chunks')."""
+
+    doc_id: str
+    title: str
+    kind: Literal["news", "filing"]
+    form: str | None = None
+    published_at: date
+    url: str | None = None
+    score: float | None = None
+
+
+def matching(condition: _Condition, documents: list[Mention]) -> list[Mention]:
+    """The documents a document condition reports, oldest first."""
+    if isinstance(condition, FilingCondition):
+        keep = [
+            d
+            for d in documents
+            if d.kind == "filing" and (not condition.value or (d.form or "") in condition.value)
+        ]
+    elif isinstance(condition, SentimentCondition):
+        v = condition.value
+        keep = [
+            d
+            for d in documents
+            if d.kind == "news"
+            and d.score is not None
+            and (d.score >= v if v >= 0 else d.score <= v)
+        ]
+    else:
+        raise ValueError(f"{condition.type} is not about documents")
+    return sorted(keep, key=lambda d: (d.published_at, d.doc_id))
+
+
 def evaluate(condition: _Condition, closes: pd.Series, symbol: str) -> Reading:
-    """``condition`` at the last of ``closes`` (dated, oldest first)."""
+    """``condition`` at the last of ``closes`` (dated, oldest first); a condition on
+    documents is read by :func:`matching` instead."""
+    if condition.on_documents:
+        raise ValueError(f"{condition.type} is read from documents, not closes")
     values = closes.dropna().to_numpy(dtype="float64")
     if not len(values):
         raise ValueError(f"no closes for {symbol}")
@@ -110,6 +249,20 @@ def evaluate(condition: _Condition, closes: pd.Series, symbol: str) -> Reading:
         move = last / float(values[-2]) - 1
         return Reading(
             holds=abs(move) >= v, as_of=as_of, measured=move, detail=f"moved {move:+.2%}"
+        )
+    if t is ConditionType.ANOMALY:
+        returns = closes.dropna().pct_change().dropna()
+        if len(returns) <= BASELINE:
+            return Reading(holds=False, as_of=as_of, measured=None, detail="too few closes")
+        z = float(robust_z(returns.iloc[-(BASELINE + 1) :]).iloc[-1])
+        if not np.isfinite(z):
+            return Reading(holds=False, as_of=as_of, measured=None, detail="no spread to measure")
+        move = float(returns.iloc[-1])
+        return Reading(
+            holds=abs(z) >= v,
+            as_of=as_of,
+            measured=z,
+            detail=f"moved {move:+.2%}, robust z {z:+.1f}",
         )
     if t in (ConditionType.RSI_ABOVE, ConditionType.RSI_BELOW):
         rsi = float(talib.RSI(values, 14)[-1]) if len(values) > 14 else float("nan")

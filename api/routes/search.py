@@ -51,4 +51,6 @@ async def ingest_documents(body: IngestRequest, _: Admin, state: State) -> Inges
     )
     if note:
         report.notes.append(note)
+    if report.written and state.services.jobs is not None:  # new documents: alerts now
+        await asyncio.to_thread(state.services.jobs.poke, "alerts")
     return report

@@ -16,7 +16,9 @@ from datetime import date
 from pydantic_ai.messages import ToolReturnPart
 
 from assistant.alert_tools import AlertList
+from assistant.briefing_facts import BriefingFacts
 from assistant.citations import number_citations
+from assistant.models.offline.briefing_answers import write_briefing
 from assistant.models.offline.formats import money, num, pct
 from assistant.models.offline.measures import (
     compare_risks,
@@ -522,6 +524,9 @@ def write_answer(
         elif isinstance(result, SentimentSummary):
             renumbered = {n: numbers[(call, n)] for (c, n) in numbers if c == call}
             sections.append(write_sentiment(result, renumbered))
+        elif isinstance(result, BriefingFacts):
+            renumbered = {n: numbers[(call, n)] for (c, n) in numbers if c == call}
+            sections.append(write_briefing(result, renumbered))
         elif type(result) in WRITERS:
             sections.append(WRITERS[type(result)](result))
     if many and prices:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from assistant.models.offline.alerting import read_alert
+from assistant.models.offline.briefing import read_briefing
 from assistant.models.offline.dates import NO_PERIOD, PIN, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
 from assistant.models.offline.glossary import define
@@ -528,9 +529,11 @@ class Planner:
             return Planned(message=CANCEL_HOW)
         named = self.master.find(question, self.stored())  # read once: every branch uses it
         found = list(dict.fromkeys(m.symbol for m in named))
-        if (alert := read_alert(question, found)) is not None:  # "alert me when ..."
-            return Planned(message=alert) if isinstance(alert, str) else Planned(calls=[alert])
-        if watch := read_watchlist(question, found):
+        if (briefing := read_briefing(question, found)) is not None:  # "brief me on my watchlist"
+            return Planned(calls=[briefing])
+        if (alert := read_alert(question, named)) is not None:  # "alert me when ..."
+            return Planned(message=alert) if isinstance(alert, str) else Planned(calls=alert)
+        if watch := read_watchlist(question, named):
             if isinstance(watch, str):
                 return Planned(message=watch)
             return Planned(calls=[watch])  # "add NVDA to my watchlist"

@@ -4,6 +4,7 @@ adds when the profile chose its settings) and watchlists."""
 from __future__ import annotations
 
 from assistant.alert_tools import AlertList
+from assistant.channels import describe
 from assistant.profile_tools import ProfileCleared, ProfileUpdate
 from assistant.profiles import ProfileView, RiskProfile
 from assistant.results import PortfolioSummary
@@ -95,12 +96,21 @@ def write_watchlists(d: Watchlists) -> str:
 def write_alerts(d: AlertList) -> str:
     if d.created is not None:
         a = d.created
-        channels = ", ".join(str(c.url) for c in a.channels) or "its history only (no channel)"
-        return (
-            f"Alert set ({a.id}): when {a.description}. It is checked at each close and fires "
-            "once when that becomes true, then again only after it has been false; firings "
-            f"go to {channels} and to `assistant alerts events {a.id}`."
+        channels = ", ".join(describe(c) for c in a.channels) or "its history only (no channel)"
+        how = (
+            "It fires once for each new document of that kind, starting from now"
+            if a.condition.on_documents
+            else "It is checked at each close and fires once when that becomes true, then "
+            "again only after it has been false"
         )
+        return (
+            f"Alert set ({a.id}): when {a.description}. {how}; firings go to {channels} and "
+            f"to `assistant alerts events {a.id}`."
+        )
+    if d.removed:
+        gone = "; ".join(f"{a.description} ({a.id})" for a in d.removed)
+        left = f" You have {len(d.alerts)} left." if d.alerts else " You have no alerts left."
+        return f"Deleted: {gone}.{left}"
     if not d.alerts:
         return 'You have no alerts. Say e.g. "alert me when KO closes above 70".'
     return (

@@ -22,14 +22,37 @@ ABOUT = re.compile(rf"\b{WATCHLIST}\b", re.I)
 NOT_NAMES = {"my", "the", "our", "a", "new", "current", "whole", "entire"}
 
 
-def read_watchlist(question: str, symbols: list[str]) -> tuple[str, dict] | str | None:
+ADD_VERB = re.compile(r"\b(?:add|put|include|stick|pop|throw|save|track|watch)\b", re.I)
+REMOVE_VERB = re.compile(r"\b(?:remove|delete|drop|take|get rid of|strike|cross)\b", re.I)
+
+
+def _both(question: str, mentions: list) -> dict | None:
+    """ "take KO off my watchlist and add PEP": each security goes with the verb before it."""
+    add, remove = ADD_VERB.search(question), REMOVE_VERB.search(question)
+    if add is None or remove is None:
+        return None
+    out: dict = {"add": [], "remove": []}
+    for m in mentions:
+        verbs = [v for v in (add, remove) if v.start() < m.start]
+        if not verbs:
+            continue
+        key = "add" if max(verbs, key=lambda v: v.start()) is add else "remove"
+        out[key].append(m.symbol)
+    return out if out["add"] and out["remove"] else None
+
+
+def read_watchlist(question: str, mentions: list) -> tuple[str, dict] | str | None:
     """The watchlist call a message asks for; a sentence when it names no security it
-    means to add or remove; None when it is not about watchlists."""
+    means to add or remove; None when it is not about watchlists. ``mentions``: the
+    securities it names, with where."""
     if not ABOUT.search(question):
         return None
+    symbols = [m.symbol for m in mentions]
     args: dict = {}
     if (m := NAMED_LIST.search(question)) and m[1].lower() not in NOT_NAMES:
         args["name"] = m[1].lower()
+    if symbols and (both := _both(question, mentions)):
+        return ("update_watchlist", {**both, **args})
     if symbols and REMOVE.search(question):
         return ("update_watchlist", {"remove": symbols, **args})
     if symbols and ADD.search(question):

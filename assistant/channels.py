@@ -1,0 +1,266 @@
+"""Where an alert firing or a briefing goes: a webhook, Slack, e-mail or the widget.
+
+Each channel is checked when an alert or a briefing schedule is made (a Slack channel
+needs the bot token, e-mail an SMTP server), so a trader learns at once that a channel
+cannot work, not at the first firing. Sending is one call per delivery; it returns the
+error (None when delivered) and whether retrying can ever help, and the delivery rows
+(assistant/deliveries.py) do the retrying and dead-lettering.
+
+- webhook: the JSON body, signed ``X-Assistant-Signature: sha256=<HMAC-SHA256 of the body
+  with the alert's secret>``; only public addresses unless allowed (see ``check_target``).
+- slack: Block Kit (a header and the text) through ``chat.postMessage``, to the channel
+  given or, without one, to the Slack user's DM (a user who came from Slack).
+- email: a plain-text message over SMTP (``ASSISTANT_SMTP_*``).
+- widget: a row in the user's notifications, which ``/v1/notifications`` lists and
+  streams (assistant/notifications.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import smtplib
+import socket
+from email.message import EmailMessage
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
+
+from assistant.settings import Settings
+from tools.errors import ToolError
+
+TIMEOUT_SECONDS = 5.0
+SLACK_FINAL = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "user_not_found",
+        "cannot_dm_bot",
+    }
+)
+"""Slack errors that retrying cannot cure."""
+
+
+class WebhookChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["webhook"] = "webhook"
+    url: HttpUrl
+
+
+class SlackChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["slack"]
+    channel: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[#A-Za-z0-9_.-]{1,80}$")]
+        | None
+    ) = Field(None, description="A channel id or #name; none means your Slack DM.")
+
+
+class EmailChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["email"]
+    to: EmailStr
+
+
+class WidgetChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["widget"]
+
+
+Channel = Annotated[
+    WebhookChannel | SlackChannel | EmailChannel | WidgetChannel, Field(discriminator="type")
+]
+
+
+class ChannelError(ToolError):
+    """A channel this server cannot deliver to (HTTP 400 / exit 2)."""
+
+
+def slack_user(user_id: str) -> str | None:
+    """The Slack user id of a user who came from Slack (``slack:U123``)."""
+    return user_id.removeprefix("slack:") if user_id.startswith("slack:") else None
+
+
+def check_channels(channels: list, user_id: str, settings: Settings) -> None:
+    """Refuse, by name, a channel this server cannot deliver to."""
+    for channel in channels:
+        if isinstance(channel, SlackChannel):
+            if not settings.slack_bot_token:
+                raise ChannelError("a Slack channel needs ASSISTANT_SLACK_BOT_TOKEN on the server")
+            if channel.channel is None and slack_user(user_id) is None:
+                raise ChannelError(
+                    "a Slack channel without a 'channel' goes to your Slack DM, and you are "
+                    "not a Slack user: name a channel"
+                )
+        elif isinstance(channel, EmailChannel) and not settings.smtp_host:
+            raise ChannelError("an e-mail channel needs ASSISTANT_SMTP_HOST on the server")
+
+
+def describe(channel) -> str:
+    if isinstance(channel, WebhookChannel):
+        return redact_url(str(channel.url))
+    if isinstance(channel, SlackChannel):
+        return f"slack {channel.channel or 'DM'}"
+    if isinstance(channel, EmailChannel):
+        return f"email {channel.to}"
+    return "widget"
+
+
+def redact_url(url: str) -> str:
+    """A URL without the user and password it may carry (lists show it; it was given once)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc="***@" + netloc).geturl()
+
+
+class Message(BaseModel):
+    """One thing to deliver: its title and text for people, its JSON body for machines,
+    the secret that signs it, and whose it is."""
+
+    delivery_id: str
+    user_id: str
+    title: str
+    text: str
+    body: dict
+    secret: str
+    link: str | None = None
+
+
+# -- sending ------------------------------------------------------------------------------
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_target(url: str, allow_private: bool) -> list[str]:
+    """The addresses a webhook may be sent to; ValueError for an address inside the
+    network unless allowed. The request then goes to one of these addresses (the name
+    is not resolved twice), so a name whose answer changes between the check and the
+    send (DNS rebinding) cannot reach the network behind the server."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, urlsplit(url).port or None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ValueError(f"cannot resolve {host!r}: {exc}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if allow_private:
+        return addresses
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:  # private, shared (100.64/10), loopback...
+            raise ValueError(f"{host} resolves to {ip}, not a public address: not allowed")
+    return addresses
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """Connects to the checked address while the URL (Host header, TLS name) keeps the
+    name: httpcore resolves nothing itself."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        original = request.url.host
+        request.extensions = {**request.extensions, "sni_hostname": original}
+        request.url = request.url.copy_with(host=self.address)
+        request.headers["Host"] = request.headers.get("Host") or original
+        return super().handle_request(request)
+
+
+def send_webhook(
+    channel: WebhookChannel, message: Message, allow_private: bool
+) -> tuple[str | None, bool]:
+    url = str(channel.url)
+    body = json.dumps(message.body, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Assistant-Signature": signature(message.secret, body),
+        "X-Assistant-Delivery": message.delivery_id,
+    }
+    try:
+        addresses = check_target(url, allow_private)
+    except ValueError as exc:  # refused: it will be refused again
+        return str(exc)[:500], True
+    try:
+        with httpx.Client(
+            transport=_PinnedTransport(addresses[0]), timeout=TIMEOUT_SECONDS
+        ) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"[:500], False
+    if 200 <= response.status_code < 300:
+        return None, False
+    return f"HTTP {response.status_code}", False
+
+
+def send_slack(
+    channel: SlackChannel, message: Message, settings: Settings
+) -> tuple[str | None, bool]:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    if not settings.slack_bot_token:
+        return "Slack is not configured (ASSISTANT_SLACK_BOT_TOKEN)", True
+    target = channel.channel or slack_user(message.user_id)
+    if target is None:
+        return "no Slack channel and the user is not a Slack user", True
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url or WebClient.BASE_URL,
+        timeout=int(TIMEOUT_SECONDS),
+    )
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": message.text[:2900]}},
+    ]
+    try:
+        client.chat_postMessage(channel=target, text=message.title, blocks=blocks)
+    except SlackApiError as exc:
+        code = str(exc.response.get("error", "")) if exc.response is not None else ""
+        return f"Slack: {code or exc}"[:500], code in SLACK_FINAL
+    except Exception as exc:  # the network: retry
+        return f"Slack: {type(exc).__name__}: {exc}"[:500], False
+    return None, False
+
+
+def send_email(
+    channel: EmailChannel, message: Message, settings: Settings
+) -> tuple[str | None, bool]:
+    if not settings.smtp_host:
+        return "e-mail is not configured (ASSISTANT_SMTP_HOST)", True
+    mail = EmailMessage()
+    mail["Subject"] = message.title
+    mail["From"] = settings.smtp_from
+    mail["To"] = str(channel.to)
+    mail["X-Assistant-Delivery"] = message.delivery_id
+    mail.set_content(message.text + (f"\n\n{message.link}" if message.link else ""))
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS) as s:
+            if settings.smtp_starttls:
+                s.starttls()
+            if settings.smtp_username and settings.smtp_password:
+                s.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+            s.send_message(mail)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return f"SMTP refused {channel.to}: {exc.recipients}"[:500], True
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"SMTP: {type(exc).__name__}: {exc}"[:500], False
+    return None, False
