@@ -74,7 +74,9 @@ async def create_alert(
             channels.append(SlackChannel(type="slack", channel=slack_channel))
         if widget:
             channels.append(WidgetChannel(type="widget"))
-        made = await asyncio.to_thread(service.create, ctx.deps.user.id, symbol, rule, channels)
+        made = await asyncio.to_thread(
+            service.create, ctx.deps.user.id, symbol, rule, channels, ctx.deps.index
+        )
     except ToolError as exc:
         raise ModelRetry(str(exc)) from None
     except ValidationError as exc:

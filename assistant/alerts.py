@@ -167,8 +167,15 @@ class AlertService:
     # -- rules --------------------------------------------------------------------------
 
     def create(
-        self, user_id: str, symbol: str, condition: Condition, channels: list[Channel]
+        self,
+        user_id: str,
+        symbol: str,
+        condition: Condition,
+        channels: list[Channel],
+        documents: Callable[[], Any] | None = None,
     ) -> NewAlert:
+        """``documents``: the index to read (an agent turn passes its own), else the
+        service's."""
         try:
             symbol = normalise_symbol(symbol)
         except ToolError:  # not even a ticker's shape: no such symbol
@@ -176,7 +183,7 @@ class AlertService:
         check_channels(channels, user_id, self.settings)
         seen = None
         if condition.on_documents:  # what is in the index now is the starting point
-            mentions = self.mentions(symbol)
+            mentions = self.mentions(symbol, documents)
             if mentions is None and not self.prices.exists(symbol):
                 raise UnknownSymbolError(f"unknown symbol {symbol!r}: no prices or documents")
             seen = json.dumps([d.doc_id for d in matching(condition, mentions or [])][-MAX_SEEN:])
@@ -200,15 +207,18 @@ class AlertService:
             s.refresh(row)
             return NewAlert(**_alert(row).model_dump(), secret=row.secret)
 
-    def mentions(self, symbol: str) -> list[Mention] | None:
+    def mentions(
+        self, symbol: str, documents: Callable[[], Any] | None = None
+    ) -> list[Mention] | None:
         """The documents the index holds about ``symbol``: filings, and news stories with
         their scores; None when the index knows no such ticker."""
-        if self.documents is None:
+        documents = documents or self.documents
+        if documents is None:
             raise ToolError("alerts on filings and news need the document index")
         from retrieval.models import DocType, SearchFilters
         from retrieval.sentiment_index import stories_of
 
-        index = self.documents()
+        index = documents()
         if symbol not in index.tickers():
             return None
         chunks = index.chunks(SearchFilters(tickers=[symbol]))

@@ -113,21 +113,24 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         from assistant.slack_threads import SlackNotifier, ThreadMap, web_client
 
         decisions.listeners.append(SlackNotifier(ThreadMap(store.engine), web_client(settings)))
+    services = Services(settings, store, chat, approvals, decisions, profiles, watchlists)
+    return with_background(services, prices)
+
+
+def with_background(services: Services, prices) -> Services:
+    """Alerts, the job table, briefings, deliveries, notifications and scheduled ingestion,
+    wired onto the chat (the server and the CLI build them here; so do the tests)."""
+    settings, chat, engine = services.settings, services.chat, services.store.engine
     alerts = AlertService(
-        store.engine,
+        engine,
         prices,
         lambda: PriceView(prices, chat.live),
         documents=once(lambda: chat.index_factory()),  # the server's shared index, when serving
         settings=settings,
     )
     chat.alerts = alerts
-    jobs = Jobs(store.engine)
-    briefings = BriefingService(store.engine, chat, watchlists, jobs, settings)
-    deliveries = Deliveries(
-        store.engine,
-        settings=settings,
-        sources={"briefing": briefings.message},
-    )
+    jobs = Jobs(engine)
+    briefings = BriefingService(engine, chat, services.watchlists, jobs, settings)
 
     def name_of(symbol: str) -> str | None:
         from tools.securities import name_key
@@ -135,24 +138,15 @@ def build_services(settings: Settings | None = None, *, model: str | None = None
         found = security_master(settings).get(symbol)
         return name_key(found.name) if found is not None else None
 
-    watch_ingest = WatchIngest(
-        settings, store.engine, once(lambda: chat.index_factory()), jobs, name_of
+    services.alerts, services.jobs, services.briefings = alerts, jobs, briefings
+    services.deliveries = Deliveries(
+        engine, settings=settings, sources={"briefing": briefings.message}
     )
-    return Services(
-        settings,
-        store,
-        chat,
-        approvals,
-        decisions,
-        profiles,
-        watchlists,
-        alerts,
-        deliveries,
-        jobs,
-        briefings,
-        Notifications(store.engine),
-        watch_ingest,
+    services.notifications = Notifications(engine)
+    services.watch_ingest = WatchIngest(
+        settings, engine, once(lambda: chat.index_factory()), jobs, name_of
     )
+    return services
 
 
 def once(factory):

@@ -45,7 +45,11 @@ def tagger(symbols: list[str], names: dict[str, str]) -> Callable[[Document], Do
     ``$TICKER`` ("KO" but not "ko"), or the name people use (``names``: symbol -> e.g.
     "apple"), in any case."""
     tickers = {s: re.compile(rf"(?<![\w$])\$?{re.escape(s)}(?![\w])") for s in symbols}
-    named = {s: re.compile(rf"\b{re.escape(n)}\b", re.I) for s, n in names.items() if n}
+    named = {
+        s: re.compile(r"\b" + r"[\s-]+".join(map(re.escape, n.split())) + r"\b", re.I)
+        for s, n in names.items()
+        if n
+    }
 
     def tag(doc: Document) -> Document:
         text = f"{doc.title}\n{doc.text}"

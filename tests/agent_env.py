@@ -6,7 +6,6 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from assistant.alerts import AlertService
 from assistant.approvals import ApprovalService
 from assistant.auth import Role
 from assistant.chat import ChatService
@@ -14,7 +13,7 @@ from assistant.decisions import Decisions
 from assistant.keys import KeyStore
 from assistant.profiles import ProfileStore
 from assistant.resources import embedder, last_price
-from assistant.services import Services, watchable
+from assistant.services import Services, watchable, with_background
 from assistant.settings import Settings
 from assistant.store import Store
 from assistant.watchlists import WatchlistStore
@@ -73,5 +72,5 @@ def make_services(
         watchlists=(watchlists := WatchlistStore(engine, watchable(config, prices))),
     )
     decisions = Decisions(approvals, chat)
-    chat.alerts = AlertService(engine, prices)
-    return Services(config, store, chat, approvals, decisions, profiles, watchlists, chat.alerts)
+    services = Services(config, store, chat, approvals, decisions, profiles, watchlists)
+    return with_background(services, prices)

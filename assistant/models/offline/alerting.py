@@ -10,6 +10,7 @@ whole message."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 ASKS_ALERT = re.compile(
     r"\b(?:alert|notify|ping)\s+me\b|"
@@ -65,6 +66,7 @@ DELETES = re.compile(
     r"\s+(?:[\w'-]+\s+){0,3}alerts?\b|\bstop\s+(?:alerting|notifying|pinging|warning)\s+me\b",
     re.I,
 )
+CONJUNCTION = re.compile(r"(?:'s)?\s*(?:,|and|or|&|/|,\s*and|,\s*or)?\s*", re.I)
 ALERT_ID = re.compile(r"\balrt_[0-9a-f]{16}\b")
 EVERY = re.compile(r"\ball\b|\bevery\b|\beach\b", re.I)
 
@@ -164,11 +166,23 @@ def read_alert(question: str, mentions: list) -> list[tuple[str, dict]] | str | 
     if all(c is None for _, c in found):
         whole = _condition(text)
         found = [(s, whole) for s, _ in found]
+    # "when KO or PFE falls 4%": a security joined to the next by a conjunction alone
+    # takes its condition; one named for something else ("remove KO from my watchlist
+    # and alert me when PFE ...") gets no alert
+    joined = [
+        CONJUNCTION.fullmatch(question[a.end : b.start]) is not None
+        for a, b in pairwise(mentions)
+    ]
+    for i in range(len(found) - 2, -1, -1):  # "KO or PFE falls 4%"
+        if found[i][1] is None and joined[i]:
+            found[i] = (found[i][0], found[i + 1][1])
+    for i in range(1, len(found)):  # "a 5% move in KO or PFE"
+        if found[i][1] is None and joined[i - 1]:
+            found[i] = (found[i][0], found[i - 1][1])
+    if any(c is not None for _, c in found):
+        found = [(s, c) for s, c in found if c is not None]
     calls = []
-    for i, (symbol, condition) in enumerate(found):
-        # "when AAPL or MSFT drops below 100": a part without its own condition takes the next
-        condition = condition or next((c for _, c in found[i + 1 :] if c), None)
-        condition = condition or next((c for _, c in reversed(found[:i]) if c), None)
+    for symbol, condition in found:
         if condition is None:
             return (
                 f"What should the alert on {symbol} watch for? A price ('above 70'), a move "

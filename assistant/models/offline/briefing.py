@@ -10,7 +10,7 @@ import re
 from assistant.models.offline.watch import NAMED_LIST, NOT_NAMES, WATCHLIST
 
 BRIEF = re.compile(
-    r"\bbrief(?:ing)?\b|\bdigest\b|\brecap\b|\broundup\b|\bround-up\b|"
+    r"\bbrief\s+me\b|\bbriefing\b|\bdigest\b|\brecap\b|\bround-?up\b|"
     r"\b(?:morning|daily|weekly|evening|end[- ]of[- ](?:day|week))\s+"
     r"(?:note|report|update|summary|wrap|rundown)\b",
     re.I,

@@ -1,0 +1,292 @@
+"""Briefings written by the agent (the offline model) with citations, scheduled and
+delivered; scheduled ingestion of watched symbols' filings and feeds (fake EDGAR, an
+RSS file); and the planner's reading of briefing, alert and watchlist talk."""
+
+import asyncio
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import create_engine, update
+from sqlmodel import Session
+
+from assistant.auth import Role, User
+from assistant.briefings import Cadence, next_run
+from assistant.channels import WidgetChannel
+from assistant.jobs import JobRow, Jobs
+from assistant.settings import Settings
+from assistant.store import utcnow
+from assistant.watch_ingest import WatchIngest, tagger
+from assistant.watchlists import WatchlistStore
+from retrieval.embeddings import shared_embedder
+from retrieval.index import DocumentIndex
+from retrieval.models import DocType, Document, SearchFilters
+from tests.agent_env import make_services
+from tests.fakes.edgar import make_filings, serve_fake_edgar
+
+ANN = User(id="ann", role=Role.TRADER)
+
+
+def _plan(model_cache, question, stored="AAPL KO MSFT MRK PFE NVDA"):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set(stored.split())
+    return make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+
+
+def test_a_briefing_is_written_from_tools_with_citations(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    services = make_services(tmp_path / "data", db_url, sample_store, sample_index_dir)
+    services.watchlists.add("ann", "tech", ["AAPL", "MSFT"])
+    made = asyncio.run(services.briefings.make(ANN, "tech", 7))
+    text = made.text
+    assert text.startswith(
+        "Briefing on your watchlist 'tech' (AAPL, MSFT) for the 7 days to 2022-12-28"
+    )
+    closes = {s: sample_store.load(s).price.iloc[-1] for s in ("AAPL", "MSFT")}
+    assert f"AAPL closed at {closes['AAPL']:,.2f} on 2022-12-28" in text
+    assert f"MSFT closed at {closes['MSFT']:,.2f}" in text
+    assert made.citations and all(f"[{c.n}]" in text for c in made.citations)
+    assert all(c.date >= date(2022, 12, 22) for c in made.citations)  # the period's documents
+    assert [b.id for b in services.briefings.mine("ann")] == [made.id]
+    assert services.briefings.mine("bob") == []
+    with pytest.raises(Exception, match="no watchlist 'nope'"):
+        asyncio.run(services.briefings.make(ANN, "nope"))
+
+
+def test_a_schedule_runs_once_per_due_time_and_is_delivered(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    services = make_services(tmp_path / "data", db_url, sample_store, sample_index_dir)
+    services.watchlists.add("ann", None, ["KO"])
+    made = services.briefings.schedule(
+        "ann", None, Cadence.DAILY, 6, None, [WidgetChannel(type="widget")]
+    )
+    assert made.next_run_at > utcnow() and made.next_run_at.hour == 6 and made.secret
+    handlers = services.handlers()
+    assert asyncio.run(services.jobs.arun_due(handlers)) == []  # not due yet
+    with Session(services.store.engine) as s:
+        s.exec(
+            update(JobRow).where(JobRow.name == f"briefing:{made.id}").values(next_run_at=utcnow())
+        )
+        s.commit()
+    [ran] = asyncio.run(services.jobs.arun_due(handlers))
+    assert ran.error is None and ran.result.schedule_id == made.id
+    assert asyncio.run(services.jobs.arun_due(handlers)) == []  # next one is tomorrow
+    services.deliveries.run()
+    [note] = services.notifications.mine("ann")
+    assert note.kind == "briefing" and note.source_id == ran.result.id
+    assert note.text.startswith("Briefing on your watchlist 'default' (KO) on 2022-12-28")
+    [listed] = services.briefings.schedules("ann")
+    assert listed.next_run_at > utcnow()
+    services.briefings.unschedule("ann", made.id)
+    assert services.briefings.schedules("ann") == []
+    assert f"briefing:{made.id}" not in {j.name for j in services.jobs.states()}
+
+
+def test_next_run_is_the_next_hour_and_weekday():
+    monday_8 = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)
+    assert next_run(Cadence.DAILY, 9, None, monday_8) == datetime(2026, 12, 7, 9, tzinfo=UTC)
+    assert next_run(Cadence.DAILY, 7, None, monday_8) == datetime(2026, 12, 8, 7, tzinfo=UTC)
+    assert next_run(Cadence.WEEKLY, 7, 4, monday_8) == datetime(2026, 12, 11, 7, tzinfo=UTC)
+    assert next_run(Cadence.WEEKLY, 7, 0, monday_8) == datetime(2026, 12, 14, 7, tzinfo=UTC)
+
+
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
+<item><title>Widget Corp wins a contract</title><link>https://news.example/1</link>
+<pubDate>Tue, 14 Feb 2023 10:00:00 GMT</pubDate><description>$WIDG rose after the award.</description></item>
+<item><title>Rates unchanged</title><link>https://news.example/2</link>
+<pubDate>Tue, 14 Feb 2023 11:00:00 GMT</pubDate><description>The central bank held rates.</description></item>
+</channel></rss>"""
+
+
+def test_scheduled_ingestion_fetches_watched_filings_and_feeds_once(tmp_path, db_url, model_cache):
+    feed = tmp_path / "wire.xml"
+    feed.write_text(RSS)
+    engine = create_engine(db_url)
+    WatchlistStore(engine, lambda s: True).add("ann", None, ["WIDG"])
+    index = DocumentIndex(shared_embedder(cache_dir=model_cache), path=tmp_path / "qdrant")
+    jobs = Jobs(engine)
+    try:
+        with serve_fake_edgar(make_filings(1234, "WIDG", "Widget Corp")) as edgar:
+            settings = Settings(
+                edgar_user_agent="Test test@example.com",
+                edgar_base_url=edgar.url,
+                ingest_feeds=[str(feed)],
+                ingest_forms=["10-K", "8-K"],
+            )
+            watch = WatchIngest(settings, engine, lambda: index, jobs)
+            assert watch.enabled
+            jobs.ensure("alerts", datetime(2100, 1, 1, tzinfo=UTC))
+            first = watch.run()
+            assert first.written == 3, first  # the 10-K and both feed items
+            [missing] = first.failures  # the fake has no 8-K document: retried next round
+            assert "widg-8k.htm" in missing.error
+            assert "alerts" in Jobs(engine).due()  # new data: the alert sweep is due now
+            docs = {c.doc_id: c for c in index.chunks(SearchFilters())}
+            filing = next(c for c in docs.values() if c.doc_type is DocType.FILING)
+            assert filing.form == "10-K" and filing.tickers == ["WIDG"]
+            news = {c.title: c.tickers for c in docs.values() if c.doc_type is DocType.NEWS}
+            assert news == {"Widget Corp wins a contract": ["WIDG"], "Rates unchanged": []}
+            again = watch.run()
+            assert again.written == 0 and again.unchanged == 2
+            ten_k = [p for p in edgar.paths if p.endswith("widg-20221231.htm")]
+            assert len(ten_k) == 1  # an indexed filing is not downloaded again
+    finally:
+        index.close()
+    off = WatchIngest(Settings(), engine, lambda: index, jobs)
+    assert not off.enabled  # no EDGAR user agent and no feeds: nothing to run
+
+
+def test_feed_items_are_tagged_with_the_symbols_they_name():
+    tag = tagger(["KO", "AAPL"], {"KO": "coca cola", "AAPL": "apple"})
+    doc = Document(
+        doc_id="n",
+        title="Coca-Cola and $AAPL",
+        source="s",
+        doc_type=DocType.NEWS,
+        published_at="2023-01-01",
+        text="ko is not a ticker here",
+    )
+    assert tag(doc).tickers == ["KO", "AAPL"]
+    plain = doc.model_copy(update={"title": "Nothing", "text": "ko okay"})
+    assert tag(plain).tickers == []
+
+
+@pytest.mark.parametrize(
+    ("question", "call"),
+    [
+        ("brief me on my watchlist", ("get_briefing", {})),
+        (
+            "give me my weekly digest for the pharma watchlist",
+            ("get_briefing", {"watchlist": "pharma", "days": 7}),
+        ),
+        ("morning briefing please", ("get_briefing", {})),
+        (
+            "what happened on my tech watchlist in the last 3 days?",
+            ("get_briefing", {"watchlist": "tech", "days": 3}),
+        ),
+        ("how is my watchlist doing?", ("get_briefing", {})),
+        (
+            "Write my daily briefing on my watchlist 'tech' (days=1).",
+            ("get_briefing", {"watchlist": "tech", "days": 1}),
+        ),
+    ],
+)
+def test_briefing_talk(model_cache, question, call):
+    assert _plan(model_cache, question).calls == [call]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["give me a brief explanation of RSI", "brief me on Apple", "what's in Pfizer's latest 10-K?"],
+)
+def test_other_talk_is_not_briefing_talk(model_cache, question):
+    assert all(name != "get_briefing" for name, _ in _plan(model_cache, question).calls)
+
+
+@pytest.mark.parametrize(
+    ("question", "calls"),
+    [
+        (
+            "alert me when Apple files an 8-K",
+            [("create_alert", {"symbol": "AAPL", "condition": "new_filing", "value": ["8-K"]})],
+        ),
+        (
+            "notify me of any new filing from Merck",
+            [("create_alert", {"symbol": "MRK", "condition": "new_filing"})],
+        ),
+        (
+            "ping me on very negative news about Pfizer",
+            [("create_alert", {"symbol": "PFE", "condition": "news_sentiment", "value": -0.6})],
+        ),
+        (
+            "alert me if there's good news on KO",
+            [("create_alert", {"symbol": "KO", "condition": "news_sentiment", "value": 0.4})],
+        ),
+        (
+            "tell me if MSFT does something unusual",
+            [("create_alert", {"symbol": "MSFT", "condition": "anomaly"})],
+        ),
+        (
+            "alert me when AAPL drops below 120 and when MSFT goes above 250",
+            [
+                ("create_alert", {"symbol": "AAPL", "condition": "price_below", "value": 120.0}),
+                ("create_alert", {"symbol": "MSFT", "condition": "price_above", "value": 250.0}),
+            ],
+        ),
+        (
+            "alert me when KO or PFE falls 4% in a day",
+            [
+                ("create_alert", {"symbol": "KO", "condition": "pct_move", "value": 0.04}),
+                ("create_alert", {"symbol": "PFE", "condition": "pct_move", "value": 0.04}),
+            ],
+        ),
+        (
+            "email me at ann@example.com when KO closes above 70",
+            [
+                (
+                    "create_alert",
+                    {
+                        "symbol": "KO",
+                        "condition": "price_above",
+                        "value": 70.0,
+                        "email": "ann@example.com",
+                    },
+                )
+            ],
+        ),
+        (
+            "alert me at https://hooks.example.com/x?id=2 when AAPL's RSI drops below 30",
+            [
+                (
+                    "create_alert",
+                    {
+                        "symbol": "AAPL",
+                        "condition": "rsi_below",
+                        "value": 30.0,
+                        "webhook_url": "https://hooks.example.com/x?id=2",
+                    },
+                )
+            ],
+        ),
+        (
+            "post to #trading on slack when NVDA crosses its 50 day moving average, alert me",
+            [
+                (
+                    "create_alert",
+                    {
+                        "symbol": "NVDA",
+                        "condition": "cross_sma",
+                        "value": 50.0,
+                        "slack_channel": "#trading",
+                    },
+                )
+            ],
+        ),
+        ("delete my alerts on AAPL", [("delete_alerts", {"symbol": "AAPL"})]),
+        ("stop alerting me about Coca-Cola", [("delete_alerts", {"symbol": "KO"})]),
+        ("remove all my alerts", [("delete_alerts", {"every": True})]),
+        (
+            "cancel alert alrt_0123456789abcdef",
+            [("delete_alerts", {"alert_ids": ["alrt_0123456789abcdef"]})],
+        ),
+        (
+            "take MSFT off my tech watchlist and add KO",
+            [("update_watchlist", {"add": ["KO"], "remove": ["MSFT"], "name": "tech"})],
+        ),
+    ],
+)
+def test_alert_and_watchlist_talk(model_cache, question, calls):
+    assert _plan(model_cache, question).calls == calls
+
+
+def test_email_me_without_an_address_asks_for_one(model_cache):
+    plan = _plan(model_cache, "email me when KO closes above 70")
+    assert plan.calls == [] and "Which address" in plan.message
+
+
+def test_remove_from_watchlist_then_alert_is_not_deleting_alerts(model_cache):
+    plan = _plan(model_cache, "remove KO from my watchlist and alert me when PFE drops below 40")
+    assert [name for name, _ in plan.calls] == ["create_alert"]
