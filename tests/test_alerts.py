@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, update
 from sqlmodel import Session
 
 from assistant.alerts import AlertService, DeliveryRow
-from assistant.channels import WebhookChannel
 from assistant.auth import Role, User
+from assistant.channels import WebhookChannel
 from assistant.deliveries import Deliveries, check_target
 from assistant.store import utcnow
 from tests.agent_env import make_services

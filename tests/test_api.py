@@ -652,3 +652,44 @@ def test_alerts_are_a_traders_and_each_user_sees_their_own(api):
         assert viewer.delete(f"/v1/alerts/{alert['id']}").status_code == 404
         assert trader.delete(f"/v1/alerts/{alert['id']}").status_code == 204
         assert trader.get("/v1/alerts").json() == []
+
+
+def test_briefings_schedules_and_notifications(api):
+    with client(api, Role.VIEWER) as viewer, client(api, Role.TRADER) as trader:
+        assert viewer.post("/v1/briefings", json={"watchlist": "nope"}).status_code == 404
+        assert (
+            viewer.put("/v1/watchlists/brief", json={"symbols": ["KO", "PEP"]}).status_code == 200
+        )
+        made = viewer.post("/v1/briefings", json={"watchlist": "brief", "days": 7})
+        assert made.status_code == 201, made.text
+        briefing = made.json()
+        assert briefing["text"].startswith("Briefing on your watchlist 'brief' (KO, PEP)")
+        assert "KO closed at" in briefing["text"] and briefing["conversation_id"]
+        assert [b["id"] for b in viewer.get("/v1/briefings").json()] == [briefing["id"]]
+        assert viewer.post("/v1/briefings", json={"days": 40}).status_code == 422
+        schedule = {"watchlist": "brief", "cadence": "weekly", "weekday": "friday", "hour": 6}
+        assert viewer.post("/v1/briefings/schedules", json=schedule).status_code == 403
+        assert trader.put("/v1/watchlists/brief", json={"symbols": ["KO"]}).status_code == 200
+        email = {**schedule, "channels": [{"type": "email", "to": "t@example.com"}]}
+        refused = trader.post("/v1/briefings/schedules", json=email)
+        assert refused.status_code == 400 and "SMTP_HOST" in refused.json()["error"]["message"]
+        widget = {**schedule, "channels": [{"type": "widget"}]}
+        planned = trader.post("/v1/briefings/schedules", json=widget)
+        assert planned.status_code == 201, planned.text
+        assert planned.json()["weekday"] == "friday" and planned.json()["secret"]
+        assert trader.get("/v1/briefings/schedules").json()[0]["id"] == planned.json()["id"]
+        assert viewer.get("/v1/briefings/schedules").json() == []
+        gone = trader.delete(f"/v1/briefings/schedules/{planned.json()['id']}")
+        assert gone.status_code == 204
+        assert trader.delete(f"/v1/briefings/schedules/{planned.json()['id']}").status_code == 404
+        assert viewer.get("/v1/notifications").json() == []
+        assert viewer.get("/v1/notifications", params={"after": -1}).status_code == 422
+        assert viewer.post("/v1/notifications/read", json={"up_to": 5}).json() == {"marked": 0}
+        slack = {"symbol": "KO", "condition": {"type": "new_filing", "value": "8-K"}}
+        made_alert = trader.post(
+            "/v1/alerts", json={**slack, "channels": [{"type": "slack", "channel": "#x"}]}
+        )
+        assert made_alert.status_code == 400  # no Slack bot token on this server
+        filing = trader.post("/v1/alerts", json=slack)
+        assert filing.status_code == 201 and filing.json()["condition"]["value"] == ["8-K"]
+        assert trader.delete(f"/v1/alerts/{filing.json()['id']}").status_code == 204

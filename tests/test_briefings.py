@@ -3,7 +3,6 @@ delivered; scheduled ingestion of watched symbols' filings and feeds (fake EDGAR
 RSS file); and the planner's reading of briefing, alert and watchlist talk."""
 
 import asyncio
-import json
 from datetime import UTC, date, datetime
 
 import pytest

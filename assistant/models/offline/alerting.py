@@ -38,7 +38,9 @@ SMA = re.compile(
 )
 MOVE = re.compile(
     r"\b(?:moves?|jumps?|drops?|falls?|swings?|gains?|loses?|changes?|is up|is down)\s+"
-    r"(?:by\s+)?(?:more than\s+|over\s+|at least\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent)",
+    r"(?:by\s+)?(?:more than\s+|over\s+|at least\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent)|"
+    r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:daily\s+|one-day\s+)?(?:move|drop|jump|fall|"
+    r"swing|gain|loss|change|decline|rise|spike|plunge)",
     re.I,
 )
 PRICE = re.compile(rf"(?:(?P<below>{BELOW})|(?P<above>{ABOVE}))\s*{NUM}(?!\s*(?:%|percent))", re.I)
@@ -92,7 +94,7 @@ def _condition(part: str) -> dict | None:
             return {"condition": "news_sentiment", "value": size}
         return {"condition": "news_sentiment", "value": [size, -size]}  # either way: two alerts
     if m := MOVE.search(part):
-        return {"condition": "pct_move", "value": float(m[1]) / 100}
+        return {"condition": "pct_move", "value": float(m[1] or m[2]) / 100}
     if m := PRICE.search(part):
         return {"condition": "price_below" if m["below"] else "price_above", "value": float(m[3])}
     if UNUSUAL.search(part):
