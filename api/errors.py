@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.approvals import ConflictError, ForbiddenError
 from assistant.store import NotFoundError
 from retrieval.errors import RetrievalError, UnknownTickerError
-from tools.errors import ToolError, UnknownSymbolError
+from tools.errors import ToolError, UnavailableError, UnknownSymbolError
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     NotFoundError: (404, "not_found"),
     UnknownSymbolError: (404, "unknown_symbol"),
     UnknownTickerError: (404, "unknown_symbol"),
+    UnavailableError: (409, "unavailable"),
     ToolError: (400, "bad_request"),
     RetrievalError: (400, "bad_request"),
 }

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from assistant.events import ApprovalRequired
+from assistant.jobs import JobState
 from assistant.results import ApprovalStatus
 from retrieval.days import PastDay
 from retrieval.models import Document, StoredText
@@ -299,6 +300,11 @@ class Readiness(BaseModel):
     recent_turn_failures: dict[str, TurnFailure]
     price_provider: BreakerStatus | dict[str, str] = Field(
         description="The live price provider's circuit breaker, or {'provider': 'none'}."
+    )
+    jobs: list[JobState] = Field(
+        default_factory=list,
+        description="Background jobs (alert sweep, briefings, ingestion): when each runs "
+        "next and how its last run ended. A failing job does not make the service unready.",
     )
 
 

@@ -67,7 +67,7 @@ async def create_alert(
     service = _service(ctx)
     try:
         rule = make_condition(condition, value)
-        channels: list = [WebhookChannel(url=webhook_url)] if webhook_url else []
+        channels: list = [WebhookChannel(type="webhook", url=webhook_url)] if webhook_url else []
         if email:
             channels.append(EmailChannel(type="email", to=email))
         if slack_channel or slack_dm:

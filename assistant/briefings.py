@@ -32,7 +32,7 @@ from assistant.schema import ensure_schema
 from assistant.settings import Settings
 from assistant.store import NotFoundError, new_id, utcnow
 from assistant.watchlists import WatchlistStore, check_name
-from tools.errors import ToolError
+from tools.errors import ToolError, UnavailableError
 
 MAX_SCHEDULES_PER_USER = 20
 KIND = "briefing"
@@ -148,7 +148,7 @@ class BriefingService:
         if listed is None:
             raise NotFoundError(f"no watchlist {name!r}: add symbols to it first")
         if not listed.symbols:
-            raise ToolError(f"watchlist {name!r} is empty: add symbols to it first")
+            raise UnavailableError(f"watchlist {name!r} is empty: add symbols to it first")
         return name
 
     async def make(

@@ -31,7 +31,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints
 
 from assistant.settings import Settings
-from tools.errors import ToolError
+from tools.errors import UnavailableError
 
 TIMEOUT_SECONDS = 5.0
 SLACK_FINAL = frozenset(
@@ -52,7 +52,7 @@ SLACK_FINAL = frozenset(
 class WebhookChannel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["webhook"] = "webhook"
+    type: Literal["webhook"]
     url: HttpUrl
 
 
@@ -84,8 +84,8 @@ Channel = Annotated[
 ]
 
 
-class ChannelError(ToolError):
-    """A channel this server cannot deliver to (HTTP 400 / exit 2)."""
+class ChannelError(UnavailableError):
+    """A channel this server cannot deliver to (HTTP 409 unavailable / exit 2)."""
 
 
 def slack_user(user_id: str) -> str | None:
@@ -112,10 +112,10 @@ def describe(channel) -> str:
     if isinstance(channel, WebhookChannel):
         return redact_url(str(channel.url))
     if isinstance(channel, SlackChannel):
-        return f"slack {channel.channel or 'DM'}"
+        return f"Slack {channel.channel}" if channel.channel else "your Slack DM"
     if isinstance(channel, EmailChannel):
-        return f"email {channel.to}"
-    return "widget"
+        return f"e-mail to {channel.to}"
+    return "the widget"
 
 
 def redact_url(url: str) -> str:

@@ -151,7 +151,7 @@ def test_a_webhook_goes_to_the_address_that_was_checked(db_url, prices, monkeypa
     try:
         engine = create_engine(db_url)
         port = receiver.url.split(":")[2].split("/")[0]
-        hook = WebhookChannel(url=f"http://hooks.example:{port}/hook")
+        hook = WebhookChannel(type="webhook", url=f"http://hooks.example:{port}/hook")
         alerts = AlertService(engine, prices)
         alerts.create("ann", "ACME", make_condition("price_above", 15), [hook])
         alerts.sweep()

@@ -159,7 +159,7 @@ def test_two_processes_record_one_firing_and_send_one_signed_webhook(db_url, pri
             "ann",
             "ACME",
             make_condition("price_above", 15),
-            [WebhookChannel(url=receiver.url)],
+            [WebhookChannel(type="webhook", url=receiver.url)],
         )
         ctx = multiprocessing.get_context("spawn")
         out = ctx.Queue()
@@ -195,7 +195,7 @@ def test_failed_deliveries_back_off_and_end_in_the_dead_letter(db_url, prices):
             "ann",
             "ACME",
             make_condition("price_above", 1),
-            [WebhookChannel(url=receiver.url)],
+            [WebhookChannel(type="webhook", url=receiver.url)],
         )
         alerts.sweep()
         sender = Deliveries(engine, allow_private=True, max_attempts=3, retry_base_seconds=60)
@@ -238,7 +238,10 @@ def test_several_due_deliveries_are_each_sent_and_a_refused_target_is_dead_at_on
     engine = create_engine(db_url)
     try:
         alerts = AlertService(engine, prices)
-        hooks = [WebhookChannel(url=receiver.url), WebhookChannel(url=receiver.url + "2")]
+        hooks = [
+            WebhookChannel(type="webhook", url=receiver.url),
+            WebhookChannel(type="webhook", url=receiver.url + "2"),
+        ]
         made = alerts.create("ann", "ACME", make_condition("price_above", 1), hooks)
         alerts.create("bob", "ACME", make_condition("price_above", 2), [hooks[0]])
         alerts.sweep()

@@ -672,7 +672,8 @@ def test_briefings_schedules_and_notifications(api):
         assert trader.put("/v1/watchlists/brief", json={"symbols": ["KO"]}).status_code == 200
         email = {**schedule, "channels": [{"type": "email", "to": "t@example.com"}]}
         refused = trader.post("/v1/briefings/schedules", json=email)
-        assert refused.status_code == 400 and "SMTP_HOST" in refused.json()["error"]["message"]
+        assert refused.status_code == 409 and "SMTP_HOST" in refused.json()["error"]["message"]
+        assert refused.json()["error"]["code"] == "unavailable"
         widget = {**schedule, "channels": [{"type": "widget"}]}
         planned = trader.post("/v1/briefings/schedules", json=widget)
         assert planned.status_code == 201, planned.text
@@ -685,11 +686,15 @@ def test_briefings_schedules_and_notifications(api):
         assert viewer.get("/v1/notifications").json() == []
         assert viewer.get("/v1/notifications", params={"after": -1}).status_code == 422
         assert viewer.post("/v1/notifications/read", json={"up_to": 5}).json() == {"marked": 0}
-        slack = {"symbol": "KO", "condition": {"type": "new_filing", "value": "8-K"}}
+        slack = {"symbol": "KO", "condition": {"type": "new_filing", "value": ["8-k"]}}
         made_alert = trader.post(
             "/v1/alerts", json={**slack, "channels": [{"type": "slack", "channel": "#x"}]}
         )
-        assert made_alert.status_code == 400  # no Slack bot token on this server
+        assert made_alert.status_code == 409  # no Slack bot token on this server
         filing = trader.post("/v1/alerts", json=slack)
         assert filing.status_code == 201 and filing.json()["condition"]["value"] == ["8-K"]
+        text = {**slack, "condition": {"type": "new_filing", "value": "8-K"}}
+        assert trader.post("/v1/alerts", json=text).status_code == 422  # the API takes a list
+        truth = {**slack, "condition": {"type": "price_above", "value": True}}
+        assert trader.post("/v1/alerts", json=truth).status_code == 422
         assert trader.delete(f"/v1/alerts/{filing.json()['id']}").status_code == 204

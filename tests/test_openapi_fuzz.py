@@ -34,6 +34,8 @@ WATCHER = {
     # a watcher's stream stays open until later turns; a second is enough to read its start
     "request-timeout": 1,
 }
+NOTIFICATIONS = {"include-path": "/v1/notifications/stream", "request-timeout": 1}
+"""The widget's notification stream stays open; a second is enough to read its start."""
 REFUSALS = [str(s) for s in (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429)]
 """schemathesis's refusals, and 413: a body over the size limit is refused unread."""
 
@@ -52,7 +54,7 @@ def run_schemathesis(app, key: str) -> tuple[list[str], set[str]]:
                     "expected-statuses": ["2xx", "401", "403", "404", "409", "413", "429"]
                 },
             },
-            "operations": [TOOL_REFUSAL, WATCHER],
+            "operations": [TOOL_REFUSAL, WATCHER, NOTIFICATIONS],
         }
     )
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
@@ -95,4 +97,5 @@ def test_the_schema_tells_the_truth(tmp_path, sample_dir, sample_index_dir):
     assert {"POST /v1/chat", "POST /v1/approvals/{approval_id}/approve"} <= tested
     assert {"POST /v1/tools/get_prices", "POST /v1/chat/completions", "GET /metrics"} <= tested
     assert {"POST /v1/alerts", "PUT /v1/watchlists/{name}", "PUT /v1/profile"} <= tested
+    assert {"POST /v1/briefings", "POST /v1/briefings/schedules", "GET /v1/notifications"} <= tested
     assert len(tested) >= 25

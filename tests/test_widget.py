@@ -222,3 +222,51 @@ def test_the_risk_profile_questionnaire_in_the_widget(server, chromium):
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT_DIR / "widget-risk-profile.png"), full_page=True)
         browser.close()
+
+
+def test_watchlists_alerts_and_notifications_in_the_widget(server, chromium):
+    """The watch panel edits a watchlist and deletes an alert; an alert asked for in the
+    chat with the widget channel fires, and its notification arrives in the open widget
+    over the notifications stream."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.auth import Role
+    from assistant.keys import KeyStore
+
+    services = server.server.config.app.state.services
+    _, token = KeyStore(services.store.engine).open_session(Role.TRADER, 1)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        page = browser.new_page()
+        page.context.add_cookies([{"name": "ma_session", "value": token, "url": server.url}])
+        page.goto(server.url)
+        widget = page.locator("market-assistant")
+        widget.locator(".bubble").click()
+        widget.locator("button.watch-toggle").click()
+        box = widget.locator(".watch")
+        expect(box).to_contain_text("No watchlists yet", timeout=10_000)
+        inputs = box.locator(".add input")
+        inputs.nth(1).fill("ko, msft")
+        box.locator(".add button").click()
+        expect(box.locator(".sym")).to_have_count(2, timeout=10_000)
+        box.locator(".sym", has_text="MSFT").locator("button").click()
+        expect(box.locator(".sym")).to_have_count(1, timeout=10_000)
+        expect(box.locator(".list")).to_contain_text("default: KO")
+        inputs.nth(1).fill("ZZZZQ")
+        box.locator(".add button").click()
+        expect(box.locator(".status")).to_contain_text("ZZZZQ", timeout=10_000)
+        widget.locator("button.watch-toggle").click()  # closed
+        widget.locator("input").last.fill("alert me in the widget when KO closes above 1")
+        widget.locator("form button").click()
+        expect(widget.locator(".msg.assistant").last).to_contain_text("Alert set", timeout=60_000)
+        services.alerts.sweep()  # what the server's job does every sweep interval
+        services.deliveries.run()
+        note = widget.locator(".note")
+        expect(note).to_contain_text("Alert: KO closes above 1", timeout=20_000)
+        widget.locator("button.watch-toggle").click()
+        expect(box.locator(".alert")).to_contain_text("KO closes above 1 (fired)", timeout=10_000)
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / "widget-watch.png"), full_page=True)
+        box.locator(".alert button").click()
+        expect(box).to_contain_text("No alerts.", timeout=10_000)
+        browser.close()

@@ -26,7 +26,15 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 import talib
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from tools.anomaly import BASELINE, robust_z
 
@@ -62,9 +70,21 @@ class _Condition(BaseModel):
         raise NotImplementedError
 
 
+def not_bool(value: object) -> object:
+    """JSON's true is no number (pydantic would read it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is needed, not true or false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(not_bool)]
+Window = Annotated[int, BeforeValidator(not_bool)]
+"""A whole number (JSON's 20.0 is one; true is not)."""
+
+
 class PriceCondition(_Condition):
     type: Literal[ConditionType.PRICE_ABOVE, ConditionType.PRICE_BELOW]
-    value: float = Field(gt=0, le=1e7, allow_inf_nan=False, description="A price.")
+    value: Number = Field(gt=0, le=1e7, allow_inf_nan=False, description="A price.")
 
     def describe(self, symbol: str) -> str:
         way = "above" if self.type is ConditionType.PRICE_ABOVE else "below"
@@ -73,7 +93,7 @@ class PriceCondition(_Condition):
 
 class MoveCondition(_Condition):
     type: Literal[ConditionType.PCT_MOVE]
-    value: float = Field(
+    value: Number = Field(
         ge=0.0001, lt=1, allow_inf_nan=False, description="A fraction: 0.05 is a 5% move."
     )
 
@@ -83,7 +103,7 @@ class MoveCondition(_Condition):
 
 class RsiCondition(_Condition):
     type: Literal[ConditionType.RSI_ABOVE, ConditionType.RSI_BELOW]
-    value: float = Field(gt=0, lt=100, allow_inf_nan=False, description="An RSI(14) level.")
+    value: Number = Field(gt=0, lt=100, allow_inf_nan=False, description="An RSI(14) level.")
 
     def describe(self, symbol: str) -> str:
         way = "above" if self.type is ConditionType.RSI_ABOVE else "below"
@@ -92,7 +112,7 @@ class RsiCondition(_Condition):
 
 class SmaCondition(_Condition):
     type: Literal[ConditionType.CROSS_SMA]
-    value: int = Field(ge=2, le=400, description="The moving average's window, in bars.")
+    value: Window = Field(ge=2, le=400, description="The moving average's window, in bars.")
 
     def describe(self, symbol: str) -> str:
         return f"{symbol} crosses its {self.value:g}-day moving average"
@@ -100,7 +120,7 @@ class SmaCondition(_Condition):
 
 class AnomalyCondition(_Condition):
     type: Literal[ConditionType.ANOMALY]
-    value: float = Field(
+    value: Number = Field(
         default=5.0,
         ge=2,
         le=50,
@@ -112,34 +132,24 @@ class AnomalyCondition(_Condition):
         return f"{symbol} makes an abnormal move (robust z of {self.value:g} or more)"
 
 
-def _forms(value: object) -> object:
-    """'8-K', '10-K, 8-K' or a list: forms, upper-case, each once."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = value.replace(";", ",").split(",")
-    if isinstance(value, list | tuple):
-        out: list = []
-        for v in value:
-            v = v.strip().upper() if isinstance(v, str) else v
-            if v != "" and v not in out:
-                out.append(v)
-        return out
-    return value
+def split_forms(value: str) -> list[str]:
+    """'10-K, 8-K' (or '10-K; 8-K') as forms, for the CLI and chat; the API takes a list."""
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
 
 
 Form = Annotated[
-    str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Z0-9][A-Z0-9/ .-]*$")
+    str,
+    StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9][A-Za-z0-9/ .-]*$"),
+    AfterValidator(lambda v: " ".join(v.split()).upper()),
 ]
 
 
 class FilingCondition(_Condition):
     type: Literal[ConditionType.NEW_FILING]
-    value: Annotated[list[Form], BeforeValidator(_forms)] = Field(
+    value: Annotated[list[Form], AfterValidator(lambda v: list(dict.fromkeys(v)))] = Field(
         default_factory=list,
         max_length=10,
-        description="Forms (10-K, 10-Q, 8-K...), as a list or one comma-separated string; "
-        "none means any form.",
+        description="Forms (10-K, 10-Q, 8-K...); none means any form.",
     )
 
     def describe(self, symbol: str) -> str:
@@ -149,7 +159,7 @@ class FilingCondition(_Condition):
 
 class SentimentCondition(_Condition):
     type: Literal[ConditionType.NEWS_SENTIMENT]
-    value: float = Field(
+    value: Number = Field(
         ge=-1,
         le=1,
         allow_inf_nan=False,
@@ -178,8 +188,11 @@ CONDITION: TypeAdapter = TypeAdapter(Condition)
 
 def make_condition(kind: str | ConditionType, value: object = None) -> _Condition:
     """A condition from its parts, checked (pydantic's ValidationError names the problem).
-    ``value`` may be omitted where the family has a default (anomaly, new_filing)."""
+    ``value`` may be omitted where the family has a default (anomaly, new_filing); forms
+    may be given as one comma-separated string."""
     fields: dict = {"type": kind}
+    if isinstance(value, str) and kind == ConditionType.NEW_FILING:
+        value = split_forms(value)
     if value is not None:
         fields["value"] = value
     return CONDITION.validate_python(fields)

@@ -40,3 +40,8 @@ class RateLimitedError(ProviderError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UnavailableError(ToolError):
+    """What was asked needs something this server or account does not have yet: a channel
+    the server is not configured for, symbols on a watchlist (HTTP 409, exit 2)."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import State, Trader, Viewer
 from assistant.briefings import WEEKDAYS, Briefing, BriefingSchedule, Cadence, NewSchedule
 from assistant.channels import Channel
+from tools.alert_rules import Window
 
 router = APIRouter(tags=["briefings"])
 ListName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
@@ -21,7 +22,7 @@ class BriefingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     watchlist: ListName = "default"
-    days: int = Field(1, ge=1, le=31, description="1 for a daily briefing, 7 for a weekly.")
+    days: Window = Field(1, ge=1, le=31, description="1 for a daily briefing, 7 for a weekly.")
 
 
 class ScheduleRequest(BaseModel):
@@ -29,7 +30,7 @@ class ScheduleRequest(BaseModel):
 
     watchlist: ListName = "default"
     cadence: Cadence = Cadence.DAILY
-    hour: int = Field(7, ge=0, le=23, description="Hour of the day, UTC.")
+    hour: Window = Field(7, ge=0, le=23, description="Hour of the day, UTC.")
     weekday: Weekday | None = Field(None, description="Weekly: the day (monday by default).")
     channels: Annotated[list[Channel], Field(max_length=5)] = []
 

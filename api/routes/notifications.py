@@ -16,12 +16,13 @@ from api.deps import State, Viewer
 from api.schemas import SSE_RESPONSE
 from api.streams import guarded, sse
 from assistant.notifications import MAX_LISTED, Notification
+from tools.alert_rules import Window
 
 router = APIRouter(tags=["notifications"])
 POLL_SECONDS = 2.0
 """How often a stream looks for new rows (any process may have delivered them)."""
 
-After = Annotated[int, Query(ge=0, le=2**62, description="Only notifications after this seq.")]
+After = Annotated[int, Query(ge=0, le=10**15, description="Only notifications after this seq.")]
 
 
 @router.get("/v1/notifications", response_model=list[Notification], summary="Your notifications")
@@ -58,7 +59,7 @@ async def notification_stream(user: Viewer, state: State, request: Request, afte
 class ReadBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    up_to: int = Field(ge=0, le=2**62, description="Mark read every notification to this seq.")
+    up_to: Window = Field(ge=0, le=10**15, description="Mark read every notification to this seq.")
 
 
 class Marked(BaseModel):

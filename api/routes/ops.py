@@ -70,6 +70,7 @@ async def readyz(state: State):
             if at > recent
         },
         price_provider=live.status() if live else {"provider": "none"},
+        jobs=await asyncio.to_thread(services.jobs.states) if services.jobs else [],
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if ready else 503)
 

@@ -2,7 +2,9 @@
 // A web component, no build step, no external resources. It talks to the same origin:
 // POST /v1/chat (server-sent events), GET /v1/me, POST /v1/approvals/{id}/approve|reject,
 // GET /v1/conversations/{id}/events (runs resumed by a decision taken elsewhere),
-// GET/PUT /v1/profile (the risk-profile questionnaire).
+// GET/PUT /v1/profile (the risk-profile questionnaire), GET/PUT /v1/watchlists and
+// GET/DELETE /v1/alerts (the watch panel), GET /v1/notifications/stream (alert firings and
+// briefings delivered to the widget).
 (() => {
   const css = `
   :host { all: initial; font: 14px/1.45 system-ui, sans-serif; color: #1d2330; }
@@ -18,6 +20,18 @@
   .profile label { display: block; margin: 6px 0 2px; }
   .profile select { width: 100%; padding: 4px; font: inherit; }
   .profile .save { margin-top: 8px; padding: 4px 12px; border: 0; border-radius: 6px; background: #1f5eff; color: #fff; cursor: pointer; }
+  .watch { display: none; padding: 10px 14px; border-bottom: 1px solid #eee; font-size: 13px; background: #f8fff9; max-height: 45%; overflow-y: auto; }
+  .watch.open { display: block; }
+  .watch h4 { margin: 8px 0 4px; font-size: 13px; }
+  .watch .sym { display: inline-block; margin: 2px 4px 2px 0; padding: 1px 6px; border: 1px solid #cde; border-radius: 10px; background: #fff; }
+  .watch .sym button, .watch .alert button { border: 0; background: none; color: #a00; cursor: pointer; padding: 0 2px; }
+  .watch .add { display: flex; gap: 4px; margin-top: 4px; }
+  .watch .add input { padding: 3px 6px; }
+  .watch .add button { padding: 3px 10px; border: 0; border-radius: 6px; background: #1f5eff; color: #fff; cursor: pointer; }
+  .watch .alert { margin: 2px 0; }
+  .note { background: #eefbf1; border: 1px solid #b7e4c3; }
+  .note b { display: block; }
+  .bubble .badge { position: absolute; top: -4px; right: -4px; min-width: 18px; height: 18px; border-radius: 9px; background: #d93025; color: #fff; font-size: 11px; line-height: 18px; }
   .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 10px; }
   .msg { padding: 8px 10px; border-radius: 8px; white-space: pre-wrap; word-wrap: break-word; }
   .user { background: #e8eeff; align-self: flex-end; max-width: 85%; }
@@ -59,10 +73,15 @@
       this.panel = el("div", "panel");
       const header = el("header", "", "Market Assistant");
       this.profileButton = el("button", "profile-toggle", "Risk profile");
-      header.append(this.profileButton);
+      this.watchButton = el("button", "watch-toggle", "Watchlists & alerts");
+      const buttons = el("span");
+      buttons.append(this.watchButton, " ", this.profileButton);
+      header.append(buttons);
       this.profileBox = el("div", "profile");
-      this.panel.append(header, this.profileBox);
+      this.watchBox = el("div", "watch");
+      this.panel.append(header, this.profileBox, this.watchBox);
       this.profileButton.addEventListener("click", () => this.toggleProfile());
+      this.watchButton.addEventListener("click", () => this.toggleWatch());
       this.log = el("div", "log");
       this.form = el("form");
       this.input = el("input");
@@ -70,12 +89,120 @@
       this.form.append(this.input, el("button", "", "Send"));
       this.panel.append(this.log, this.form);
       this.root.append(style, this.bubble, this.panel);
-      this.bubble.addEventListener("click", () => this.panel.classList.toggle("open"));
+      this.bubble.addEventListener("click", () => {
+        this.panel.classList.toggle("open");
+        this.unseen = 0;
+        this.badge();
+      });
       this.form.addEventListener("submit", (e) => { e.preventDefault(); this.ask(); });
       fetch("/v1/me", { credentials: "same-origin" }).then((r) => {
         if (r.status === 401) this.signInHint();
         return r.ok ? r.json() : null;
-      }).then((me) => { if (me) this.userRole = me.role; }).catch(() => {});
+      }).then((me) => {
+        if (!me) return;
+        this.userRole = me.role;
+        this.notifications();
+      }).catch(() => {});
+    }
+
+    // Alert firings and briefings delivered to the widget: one stream for the session;
+    // EventSource reconnects by itself, and what was already shown is skipped by seq.
+    notifications() {
+      this.lastSeq = 0;
+      this.unseen = 0;
+      const stream = new EventSource("/v1/notifications/stream?after=0");
+      stream.onmessage = (m) => {
+        const n = JSON.parse(m.data);
+        if (n.seq <= this.lastSeq) return;
+        this.lastSeq = n.seq;
+        if (n.read) return;
+        const note = el("div", "msg assistant note");
+        note.append(el("b", "", n.title), el("span", "", n.text));
+        this.log.append(note);
+        this.log.scrollTop = this.log.scrollHeight;
+        if (!this.panel.classList.contains("open")) { this.unseen += 1; this.badge(); }
+        fetch("/v1/notifications/read", {
+          method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ up_to: n.seq }),
+        }).catch(() => {});
+      };
+    }
+
+    badge() {
+      let badge = this.bubble.querySelector(".badge");
+      if (!this.unseen) { if (badge) badge.remove(); return; }
+      if (!badge) { badge = el("span", "badge"); this.bubble.append(badge); }
+      badge.textContent = String(this.unseen);
+    }
+
+    // Watchlists (add and remove symbols) and alerts (delete); new alerts are asked for in
+    // the chat ("alert me when KO closes above 70").
+    async toggleWatch() {
+      const box = this.watchBox;
+      if (box.classList.toggle("open") === false) return;
+      await this.drawWatch();
+    }
+
+    async drawWatch() {
+      const box = this.watchBox;
+      const get = (url) => fetch(url, { credentials: "same-origin" }).catch(() => null);
+      const [lists, alerts] = await Promise.all([get("/v1/watchlists"), get("/v1/alerts")]);
+      if (!lists || lists.status === 401) { box.classList.remove("open"); this.signInHint(); return; }
+      const status = el("div", "status");
+      const put = async (name, symbols) => {
+        const r = await fetch(`/v1/watchlists/${encodeURIComponent(name)}`, {
+          method: "PUT", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ symbols }),
+        });
+        if (!r.ok) { const data = await r.json(); status.textContent = data.error ? data.error.message : "not saved"; return; }
+        await this.drawWatch();
+      };
+      const parts = [el("h4", "", "Watchlists")];
+      const all = await lists.json();
+      if (!all.length) parts.push(el("div", "", "No watchlists yet: add symbols below."));
+      for (const list of all) {
+        const row = el("div", "list");
+        row.append(el("b", "", list.name + ": "));
+        for (const symbol of list.symbols) {
+          const chip = el("span", "sym", symbol);
+          const x = el("button", "", "×");
+          x.title = `Remove ${symbol}`;
+          x.addEventListener("click", () => put(list.name, list.symbols.filter((s) => s !== symbol)));
+          chip.append(x);
+          row.append(chip);
+        }
+        parts.push(row);
+      }
+      const add = el("div", "add");
+      const name = el("input");
+      name.placeholder = "list (default)";
+      name.size = 10;
+      const symbols = el("input");
+      symbols.placeholder = "symbols, e.g. NVDA KO";
+      const go = el("button", "", "Add");
+      go.addEventListener("click", () => {
+        const listName = (name.value.trim() || "default").toLowerCase();
+        const current = (all.find((l) => l.name === listName) || { symbols: [] }).symbols;
+        const more = symbols.value.split(/[\s,]+/).filter(Boolean).map((s) => s.toUpperCase());
+        if (more.length) put(listName, [...current, ...more.filter((s) => !current.includes(s))]);
+      });
+      add.append(name, symbols, go);
+      parts.push(add, el("h4", "", "Alerts"));
+      const mine = alerts && alerts.ok ? await alerts.json() : [];
+      if (!mine.length) parts.push(el("div", "", 'No alerts. Ask in the chat: "alert me when KO closes above 70".'));
+      for (const a of mine) {
+        const row = el("div", "alert", `${a.description} (${a.armed ? "armed" : "fired"}) `);
+        const x = el("button", "", "delete");
+        x.addEventListener("click", async () => {
+          const r = await fetch(`/v1/alerts/${a.id}`, { method: "DELETE", credentials: "same-origin" });
+          if (!r.ok && r.status !== 404) { const data = await r.json(); status.textContent = data.error ? data.error.message : "not deleted"; return; }
+          await this.drawWatch();
+        });
+        row.append(x);
+        parts.push(row);
+      }
+      parts.push(status);
+      box.replaceChildren(...parts);
     }
 
     signInHint() {

@@ -172,8 +172,7 @@ def read_alert(question: str, mentions: list) -> list[tuple[str, dict]] | str | 
     # takes its condition; one named for something else ("remove KO from my watchlist
     # and alert me when PFE ...") gets no alert
     joined = [
-        CONJUNCTION.fullmatch(question[a.end : b.start]) is not None
-        for a, b in pairwise(mentions)
+        CONJUNCTION.fullmatch(question[a.end : b.start]) is not None for a, b in pairwise(mentions)
     ]
     for i in range(len(found) - 2, -1, -1):  # "KO or PFE falls 4%"
         if found[i][1] is None and joined[i]:
