@@ -11,7 +11,8 @@ from pydantic import BaseModel, EmailStr, Field, HttpUrl, ValidationError
 from pydantic_ai import ModelRetry, RunContext, ToolFailed
 from pydantic_ai.toolsets import FunctionToolset
 
-from assistant.alerts import Alert, AlertService
+from assistant.alert_rows import Alert
+from assistant.alerts import AlertService
 from assistant.auth import Role
 from assistant.channels import EmailChannel, SlackChannel, WebhookChannel, WidgetChannel
 from assistant.deps import AgentDeps

@@ -19,15 +19,24 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import Engine, update
-from sqlmodel import Field as Column
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
+from assistant.alert_rows import (
+    ONE_CHANNEL,
+    Alert,
+    AlertEvent,
+    AlertEventRow,
+    AlertRow,
+    Delivery,
+    DeliveryRow,
+    DeliveryStatus,
+    NewAlert,
+    alert_view,
+)
 from assistant.channels import Channel, Message, check_channels
 from assistant.schema import ensure_schema
 from assistant.settings import Settings
@@ -39,111 +48,6 @@ from tools.market_data import PriceStore, normalise_symbol
 MAX_ALERTS_PER_USER = 200
 MAX_SEEN = 2000
 """Documents remembered per alert (the oldest are forgotten; they are long past)."""
-CHANNELS: TypeAdapter = TypeAdapter(list[Channel])
-ONE_CHANNEL: TypeAdapter = TypeAdapter(Channel)
-
-
-class AlertRow(SQLModel, table=True):
-    __tablename__ = "alerts"
-
-    id: str = Column(primary_key=True)
-    user_id: str = Column(index=True)
-    symbol: str
-    condition_json: str
-    channels_json: str = "[]"
-    secret: str
-    armed: bool = True
-    created_at: datetime = Column(default_factory=utcnow)
-    checked_at: datetime | None = None
-    last_detail: str | None = None
-    seen_json: str | None = None
-
-
-class AlertEventRow(SQLModel, table=True):
-    __tablename__ = "alert_events"
-
-    id: str = Column(primary_key=True)
-    alert_id: str = Column(index=True)
-    fired_at: datetime = Column(default_factory=utcnow)
-    as_of: date
-    measured: float | None = None
-    message: str
-
-
-class DeliveryRow(SQLModel, table=True):
-    __tablename__ = "alert_deliveries"
-
-    id: str = Column(primary_key=True)
-    event_id: str = Column(index=True)
-    alert_id: str = Column(index=True)
-    kind: str = Column(default="alert", sa_column_kwargs={"server_default": "alert"})
-    channel_json: str
-    status: str = "pending"
-    attempts: int = 0
-    next_attempt_at: datetime = Column(default_factory=utcnow, index=True)
-    claimed_until: datetime | None = None
-    last_error: str | None = None
-    delivered_at: datetime | None = None
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    DELIVERED = "delivered"
-    DEAD = "dead"
-
-
-class Delivery(BaseModel):
-    id: str
-    channel: Channel
-    status: DeliveryStatus
-    attempts: int
-    last_error: str | None
-    delivered_at: datetime | None
-
-
-class AlertEvent(BaseModel):
-    id: str
-    alert_id: str
-    fired_at: datetime
-    as_of: date
-    measured: float | None
-    message: str
-    deliveries: list[Delivery] = Field(default_factory=list)
-
-
-class Alert(BaseModel):
-    id: str
-    symbol: str
-    condition: Condition
-    channels: list[Channel]
-    description: str
-    armed: bool = Field(description="False after it fired, until the condition is false again.")
-    created_at: datetime
-    checked_at: datetime | None
-    last_detail: str | None
-
-
-class NewAlert(Alert):
-    secret: str = Field(
-        description="Signs each webhook body: X-Assistant-Signature: sha256=<HMAC-SHA256 of "
-        "the body with this secret>. Shown once, when the alert is created."
-    )
-
-
-def _alert(row: AlertRow) -> Alert:
-    condition = CONDITION.validate_json(row.condition_json)
-    return Alert(
-        id=row.id,
-        symbol=row.symbol,
-        condition=condition,
-        channels=CHANNELS.validate_json(row.channels_json),
-        description=condition.describe(row.symbol),
-        armed=row.armed,
-        created_at=row.created_at,
-        checked_at=row.checked_at,
-        last_detail=row.last_detail,
-    )
 
 
 class AlertService:
@@ -205,7 +109,7 @@ class AlertService:
             s.add(row)
             s.commit()
             s.refresh(row)
-            return NewAlert(**_alert(row).model_dump(), secret=row.secret)
+            return NewAlert(**alert_view(row).model_dump(), secret=row.secret)
 
     def mentions(
         self, symbol: str, documents: Callable[[], Any] | None = None
@@ -251,7 +155,7 @@ class AlertService:
             rows = s.exec(
                 select(AlertRow).where(AlertRow.user_id == user_id).order_by(AlertRow.created_at)
             ).all()
-            return [_alert(r) for r in rows]
+            return [alert_view(r) for r in rows]
 
     def _own(self, s: Session, user_id: str, alert_id: str) -> AlertRow:
         row = s.get(AlertRow, alert_id)

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Field as Column
 from sqlmodel import Session, SQLModel, select
 
-from assistant.alerts import CHANNELS, DeliveryRow
+from assistant.alert_rows import CHANNELS, DeliveryRow
 from assistant.auth import Role, User
 from assistant.channels import Channel, Message, check_channels
 from assistant.events import CitationEvent, ErrorEvent

@@ -21,7 +21,8 @@ from functools import partial
 from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, select
 
-from assistant.alerts import ONE_CHANNEL, DeliveryRow, DeliveryStatus, alert_message
+from assistant.alert_rows import ONE_CHANNEL, DeliveryRow, DeliveryStatus
+from assistant.alerts import alert_message
 from assistant.channels import (
     EmailChannel,
     Message,

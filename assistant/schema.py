@@ -61,7 +61,7 @@ def metadata() -> MetaData:
     from sqlmodel import SQLModel
 
     import assistant.account_lock
-    import assistant.alerts
+    import assistant.alert_rows
     import assistant.briefings
     import assistant.jobs
     import assistant.keys

@@ -234,7 +234,7 @@ def test_filing_and_news_alerts_fire_once_per_new_document(db_url, prices, index
 def test_two_sweeps_that_read_the_same_state_report_a_document_once(db_url, prices, index):
     from sqlmodel import Session, select
 
-    from assistant.alerts import AlertRow
+    from assistant.alert_rows import AlertRow
     from tools.alert_rules import CONDITION
 
     engine = create_engine(db_url)

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, update
 from sqlmodel import Session
 
-from assistant.alerts import AlertService, DeliveryRow
+from assistant.alert_rows import DeliveryRow
+from assistant.alerts import AlertService
 from assistant.auth import Role, User
 from assistant.channels import WebhookChannel
 from assistant.deliveries import Deliveries, check_target

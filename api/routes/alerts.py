@@ -8,7 +8,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import State, Trader, Viewer
-from assistant.alerts import Alert, AlertEvent, Channel, NewAlert
+from assistant.alert_rows import Alert, AlertEvent, NewAlert
+from assistant.channels import Channel
 from tools.alert_rules import Condition
 from tools.orders import Symbol
 
