@@ -250,17 +250,20 @@ def optimize_estimates(
     risk_aversion = 1.0 if risk_aversion is None else risk_aversion
     check_settings(target_return, risk_aversion, frontier_points, risk_free_rate)
     check_feasible(est.symbols, c)
-    if c.max_volatility is not None and method is not Method.RISK_PARITY:
-        _check_volatility(est, c)
     p = _Problem(est, c)
-    if method is Method.MIN_VARIANCE:
-        w = _min_variance(p)
-    elif method is Method.MAX_SHARPE:
-        w = _max_sharpe(p, risk_free_rate)
-    elif method is Method.MEAN_VARIANCE:
-        w = _mean_variance(p, target_return, risk_aversion)
-    else:
-        w = _risk_parity(p)
+    try:
+        if method is Method.MIN_VARIANCE:
+            w = _min_variance(p)
+        elif method is Method.MAX_SHARPE:
+            w = _max_sharpe(p, risk_free_rate)
+        elif method is Method.MEAN_VARIANCE:
+            w = _mean_variance(p, target_return, risk_aversion)
+        else:
+            w = _risk_parity(p)
+    except InfeasibleError:
+        if c.max_volatility is not None and method is not Method.RISK_PARITY:
+            _check_volatility(est, c)  # only when it failed: one solve more, not one per run
+        raise
     w = _clean(w, c)
     frontier = _frontier(est, c, frontier_points, risk_free_rate) if frontier_points else None
     return w, frontier
@@ -268,7 +271,8 @@ def optimize_estimates(
 
 def _check_volatility(est: Estimates, c: Constraints) -> None:
     """Name an unreachable volatility limit with the lowest reachable one, instead of the
-    solver's bare "infeasible"."""
+    solver's bare "infeasible" (raises VolatilityTargetError; returns when the limit is
+    reachable and something else made the problem infeasible)."""
     calmest = _min_variance(_Problem(est, c.model_copy(update={"max_volatility": None})))
     lowest = math.sqrt(max(float(calmest @ est.cov @ calmest), 0.0))
     if lowest > c.max_volatility * (1 + 1e-6):
