@@ -5,7 +5,7 @@ for the asker only; ``/v1/alerts`` serves programs."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, HttpUrl, ValidationError
 from pydantic_ai import ModelRetry, RunContext, ToolFailed
@@ -49,7 +49,7 @@ def _trader(ctx: RunContext[AgentDeps], what: str) -> None:
 async def create_alert(
     ctx: RunContext[AgentDeps],
     symbol: Symbol,
-    condition: ConditionType,
+    condition: ConditionType | Literal["price_reaches"],
     value: float | Annotated[list[str], Field(max_length=10)] | None = None,
     webhook_url: HttpUrl | None = None,
     email: EmailStr | None = None,
@@ -61,12 +61,15 @@ async def create_alert(
     pct_move (a fraction: 0.05 = 5% in a day), rsi_above/rsi_below (RSI 14 level),
     cross_sma (a window in bars), anomaly (robust z of the day's return, default 5),
     new_filing (forms such as ["8-K"]; none = any), news_sentiment (a story's score -1..1:
-    0.5 strongly positive, -0.5 strongly negative). Channels: a webhook URL, an e-mail
+    0.5 strongly positive, -0.5 strongly negative); price_reaches (a price: above it
+    when the last close is below, below it otherwise). Channels: a webhook URL, an e-mail
     address, a Slack channel or the asker's Slack DM, the widget. Needs the trader role;
     it places no order."""
     _trader(ctx, "creating alerts")
     service = _service(ctx)
     try:
+        if condition == "price_reaches":
+            condition = await asyncio.to_thread(_side, ctx, symbol, value)
         rule = make_condition(condition, value)
         channels: list = [WebhookChannel(type="webhook", url=webhook_url)] if webhook_url else []
         if email:
@@ -86,6 +89,14 @@ async def create_alert(
     return AlertList(alerts=mine, created=Alert(**made.model_dump(exclude={"secret"})))
 
 
+def _side(ctx: RunContext[AgentDeps], symbol: str, level: object) -> ConditionType:
+    """ "When KO hits 70": above 70 if it closes below it now, below 70 otherwise."""
+    if not isinstance(level, int | float):
+        raise ToolError("price_reaches needs a price")
+    last = float(ctx.deps.prices().load(symbol).price.dropna().iloc[-1])
+    return ConditionType.PRICE_ABOVE if last < level else ConditionType.PRICE_BELOW
+
+
 async def list_alerts(ctx: RunContext[AgentDeps]) -> AlertList:
     """The asker's alerts, armed or fired."""
     service = _service(ctx)
@@ -96,32 +107,46 @@ async def delete_alerts(
     ctx: RunContext[AgentDeps],
     alert_ids: Annotated[list[str], Field(max_length=50)] = [],  # noqa: B006
     symbol: Symbol | None = None,
+    kinds: Annotated[list[ConditionType], Field(max_length=9)] = [],  # noqa: B006
+    value: float | None = None,
     every: bool = False,
 ) -> AlertList:
-    """Delete the asker's alerts: by id, every alert on `symbol`, or all of them
-    (`every`)."""
+    """Delete the asker's alerts: by id; or those on `symbol`, of `kinds` (condition
+    types) and at the level `value`, as far as each is given; or all of them (`every`)."""
     _trader(ctx, "deleting alerts")
     service, user = _service(ctx), ctx.deps.user.id
 
+    def chosen(a: Alert) -> bool:
+        if every or a.id in alert_ids:
+            return True
+        if alert_ids or not (symbol or kinds or value is not None):
+            return False
+        return (
+            (symbol is None or a.symbol == symbol.upper())
+            and (not kinds or a.condition.type in kinds)
+            and (value is None or getattr(a.condition, "value", None) == value)
+        )
+
     def remove() -> list[Alert]:
         mine = service.mine(user)
-        chosen = [
-            a for a in mine if every or a.id in alert_ids or (symbol and a.symbol == symbol.upper())
-        ]
         unknown = [i for i in alert_ids if i not in {a.id for a in mine}]
         if unknown:
             raise ToolError(f"no alert {unknown[0]!r} of yours")
-        if not chosen:
-            raise ToolError(
-                f"you have no alert on {symbol}"
-                if symbol
-                else "you have no alerts"
-                if every
-                else "name alerts (ids) or a symbol"
+        gone = [a for a in mine if chosen(a)]
+        if not gone:
+            what = " ".join(
+                part
+                for part in (
+                    ", ".join(k.value for k in kinds) if kinds else "",
+                    f"on {symbol}" if symbol else "",
+                    f"at {value:g}" if value is not None else "",
+                )
+                if part
             )
-        for a in chosen:
+            raise ToolError(f"you have no alert {what}".strip() if what else "you have no alerts")
+        for a in gone:
             service.delete(user, a.id)
-        return chosen
+        return gone
 
     try:
         removed = await asyncio.to_thread(remove)

@@ -1,7 +1,8 @@
 """What a briefing on a watchlist is written from: each symbol's moves and readings, the
 filings and news about them in the period (with citations), and the asker's alerts that
-fired in it. ``get_briefing`` is the agent's tool; the agent (the offline model too)
-writes the briefing from its result, as it writes any answer from tool results.
+fired in it. The agent's ``get_briefing`` (assistant/briefing_tools.py) returns them; the
+agent (the offline model too) writes the briefing from its result, as it writes any
+answer from tool results.
 
 The period is the last ``days`` calendar days up to the data's date (the latest close
 among the symbols; today's date when none has prices), so a briefing over stored data
@@ -10,16 +11,12 @@ is about that data's last days, and a conversation pinned to a date sees nothing
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
-from pydantic_ai import ModelRetry, RunContext, ToolFailed
-from pydantic_ai.toolsets import FunctionToolset
 
-from assistant.deps import AgentDeps
 from retrieval.models import Citation, SearchFilters
 from tools.briefing import Snapshot, snapshot
 from tools.errors import ToolError
@@ -128,51 +125,3 @@ def _documents(
         )
         for n, c in enumerate(chosen, start=1)
     ], latest and bool(chosen)
-
-
-Days = Annotated[int, Field(ge=1, le=31, description="1 for a daily briefing, 7 for a weekly.")]
-ListName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][\w-]*$")]
-
-
-async def get_briefing(
-    ctx: RunContext[AgentDeps], watchlist: ListName | None = None, days: Days = 1
-) -> BriefingFacts:
-    """The facts for a briefing on one of your watchlists (`default` unless named): each
-    symbol's close, 1- and 5-day moves, RSI(14) and 50-day average; the filings and news
-    about them in the last `days` days, to cite as [n]; and your alerts that fired."""
-    deps = ctx.deps
-    if deps.watchlists is None:
-        raise ToolFailed("watchlists are not available here")
-    try:
-        listed = await asyncio.to_thread(deps.watchlists.get, deps.user.id, watchlist)
-    except ToolError as exc:
-        raise ModelRetry(str(exc)) from None
-    name = watchlist or "default"
-    if listed is None or not listed.symbols:
-        raise ToolFailed(
-            f"your watchlist '{name}' is empty: add symbols first "
-            '(e.g. "add AAPL and MSFT to my watchlist")'
-        )
-    alerts = deps.alerts
-
-    def fired(since: date) -> list[FiredAlert]:
-        if alerts is None:
-            return []
-        return [
-            FiredAlert(alert_id=e.alert_id, fired_at=e.fired_at, as_of=e.as_of, message=e.message)
-            for e in alerts.fired_since(deps.user.id, since)
-            if deps.as_of is None or e.as_of <= deps.as_of
-        ]
-
-    def run() -> BriefingFacts:
-        index = None
-        try:
-            index = deps.index()
-        except Exception:  # no index: a briefing on prices alone
-            index = None
-        return gather(listed.name, listed.symbols, days, deps.prices(), index, fired, deps.as_of)
-
-    return await asyncio.to_thread(run)
-
-
-BRIEFINGS = FunctionToolset([get_briefing], id="briefings")

@@ -102,6 +102,9 @@ class BriefingSchedule(BaseModel):
     next_run_at: datetime | None
     created_at: datetime
 
+    def summary(self) -> str:
+        return f"{self.cadence} briefing on {self.watchlist} at {self.hour:02d}:00 UTC ({self.id})"
+
 
 class NewSchedule(BriefingSchedule):
     secret: str = Field(description="Signs each webhook body, as an alert's does. Shown once.")
@@ -255,6 +258,22 @@ class BriefingService:
             mine = s.exec(
                 select(BriefingScheduleRow.id).where(BriefingScheduleRow.user_id == user_id)
             ).all()
+            same = s.exec(
+                select(BriefingScheduleRow).where(
+                    BriefingScheduleRow.user_id == user_id,
+                    BriefingScheduleRow.watchlist == name,
+                    BriefingScheduleRow.cadence == cadence,
+                    BriefingScheduleRow.hour == hour,
+                )
+            ).all()
+            wanted = [c.model_dump(mode="json") for c in channels]
+            for row in same:  # asked twice: one schedule, not two briefings a time
+                if row.weekday == (weekday if cadence is Cadence.WEEKLY else None) and (
+                    json.loads(row.channels_json) == wanted
+                ):
+                    due = {j.name: j.next_run_at for j in self.jobs.states()}
+                    view = self._schedule(row, due.get(f"{KIND}:{row.id}"))
+                    return NewSchedule(**view.model_dump(), secret=row.secret)
             if len(mine) >= MAX_SCHEDULES_PER_USER:
                 raise ToolError(f"at most {MAX_SCHEDULES_PER_USER} briefing schedules per user")
             row = BriefingScheduleRow(

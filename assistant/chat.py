@@ -75,6 +75,7 @@ from tools.market_data import PriceStore
 
 if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
     from assistant.alerts import AlertService
+    from assistant.briefings import BriefingService
     from assistant.profiles import ProfileStore
     from assistant.watchlists import WatchlistStore
     from retrieval.index import DocumentIndex
@@ -112,6 +113,7 @@ class ChatService:
         self.settings, self.store, self.prices = settings, store, prices
         self.profiles, self.watchlists = profiles, watchlists
         self.alerts: AlertService | None = None
+        self.briefings: BriefingService | None = None
         """Set by the services once built (they need the chat's live prices)."""
         self.index_factory, self.broker_factory = index_factory, broker_factory
         self.approvals = approvals
@@ -151,6 +153,7 @@ class ChatService:
             profiles=self.profiles,
             watchlists=self.watchlists,
             alerts=self.alerts,
+            briefings=self.briefings,
             close_index=not self.index_is_shared,
         )
 

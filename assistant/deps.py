@@ -20,6 +20,7 @@ from tools.providers.live import LivePrices, PriceView, Refresh
 if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import; a question may never search
     from assistant.alerts import AlertService
     from assistant.approvals import ApprovalService
+    from assistant.briefings import BriefingService
     from assistant.profiles import ProfileStore
     from assistant.watchlists import WatchlistStore
     from retrieval.index import DocumentIndex
@@ -54,6 +55,7 @@ class AgentDeps:
     """Users' risk profiles: the optimiser's defaults, and the profile tools."""
     watchlists: WatchlistStore | None = None
     alerts: AlertService | None = None
+    briefings: BriefingService | None = None
     tool_seconds: float = 0.0
     close_index: bool = True
     """False when the index is shared by a long-running server."""

@@ -139,6 +139,7 @@ def with_background(services: Services, prices) -> Services:
         return name_key(found.name) if found is not None else None
 
     services.alerts, services.jobs, services.briefings = alerts, jobs, briefings
+    chat.briefings = briefings
     services.deliveries = Deliveries(
         engine, settings=settings, sources={"briefing": briefings.message}
     )

@@ -25,8 +25,11 @@ class Watchlists(BaseModel):
     changed: Watchlist | None = Field(None, description="The list this call changed.")
     added: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
+    deleted: Watchlist | None = Field(None, description="The list this call deleted.")
 
     def summary(self) -> str:
+        if self.deleted is not None:
+            return f"deleted {self.deleted.name}"
         if self.changed is not None:
             return self.changed.summary()
         return f"{len(self.lists)} watchlist{'s' if len(self.lists) != 1 else ''}"
@@ -72,4 +75,17 @@ async def update_watchlist(
     return Watchlists(lists=lists, changed=changed, added=list(add), removed=list(remove))
 
 
-WATCHLISTS = FunctionToolset([get_watchlists, update_watchlist], id="watchlists")
+async def delete_watchlist(ctx: RunContext[AgentDeps], name: ListName | None = None) -> Watchlists:
+    """Delete one of your watchlists (`default` unless named), all its symbols with it."""
+    store, user = _store(ctx), ctx.deps.user.id
+    try:
+        gone = await asyncio.to_thread(store.get, user, name)
+        if gone is None or not await asyncio.to_thread(store.delete, user, name):
+            raise ModelRetry(f"you have no watchlist {(name or 'default')!r}")
+    except ToolError as exc:
+        raise ModelRetry(str(exc)) from None
+    lists = await asyncio.to_thread(store.all, user)
+    return Watchlists(lists=lists, deleted=gone)
+
+
+WATCHLISTS = FunctionToolset([get_watchlists, update_watchlist, delete_watchlist], id="watchlists")

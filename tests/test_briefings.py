@@ -281,6 +281,131 @@ def test_alert_and_watchlist_talk(model_cache, question, calls):
     assert _plan(model_cache, question).calls == calls
 
 
+@pytest.mark.parametrize(
+    ("question", "calls"),
+    [
+        ("cancel the PEP alert for 190", [("delete_alerts", {"symbol": "PEP", "value": 190.0})]),
+        ("get rid of the rsi alerts", [("delete_alerts", {"kinds": ["rsi_above", "rsi_below"]})]),
+        ("unsubscribe me from the XOM alert", [("delete_alerts", {"symbol": "XOM"})]),
+        (
+            "post to #desk on slack when XOM moves 3% in a day",
+            [
+                (
+                    "create_alert",
+                    {
+                        "symbol": "XOM",
+                        "condition": "pct_move",
+                        "slack_channel": "#desk",
+                        "value": 0.03,
+                    },
+                )
+            ],
+        ),
+        (
+            "when KO crosses above its 200-day average, ping #trading on slack",
+            [
+                (
+                    "create_alert",
+                    {
+                        "symbol": "KO",
+                        "condition": "cross_sma",
+                        "slack_channel": "#trading",
+                        "value": 200.0,
+                    },
+                )
+            ],
+        ),
+        (
+            "if chevron rsi is above 75 or below 25 let me know",
+            [
+                ("create_alert", {"symbol": "CVX", "condition": "rsi_above", "value": 75.0}),
+                ("create_alert", {"symbol": "CVX", "condition": "rsi_below", "value": 25.0}),
+            ],
+        ),
+        (
+            "heads up if Home Depot does anything weird",
+            [("create_alert", {"symbol": "HD", "condition": "anomaly"})],
+        ),
+        (
+            "can you set an alert for when pepsi hits 190?",
+            [("create_alert", {"symbol": "PEP", "condition": "price_reaches", "value": 190.0})],
+        ),
+        (
+            "alert me when AAPL breaks above the 200dma",
+            [("create_alert", {"symbol": "AAPL", "condition": "cross_sma", "value": 200.0})],
+        ),
+        (
+            "text me when nvda pops 10%",
+            [("create_alert", {"symbol": "NVDA", "condition": "pct_move", "value": 0.1})],
+        ),
+        (
+            "notify me if BAC's price goes past 40 or under 28",
+            [
+                ("create_alert", {"symbol": "BAC", "condition": "price_above", "value": 40.0}),
+                ("create_alert", {"symbol": "BAC", "condition": "price_below", "value": 28.0}),
+            ],
+        ),
+        (
+            "alert me to any new 8-K from JPM and any really bad news on them too",
+            [
+                ("create_alert", {"symbol": "JPM", "condition": "new_filing", "value": ["8-K"]}),
+                ("create_alert", {"symbol": "JPM", "condition": "news_sentiment", "value": -0.6}),
+            ],
+        ),
+        ("do I have any alerts on pepsi?", [("list_alerts", {})]),
+        (
+            "create a watchlist called energy with exxon and chevron",
+            [("update_watchlist", {"add": ["XOM", "CVX"], "name": "energy"})],
+        ),
+        (
+            "put LLY on the pharma list too",
+            [("update_watchlist", {"add": ["LLY"], "name": "pharma"})],
+        ),
+        ("delete the staples watchlist", [("delete_watchlist", {"name": "staples"})]),
+        ("digest for my pharma list", [("get_briefing", {"watchlist": "pharma"})]),
+        ("give me a rundown of my staples watchlist", [("get_briefing", {"watchlist": "staples"})]),
+        (
+            "send me a daily briefing on my pharma watchlist every morning",
+            [("schedule_briefing", {"watchlist": "pharma", "hour": 7})],
+        ),
+        (
+            "weekly digest of my tech watchlist every friday at 6pm",
+            [
+                (
+                    "schedule_briefing",
+                    {"watchlist": "tech", "cadence": "weekly", "weekday": "friday", "hour": 18},
+                )
+            ],
+        ),
+    ],
+)
+def test_what_strangers_typed(model_cache, question, calls):
+    stored = "AAPL KO MSFT MRK PFE NVDA PEP XOM CVX LLY JPM BAC HD"
+    assert _plan(model_cache, question, stored).calls == calls
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "should I remove PFE from my watchlist?",
+        "should I add KO to my watchlist?",
+        "would it make sense to delete my KO alert?",
+        "should i set an alert on PFE at 45?",
+        "what's a good price to set an alert for on coke?",
+        "is KO on my watchlist doing well?",
+        "show me when AAPL last crossed its 200 day moving average",
+    ],
+)
+def test_advice_and_history_questions_change_nothing(model_cache, question):
+    acting = {"create_alert", "delete_alerts", "update_watchlist", "delete_watchlist"}
+    assert not acting & {name for name, _ in _plan(model_cache, question).calls}
+
+
+def test_a_move_over_a_week_is_not_silently_a_day(model_cache):
+    plan = _plan(model_cache, "alert me if KO drops 5% or more in a week")
+    assert plan.calls == [] and "one trading day" in plan.message
+
+
 def test_email_me_without_an_address_asks_for_one(model_cache):
     plan = _plan(model_cache, "email me when KO closes above 70")
     assert plan.calls == [] and "Which address" in plan.message

@@ -12,40 +12,70 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+from assistant.models.offline.advice import asks_advice
+
+CHANNEL_WORD = r"(?:#[\w.-]+|https?://\S+|slack|widget|e-?mail|[\w.+-]+@[\w-]+\.[\w.]+|phone|app)"
 ASKS_ALERT = re.compile(
     r"\b(?:alert|notify|ping)\s+me\b|"
     r"\b(?:tell|let|warn|message|e-?mail|text|slack|dm)\s+me\s+(?:know\s+)?"
     r"(?:(?:at|on|via|in|through)\s+\S+\s+)?(?:when|if|once|as soon as|the "
     r"(?:moment|minute|day)|whenever)\b|"
-    r"\b(?:set|create|add)\s+(?:up\s+)?(?:an?\s+)?(?:\w+\s+)?alerts?\b|"
-    r"\balerts?\s+(?:when|if|once|on|for)\b",
+    r"\b(?:set|create|add|make|put)\s+(?:up\s+)?(?:an?\s+)?(?:\w+\s+)?alerts?\b|"
+    r"\balerts?\s+(?:when|if|once|whenever)\b|"
+    r"\b(?:heads[- ]up|keep\s+me\s+posted)\b[^.?!]{0,20}\b(?:if|when|once|whenever)\b|"
+    rf"\b(?:post|send|push|ping|show|drop)\b[^.?!]{{0,60}}?{CHANNEL_WORD}[^.?!]{{0,30}}?"
+    r"\b(?:when|if|once|whenever|as soon as)\b|"
+    r"\b(?:when|if|once|whenever)\b[^.?!]{3,120}?[,;]?\s*(?:let\s+me\s+know|tell\s+me|"
+    r"alert\s+me|ping\s+me|notify\s+me|give\s+me\s+a\s+heads[- ]up|"
+    rf"(?:ping|post|send|message|notify)\b[^.?!]{{0,30}}?{CHANNEL_WORD})",
     re.I,
 )
-"""Asking to be told of something later; not "tell me about UnitedHealth"."""
+"""Asking to be told of something later; not "tell me about UnitedHealth", not "show me
+when AAPL last crossed its 200-day average"."""
 LISTS_ALERTS = re.compile(
-    r"\b(?:my|which|what|list|show)\b.{0,20}\balerts\b|\balerts (?:do i have|are set)\b", re.I
+    r"\b(?:my|which|what|list|show|any)\b.{0,20}\balerts\b|\b(?:my|any)\s+(?:\w+\s+)?alert\b|"
+    r"\balerts?\s+(?:do\s+i\s+have|"
+    r"are\s+set|have\s+i\s+(?:got|set))\b|\bdo\s+i\s+have\s+(?:any\s+)?alerts?\b",
+    re.I,
 )
 NUM = r"\$?(\d+(?:\.\d+)?)"
-BELOW = r"(?:drops?|falls?|goes|gets|dips?|sinks?|is|closes?|trades?|moves?)?\s*(?:below|under|beneath|less than|<)"
-ABOVE = r"(?:rises?|climbs?|goes|gets|jumps?|is|closes?|trades?|moves?)?\s*(?:above|over|past|more than|exceeds?|>)"
-RSI = re.compile(
-    rf"\brsi\b[^.?!]{{0,30}}?\b(?:(?P<below>{BELOW})|(?P<above>{ABOVE}))\s*{NUM}", re.I
+BELOW = (
+    r"(?:drops?|falls?|goes|gets|dips?|sinks?|slides?|is|closes?|trades?|moves?|breaks?|"
+    r"tanks?|plunges?)?\s*(?:below|under|beneath|less\s+than|<)"
 )
+ABOVE = (
+    r"(?:rises?|climbs?|goes|gets|jumps?|is|closes?|trades?|moves?|breaks?|pops?|rips?|"
+    r"tops?|clears?)?\s*(?:above|over|past|more\s+than|exceeds?|>)"
+)
+DIRECTION = re.compile(
+    rf"(?:(?P<below>{BELOW})|(?P<above>{ABOVE}))\s*{NUM}(?!\s*(?:%|percent))", re.I
+)
+TOPS = re.compile(rf"\b(?:tops|exceeds|surpasses|breaks)\s+{NUM}(?!\s*(?:%|percent))", re.I)
+REACHES = re.compile(
+    rf"\b(?:hits?|reach(?:es)?|touch(?:es)?|gets?\s+(?:back\s+)?to|goes\s+(?:back\s+)?to|"
+    rf"trades?\s+at|is\s+at|comes?\s+back\s+to|returns?\s+to)\s+{NUM}(?!\s*(?:%|percent))",
+    re.I,
+)
+RSI_WORD = re.compile(r"\brsi\b|\brelative\s+strength\b", re.I)
 SMA = re.compile(
-    r"\bcross(?:es|ing)?\s+(?:above\s+|below\s+)?(?:its|the)?\s*(\d{1,3})[- ]?(?:day|d|bar)?\s*"
-    r"(?:simple\s+)?(?:moving average|ma|sma|dma)\b",
+    r"\b(?:cross(?:es|ing)?|breaks?|moves?|goes|gets|climbs?|falls?|drops?|dips?|slips?)\s+"
+    r"(?:above\s+|below\s+|over\s+|under\s+|through\s+|back\s+above\s+|back\s+below\s+)?"
+    r"(?:its|the)?\s*(\d{1,3})[- ]?(?:day|d|bar)?\s*(?:simple\s+)?"
+    r"(?:moving\s+average|average|ma|sma|dma)\b",
     re.I,
 )
 MOVE = re.compile(
-    r"\b(?:moves?|jumps?|drops?|falls?|swings?|gains?|loses?|changes?|is up|is down)\s+"
-    r"(?:by\s+)?(?:more than\s+|over\s+|at least\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent)|"
-    r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:daily\s+|one-day\s+)?(?:move|drop|jump|fall|"
-    r"swing|gain|loss|change|decline|rise|spike|plunge)",
+    r"\b(?:moves?|jumps?|drops?|falls?|swings?|gains?|loses?|changes?|is\s+up|is\s+down|"
+    r"rips?|pops?|tanks?|surges?|soars?|plunges?|plummets?|spikes?|dumps?|craters?|rall(?:y|ies)|"
+    r"sinks?|slides?|tumbles?|climbs?|rises?|declines?)\s+(?:by\s+)?(?:more\s+than\s+|over\s+|"
+    r"at\s+least\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent)|"
+    r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:daily\s+|one-day\s+|single-day\s+)?(?:move|drop|jump|"
+    r"fall|swing|gain|loss|change|decline|rise|spike|plunge|pop|rip)",
     re.I,
 )
-PRICE = re.compile(rf"(?:(?P<below>{BELOW})|(?P<above>{ABOVE}))\s*{NUM}(?!\s*(?:%|percent))", re.I)
-
-
+LONGER = re.compile(
+    r"\b(?:in|over|within)\s+(?:a|one|the)?\s*(?:week|month|year)\b|\bweekly\b", re.I
+)
 FILING = re.compile(
     r"\b(?:files?|filed|filing|filings|10-?[kq]s?|8-?ks?|s-1|13[dg]|def\s*14a|proxy)\b", re.I
 )
@@ -55,51 +85,107 @@ BAD = re.compile(r"\b(?:negative|bad|bearish|terrible|awful|ugly|damaging|scary|
 GOOD = re.compile(r"\b(?:positive|good|bullish|great|glowing|upbeat)\b", re.I)
 STRONG = re.compile(r"\b(?:very|really|strongly|extremely|seriously|big|major)\b", re.I)
 UNUSUAL = re.compile(
-    r"\b(?:unusual|abnormal|anomal\w*|strange|weird|odd|wild|crazy|freak\w*|outsized)\b", re.I
+    r"\b(?:unusual|abnormal|anomal\w*|strange|weird|odd|wild|crazy|freak\w*|outsized|"
+    r"out\s+of\s+the\s+ordinary)\b",
+    re.I,
 )
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 SLACK_CHANNEL = re.compile(r"(?<![\w])#([a-z0-9][a-z0-9_.-]{0,79})\b", re.I)
-SLACK = re.compile(r"\bslack\b|\bdm me\b", re.I)
-WIDGET = re.compile(r"\b(?:widget|in the app|in-app|notifications?|browser)\b", re.I)
+SLACK = re.compile(r"\bslack\b|\bdm\s+me\b", re.I)
+WIDGET = re.compile(r"\b(?:widget|in\s+the\s+app|in-app|notifications?|browser)\b", re.I)
 EMAIL_ME = re.compile(r"\be-?mail\s+me\b|\bby\s+e-?mail\b|\bvia\s+e-?mail\b", re.I)
 DELETES = re.compile(
-    r"\b(?:delete|remove|cancel|drop|clear|turn\s+off|switch\s+off|disable|kill|get\s+rid\s+of)"
-    r"\s+(?:[\w'-]+\s+){0,3}alerts?\b|\bstop\s+(?:alerting|notifying|pinging|warning)\s+me\b",
+    r"\b(?:delete|remove|cancel|drop|clear|turn\s+off|switch\s+off|disable|kill|get\s+rid\s+of|"
+    r"unsubscribe\s+me\s+from|unsubscribe\s+from)\s+(?:[\w'$.-]+\s+){0,4}alerts?\b|"
+    r"\bstop\s+(?:alerting|notifying|pinging|warning)\s+me\b",
+    re.I,
+)
+KINDS = {  # words that name a family of alerts ("get rid of the rsi alerts")
+    "rsi": ["rsi_above", "rsi_below"],
+    "price": ["price_above", "price_below"],
+    "moving average": ["cross_sma"],
+    "sma": ["cross_sma"],
+    "dma": ["cross_sma"],
+    "filing": ["new_filing"],
+    "news": ["news_sentiment"],
+    "sentiment": ["news_sentiment"],
+    "unusual": ["anomaly"],
+    "anomaly": ["anomaly"],
+    "move": ["pct_move"],
+}
+KIND_WORDS = re.compile(
+    r"\b(rsi|price|moving\s+average|sma|dma|filings?|news|sentiment|unusual|anomaly|moves?)\s+"
+    r"alerts?\b",
     re.I,
 )
 CONJUNCTION = re.compile(r"(?:'s)?\s*(?:,|and|or|&|/|,\s*and|,\s*or)?\s*", re.I)
 ALERT_ID = re.compile(r"\balrt_[0-9a-f]{16}\b")
 EVERY = re.compile(r"\ball\b|\bevery\b|\beach\b", re.I)
+MISSING = (
+    "What should the alert on {symbol} watch for? A price ('above 70'), a move ('5% in a "
+    "day'), the RSI ('RSI below 30'), a moving-average cross ('crosses its 50-day average'), "
+    "a new filing ('files an 8-K'), strong news ('very negative news') or an unusual move."
+)
+ONE_DAY = (
+    'I can watch moves within one trading day only (e.g. "alert me when {symbol} moves 5% '
+    'in a day"); for a longer window, an alert on a price level does the job.'
+)
 
 
-def _condition(part: str) -> dict | None:
-    """The condition one part of the message states, if any."""
-    if m := RSI.search(part):
-        return {"condition": "rsi_below" if m["below"] else "rsi_above", "value": float(m[3])}
+def _prices(part: str) -> list[dict]:
+    """Every price level a part names: "goes past 40 or under 28" is two."""
+    out = []
+    for m in DIRECTION.finditer(part):
+        kind = "price_below" if m["below"] else "price_above"
+        out.append({"condition": kind, "value": float(m[3])})
+    if not out and (m := TOPS.search(part)):
+        out.append({"condition": "price_above", "value": float(m[1])})
+    if not out and (m := REACHES.search(part)):  # whichever side the price is on now
+        out.append({"condition": "price_reaches", "value": float(m[1])})
+    return out
+
+
+def _conditions(part: str) -> list[dict] | str:
+    """The conditions one part of the message states (none: []); a sentence when it asks
+    for one that cannot be watched."""
+    if RSI_WORD.search(part):
+        after = part[RSI_WORD.search(part).end() :]
+        levels = [
+            {"condition": "rsi_below" if m["below"] else "rsi_above", "value": float(m[3])}
+            for m in DIRECTION.finditer(after)
+        ]
+        if levels:
+            return levels
     if m := SMA.search(part):
-        return {"condition": "cross_sma", "value": float(m[1])}
-    if FILING.search(part) and not NEWS.search(part):
+        return [{"condition": "cross_sma", "value": float(m[1])}]
+    out: list[dict] = []
+    if FILING.search(part):
         forms = [f.upper().replace(" ", "") for f in FORM.findall(part)]
         forms = [
             f if "-" in f or f.startswith(("DEF", "13")) else f[:-1] + "-" + f[-1] for f in forms
         ]
         forms = ["DEF 14A" if f.startswith("DEF") else f for f in forms]
-        return {"condition": "new_filing", "value": list(dict.fromkeys(forms)) or None}
+        out.append({"condition": "new_filing", "value": list(dict.fromkeys(forms)) or None})
     if NEWS.search(part) and (BAD.search(part) or GOOD.search(part) or STRONG.search(part)):
         size = 0.6 if STRONG.search(part) else 0.4
         if BAD.search(part) and not GOOD.search(part):
-            return {"condition": "news_sentiment", "value": -size}
-        if GOOD.search(part) and not BAD.search(part):
-            return {"condition": "news_sentiment", "value": size}
-        return {"condition": "news_sentiment", "value": [size, -size]}  # either way: two alerts
+            out.append({"condition": "news_sentiment", "value": -size})
+        elif GOOD.search(part) and not BAD.search(part):
+            out.append({"condition": "news_sentiment", "value": size})
+        else:  # either way: two alerts
+            out += [{"condition": "news_sentiment", "value": v} for v in (size, -size)]
+    if out:
+        return out
     if m := MOVE.search(part):
-        return {"condition": "pct_move", "value": float(m[1] or m[2]) / 100}
-    if m := PRICE.search(part):
-        return {"condition": "price_below" if m["below"] else "price_above", "value": float(m[3])}
+        if LONGER.search(part[m.end() : m.end() + 30]):
+            return ONE_DAY
+        return [{"condition": "pct_move", "value": float(m[1] or m[2]) / 100}]
+    if prices := _prices(part):
+        return prices
     if UNUSUAL.search(part):
-        return {"condition": "anomaly"}
-    return None
+        return [{"condition": "anomaly"}]
+    return []
 
 
 def _channels(question: str) -> dict | str:
@@ -136,69 +222,85 @@ def _parts(question: str, mentions: list) -> list[tuple[str, str]]:
     return out
 
 
+def _deletion(question: str, symbols: list[str]) -> list[tuple[str, dict]] | str:
+    """delete_alerts calls: by id, by stock, by kind ("the rsi alerts"), by level ("the
+    PEP alert for 190"), or all of them."""
+    ids = ALERT_ID.findall(question)
+    if ids:
+        return [("delete_alerts", {"alert_ids": ids})]
+    narrow: dict = {}
+    kinds = [k for m in KIND_WORDS.finditer(question) for k in KINDS[_kind_key(m[1])]]
+    if kinds:
+        narrow["kinds"] = list(dict.fromkeys(kinds))
+    levels = [float(n) for n in re.findall(r"(?<![\w.-])\$?(\d+(?:\.\d+)?)(?![\w%.-])", question)]
+    if levels and symbols:
+        narrow["value"] = levels[0]
+    if symbols:
+        return [("delete_alerts", {"symbol": s, **narrow}) for s in symbols]
+    if narrow or EVERY.search(question):
+        return [("delete_alerts", {**narrow} if narrow else {"every": True})]
+    return 'Which alerts? Name the stock ("delete my alerts on KO") or the alert\'s id.'
+
+
+def _kind_key(word: str) -> str:
+    word = " ".join(word.lower().split())
+    return {"filings": "filing", "moves": "move"}.get(word, word)
+
+
 def read_alert(question: str, mentions: list) -> list[tuple[str, dict]] | str | None:
     """The alert calls a message asks for; a sentence asking for what is missing; None
-    when it is no alert talk. ``mentions``: the securities it names, with positions."""
+    when it is no alert talk (or asks for advice about one: "should I set an alert?").
+    ``mentions``: the securities it names, with positions."""
     hidden = [m.span() for m in (*URL.finditer(question), *EMAIL.finditer(question))]
     mentions = [m for m in mentions if not any(a <= m.start < b for a, b in hidden)]
     symbols = [m.symbol for m in mentions]
+    if asks_advice(question):
+        return None
     if DELETES.search(question):
-        ids = ALERT_ID.findall(question)
-        if ids:
-            return [("delete_alerts", {"alert_ids": ids})]
-        if symbols:
-            return [("delete_alerts", {"symbol": s}) for s in symbols]
-        if EVERY.search(question):
-            return [("delete_alerts", {"every": True})]
-        return 'Which alerts? Name the stock ("delete my alerts on KO") or the alert\'s id.'
-    if LISTS_ALERTS.search(question) and not ASKS_ALERT.search(question):
+        return _deletion(question, symbols)
+    asks = ASKS_ALERT.search(question)
+    if LISTS_ALERTS.search(question) and not asks:
         return [("list_alerts", {})]
-    if not ASKS_ALERT.search(question):
+    if not asks:
         return None
     if not symbols:
         return 'Which stock should the alert watch? e.g. "alert me when KO closes above 70".'
     channels = _channels(question)
     if isinstance(channels, str):
         return channels
-    text = URL.sub(" ", EMAIL.sub(" ", question))  # an address's digits are no price
-    found = [
-        (s, _condition(URL.sub(" ", EMAIL.sub(" ", part))))
-        for s, part in _parts(question, mentions)
-    ]
-    if all(c is None for _, c in found):
-        whole = _condition(text)
+    clean = lambda text: URL.sub(" ", EMAIL.sub(" ", text))  # noqa: E731 (no prices in addresses)
+    found: list[tuple[str, list[dict]]] = []
+    for symbol, part in _parts(question, mentions):
+        read = _conditions(clean(part))
+        if isinstance(read, str):
+            return read.format(symbol=symbol)
+        found.append((symbol, read))
+    if not any(conditions for _, conditions in found):
+        whole = _conditions(clean(question))
+        if isinstance(whole, str):
+            return whole.format(symbol=symbols[0])
         found = [(s, whole) for s, _ in found]
     # "when KO or PFE falls 4%": a security joined to the next by a conjunction alone
-    # takes its condition; one named for something else ("remove KO from my watchlist
+    # shares its condition; one named for something else ("remove KO from my watchlist
     # and alert me when PFE ...") gets no alert
     joined = [
         CONJUNCTION.fullmatch(question[a.end : b.start]) is not None for a, b in pairwise(mentions)
     ]
     for i in range(len(found) - 2, -1, -1):  # "KO or PFE falls 4%"
-        if found[i][1] is None and joined[i]:
+        if not found[i][1] and joined[i]:
             found[i] = (found[i][0], found[i + 1][1])
     for i in range(1, len(found)):  # "a 5% move in KO or PFE"
-        if found[i][1] is None and joined[i - 1]:
+        if not found[i][1] and joined[i - 1]:
             found[i] = (found[i][0], found[i - 1][1])
-    if any(c is not None for _, c in found):
-        found = [(s, c) for s, c in found if c is not None]
+    if any(conditions for _, conditions in found):
+        found = [(s, c) for s, c in found if c]
     calls = []
-    for symbol, condition in found:
-        if condition is None:
-            return (
-                f"What should the alert on {symbol} watch for? A price ('above 70'), a move "
-                "('5% in a day'), the RSI ('RSI below 30'), a moving-average cross ('crosses "
-                "its 50-day average'), a new filing ('files an 8-K'), strong news ('very "
-                "negative news') or an unusual move."
-            )
-        values = condition.get("value")
-        for value in (
-            values
-            if isinstance(values, list) and condition["condition"] == "news_sentiment"
-            else [values]
-        ):
+    for symbol, conditions in found:
+        if not conditions:
+            return MISSING.format(symbol=symbol)
+        for condition in conditions:
             args = {"symbol": symbol, "condition": condition["condition"], **channels}
-            if value is not None:
-                args["value"] = value
+            if condition.get("value") is not None:
+                args["value"] = condition["value"]
             calls.append(("create_alert", args))
     return calls

@@ -17,6 +17,7 @@ from pydantic_ai.messages import ToolReturnPart
 
 from assistant.alert_tools import AlertList
 from assistant.briefing_facts import BriefingFacts
+from assistant.briefings import BriefingSchedule
 from assistant.citations import number_citations
 from assistant.models.offline.briefing_answers import write_briefing
 from assistant.models.offline.formats import money, num, pct
@@ -33,6 +34,7 @@ from assistant.models.offline.profile_answers import (
     profile_line,
     write_alerts,
     write_cleared,
+    write_schedule,
     write_update,
     write_view,
     write_watchlists,
@@ -444,6 +446,7 @@ WRITERS: dict[type, Callable] = {
     ProfileCleared: write_cleared,
     Watchlists: write_watchlists,
     AlertList: write_alerts,
+    BriefingSchedule: write_schedule,
 }
 
 

@@ -4,6 +4,7 @@ adds when the profile chose its settings) and watchlists."""
 from __future__ import annotations
 
 from assistant.alert_tools import AlertList
+from assistant.briefings import BriefingSchedule
 from assistant.channels import describe
 from assistant.profile_tools import ProfileCleared, ProfileUpdate
 from assistant.profiles import ProfileView, RiskProfile
@@ -81,13 +82,19 @@ def write_watchlists(d: Watchlists) -> str:
     def shown(symbols: list[str]) -> str:
         return ", ".join(symbols) if symbols else "(empty)"
 
+    if d.deleted is not None:
+        left = "; ".join(f"{w.name}: {shown(w.symbols)}" for w in d.lists) or "none"
+        return (
+            f"Deleted your {d.deleted.name} watchlist ({shown(d.deleted.symbols)}). Left: {left}."
+        )
     if d.changed is not None:
         done = []
         if d.added:
-            done.append(f"Added {', '.join(d.added)} to")
+            done.append(f"added {', '.join(d.added)} to")
         if d.removed:
-            done.append(f"Removed {', '.join(d.removed)} from")
-        return f"{' and '.join(done)} your {d.changed.name} watchlist: {shown(d.changed.symbols)}."
+            done.append(f"removed {', '.join(d.removed)} from")
+        said = " and ".join(done)
+        return f"{said[:1].upper()}{said[1:]} your {d.changed.name} watchlist: {shown(d.changed.symbols)}."
     if not d.lists:
         return 'You have no watchlists yet: say "add NVDA to my watchlist" to start one.'
     return "Your watchlists: " + "; ".join(f"{w.name}: {shown(w.symbols)}" for w in d.lists) + "."
@@ -119,4 +126,15 @@ def write_alerts(d: AlertList) -> str:
             f"{a.description} ({'armed' if a.armed else 'fired'}, {a.id})" for a in d.alerts
         )
         + "."
+    )
+
+
+def write_schedule(d: BriefingSchedule) -> str:
+    when = f"every {d.weekday}" if d.weekday else "every day"
+    channels = ", ".join(describe(c) for c in d.channels)
+    nxt = f" The first is due {d.next_run_at:%Y-%m-%d %H:%M} UTC." if d.next_run_at else ""
+    return (
+        f"Scheduled ({d.id}): a {d.cadence} briefing on your {d.watchlist} watchlist, "
+        f"{when} at {d.hour:02d}:00 UTC, delivered to {channels}.{nxt} Stop it with "
+        f"`assistant briefing remove {d.id}` or DELETE /v1/briefings/schedules/{d.id}."
     )
