@@ -41,10 +41,9 @@ async def background_jobs(state: ApiState) -> None:
     """The background jobs (assistant/jobs.py): the alert sweep every
     ``alert_sweep_seconds`` (sooner when new data arrived), scheduled briefings and
     scheduled ingestion. Each run is claimed by one conditional UPDATE, so any number of
-    processes may tick at once and each run happens once; deliveries due for a retry go
-    out between sweeps (each claimed the same way: assistant/deliveries.py)."""
+    processes may tick at once and each run happens once."""
     services = state.services
-    if services.jobs is None or services.deliveries is None:
+    if services.jobs is None:
         return
     warnings = Throttled(log)
     tick = min(5.0, state.settings.alert_sweep_seconds)
@@ -57,9 +56,27 @@ async def background_jobs(state: ApiState) -> None:
                 await asyncio.to_thread(services.start_jobs)
                 started = True
             await services.jobs.arun_due(handlers)
-            await asyncio.to_thread(services.deliveries.run)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:  # a database hiccup must not end the jobs
             warnings.warning("jobs", "background jobs failed: %s: %s", type(exc).__name__, exc)
+
+
+async def delivery_rounds(state: ApiState) -> None:
+    """Deliveries due (new firings, briefings, retries) go out on their own loop, so a
+    slow receiver never holds up the sweeps; each is claimed by one conditional UPDATE
+    (assistant/deliveries.py)."""
+    services = state.services
+    if services.deliveries is None:
+        return
+    warnings = Throttled(log)
+    tick = min(2.0, state.settings.alert_sweep_seconds)
+    while True:
+        await asyncio.sleep(tick)
+        try:
+            await asyncio.to_thread(services.deliveries.run)
+        except Exception as exc:
+            warnings.warning("deliveries", "deliveries failed: %s: %s", type(exc).__name__, exc)
 
 
 async def catch_up(state: ApiState) -> None:
@@ -109,9 +126,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     chat.turns.detach(prepare_model(state))
     sweeper = asyncio.create_task(housekeeping(state))
     alerting = asyncio.create_task(background_jobs(state))
+    delivering = asyncio.create_task(delivery_rounds(state))
     yield
     sweeper.cancel()
     alerting.cancel()
+    delivering.cancel()
+    await asyncio.gather(alerting, return_exceptions=True)  # its lease is given back
     await chat.turns.drain(1.0)  # streams already had the grace period to finish
     chat.heavy.close()
     await chat.hub.aclose()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from sqlmodel import Field as Column
 from sqlmodel import SQLModel
 
-from assistant.channels import Channel
+from assistant.channels import Channel, shown
 from assistant.store import utcnow
 from tools.alert_rules import CONDITION, Condition
 
@@ -112,7 +112,7 @@ def alert_view(row: AlertRow) -> Alert:
         id=row.id,
         symbol=row.symbol,
         condition=condition,
-        channels=CHANNELS.validate_json(row.channels_json),
+        channels=[shown(c) for c in CHANNELS.validate_json(row.channels_json)],
         description=condition.describe(row.symbol),
         armed=row.armed,
         created_at=row.created_at,

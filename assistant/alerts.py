@@ -37,7 +37,7 @@ from assistant.alert_rows import (
     NewAlert,
     alert_view,
 )
-from assistant.channels import Channel, Message, check_channels
+from assistant.channels import Channel, Message, check_channels, shown
 from assistant.schema import ensure_schema
 from assistant.settings import Settings
 from assistant.store import NotFoundError, new_id, utcnow
@@ -59,6 +59,7 @@ class AlertService:
         *,
         documents: Callable[[], Any] | None = None,
         settings: Settings | None = None,
+        owner_allowed: Callable[[str], bool] | None = None,
     ) -> None:
         """``view``: how a sweep reads prices (a live view refreshes them when online;
         anything with ``load(symbol)``); the store itself by default. ``documents``: the
@@ -66,6 +67,8 @@ class AlertService:
         self.engine, self.prices = engine, prices
         self.view = view or (lambda: prices)
         self.documents, self.settings = documents, settings or Settings()
+        self.owner_allowed = owner_allowed or (lambda _user: True)
+        """Whether an alert's owner may still have alerts (a revoked key's stop firing)."""
         ensure_schema(engine)
 
     # -- rules --------------------------------------------------------------------------
@@ -109,6 +112,12 @@ class AlertService:
             s.add(row)
             s.commit()
             s.refresh(row)
+            # creations at once each counted the others' rows as absent: count again
+            count = len(s.exec(select(AlertRow.id).where(AlertRow.user_id == user_id)).all())
+            if count > MAX_ALERTS_PER_USER:
+                s.delete(row)
+                s.commit()
+                raise ToolError(f"at most {MAX_ALERTS_PER_USER} alerts per user: delete some first")
             return NewAlert(**alert_view(row).model_dump(), secret=row.secret)
 
     def mentions(
@@ -187,7 +196,7 @@ class AlertService:
             sent = [
                 Delivery(
                     id=d.id,
-                    channel=ONE_CHANNEL.validate_json(d.channel_json),
+                    channel=shown(ONE_CHANNEL.validate_json(d.channel_json)),
                     status=DeliveryStatus(d.status),
                     attempts=d.attempts,
                     last_error=d.last_error,
@@ -226,6 +235,9 @@ class AlertService:
         store, fired, closes, documents = self.view(), [], {}, {}
         for row in rows:
             if symbols is not None and row.symbol not in symbols:
+                continue
+            if not self.owner_allowed(row.user_id):
+                self._checked(row.id, "not evaluated: its owner's key was revoked or expired")
                 continue
             try:
                 condition = CONDITION.validate_json(row.condition_json)

@@ -14,6 +14,7 @@ A schedule is daily or weekly at an hour (UTC); its runs are the job ``briefing:
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -25,7 +26,7 @@ from sqlmodel import Session, SQLModel, select
 
 from assistant.alert_rows import CHANNELS, DeliveryRow
 from assistant.auth import Role, User
-from assistant.channels import Channel, Message, check_channels
+from assistant.channels import Channel, Message, check_channels, shown
 from assistant.events import CitationEvent, ErrorEvent
 from assistant.jobs import Handler, Jobs
 from assistant.schema import ensure_schema
@@ -34,6 +35,7 @@ from assistant.store import NotFoundError, new_id, utcnow
 from assistant.watchlists import WatchlistStore, check_name
 from tools.errors import ToolError, UnavailableError
 
+log = logging.getLogger(__name__)
 MAX_SCHEDULES_PER_USER = 20
 KIND = "briefing"
 
@@ -289,6 +291,15 @@ class BriefingService:
             s.add(row)
             s.commit()
             s.refresh(row)
+            count = len(
+                s.exec(
+                    select(BriefingScheduleRow.id).where(BriefingScheduleRow.user_id == user_id)
+                ).all()
+            )
+            if count > MAX_SCHEDULES_PER_USER:  # made at once by several requests
+                s.delete(row)
+                s.commit()
+                raise ToolError(f"at most {MAX_SCHEDULES_PER_USER} briefing schedules per user")
         first = next_run(cadence, hour, row.weekday, utcnow())
         self.jobs.ensure(f"{KIND}:{row.id}", first)
         return NewSchedule(**self._schedule(row, first).model_dump(), secret=row.secret)
@@ -300,7 +311,7 @@ class BriefingService:
             cadence=Cadence(row.cadence),
             hour=row.hour,
             weekday=WEEKDAYS[row.weekday] if row.weekday is not None else None,
-            channels=CHANNELS.validate_json(row.channels_json),
+            channels=[shown(c) for c in CHANNELS.validate_json(row.channels_json)],
             next_run_at=next_at,
             created_at=row.created_at,
         )
@@ -316,10 +327,20 @@ class BriefingService:
         return [self._schedule(r, due.get(f"{KIND}:{r.id}")) for r in rows]
 
     def unschedule(self, user_id: str, schedule_id: str) -> None:
+        """The schedule and its deliveries not yet sent."""
         with Session(self.engine) as s:
             row = s.get(BriefingScheduleRow, schedule_id)
             if row is None or row.user_id != user_id:
                 raise NotFoundError(f"no briefing schedule {schedule_id!r}")
+            waiting = s.exec(
+                select(DeliveryRow).where(
+                    DeliveryRow.alert_id == schedule_id,
+                    DeliveryRow.kind == KIND,
+                    DeliveryRow.status.in_(("pending", "sending")),
+                )
+            ).all()
+            for delivery in waiting:
+                s.delete(delivery)
             s.delete(row)
             s.commit()
         self.jobs.remove(f"{KIND}:{schedule_id}")
@@ -333,8 +354,16 @@ class BriefingService:
         if row is None:  # deleted: its job goes too
             self.jobs.remove(name)
             return None
+        role = self.chat.role_of(row.user_id)
+        if role is not None and not role.allows(Role.TRADER):
+            log.info("briefing schedule %s skipped: its owner's key was revoked", row.id)
+            return None
         user = User(id=row.user_id, role=Role.VIEWER)  # a briefing only reads
-        return await self.make(user, row.watchlist, DAYS[Cadence(row.cadence)], row.id)
+        try:
+            return await self.make(user, row.watchlist, DAYS[Cadence(row.cadence)], row.id)
+        except (NotFoundError, UnavailableError) as exc:  # the watchlist was deleted or emptied
+            log.warning("briefing schedule %s skipped: %s", row.id, exc)
+            return None
 
     def handler(self) -> Handler:
         def next_after(name: str, now: datetime) -> datetime:

@@ -34,6 +34,7 @@ from assistant.settings import Settings
 from tools.errors import UnavailableError
 
 TIMEOUT_SECONDS = 5.0
+CONNECT_SECONDS = 3.0
 SLACK_FINAL = frozenset(
     {
         "channel_not_found",
@@ -104,8 +105,11 @@ def check_channels(channels: list, user_id: str, settings: Settings) -> None:
                     "a Slack channel without a 'channel' goes to your Slack DM, and you are "
                     "not a Slack user: name a channel"
                 )
-        elif isinstance(channel, EmailChannel) and not settings.smtp_host:
-            raise ChannelError("an e-mail channel needs ASSISTANT_SMTP_HOST on the server")
+        elif isinstance(channel, EmailChannel):
+            if not settings.smtp_host:
+                raise ChannelError("an e-mail channel needs ASSISTANT_SMTP_HOST on the server")
+            if not str(channel.to).isascii():
+                raise ChannelError(f"{channel.to}: this server sends mail to ASCII addresses only")
 
 
 def describe(channel) -> str:
@@ -119,14 +123,24 @@ def describe(channel) -> str:
 
 
 def redact_url(url: str) -> str:
-    """A URL without the user and password it may carry (lists show it; it was given once)."""
+    """A URL without the user, password and query values it may carry (tokens): lists and
+    histories show it this way; the full URL was given once, and is what is sent to."""
     parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc="***@" + netloc).geturl()
+    netloc = parts.netloc
+    if parts.username is not None or parts.password is not None:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{key}=***" if sep else key
+        for key, sep, _ in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def shown(channel):
+    """A channel as lists show it: a webhook's URL redacted."""
+    if isinstance(channel, WebhookChannel):
+        return WebhookChannel(type="webhook", url=redact_url(str(channel.url)))
+    return channel
 
 
 class Message(BaseModel):
@@ -149,23 +163,53 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_INSIDE = (ipaddress.ip_network("::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+"""IPv4-compatible and IPv4-translated (SIIT) addresses."""
+
+
+def public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether an address is on the public internet, and any IPv4 address it carries too:
+    IPv4-mapped, 6to4 and Teredo addresses are judged by the IPv4 address inside; NAT64,
+    IPv4-compatible and site-local ones are refused (a NAT64 gateway reaches whatever
+    IPv4 address is in the last 32 bits, internal ones included)."""
+    if not ip.is_global or ip.is_multicast:  # private, shared (100.64/10), loopback...
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or any(ip in net for net in (*IPV4_INSIDE, *NAT64)):
+            return False
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is not None:
+            return public(inner)
+    return True
+
+
+class TargetError(ValueError):
+    """A webhook target that is refused (``final``) or could not be resolved now."""
+
+    def __init__(self, message: str, final: bool) -> None:
+        super().__init__(message)
+        self.final = final
+
+
 def check_target(url: str, allow_private: bool) -> list[str]:
-    """The addresses a webhook may be sent to; ValueError for an address inside the
-    network unless allowed. The request then goes to one of these addresses (the name
-    is not resolved twice), so a name whose answer changes between the check and the
-    send (DNS rebinding) cannot reach the network behind the server."""
+    """The addresses a webhook may be sent to; TargetError for an address inside the
+    network unless allowed (final), or a name that does not resolve now (worth a retry).
+    The request then goes to one of these addresses (the name is not resolved twice), so
+    a name whose answer changes between the check and the send (DNS rebinding) cannot
+    reach the network behind the server."""
     host = urlsplit(url).hostname or ""
     try:
         infos = socket.getaddrinfo(host, urlsplit(url).port or None, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise ValueError(f"cannot resolve {host!r}: {exc}") from None
+        raise TargetError(f"cannot resolve {host!r}: {exc}", final=False) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if allow_private:
         return addresses
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:  # private, shared (100.64/10), loopback...
-            raise ValueError(f"{host} resolves to {ip}, not a public address: not allowed")
+        if not public(ip):
+            raise TargetError(f"{host} resolves to {ip}, not a public address: not allowed", True)
     return addresses
 
 
@@ -197,11 +241,12 @@ def send_webhook(
     }
     try:
         addresses = check_target(url, allow_private)
-    except ValueError as exc:  # refused: it will be refused again
-        return str(exc)[:500], True
+    except TargetError as exc:  # refused (it will be refused again), or DNS is down now
+        return str(exc)[:500], exc.final
     try:
         with httpx.Client(
-            transport=_PinnedTransport(addresses[0]), timeout=TIMEOUT_SECONDS
+            transport=_PinnedTransport(addresses[0]),
+            timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_SECONDS),
         ) as client:
             response = client.post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:

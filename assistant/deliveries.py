@@ -4,7 +4,9 @@ sends and settles.
 A delivery is claimed by one conditional UPDATE (pending and due -> sending, with a
 lease), so of several processes one sends it; a process that dies mid-send leaves a lease
 that runs out, and the row is sent again (receivers dedupe on ``X-Assistant-Delivery``).
-Each row names its channel (assistant/channels.py: webhook, Slack, e-mail, widget) and
+A round takes at most ``BATCH`` deliveries, round-robin across alerts, and sends them
+``WORKERS`` at a time, so one trader's slow webhooks delay nobody else's for long. Each
+row names its channel (assistant/channels.py: webhook, Slack, e-mail, widget) and
 what it is about (``kind``: an alert's firing or a briefing, whose service builds the
 message). A send that fails is retried after ``RETRY_BASE_SECONDS × 2^attempt`` until
 ``MAX_ATTEMPTS``, then dead-lettered (status ``dead``, with the last error, in the
@@ -15,7 +17,8 @@ channel) is dead at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import Engine, or_, update
@@ -44,6 +47,33 @@ __all__ = ["Deliveries", "check_target", "signature"]
 MAX_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 30.0
 LEASE_SECONDS = 60.0
+LEASE_MARGIN = 10.0
+"""A claimed delivery is not sent this close to its lease's end (a send takes at most
+the channel's timeout, 5 s), so a delivery is never sent by two processes."""
+WORKERS = 8
+BATCH = 48
+"""Deliveries per round: at 8 at a time and 5 s at most each, a round ends well inside
+the lease."""
+SCAN = 1000
+
+
+def _round_robin(due) -> list[str]:
+    """Delivery ids, one per alert (or schedule) in turn."""
+    queues: dict[str, list[str]] = {}
+    for delivery_id, owner in due:
+        queues.setdefault(owner, []).append(delivery_id)
+    out: list[str] = []
+    while queues:
+        for owner in list(queues):
+            out.append(queues[owner].pop(0))
+            if not queues[owner]:
+                del queues[owner]
+    return out
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
 
 Source = Callable[[DeliveryRow], Message | None]
 """Builds what a delivery sends from the row it is about (None: deleted meanwhile)."""
@@ -71,11 +101,14 @@ class Deliveries:
         self.notifications = Notifications(engine)
 
     def _claim(self) -> list[DeliveryRow]:
+        """Up to ``BATCH`` due deliveries, taken round-robin across alerts (one trader's
+        many slow webhooks cannot fill a round), each by a conditional UPDATE."""
         now = utcnow()
         # rows read before a later commit must stay readable after it (and after close)
         with Session(self.engine, expire_on_commit=False) as s:
             due = s.exec(
-                select(DeliveryRow.id).where(
+                select(DeliveryRow.id, DeliveryRow.alert_id)
+                .where(
                     or_(
                         (DeliveryRow.status == DeliveryStatus.PENDING)
                         & (DeliveryRow.next_attempt_at <= now),
@@ -83,16 +116,20 @@ class Deliveries:
                         & (DeliveryRow.claimed_until < now),
                     )
                 )
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(SCAN)
             ).all()
             claimed = []
-            for delivery_id in due:
+            for delivery_id in _round_robin(due)[:BATCH]:
                 took = s.exec(
                     update(DeliveryRow)
                     .where(
                         DeliveryRow.id == delivery_id,
                         or_(
-                            DeliveryRow.status == DeliveryStatus.PENDING,
-                            DeliveryRow.claimed_until < now,
+                            (DeliveryRow.status == DeliveryStatus.PENDING)
+                            & (DeliveryRow.next_attempt_at <= now),
+                            (DeliveryRow.status == DeliveryStatus.SENDING)
+                            & (DeliveryRow.claimed_until < now),
                         ),
                     )
                     .values(
@@ -106,22 +143,40 @@ class Deliveries:
             return claimed
 
     def run(self) -> list[DeliveryRow]:
-        """Send every due delivery this process claims; the rows as they ended."""
-        out = []
-        for row in self._claim():
-            try:
-                source = self.sources.get(row.kind)
-                if source is None:
-                    error, final = f"no sender for {row.kind!r} deliveries", True
-                else:
-                    message = source(row)
-                    if message is None:  # deleted meanwhile: nothing to send
-                        continue
-                    error, final = self._send(row, message)
-            except Exception as exc:  # one bad row must not hold up the others
-                error, final = f"{type(exc).__name__}: {exc}"[:500], False
-            out.append(self._settle(row, error, final))
-        return out
+        """Send the due deliveries this process claims, ``WORKERS`` at a time; the rows as
+        they ended."""
+        claimed = self._claim()
+        if not claimed:
+            return []
+        with ThreadPoolExecutor(min(WORKERS, len(claimed)), "delivery") as pool:
+            ended = list(pool.map(self._deliver, claimed))
+        return [row for row in ended if row is not None]
+
+    def _deliver(self, row: DeliveryRow) -> DeliveryRow | None:
+        lease = row.claimed_until
+        if lease is not None and utcnow() >= _aware(lease) - timedelta(seconds=LEASE_MARGIN):
+            self._release(row)  # too late to send safely: another process may take it now
+            return None
+        try:
+            source = self.sources.get(row.kind)
+            if source is None:
+                error, final = f"no sender for {row.kind!r} deliveries", True
+            elif (message := source(row)) is None:
+                error, final = "its alert or briefing schedule no longer exists", True
+            else:
+                error, final = self._send(row, message)
+        except Exception as exc:  # one bad row must not hold up the others
+            error, final = f"{type(exc).__name__}: {exc}"[:500], False
+        return self._settle(row, error, final)
+
+    def _release(self, row: DeliveryRow) -> None:
+        with Session(self.engine) as s:
+            s.exec(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == row.id, DeliveryRow.status == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.PENDING, claimed_until=None)
+            )
+            s.commit()
 
     def _send(self, row: DeliveryRow, message: Message) -> tuple[str | None, bool]:
         """(the error or None, whether retrying can never help)."""

@@ -74,6 +74,9 @@ class Handler:
 
     run: Callable[[str], object]
     next_after: Callable[[str, datetime], datetime]
+    lease_seconds: float | None = None
+    """How long a run may take before another process may take it over (the table's
+    default when None): a killed process holds a job no longer than this."""
 
 
 def every(seconds: float) -> Callable[[str, datetime], datetime]:
@@ -117,9 +120,15 @@ class Jobs:
             s.exec(update(JobRow).where(JobRow.name == name).values(next_run_at=utcnow()))
             s.commit()
 
-    def claim(self, name: str, next_run_at: Callable[[datetime], datetime]) -> bool:
+    def claim(
+        self,
+        name: str,
+        next_run_at: Callable[[datetime], datetime],
+        lease_seconds: float | None = None,
+    ) -> bool:
         """Take the job's due run; False when it is not due or another process has it."""
         now = utcnow()
+        lease = timedelta(seconds=lease_seconds) if lease_seconds else self.lease
         with Session(self.engine) as s:
             took = s.exec(
                 update(JobRow)
@@ -130,7 +139,7 @@ class Jobs:
                 )
                 .values(
                     next_run_at=next_run_at(now),
-                    claimed_until=now + self.lease,
+                    claimed_until=now + lease,
                     last_started_at=now,
                 )
             ).rowcount
@@ -156,6 +165,17 @@ class Jobs:
             s.exec(update(JobRow).where(JobRow.name == name).values(**values))
             s.commit()
 
+    def release(self, name: str) -> None:
+        """Give back a run that was stopped before it ended: due again at once, for any
+        process (a restart must not leave the lease to run out)."""
+        with Session(self.engine) as s:
+            s.exec(
+                update(JobRow)
+                .where(JobRow.name == name)
+                .values(claimed_until=None, next_run_at=utcnow())
+            )
+            s.commit()
+
     def due(self) -> list[str]:
         now = utcnow()
         with Session(self.engine) as s:
@@ -176,7 +196,9 @@ class Jobs:
         out = []
         for name in self.due():
             handler = handlers.get(name.partition(":")[0])
-            if handler is None or not self.claim(name, partial(handler.next_after, name)):
+            if handler is None or not self.claim(
+                name, partial(handler.next_after, name), handler.lease_seconds
+            ):
                 continue
             try:
                 result, error = handler.run(name), None
@@ -196,7 +218,10 @@ class Jobs:
             handler = handlers.get(name.partition(":")[0])
             if handler is None:
                 continue
-            if not await asyncio.to_thread(self.claim, name, partial(handler.next_after, name)):
+            taken = await asyncio.to_thread(
+                self.claim, name, partial(handler.next_after, name), handler.lease_seconds
+            )
+            if not taken:
                 continue
             try:
                 if inspect.iscoroutinefunction(handler.run):
@@ -204,6 +229,9 @@ class Jobs:
                 else:
                     result = await asyncio.to_thread(handler.run, name)
                 error = None
+            except asyncio.CancelledError:  # the server is stopping: give the run back
+                self.release(name)
+                raise
             except Exception as exc:
                 log.warning("job %s failed: %s: %s", name, type(exc).__name__, exc)
                 result, error = None, f"{type(exc).__name__}: {exc}"

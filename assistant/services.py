@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from assistant.alerts import AlertService
 from assistant.approvals import ApprovalService
+from assistant.auth import Role
 from assistant.briefings import BriefingService
 from assistant.chat import ChatService
 from assistant.decisions import Decisions
@@ -51,15 +52,18 @@ class Services:
 
     def handlers(self) -> dict[str, Handler]:
         """The background jobs this deployment runs (assistant/jobs.py), by kind."""
-        assert self.alerts is not None and self.deliveries is not None
-        alerts, deliveries = self.alerts, self.deliveries
+        assert self.alerts is not None
+        alerts = self.alerts
 
         def sweep(_name: str) -> int:
-            fired = alerts.sweep()
-            deliveries.run()  # what fired goes out in the same round
-            return len(fired)
+            return len(alerts.sweep())  # what fired is sent by the deliveries loop
 
-        out = {"alerts": Handler(run=sweep, next_after=every(self.settings.alert_sweep_seconds))}
+        interval = self.settings.alert_sweep_seconds
+        out = {
+            "alerts": Handler(
+                run=sweep, next_after=every(interval), lease_seconds=max(120.0, 3 * interval)
+            )
+        }
         if self.briefings is not None:
             out["briefing"] = self.briefings.handler()
         if self.watch_ingest is not None and self.watch_ingest.enabled:
@@ -127,6 +131,7 @@ def with_background(services: Services, prices) -> Services:
         lambda: PriceView(prices, chat.live),
         documents=once(lambda: chat.index_factory()),  # the server's shared index, when serving
         settings=settings,
+        owner_allowed=lambda user: (role := chat.role_of(user)) is None or role.allows(Role.TRADER),
     )
     chat.alerts = alerts
     jobs = Jobs(engine)

@@ -247,3 +247,132 @@ def test_two_sweeps_that_read_the_same_state_report_a_document_once(db_url, pric
     first = alerts._report(row, condition, mentions)
     second = AlertService(engine, prices, documents=lambda: index)._report(row, condition, mentions)
     assert first is not None and second is None
+
+
+def test_public_ipv6_forms_of_public_addresses_are_allowed():
+    import ipaddress
+
+    from assistant.channels import public
+
+    for address in ("8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8", "2002:808:808::1"):
+        assert public(ipaddress.ip_address(address)), address
+
+
+def test_a_name_that_does_not_resolve_now_is_retried_not_dead(db_url, prices):
+    engine = create_engine(db_url)
+    alerts = AlertService(engine, prices)
+    hook = WebhookChannel(type="webhook", url="http://no-such-host.invalid/hook")
+    made = alerts.create("ann", "ACME", make_condition("price_above", 15), [hook])
+    alerts.sweep()
+    [sent] = Deliveries(engine).run()
+    assert sent.status == "pending" and "cannot resolve" in sent.last_error
+    assert alerts.events("ann", made.id)[0].deliveries[0].attempts == 1
+
+
+def test_lists_show_webhook_urls_without_their_credentials(db_url, prices):
+    engine = create_engine(db_url)
+    alerts = AlertService(engine, prices)
+    hook = WebhookChannel(type="webhook", url="https://user:pw@hooks.example.com/x?token=abc")
+    made = alerts.create("ann", "ACME", make_condition("price_above", 15), [hook])
+    for shown in (made.channels[0], alerts.mine("ann")[0].channels[0]):
+        assert str(shown.url) == "https://***@hooks.example.com/x?token=***"
+    alerts.sweep()
+    [event] = alerts.events("ann", made.id)
+    assert "pw" not in event.model_dump_json() and "abc" not in event.model_dump_json()
+
+
+def test_a_slow_receiver_holds_up_no_one_else(db_url, prices):
+    """A trader's webhooks to a receiver that never answers: another user's widget
+    firing is still delivered in the first round, and the round ends within the lease."""
+    import time
+
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(100)  # accepts, never answers
+    port = hang.getsockname()[1]
+    engine = create_engine(db_url)
+    alerts = AlertService(engine, prices)
+    rule = make_condition("price_above", 15)
+    try:
+        for i in range(6):
+            hooks = [
+                WebhookChannel(type="webhook", url=f"http://127.0.0.1:{port}/h{i}{j}")
+                for j in range(5)
+            ]
+            alerts.create("slow", "ACME", rule, hooks)
+        alerts.create("ann", "ACME", rule, [WidgetChannel(type="widget")])
+        alerts.sweep()
+        started = time.monotonic()
+        Deliveries(engine, allow_private=True).run()
+        assert time.monotonic() - started < 50  # 31 sends, 8 at a time, 5 s at most each
+        assert [n.kind for n in Notifications(engine).mine("ann")] == ["alert"]
+    finally:
+        hang.close()
+
+
+def test_a_claim_too_close_to_its_lease_end_is_given_back_not_sent(db_url, prices):
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from assistant.alert_rows import DeliveryRow
+    from assistant.store import utcnow
+
+    receiver = Receiver()
+    engine = create_engine(db_url)
+    try:
+        alerts = AlertService(engine, prices)
+        hook = WebhookChannel(type="webhook", url=receiver.url)
+        alerts.create("ann", "ACME", make_condition("price_above", 15), [hook])
+        alerts.sweep()
+        sender = Deliveries(engine, allow_private=True)
+        [row] = sender._claim()
+        row.claimed_until = utcnow() + timedelta(seconds=2)  # the send took too long to start
+        assert sender._deliver(row) is None and receiver.received == []
+        with Session(engine) as s:
+            [again] = s.exec(select(DeliveryRow)).all()
+        assert again.status == "pending" and again.attempts == 0
+        assert [r.status for r in sender.run()] == ["delivered"]
+        assert len(receiver.received) == 1
+    finally:
+        receiver.close()
+
+
+def test_a_revoked_owners_alerts_stop_firing(db_url, prices):
+    engine = create_engine(db_url)
+    revoked = {"key:gone"}
+    alerts = AlertService(engine, prices, owner_allowed=lambda user: user not in revoked)
+    rule = make_condition("price_above", 15)
+    gone = alerts.create("key:gone", "ACME", rule, [])
+    kept = alerts.create("key:kept", "ACME", rule, [])
+    assert [e.alert_id for e in alerts.sweep()] == [kept.id]
+    [state] = alerts.mine("key:gone")
+    assert state.armed and "revoked" in state.last_detail and gone.id == state.id
+
+
+def test_the_alert_cap_holds_when_creations_race(db_url, prices, monkeypatch):
+    import threading
+
+    import assistant.alerts as alerts_module
+
+    monkeypatch.setattr(alerts_module, "MAX_ALERTS_PER_USER", 3)
+    engine = create_engine(db_url)
+    alerts = AlertService(engine, prices)
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            alerts.create("ann", "ACME", make_condition("price_above", 15), [])
+            outcomes.append("made")
+        except Exception as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(alerts.mine("ann")) <= 3
+    assert outcomes.count("made") == len(alerts.mine("ann"))

@@ -225,6 +225,12 @@ def test_failed_deliveries_back_off_and_end_in_the_dead_letter(db_url, prices):
         "http://[::1]/hook",
         "http://224.0.0.1/hook",
         "http://2130706433/hook",
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64: reaches 127.0.0.1 through a gateway
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible
+        "http://[::ffff:0:7f00:1]/hook",  # IPv4-translated
+        "http://[2002:7f00:1::]/hook",  # 6to4 around 127.0.0.1
+        "http://[fec0::1]/hook",  # site-local
+        "http://[::ffff:10.0.0.1]/hook",  # IPv4-mapped private
     ],
 )
 def test_webhooks_into_the_network_are_refused_unless_allowed(url):

@@ -70,16 +70,17 @@ class _Condition(BaseModel):
         raise NotImplementedError
 
 
-def not_bool(value: object) -> object:
-    """JSON's true is no number (pydantic would read it as 1)."""
-    if isinstance(value, bool):
-        raise ValueError("a number is needed, not true or false")
+def a_number(value: object) -> object:
+    """JSON's true and "100" are no numbers (pydantic would read them as 1 and 100): the
+    schema says number, and the server takes what it says."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("a number is needed (not true, false or a string)")
     return value
 
 
-Number = Annotated[float, BeforeValidator(not_bool)]
-Window = Annotated[int, BeforeValidator(not_bool)]
-"""A whole number (JSON's 20.0 is one; true is not)."""
+Number = Annotated[float, BeforeValidator(a_number)]
+Window = Annotated[int, BeforeValidator(a_number)]
+"""A whole number (JSON's 20.0 is one; true and "20" are not)."""
 
 
 class PriceCondition(_Condition):
