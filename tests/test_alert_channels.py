@@ -166,7 +166,7 @@ def test_a_webhook_goes_to_the_address_that_was_checked(db_url, prices, monkeypa
 def test_credentials_in_a_webhook_url_are_not_shown_in_lists():
     assert (
         redact_url("https://user:pw@hooks.example.com/x?y=1")
-        == "https://***@hooks.example.com/x?y=1"
+        == "https://***@hooks.example.com/x?y=***"
     )
     assert redact_url("https://hooks.example.com/x") == "https://hooks.example.com/x"
 
