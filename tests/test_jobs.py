@@ -112,3 +112,28 @@ def test_unknown_kinds_wait_and_coroutine_jobs_run_on_the_loop(db_url):
 def test_every_is_a_fixed_interval(seconds):
     now = utcnow()
     assert every(seconds)("x", now) == now + timedelta(seconds=seconds)
+
+
+def test_a_run_stopped_by_a_shutdown_is_given_back(db_url):
+    engine = create_engine(db_url)
+    jobs = Jobs(engine)
+    jobs.ensure("briefing:1")
+
+    async def main() -> None:
+        started = asyncio.Event()
+
+        async def slow(name: str) -> None:
+            started.set()
+            await asyncio.sleep(60)
+
+        task = asyncio.create_task(
+            jobs.arun_due({"briefing": Handler(run=slow, next_after=every(3600))})
+        )
+        await started.wait()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(main())
+    [state] = jobs.states()
+    assert not state.running and state.next_run_at <= utcnow()
+    assert Jobs(engine).claim("briefing:1", lambda now: now)  # another process takes it now
