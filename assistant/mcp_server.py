@@ -3,6 +3,10 @@
 The tools are those of :data:`assistant.toolsets.READ_ONLY`, with the same typed
 parameters and result models. Order placement is absent by construction: orders only
 ever go through the approval flow.
+
+``initialize`` is answered before the toolset is imported (pydantic-ai, pandas and the
+tools take about a second): the tools are registered by a thread started with the
+server, and listing or calling them waits for it.
 """
 
 from __future__ import annotations
@@ -15,14 +19,13 @@ import typing
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError as MCPToolError
-from pydantic_ai import ModelRetry, ToolFailed
+from fastmcp.server.middleware import Middleware
 
 from assistant.auth import Role, User
-from assistant.deps import AgentDeps
 from assistant.settings import Settings, get_settings
-from assistant.toolsets import READ_ONLY, call_directly, parameters
 
 if typing.TYPE_CHECKING:
+    from assistant.deps import AgentDeps
     from assistant.services import Services
 
 MCP_USER = User(id="mcp", role=Role.VIEWER)
@@ -51,13 +54,53 @@ def build_mcp(settings: Settings | None = None) -> FastMCP:
         instructions="Market data, indicators, portfolio optimisation, "
         "backtests and cited document search. Read-only: no orders.",
     )
-    for tool in READ_ONLY.tools.values():
-        server.add_tool(_plain(tool.function, make_deps))
+    ready = threading.Event()
+    failed: list[BaseException] = []
+
+    def register() -> None:
+        try:
+            from assistant.toolsets import READ_ONLY
+
+            for tool in READ_ONLY.tools.values():
+                server.add_tool(_plain(tool.function, make_deps))
+        except BaseException as exc:  # said on every later request, never a silent hang
+            log.exception("MCP tools could not be loaded")
+            failed.append(exc)
+        finally:
+            ready.set()
+
+    server.add_middleware(_ToolsReady(ready, failed))
+    threading.Thread(target=register, name="mcp-tools", daemon=True).start()
     return server
+
+
+class _ToolsReady(Middleware):
+    """Listing or calling tools waits until they are registered."""
+
+    def __init__(self, ready: threading.Event, failed: list[BaseException]) -> None:
+        self.ready, self.failed = ready, failed
+
+    async def _wait(self) -> None:
+        if not self.ready.is_set():
+            await asyncio.to_thread(self.ready.wait)
+        if self.failed:
+            raise MCPToolError(f"the tools could not be loaded: {self.failed[0]}")
+
+    async def on_list_tools(self, context, call_next):
+        await self._wait()
+        return await call_next(context)
+
+    async def on_call_tool(self, context, call_next):
+        await self._wait()
+        return await call_next(context)
 
 
 def _plain(fn, make_deps):
     """The tool without its ``ctx`` parameter, so MCP sees only the user-facing arguments."""
+    from pydantic_ai import ModelRetry, ToolFailed
+
+    from assistant.toolsets import call_directly, parameters
+
     params = parameters(fn)
 
     async def call(**kwargs):
