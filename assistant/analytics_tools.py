@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 from pydantic_ai import ModelRetry, RunContext, ToolFailed
@@ -24,7 +24,6 @@ from assistant.results import (
 from assistant.tool_support import freshness, retry, window
 from retrieval.days import Day
 from retrieval.errors import RetrievalError
-from retrieval.index import DocumentIndex
 from retrieval.models import Citation, DocType, SearchFilters
 from retrieval.sentiment_index import sentiment_index, write_sentiment_chart
 from tools.anomaly import THRESHOLD, detect
@@ -36,6 +35,9 @@ from tools.portfolio_risk import HISTORICAL_SCENARIOS, MARKET_SHOCK
 from tools.portfolio_risk import portfolio_risk as measure_risk
 from tools.providers.live import PriceView
 from tools.screen import METRICS, check_metric, parse_condition, screen
+
+if TYPE_CHECKING:  # Qdrant's client and scipy: only when a tool opens the index
+    from retrieval.index import DocumentIndex
 
 DEFAULT_BENCHMARK = "SPX"
 Weight = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
