@@ -3,6 +3,7 @@ delivered; scheduled ingestion of watched symbols' filings and feeds (fake EDGAR
 RSS file); and the planner's reading of briefing, alert and watchlist talk."""
 
 import asyncio
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -422,3 +423,39 @@ def test_email_me_without_an_address_asks_for_one(model_cache):
 def test_remove_from_watchlist_then_alert_is_not_deleting_alerts(model_cache):
     plan = _plan(model_cache, "remove KO from my watchlist and alert me when PFE drops below 40")
     assert [name for name, _ in plan.calls] == ["create_alert"]
+
+
+def test_cli_briefing(cli, use_sample):
+    assert cli("watchlist", "add", "KO", "PEP", "--name", "drinks").exit_code == 0
+    made = cli("briefing", "run", "drinks", "--weekly", "--json")
+    assert made.exit_code == 0, made.output
+    briefing = json.loads(made.output)
+    assert briefing["text"].startswith("Briefing on your watchlist 'drinks' (KO, PEP) for the 7")
+    planned = cli(
+        "briefing",
+        "schedule",
+        "drinks",
+        "--weekly",
+        "--on",
+        "fri",
+        "--at",
+        "6",
+        "--widget",
+        "--json",
+    )
+    assert planned.exit_code == 0, planned.output
+    schedule = json.loads(planned.output)
+    assert (schedule["cadence"], schedule["weekday"], schedule["hour"]) == ("weekly", "friday", 6)
+    assert schedule["id"] in cli("briefing", "list").output
+    for bad in (
+        ["briefing", "run", "nope"],
+        ["briefing", "run", "drinks", "--days", "40"],
+        ["briefing", "schedule", "drinks", "--at", "24"],
+        ["briefing", "schedule", "drinks", "--weekly", "--on", "someday"],
+        ["briefing", "schedule", "drinks", "--email", "x@example.com"],  # no SMTP server
+        ["briefing", "remove", "bsch_nope"],
+    ):
+        result = cli(*bad)
+        assert result.exit_code == 2 and result.output.count("error:") == 1, (bad, result.output)
+    assert cli("briefing", "remove", schedule["id"]).exit_code == 0
+    assert "No briefing schedules." in cli("briefing", "list").output
