@@ -425,7 +425,11 @@ def test_remove_from_watchlist_then_alert_is_not_deleting_alerts(model_cache):
     assert [name for name, _ in plan.calls] == ["create_alert"]
 
 
-def test_cli_briefing(cli, use_sample):
+def test_cli_briefing(cli, sample_dir, tmp_path, monkeypatch):
+    data = tmp_path / "own"  # its own data dir: the session's sample dir stays as it was
+    data.mkdir()
+    (data / "prices").symlink_to(sample_dir / "prices")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
     assert cli("watchlist", "add", "KO", "PEP", "--name", "drinks").exit_code == 0
     made = cli("briefing", "run", "drinks", "--weekly", "--json")
     assert made.exit_code == 0, made.output
