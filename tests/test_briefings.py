@@ -415,6 +415,31 @@ def test_a_move_over_a_week_is_not_silently_a_day(model_cache):
     assert plan.calls == [] and "one trading day" in plan.message
 
 
+def test_a_request_then_an_alert_does_both(model_cache):
+    stored = "AAPL KO MSFT MRK PFE NVDA PEP XOM CVX"
+    both = _plan(model_cache, "compare KO and PEP, then alert me if either drops below 55", stored)
+    assert [name for name, _ in both.calls] == [
+        "get_prices",
+        "get_prices",
+        "create_alert",
+        "create_alert",
+    ]
+    assert {args["symbol"] for name, args in both.calls if name == "create_alert"} == {"KO", "PEP"}
+    brief = _plan(
+        model_cache, "give me my briefing and then set an alert for XOM below 100", stored
+    )
+    assert brief.calls == [
+        ("get_briefing", {}),
+        ("create_alert", {"symbol": "XOM", "condition": "price_below", "value": 100.0}),
+    ]
+    again = _plan(
+        model_cache,
+        "alert me when AAPL drops below 120 and then again when it drops below 100",
+        stored,
+    )
+    assert [args["value"] for _, args in again.calls] == [120.0, 100.0]
+
+
 def test_email_me_without_an_address_asks_for_one(model_cache):
     plan = _plan(model_cache, "email me when KO closes above 70")
     assert plan.calls == [] and "Which address" in plan.message
