@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy import Engine, or_, update
@@ -40,7 +40,7 @@ from assistant.channels import (
 )
 from assistant.notifications import Notifications
 from assistant.settings import Settings
-from assistant.store import utcnow
+from assistant.store import aware, utcnow
 
 __all__ = ["Deliveries", "check_target", "signature"]
 
@@ -69,10 +69,6 @@ def _round_robin(due) -> list[str]:
             if not queues[owner]:
                 del queues[owner]
     return out
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 Source = Callable[[DeliveryRow], Message | None]
@@ -154,7 +150,7 @@ class Deliveries:
 
     def _deliver(self, row: DeliveryRow) -> DeliveryRow | None:
         lease = row.claimed_until
-        if lease is not None and utcnow() >= _aware(lease) - timedelta(seconds=LEASE_MARGIN):
+        if lease is not None and utcnow() >= aware(lease) - timedelta(seconds=LEASE_MARGIN):
             self._release(row)  # too late to send safely: another process may take it now
             return None
         try:

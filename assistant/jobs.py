@@ -24,7 +24,7 @@ import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from pydantic import BaseModel
@@ -34,7 +34,7 @@ from sqlmodel import Field as Column
 from sqlmodel import Session, SQLModel, select
 
 from assistant.schema import ensure_schema
-from assistant.store import utcnow
+from assistant.store import aware, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ class Jobs:
             JobState(
                 name=r.name,
                 next_run_at=r.next_run_at,
-                running=r.claimed_until is not None and _aware(r.claimed_until) > now,
+                running=r.claimed_until is not None and aware(r.claimed_until) > now,
                 last_finished_at=r.last_finished_at,
                 last_error=r.last_error,
                 failures=r.failures,
@@ -255,7 +255,3 @@ class Jobs:
             )
             for r in rows
         ]
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

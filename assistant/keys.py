@@ -15,14 +15,14 @@ import hashlib
 import hmac
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from assistant.auth import Role, User
 from assistant.schema import ensure_schema
-from assistant.store import NotFoundError, utcnow
+from assistant.store import NotFoundError, aware, utcnow
 
 CACHE_SECONDS = 10.0
 
@@ -49,11 +49,6 @@ class ApiKeyRow(SQLModel, table=True):
     secret_sha256: str
     created_at: datetime = Field(default_factory=utcnow)
     revoked: bool = False
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _digest(secret: str) -> str:
@@ -125,7 +120,7 @@ class KeyStore:
         ):
             return None
         if isinstance(row, SessionRow):
-            if _aware(row.expires_at) < utcnow():
+            if aware(row.expires_at) < utcnow():
                 return None
             return User(id=f"session:{row.id}", role=Role(row.role))
         return User(id=f"key:{row.id}", role=Role(row.role))
@@ -160,7 +155,7 @@ class KeyStore:
                 row = s.get(ApiKeyRow if kind == "key" else SessionRow, ident)
             ended = row is None or row.revoked
             if isinstance(row, SessionRow) and not ended:
-                ended = _aware(row.expires_at) < utcnow()
+                ended = aware(row.expires_at) < utcnow()
             return Role.VIEWER if ended else Role(row.role)
         return {"slack": Role.TRADER, "local": Role.ADMIN, "anonymous": Role.ADMIN}.get(kind)
 
