@@ -110,18 +110,6 @@ def _documents(
     recent = [c for c in documents if c.published_at >= since]
     latest = not recent
     chosen = (recent or documents)[: MAX_DOCUMENTS if recent else 3]
-    from retrieval.index import snippet
+    from retrieval.index import cite  # the index is open: its module is loaded already
 
-    return [
-        Citation(
-            n=n,
-            doc_id=c.doc_id,
-            title=c.title,
-            source=c.source,
-            published_at=c.published_at,
-            section=c.section,
-            snippet=snippet(c.text),
-            url=c.url,
-        )
-        for n, c in enumerate(chosen, start=1)
-    ], latest and bool(chosen)
+    return [cite(n, c) for n, c in enumerate(chosen, start=1)], latest and bool(chosen)

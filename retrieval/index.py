@@ -403,7 +403,7 @@ class DocumentIndex:
         else:
             ranked = self._server_search(dense, sparse_q, filters, k, pool)
         hits = [
-            SearchHit(score=score, chunk=chunk, citation=_cite(n, chunk))
+            SearchHit(score=score, chunk=chunk, citation=cite(n, chunk))
             for n, (chunk, score) in enumerate(ranked, start=1)
         ]
         return SearchResult(query=query, mode=mode, filters=filters, as_of=filters.as_of, hits=hits)
@@ -502,7 +502,7 @@ def _qdrant_filter(f: SearchFilters) -> models.Filter | None:
     return models.Filter(must=must) if must else None
 
 
-def _cite(n: int, chunk: Chunk) -> Citation:
+def cite(n: int, chunk: Chunk) -> Citation:
     return Citation(
         n=n,
         doc_id=chunk.doc_id,
