@@ -23,7 +23,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from assistant.approvals import ConflictError, ForbiddenError, describe_order
+from assistant.approval_text import describe_order
+from assistant.approvals import ConflictError, ForbiddenError
 from assistant.auth import Role, User
 from assistant.events import ApprovalRequired, ErrorEvent, TextDelta, ToolCall, ToolResult
 from assistant.services import Services

@@ -43,7 +43,8 @@ from pydantic_ai.run import AgentRunResultEvent
 from pydantic_ai.usage import UsageLimits
 
 from assistant.agent import build_agent
-from assistant.approvals import ApprovalService, approval_event, pending_line, pending_note
+from assistant.approval_text import approval_event, pending_line, pending_note
+from assistant.approvals import ApprovalService
 from assistant.auth import Role, User
 from assistant.citations import citations
 from assistant.deferred import open_calls, results_for, waiting_returns

@@ -40,7 +40,7 @@ from pydantic_ai.toolsets import FunctionToolset
 
 from assistant.alert_tools import ALERTS
 from assistant.analytics_tools import TOOLS as ANALYTICS
-from assistant.approvals import describe_order
+from assistant.approval_text import describe_order
 from assistant.briefing_tools import BRIEFINGS
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
 from assistant.fundamentals import load_fundamentals

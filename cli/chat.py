@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from assistant.approvals import approval_event, describe_order
+from assistant.approval_text import approval_event, describe_order
 from assistant.auth import LOCAL_USER, Role, User
 from assistant.decisions import Decision
 from assistant.events import (

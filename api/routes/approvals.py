@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import Approver, State
 from api.schemas import Approval, RejectRequest
-from assistant.approvals import approval_event
+from assistant.approval_text import approval_event
 from assistant.decisions import Decision
 from assistant.results import ApprovalStatus
 
