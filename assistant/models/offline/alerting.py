@@ -10,6 +10,7 @@ whole message."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import pairwise
 
 from assistant.models.offline.advice import asks_advice
@@ -117,6 +118,15 @@ KINDS = {  # words that name a family of alerts ("get rid of the rsi alerts")
 KIND_WORDS = re.compile(
     r"\b(rsi|price|moving\s+average|sma|dma|filings?|news|sentiment|unusual|anomaly|moves?)\s+"
     r"alerts?\b",
+    re.I,
+)
+THEN = re.compile(r"\s*,?\s*(?:\band\s+then\b|\bthen\b|\band\s+also\b|;)\s*", re.I)
+"""Where a message passes from one request to the next."""
+FOLLOWS = re.compile(r"(?:again|also|when|if|once|whenever)\b", re.I)
+"""A part that continues an alert ("...and then again when it drops below 100")."""
+PRONOUNS = re.compile(
+    r"\b(?:either|both|each|any|all)(?:\s+of\s+(?:them|those|these|the\s+two))?\b|"
+    r"\b(?:them|they|those|these)\b",
     re.I,
 )
 CONJUNCTION = re.compile(r"(?:'s)?\s*(?:,|and|or|&|/|,\s*and|,\s*or)?\s*", re.I)
@@ -303,4 +313,34 @@ def read_alert(question: str, mentions: list) -> list[tuple[str, dict]] | str | 
             if condition.get("value") is not None:
                 args["value"] = condition["value"]
             calls.append(("create_alert", args))
+    return calls
+
+
+def alert_after(
+    question: str,
+    plan_rest: Callable[[str], list[tuple[str, dict]]],
+    find: Callable[[str], list],
+) -> list[tuple[str, dict]] | None:
+    """A message that asks for something and, in a part of its own, for an alert ("give
+    me my briefing and then set an alert for XOM below 100"): the other part's calls
+    (``plan_rest`` plans it as a question), then the alert's. An alert part that names no
+    stock takes the other part's ("...then alert me if either drops"). None when the
+    message is not of that shape: it is planned whole."""
+    parts = [p.strip(" ,.") for p in THEN.split(question) if p.strip(" ,.")]
+    alerting = [p for p in parts if ASKS_ALERT.search(p)]
+    rest = [p for p in parts if p not in alerting]
+    if len(parts) < 2 or not alerting or not rest or any(FOLLOWS.match(p) for p in rest):
+        return None
+    calls = plan_rest(" ".join(rest))
+    if not calls:
+        return None
+    named = list(dict.fromkeys(m.symbol for m in find(" ".join(rest))))
+    calls = list(calls)
+    for part in alerting:
+        if named and not find(part):
+            part = PRONOUNS.sub(" or ".join(named), part)
+        read = read_alert(part, find(part))
+        if not isinstance(read, list):
+            return None  # a question back, or no alert after all: plan the whole
+        calls += read
     return calls

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from assistant.models.offline.alerting import ASKS_ALERT, read_alert
+from assistant.models.offline.alerting import ASKS_ALERT, alert_after, read_alert
 from assistant.models.offline.briefing import read_briefing
 from assistant.models.offline.dates import NO_PERIOD, PIN, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
@@ -213,15 +213,6 @@ EVERY_STOCK = re.compile(
 """A question about the whole stored universe ("which of your stocks did best in 2022")."""
 EVERY_STOCK_CAP = 25
 """At most this many in one ranking (one call each, under the turn's tool-call limit)."""
-THEN = re.compile(r"\s*,?\s*(?:\band\s+then\b|\bthen\b|\band\s+also\b|;)\s*", re.I)
-"""Where a message passes from one request to the next."""
-FOLLOWS = re.compile(r"(?:again|also|when|if|once|whenever)\b", re.I)
-"""A part that continues an alert ("...and then again when it drops below 100")."""
-PRONOUNS = re.compile(
-    r"\b(?:either|both|each|any|all)(?:\s+of\s+(?:them|those|these|the\s+two))?\b|"
-    r"\b(?:them|they|those|these)\b",
-    re.I,
-)
 CANCEL = re.compile(
     r"\b(?:cancel|withdraw|revoke|undo|call\s+off|kill|scrap|delete)\b.{0,30}"
     r"\b(?:orders?|trades?|buy|sell|purchase|approvals?)\b",
@@ -526,29 +517,19 @@ class Planner:
         return correct(text, lambda w: w.upper() in stored or self.master.known(w.upper()))
 
     def _and_alert(self, question: str, earlier: list[str]) -> Planned | None:
-        """A message that asks for something and, in a part of its own, for an alert
-        ("give me my briefing and then set an alert for XOM below 100"): the other part
-        planned as a question, the alert part's calls after its calls. An alert part that
-        names no stock takes the other part's ("...then alert me if either drops")."""
-        parts = [p.strip(" ,.") for p in THEN.split(question) if p.strip(" ,.")]
-        alerting = [p for p in parts if ASKS_ALERT.search(p)]
-        rest = [p for p in parts if p not in alerting]
-        if len(parts) < 2 or not alerting or not rest or any(FOLLOWS.match(p) for p in rest):
-            return None
-        first = self.plan(" ".join(rest), earlier)
-        if not first.calls:
-            return None
+        """The other request of a message that also asks for an alert, planned as a
+        question, with the alert's calls after its calls (see ``alert_after``)."""
         stored = self.stored()
-        named = list(dict.fromkeys(m.symbol for m in self.master.find(" ".join(rest), stored)))
-        calls = list(first.calls)
-        for part in alerting:
-            if named and not self.master.find(part, stored):
-                part = PRONOUNS.sub(" or ".join(named), part)
-            read = read_alert(part, self.master.find(part, stored))
-            if not isinstance(read, list):
-                return None  # a question back, or no alert after all: plan the whole
-            calls += read
-        return Planned(calls=calls, message=first.message, ask=first.ask)
+        planned: list[Planned] = []
+
+        def rest(text: str) -> list[tuple[str, dict]]:
+            planned.append(self.plan(text, earlier))
+            return planned[-1].calls
+
+        calls = alert_after(question, rest, lambda text: self.master.find(text, stored))
+        if calls is None:
+            return None
+        return Planned(calls=calls, message=planned[0].message, ask=planned[0].ask)
 
     def plan(self, question: str, earlier: list[str] = ()) -> Planned:
         question = self._corrected(question)
