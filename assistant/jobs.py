@@ -191,26 +191,12 @@ class Jobs:
             )
 
     def run_due(self, handlers: dict[str, Handler]) -> list[Outcome]:
-        """Run each due job of a known kind that this process claims, one after another;
-        one failing job does not stop the others."""
-        out = []
-        for name in self.due():
-            handler = handlers.get(name.partition(":")[0])
-            if handler is None or not self.claim(
-                name, partial(handler.next_after, name), handler.lease_seconds
-            ):
-                continue
-            try:
-                result, error = handler.run(name), None
-            except Exception as exc:
-                log.warning("job %s failed: %s: %s", name, type(exc).__name__, exc)
-                result, error = None, f"{type(exc).__name__}: {exc}"
-            self.finish(name, error)
-            out.append(Outcome(name, error, result))
-        return out
+        """:meth:`arun_due` for a caller without an event loop (a command, a test)."""
+        return asyncio.run(self.arun_due(handlers))
 
     async def arun_due(self, handlers: dict[str, Handler]) -> list[Outcome]:
-        """:meth:`run_due` for an event loop: the database work in threads, a handler
+        """Run each due job of a known kind that this process claims, one after another
+        (one failing does not stop the others): the database work in threads, a handler
         whose ``run`` is a coroutine function awaited on the loop (a briefing is an agent
         turn, which lives on the loop)."""
         out = []
