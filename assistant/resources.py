@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
@@ -133,6 +134,14 @@ def price_view(
 
 @cache
 def _engine(url: str) -> Engine:
+    made = _new_engine(url)
+    # the CLI leaves without the interpreter's teardown (cli/startup.py): close the
+    # pool's connections properly, so a server sees a goodbye, not a dropped socket
+    atexit.register(made.dispose)
+    return made
+
+
+def _new_engine(url: str) -> Engine:
     from sqlalchemy import create_engine, event
 
     if url.startswith("sqlite"):

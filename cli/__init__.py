@@ -244,7 +244,11 @@ def config(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 
 def main() -> None:
-    from cli.startup import starting
+    from cli.startup import leave, starting
 
     starting()
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
