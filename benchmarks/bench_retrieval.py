@@ -1,4 +1,4 @@
-"""Embedding throughput of the packaged MiniLM through ONNX Runtime (fp32 fused; int8 with
+"""Embedding throughput of the packaged MiniLM through ONNX Runtime (fp32; int8 with
 fp32 attention, which search and ingestion use; int8 with the attention quantised too, for
 comparison) next to PyTorch's SentenceTransformer.encode on the same chunks, with the
 retrieval eval's recall@5 for each; ingest throughput next to raw encode; and

@@ -11,10 +11,15 @@ PyTorch's SDPA export it does not) and cached in ``cache_dir`` in two precisions
   channel); the fused attention, whose Q/K/V projection is a quarter of the work, stays
   fp32. Search, ingestion and the intent router use it: the retrieval eval's hybrid
   recall@5 is PyTorch's (0.977), where quantising the attention too (QAttention, about
-  25% faster) loses a hit (0.955, benchmarks/bench_retrieval.py). So did each other
+  40% faster) loses a hit (0.962, benchmarks/bench_retrieval.py). So did each other
   variant tried that quantises the Q/K/V projection (per-channel MatMuls of the unfused
   graph: 0.962; 8-bit blockwise MatMulNBits: 0.962 at cosine 0.9996 to fp32, and no
-  faster than fp32 here).
+  faster than fp32 here; SmoothQuant-style scaling of the GELU outputs, whose few
+  outlier channels are int8's largest error: closer to fp32 by cosine, 0.962 still).
+
+Everything is fused but the layer norms: ONNX Runtime's SkipLayerNormalization kernel
+is five times slower than the Add and LayerNormalization it replaces, so the export
+leaves them apart and the session is told not to fuse them (a fifth of the time).
 
 Texts are encoded one per run, several runs at once (one thread each, as many as there
 are cores): no padding, and dynamic quantisation's activation scale is each text's own,
@@ -38,7 +43,10 @@ import numpy as np
 from filelock import FileLock
 
 log = logging.getLogger(__name__)
-EXPORT_VERSION = "minilm-v4"  # v4: eager attention (fused); int8 leaves attention fp32
+EXPORT_VERSION = "minilm-v5"  # v5: layer norms not fused with their residual Add
+# ONNX Runtime's fused SkipLayerNormalization takes 110 us on a 60x384 input where Add,
+# Add and LayerNormalization take 20 (1.32, x86, one thread): a fifth of a text's time
+UNFUSED = ["SkipLayerNormFusion"]
 
 
 class Precision(StrEnum):
@@ -127,7 +135,9 @@ class FastEmbedder:
         options.log_severity_level = 3
         self._tokenizer = tokenizer
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=UNFUSED
+        )
 
     def _ensure_loaded(self) -> None:
         if self._session is None:
@@ -161,6 +171,7 @@ def export(model_dir: Path, targets: dict[Precision, Path]) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers import optimizer
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from transformers import AutoConfig, AutoModel
 
     quiet_model_loading()
@@ -207,12 +218,15 @@ def export(model_dir: Path, targets: dict[Precision, Path]) -> None:
                 Precision.INT8: Path(tmp) / "model.int8.onnx",
                 Precision.FP32: Path(tmp) / "model.fp32.onnx",
             }
+            fusions = FusionOptions("bert")
+            fusions.enable_skip_layer_norm = fusions.enable_bias_skip_layer_norm = False
             fused = optimizer.optimize_model(
                 str(full),
                 model_type="bert",
                 num_heads=config.num_attention_heads,
                 hidden_size=config.hidden_size,
                 opt_level=1,
+                optimization_options=fusions,
             )
             fused.save_model_to_file(str(made[Precision.FP32]))
             quantize_dynamic(

@@ -89,3 +89,25 @@ def test_two_precisions_loading_at_once_export_once(tmp_path):
         vectors = list(pool.map(lambda e: e.embed(["supply chain risk"]), embedders))
     assert all(v.shape == (1, 384) for v in vectors)
     assert float(vectors[0][0] @ vectors[1][0]) > 0.97  # int8 and fp32 agree
+
+
+def test_layer_norms_run_unfused(model_cache, tmp_path):
+    """ONNX Runtime's SkipLayerNormalization is five times slower than the Add and
+    LayerNormalization it replaces (benchmarks/bench_retrieval.py): neither the export
+    nor the session at load time may fuse them."""
+    import onnx
+    import onnxruntime as ort
+
+    from retrieval.fast_embedder import UNFUSED
+
+    search = fast_embedder(model_cache, Precision.INT8)
+    search.embed(["load the model"])
+    exported = {n.op_type for n in onnx.load(search.model_path).graph.node}
+    assert "LayerNormalization" in exported and "SkipLayerNormalization" not in exported
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "as-run.onnx")
+    ort.InferenceSession(
+        str(search.model_path), options, ["CPUExecutionProvider"], disabled_optimizers=UNFUSED
+    )
+    as_run = {n.op_type for n in onnx.load(tmp_path / "as-run.onnx").graph.node}
+    assert "SkipLayerNormalization" not in as_run and "LayerNormalization" in as_run
