@@ -15,6 +15,7 @@ a no-op, a changed one replaces all its chunks (deletes by ``doc_id`` first).
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ from retrieval.sparse import encode_document, encode_query
 if TYPE_CHECKING:  # Qdrant's client takes 1.3 s to import: searching the mirror needs none
     from qdrant_client import QdrantClient, models
 
+log = logging.getLogger(__name__)
 COLLECTION = "documents"
 SNIPPET_CHARS = 280
 MODES = ("hybrid", "dense", "sparse")
@@ -166,6 +168,21 @@ class DocumentIndex:
                 "QDRANT_URL"
             ) from None
         self._ensure_collection()
+        self._fast_commits()
+
+    def _fast_commits(self) -> None:
+        """Embedded Qdrant commits each point on its own, and SQLite's default journal
+        syncs the disk on each commit: 1.5 s of a 3.5 s ingest of 857 chunks. In WAL mode
+        with NORMAL sync a commit is durable when the process ends or crashes (not on a
+        power cut, which a re-run of the ingest repairs: documents are skipped by hash),
+        as for the product's own database. Reached through the client's internals; a
+        client that moved them keeps its default (slower, as safe)."""
+        try:
+            storage = self._client._client.collections[COLLECTION].storage.storage
+            storage.execute("PRAGMA journal_mode=WAL")
+            storage.execute("PRAGMA synchronous=NORMAL")
+        except (AttributeError, KeyError, TypeError) as exc:
+            log.debug("embedded Qdrant keeps its own commit mode: %s", exc)
 
     @property
     def _snapshot(self) -> Path:

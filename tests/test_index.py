@@ -241,3 +241,21 @@ def test_fused_ties_go_to_the_dense_order():
 
     assert [i for i, _ in rrf([[9, 7, 5], [5, 8, 9]])][:2] == [9, 5]
     assert [i for i, _ in rrf([[5, 7, 9], [9, 8, 5]])][:2] == [5, 9]
+
+
+def test_embedded_writes_commit_without_a_disk_sync_each_and_persist(tmp_path):
+    """Embedded Qdrant commits point by point; its SQLite file runs in WAL mode with
+    NORMAL sync (no fsync per point), and what was written is there on reopening."""
+    import sqlite3
+
+    docs = [d for d in sample_documents() if isinstance(d, Document)][:5]
+    idx = DocumentIndex(embedder(), path=tmp_path / "q")
+    written = ingest(idx, docs).chunks
+    idx.close()
+    (storage,) = (tmp_path / "q").rglob("storage.sqlite")
+    with sqlite3.connect(storage) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again = DocumentIndex(embedder(), path=tmp_path / "q")
+    assert again.count() == written > 0
+    assert ingest(again, docs).unchanged == 5
+    again.close()
