@@ -97,6 +97,13 @@ def slack_user(user_id: str) -> str | None:
 def check_channels(channels: list, user_id: str, settings: Settings) -> None:
     """Refuse, by name, a channel this server cannot deliver to."""
     for channel in channels:
+        if isinstance(channel, WebhookChannel) and not settings.alert_webhook_allow_private:
+            inside = private_literal(channel.url.host or "")
+            if inside:
+                raise ChannelError(
+                    f"{redact_url(str(channel.url))}: {inside} is not a public address; "
+                    "this server sends webhooks to public addresses only"
+                )
         if isinstance(channel, SlackChannel):
             if not settings.slack_bot_token:
                 raise ChannelError("a Slack channel needs ASSISTANT_SLACK_BOT_TOKEN on the server")
@@ -182,6 +189,21 @@ def public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         if inner is not None:
             return public(inner)
     return True
+
+
+def private_literal(host: str) -> str | None:
+    """The address a webhook host names without asking DNS (an IP literal, localhost),
+    when it is not public: refused when the alert is made, not at its first firing.
+    Names are resolved only when sending (:func:`check_target`), where a name that
+    resolves inside is refused too."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return "localhost"
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return None
+    return None if public(ip) else str(ip)
 
 
 class TargetError(ValueError):

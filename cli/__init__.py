@@ -120,7 +120,7 @@ def load_command(name: str) -> click.Command:
     entry = COMMANDS[name]
     found = getattr(importlib.import_module(entry.module), entry.attribute)
     if not isinstance(found, typer.Typer):
-        single = typer.Typer(pretty_exceptions_enable=False)
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
         single.command(name)(found)
         found = single
     command = typer.main.get_command(found)

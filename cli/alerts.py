@@ -10,6 +10,7 @@ from cli.output import emit, table
 from tools.alert_rules import ConditionType
 
 app = typer.Typer(
+    add_completion=False,
     help="Alerts on prices, moves, RSI, moving averages, unusual moves, filings and news.",
     no_args_is_help=True,
 )

@@ -9,7 +9,11 @@ from cli.alerts import EmailOption, SlackOption, WebhookOption, WidgetOption, ch
 from cli.options import JsonOption
 from cli.output import emit, table
 
-app = typer.Typer(help="Briefings on your watchlists: now, or on a schedule.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False,
+    help="Briefings on your watchlists: now, or on a schedule.",
+    no_args_is_help=True,
+)
 
 
 def _user():

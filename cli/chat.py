@@ -146,7 +146,9 @@ def chat_cmd(
         )
 
 
-approvals_app = typer.Typer(help="List, approve and reject proposed orders.", no_args_is_help=True)
+approvals_app = typer.Typer(
+    add_completion=False, help="List, approve and reject proposed orders.", no_args_is_help=True
+)
 
 
 def _too_long(services: Services, question: str) -> str | None:

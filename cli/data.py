@@ -23,7 +23,9 @@ from tools.providers import fetch_into_store
 FETCH_TIMEOUT_SECONDS = 30.0
 """An explicit download may take longer than a question's on-demand fetch."""
 
-app = typer.Typer(help="Load, import, fetch and list market data.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False, help="Load, import, fetch and list market data.", no_args_is_help=True
+)
 
 
 def _info_table(title: str, infos: list[SymbolInfo]):

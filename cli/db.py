@@ -7,7 +7,9 @@ import typer
 from cli.options import JsonOption
 from cli.output import emit
 
-app = typer.Typer(help="Upgrade and inspect the database schema.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False, help="Upgrade and inspect the database schema.", no_args_is_help=True
+)
 
 
 @app.command("upgrade")

@@ -13,7 +13,9 @@ from cli.output import emit
 from tools.risk_profile import Experience, Goal, Horizon, LossTolerance, RiskLevel
 
 app = typer.Typer(
-    help="Your risk profile: the questionnaire, show, clear.", invoke_without_command=True
+    add_completion=False,
+    help="Your risk profile: the questionnaire, show, clear.",
+    invoke_without_command=True,
 )
 
 

@@ -105,7 +105,9 @@ def slack_cmd() -> None:
         raise typer.BadParameter(str(exc)) from None
 
 
-keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+keys_app = typer.Typer(
+    add_completion=False, help="Create, list and revoke API keys.", no_args_is_help=True
+)
 
 
 @keys_app.command("create")

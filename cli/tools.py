@@ -38,6 +38,7 @@ from tools.rebalance import Frequency, rebalance_backtest
 from tools.walkforward import WalkForwardResult, walk_forward
 
 app = typer.Typer(
+    add_completion=False,
     help="Run a tool directly: analytics (compare, risk, screen, sentiment, anomalies), indicators, "
     "optimize, backtest, fundamentals.",
     no_args_is_help=True,

@@ -7,7 +7,9 @@ import typer
 from cli.options import JsonOption
 from cli.output import emit, table
 
-app = typer.Typer(help="Your watchlists: add, remove, show, delete.", no_args_is_help=True)
+app = typer.Typer(
+    add_completion=False, help="Your watchlists: add, remove, show, delete.", no_args_is_help=True
+)
 NameOption = typer.Option(None, "--name", "-n", help="Which list (default: 'default').")
 
 

@@ -113,6 +113,12 @@ class Receiver:
         self.server.shutdown()
 
 
+
+@pytest.fixture(autouse=True)
+def _receivers_are_local(monkeypatch):
+    """The fake receivers listen on 127.0.0.1, which a server refuses by default."""
+    monkeypatch.setenv("ASSISTANT_ALERT_WEBHOOK_ALLOW_PRIVATE", "true")
+
 @pytest.fixture
 def prices(tmp_path):
     store = PriceStore(tmp_path / "prices")

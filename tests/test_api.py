@@ -649,6 +649,11 @@ def test_alerts_are_a_traders_and_each_user_sees_their_own(api):
             assert unknown.json()["error"]["code"] == "unknown_symbol"
         ftp = {**body, "channels": [{"type": "webhook", "url": "ftp://example.com/x"}]}
         assert trader.post("/v1/alerts", json=ftp).status_code == 422
+        for inside in ("http://127.0.0.1:9/x", "http://[::ffff:10.0.0.1]/x", "http://localhost/x"):
+            hook = {**body, "channels": [{"type": "webhook", "url": inside}]}
+            refused = trader.post("/v1/alerts", json=hook)
+            assert refused.status_code == 409, refused.text
+            assert "not a public address" in refused.json()["error"]["message"]
         assert viewer.delete(f"/v1/alerts/{alert['id']}").status_code == 404
         assert trader.delete(f"/v1/alerts/{alert['id']}").status_code == 204
         assert trader.get("/v1/alerts").json() == []
