@@ -58,7 +58,8 @@ async def create_alert(
     widget: bool = False,
 ) -> AlertList:
     """Alert the asker when `condition` becomes true: price_above/price_below (a price),
-    pct_move (a fraction: 0.05 = 5% in a day), rsi_above/rsi_below (RSI 14 level),
+    pct_move (a fraction: 0.05 = 5% in a day, either way; pct_drop and pct_rise one way
+    only: "drops 5%" is pct_drop 0.05), rsi_above/rsi_below (RSI 14 level),
     cross_sma (a window in bars), anomaly (robust z of the day's return, default 5),
     new_filing (forms such as ["8-K"]; none = any), news_sentiment (a story's score -1..1:
     0.5 strongly positive, -0.5 strongly negative); price_reaches (a price: above it

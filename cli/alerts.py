@@ -69,7 +69,7 @@ def add_cmd(
     value: str | None = typer.Option(
         None,
         "--value",
-        help="Price, fraction (pct_move 0.05), RSI level, SMA window, z (anomaly, default "
+        help="Price, fraction (pct_move/pct_drop/pct_rise 0.05), RSI level, SMA window, z (anomaly, default "
         "5), forms (new_filing: 8-K,10-K; default any) or a score (news_sentiment: -0.5).",
     ),
     webhook: list[str] = WebhookOption,

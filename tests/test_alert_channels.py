@@ -35,11 +35,11 @@ from tools.market_data import PriceStore
 DAYS = pd.bdate_range("2022-01-03", periods=80)
 
 
-
 @pytest.fixture(autouse=True)
 def _receivers_are_local(monkeypatch):
     """The fake receivers listen on 127.0.0.1, which a server refuses by default."""
     monkeypatch.setenv("ASSISTANT_ALERT_WEBHOOK_ALLOW_PRIVATE", "true")
+
 
 @pytest.fixture
 def prices(tmp_path):

@@ -55,6 +55,18 @@ def test_each_condition_against_its_formula():
     moved = evaluate(make_condition(ConditionType.PCT_MOVE, abs(move) * 0.99), s, "X")
     assert moved.holds and moved.measured == pytest.approx(move)
     assert not evaluate(make_condition(ConditionType.PCT_MOVE, abs(move) * 1.01), s, "X").holds
+    down, up = closes([100.0, 94.0]), closes([100.0, 106.0])  # -6% and +6% in a day
+    for kind, holds_on in (
+        (ConditionType.PCT_DROP, down),
+        (ConditionType.PCT_RISE, up),
+    ):
+        other = up if holds_on is down else down
+        assert evaluate(make_condition(kind, 0.05), holds_on, "X").holds
+        assert not evaluate(make_condition(kind, 0.05), other, "X").holds  # the other way
+        assert not evaluate(make_condition(kind, 0.07), holds_on, "X").holds
+    assert make_condition(ConditionType.PCT_DROP, 0.05).describe("KO") == (
+        "KO falls 5.0% or more in a day"
+    )
     r = evaluate(make_condition(ConditionType.RSI_ABOVE, 1), s, "X")
     assert r.measured == pytest.approx(rsi, rel=1e-9)
     flat_then_up = closes([10.0] * 25 + [9.0, 12.0])  # below its 20-day average, then above
@@ -113,11 +125,11 @@ class Receiver:
         self.server.shutdown()
 
 
-
 @pytest.fixture(autouse=True)
 def _receivers_are_local(monkeypatch):
     """The fake receivers listen on 127.0.0.1, which a server refuses by default."""
     monkeypatch.setenv("ASSISTANT_ALERT_WEBHOOK_ALLOW_PRIVATE", "true")
+
 
 @pytest.fixture
 def prices(tmp_path):

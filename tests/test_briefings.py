@@ -27,7 +27,7 @@ from tests.fakes.edgar import make_filings, serve_fake_edgar
 ANN = User(id="ann", role=Role.TRADER)
 
 
-def _plan(model_cache, question, stored="AAPL KO MSFT MRK PFE NVDA"):
+def _plan(model_cache, question, stored="AAPL KO MSFT MRK PFE NVDA PEP"):
     from assistant.models.offline import planner as make_planner
 
     sample = set(stored.split())
@@ -227,8 +227,8 @@ def test_other_talk_is_not_briefing_talk(model_cache, question):
         (
             "alert me when KO or PFE falls 4% in a day",
             [
-                ("create_alert", {"symbol": "KO", "condition": "pct_move", "value": 0.04}),
-                ("create_alert", {"symbol": "PFE", "condition": "pct_move", "value": 0.04}),
+                ("create_alert", {"symbol": "KO", "condition": "pct_drop", "value": 0.04}),
+                ("create_alert", {"symbol": "PFE", "condition": "pct_drop", "value": 0.04}),
             ],
         ),
         (
@@ -345,7 +345,7 @@ def test_alert_and_watchlist_talk(model_cache, question, calls):
         ),
         (
             "text me when nvda pops 10%",
-            [("create_alert", {"symbol": "NVDA", "condition": "pct_move", "value": 0.1})],
+            [("create_alert", {"symbol": "NVDA", "condition": "pct_rise", "value": 0.1})],
         ),
         (
             "notify me if BAC's price goes past 40 or under 28",
@@ -440,14 +440,70 @@ def test_a_request_then_an_alert_does_both(model_cache):
     assert [args["value"] for _, args in again.calls] == [120.0, 100.0]
 
 
+@pytest.mark.parametrize(
+    ("question", "first", "alert"),
+    [
+        (
+            "what's Apple's RSI; alert me when it goes below 30",
+            "get_indicators",
+            {"symbol": "AAPL", "condition": "rsi_below", "value": 30.0},
+        ),
+        (
+            "whats the rsi on msft? ping me if it gets above 70",
+            "get_indicators",
+            {"symbol": "MSFT", "condition": "rsi_above", "value": 70.0},
+        ),
+        (
+            "how did KO do this year and let me know if it falls below 55",
+            "get_prices",
+            {"symbol": "KO", "condition": "price_below", "value": 55.0},
+        ),
+        (
+            "How is XOM doing. Tell me if it drops 4% in a day.",
+            "get_prices",
+            {"symbol": "XOM", "condition": "pct_drop", "value": 0.04},
+        ),
+    ],
+)
+def test_a_question_and_an_alert_on_it_answers_and_sets_it(model_cache, question, first, alert):
+    """The question is answered, not dropped, and "it" in the alert part is the question's
+    stock (its RSI, when the question was about the RSI)."""
+    plan = _plan(model_cache, question, "AAPL KO MSFT XOM PEP")
+    names = [name for name, _ in plan.calls]
+    assert names[0] == first and names[-1] == "create_alert"
+    assert plan.calls[-1][1] == alert
+
+
+@pytest.mark.parametrize(
+    ("question", "condition"),
+    [
+        ("alert me if KO drops 5% in a day", "pct_drop"),
+        ("ping me when PEP jumps 3%", "pct_rise"),
+        ("notify me if XOM swings 4 percent", "pct_move"),
+        ("alert me on a 6% plunge in KO", "pct_drop"),
+    ],
+)
+def test_a_move_alert_keeps_the_direction_asked_for(model_cache, question, condition):
+    [(name, args)] = _plan(model_cache, question, "KO PEP XOM").calls
+    assert (name, args["condition"]) == ("create_alert", condition)
+
+
 def test_email_me_without_an_address_asks_for_one(model_cache):
     plan = _plan(model_cache, "email me when KO closes above 70")
     assert plan.calls == [] and "Which address" in plan.message
 
 
-def test_remove_from_watchlist_then_alert_is_not_deleting_alerts(model_cache):
+def test_a_watchlist_change_and_an_alert_do_both_and_delete_no_alert(model_cache):
     plan = _plan(model_cache, "remove KO from my watchlist and alert me when PFE drops below 40")
-    assert [name for name, _ in plan.calls] == ["create_alert"]
+    assert plan.calls == [
+        ("update_watchlist", {"remove": ["KO"]}),
+        ("create_alert", {"symbol": "PFE", "condition": "price_below", "value": 40.0}),
+    ]
+    added = _plan(model_cache, "add PEP to my watchlist and alert me if it drops below 150")
+    assert added.calls == [
+        ("update_watchlist", {"add": ["PEP"]}),
+        ("create_alert", {"symbol": "PEP", "condition": "price_below", "value": 150.0}),
+    ]
 
 
 def test_cli_briefing(cli, sample_dir, tmp_path, monkeypatch):

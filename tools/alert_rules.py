@@ -1,7 +1,8 @@
 """Alert conditions on a symbol: whether each holds now.
 
 Conventions: prices are the stored (adjusted) closes; `pct_move` is the absolute simple
-return of the latest close over the one before, as a fraction (0.05 = 5%); RSI is the
+return of the latest close over the one before, as a fraction (0.05 = 5%), `pct_drop` and
+`pct_rise` the same return one way only (a fall of at least 5%: -0.05 or lower); RSI is the
 indicator tool's (Wilder, 14 bars); `cross_sma` holds on a close where the price crossed
 its `value`-bar simple moving average (above it after being at or below it the close
 before, or the other way); `anomaly` holds when the latest daily return's robust z-score
@@ -43,6 +44,8 @@ class ConditionType(StrEnum):
     PRICE_ABOVE = "price_above"
     PRICE_BELOW = "price_below"
     PCT_MOVE = "pct_move"
+    PCT_DROP = "pct_drop"
+    PCT_RISE = "pct_rise"
     RSI_ABOVE = "rsi_above"
     RSI_BELOW = "rsi_below"
     CROSS_SMA = "cross_sma"
@@ -92,14 +95,25 @@ class PriceCondition(_Condition):
         return f"{symbol} closes {way} {self.value:g}"
 
 
+MOVE_WORDS = {
+    ConditionType.PCT_MOVE: "moves",
+    ConditionType.PCT_DROP: "falls",
+    ConditionType.PCT_RISE: "rises",
+}
+
+
 class MoveCondition(_Condition):
-    type: Literal[ConditionType.PCT_MOVE]
+    type: Literal[ConditionType.PCT_MOVE, ConditionType.PCT_DROP, ConditionType.PCT_RISE]
     value: Number = Field(
-        ge=0.0001, lt=1, allow_inf_nan=False, description="A fraction: 0.05 is a 5% move."
+        ge=0.0001,
+        lt=1,
+        allow_inf_nan=False,
+        description="A fraction: 0.05 is a 5% move (pct_move either way, pct_drop down, "
+        "pct_rise up).",
     )
 
     def describe(self, symbol: str) -> str:
-        return f"{symbol} moves {self.value:.1%} or more in a day"
+        return f"{symbol} {MOVE_WORDS[self.type]} {self.value:.1%} or more in a day"
 
 
 class RsiCondition(_Condition):
@@ -257,13 +271,16 @@ def evaluate(condition: _Condition, closes: pd.Series, symbol: str) -> Reading:
     if t in (ConditionType.PRICE_ABOVE, ConditionType.PRICE_BELOW):
         holds = last > v if t is ConditionType.PRICE_ABOVE else last < v
         return Reading(holds=holds, as_of=as_of, measured=last, detail=f"close {last:g}")
-    if t is ConditionType.PCT_MOVE:
+    if t in MOVE_WORDS:
         if len(values) < 2:
             return Reading(holds=False, as_of=as_of, measured=None, detail="one close only")
         move = last / float(values[-2]) - 1
-        return Reading(
-            holds=abs(move) >= v, as_of=as_of, measured=move, detail=f"moved {move:+.2%}"
-        )
+        holds = {
+            ConditionType.PCT_MOVE: abs(move) >= v,
+            ConditionType.PCT_DROP: move <= -v,
+            ConditionType.PCT_RISE: move >= v,
+        }[t]
+        return Reading(holds=holds, as_of=as_of, measured=move, detail=f"moved {move:+.2%}")
     if t is ConditionType.ANOMALY:
         returns = closes.dropna().pct_change().dropna()
         if len(returns) <= BASELINE:

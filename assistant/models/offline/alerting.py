@@ -66,14 +66,25 @@ SMA = re.compile(
     re.I,
 )
 MOVE = re.compile(
-    r"\b(?:moves?|jumps?|drops?|falls?|swings?|gains?|loses?|changes?|is\s+up|is\s+down|"
+    r"\b(moves?|jumps?|drops?|falls?|swings?|gains?|loses?|changes?|is\s+up|is\s+down|"
     r"rips?|pops?|tanks?|surges?|soars?|plunges?|plummets?|spikes?|dumps?|craters?|rall(?:y|ies)|"
     r"sinks?|slides?|tumbles?|climbs?|rises?|declines?)\s+(?:by\s+)?(?:more\s+than\s+|over\s+|"
     r"at\s+least\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent)|"
-    r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:daily\s+|one-day\s+|single-day\s+)?(?:move|drop|jump|"
+    r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:daily\s+|one-day\s+|single-day\s+)?(move|drop|jump|"
     r"fall|swing|gain|loss|change|decline|rise|spike|plunge|pop|rip)",
     re.I,
 )
+DOWN = re.compile(
+    r"^(?:drop|fall|lose|loss|is\s+down|tank|plunge|plummet|dump|crater|sink|slide|tumble|"
+    r"decline)",
+    re.I,
+)
+UP = re.compile(
+    r"^(?:jump|gain|is\s+up|rip|pop|surge|soar|rall|climb|rise)",
+    re.I,
+)
+"""A move's verb says its direction ("drops 5%" is a fall only); "moves", "swings",
+"changes" and "spikes" are either way."""
 LONGER = re.compile(
     r"\b(?:in|over|within)\s+(?:a|one|the)?\s*(?:week|month|year)\b|\bweekly\b", re.I
 )
@@ -113,17 +124,26 @@ KINDS = {  # words that name a family of alerts ("get rid of the rsi alerts")
     "sentiment": ["news_sentiment"],
     "unusual": ["anomaly"],
     "anomaly": ["anomaly"],
-    "move": ["pct_move"],
+    "move": ["pct_move", "pct_drop", "pct_rise"],
 }
 KIND_WORDS = re.compile(
     r"\b(rsi|price|moving\s+average|sma|dma|filings?|news|sentiment|unusual|anomaly|moves?)\s+"
     r"alerts?\b",
     re.I,
 )
-THEN = re.compile(r"\s*,?\s*(?:\band\s+then\b|\bthen\b|\band\s+also\b|;)\s*", re.I)
-"""Where a message passes from one request to the next."""
+THEN = re.compile(
+    r"\s*,?\s*(?:\band\s+then\b|\bthen\b|\band\s+also\b|;|[?!]+(?=\s*\S)|\.\s+(?=[a-z])|"
+    r"\band\b(?=\s+(?:please\s+)?(?:alert|notify|ping|tell|let|warn|set|create|add|make|put)"
+    r"\b))\s*",
+    re.I,
+)
+"""Where a message passes from one request to the next: "then", "also", a semicolon, the
+end of a sentence, or an "and" that goes on to ask for an alert ("how did KO do this year
+and let me know if it falls below 55")."""
 FOLLOWS = re.compile(r"(?:again|also|when|if|once|whenever)\b", re.I)
 """A part that continues an alert ("...and then again when it drops below 100")."""
+IT = re.compile(r"\b(?:(?P<its>its)|(?P<is>it's|it\s+is)|it)\b", re.I)
+"""The one stock the other part named ("...alert me when it goes below 30")."""
 PRONOUNS = re.compile(
     r"\b(?:either|both|each|any|all)(?:\s+of\s+(?:them|those|these|the\s+two))?\b|"
     r"\b(?:them|they|those|these)\b",
@@ -190,7 +210,9 @@ def _conditions(part: str) -> list[dict] | str:
     if m := MOVE.search(part):
         if LONGER.search(part[m.end() : m.end() + 30]):
             return ONE_DAY
-        return [{"condition": "pct_move", "value": float(m[1] or m[2]) / 100}]
+        verb = m[1] or m[4]
+        way = "pct_drop" if DOWN.match(verb) else "pct_rise" if UP.match(verb) else "pct_move"
+        return [{"condition": way, "value": float(m[2] or m[3]) / 100}]
     if prices := _prices(part):
         return prices
     if UNUSUAL.search(part):
@@ -316,6 +338,28 @@ def read_alert(question: str, mentions: list) -> list[tuple[str, dict]] | str | 
     return calls
 
 
+RSI_WORD = re.compile(r"\b(?:rsi|relative\s+strength)\b", re.I)
+MEASURE_WORD = re.compile(
+    r"\b(?:rsi|relative\s+strength|sma|dma|moving\s+average|price|close[sd]?|filings?|news|"
+    r"\d+-?[kq]|percent)\b|%|\$",
+    re.I,
+)
+
+
+def _name_the_stocks(part: str, named: list[str], rest: str) -> str:
+    """An alert part that names no stock speaks of the other part's: "either", "them" and
+    "it" become its symbols; "it" is the RSI when the other part asked for the RSI and
+    this part names no measure ("what's Apple's RSI; alert me when it goes below 30")."""
+    names = " or ".join(named)
+    part = PRONOUNS.sub(names, part)
+    subject = f"{names}'s RSI" if RSI_WORD.search(rest) and not MEASURE_WORD.search(part) else names
+
+    def it(m: re.Match) -> str:
+        return f"{names}'s" if m["its"] else f"{subject} is" if m["is"] else subject
+
+    return IT.sub(it, part)
+
+
 def alert_after(
     question: str,
     plan_rest: Callable[[str], list[tuple[str, dict]]],
@@ -338,7 +382,7 @@ def alert_after(
     calls = list(calls)
     for part in alerting:
         if named and not find(part):
-            part = PRONOUNS.sub(" or ".join(named), part)
+            part = _name_the_stocks(part, named, " ".join(rest))
         read = read_alert(part, find(part))
         if not isinstance(read, list):
             return None  # a question back, or no alert after all: plan the whole
