@@ -67,6 +67,7 @@ async def create_alert(
     address, a Slack channel or the asker's Slack DM, the widget. Needs the trader role;
     it places no order."""
     _trader(ctx, "creating alerts")
+    ctx.deps.today_only("an alert")
     service = _service(ctx)
     try:
         if condition == "price_reaches":

@@ -85,6 +85,18 @@ class AgentDeps:
                 self._broker = self.broker_factory()
             return self._broker
 
+    def today_only(self, what: str) -> None:
+        """Refuse, as a tool failure the answer states, what acts on today's account or
+        today's prices (an order, an alert, the account) in a conversation pinned to an
+        earlier day: there it would look back with today's knowledge, or act on it."""
+        if self.as_of is not None:
+            from pydantic_ai import ToolFailed
+
+            raise ToolFailed(
+                f"{what} works on today's account and prices, and this conversation is "
+                f"pinned to {self.as_of}: ask in a conversation that is not pinned"
+            )
+
     def close(self) -> None:
         if self._index is not None and self.close_index:
             self._index.close()

@@ -546,11 +546,7 @@ def get_portfolio(ctx: RunContext[AgentDeps]) -> AccountSummary:
     """The trading account: cash, equity, positions, resting orders, and the orders you
     proposed that wait for an approver."""
     deps = ctx.deps
-    if deps.as_of is not None:
-        raise ToolFailed(
-            f"the account is today's, and this conversation is pinned to {deps.as_of}: "
-            "ask about it in a conversation that is not pinned"
-        )
+    deps.today_only("the account")
     with ToolTimer(deps):
         try:
             broker = deps.broker()
@@ -604,6 +600,7 @@ def place_order(
             return OrderOutcome.model_validate((ctx.tool_call_metadata or {})["outcome"])
         except (KeyError, TypeError, ValidationError):
             raise ToolFailed("no approval record for this order: it was not executed") from None
+    ctx.deps.today_only("an order")
     try:
         order = Order(
             symbol=symbol,

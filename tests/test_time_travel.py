@@ -159,3 +159,18 @@ def test_a_pin_outside_what_can_be_known_is_refused(use_sample, cli, day):
     assert (
         result.output.strip().startswith("error:") and len(result.output.strip().splitlines()) == 1
     )
+
+
+@pytest.mark.parametrize(
+    "question", ["buy 3 shares of JNJ", "alert me when KO drops below 40", "what do I own?"]
+)
+def test_a_pinned_conversation_places_no_order_and_sets_no_alert(use_sample, cli, question):
+    """An order or an alert works on today's prices and account: in a conversation pinned
+    to the past it is refused, with the reason, and nothing waits for approval."""
+    result = cli("chat", "--as-of", "2020-03-01", question, "--json")
+    assert result.exit_code == 0, result.output
+    turn = json.loads(result.output)
+    assert "pinned to 2020-03-01" in turn["answer"]
+    assert turn.get("approvals", []) == [] and "approval" not in turn["answer"].lower()
+    assert "No approvals" in cli("approvals", "list").output
+    assert "No alerts." in cli("alerts", "list").output
