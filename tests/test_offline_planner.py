@@ -370,6 +370,9 @@ def test_orders_are_read_as_written(planner, question, expected):
         ("buy 5 at the market", "Which stock"),
         ("buy 10 SPX", "is an index"),
         ("sell all my AAPL", "How many shares"),
+        ("buy -5 shares of ko", "more than zero"),
+        ("sell -10 KO", "more than zero"),
+        ("please buy minus 3 PEP", "more than zero"),
     ],
 )
 def test_orders_that_do_not_say_exactly_one_thing_get_a_question_back(planner, question, asked):

@@ -72,9 +72,13 @@ SEPARATOR = re.compile(r"(?:,\s+|;\s*|\s+and\s+|\s+plus\s+|\s*&\s*)(?=\$?\d)", r
 comma of 1,000)."""
 GATE = re.compile(
     r"\b(buy|sell|purchase)(?:\s*:)?\s+(\$?\s*\d|(all|some|half|my|a\s+few|a\s+couple|the\s+rest|"
-    r"more)\b)",
+    r"more)\b|(?:-|\u2212|minus\s+|negative\s+)\s*\$?\d)",
     re.I,
 )
+NEGATIVE = re.compile(
+    r"\b(?:buy|sell|purchase)(?:\s*:)?\s+(?:-|\u2212|minus\s+|negative\s+)\s*\$?\d", re.I
+)
+"""A quantity below zero ("buy -5 KO"): the side says which way, the number how many."""
 IMPERATIVE = re.compile(
     r"^\s*(?:please\s+)?(?:buy|sell|purchase)\s+(?:me\s+)?(?:some\s+)?(?:shares\s+(?:of|in)\s+)?"
     r"|^\s*i(?:'d|\s+would)?\s+(?:like|want)\s+(?:to\s+(?:buy|sell|purchase|own)\s+)?"
@@ -211,6 +215,11 @@ def read_orders(text: str, tickers: Callable[[str], list[str]]) -> list[dict[str
         )
     if NO_SIDE in text and not VERB.search(text):
         return f"Should I buy or sell? {HOW}"
+    if NEGATIVE.search(text):
+        return (
+            "A quantity must be more than zero: the side says which way (to sell five "
+            f'shares, "sell 5 KO"), so I have not proposed an order. {HOW}'
+        )
     verbs = list(VERB.finditer(text))
     orders = []
     for i, verb in enumerate(verbs):
