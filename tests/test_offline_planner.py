@@ -759,3 +759,24 @@ def test_a_pinned_question_asks_about_the_period_after_its_opening(planner):
     ]
     year = calls(pinned, "As of January 5 2009, how has JPM done over the last year?")
     assert year == [("get_prices", {"symbol": "JPM", "start": "2008-01-05", "end": "2009-01-05"})]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "biggest drawdown ever for ge",
+        "what's ge's all time high",
+        "what was the highest GE ever closed",
+        "GE record high?",
+    ],
+)
+def test_ever_and_all_time_read_the_whole_history(planner, question):
+    """ "Ever", "all-time" and "record" ask about all the stored data, not the last year."""
+    [(name, args)] = calls(planner, question)[:1]
+    assert name == "get_prices" and args["symbol"] == "GE"
+    assert args["start"] == "1900-01-01" and args["end"] == ANCHOR.isoformat()
+
+
+def test_a_named_period_still_wins_over_ever(planner):
+    [(name, args)] = calls(planner, "what was GE's highest close ever in 2020")[:1]
+    assert (name, args["start"], args["end"]) == ("get_prices", "2020-01-01", "2020-12-31")

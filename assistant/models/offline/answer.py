@@ -451,18 +451,24 @@ WRITERS: dict[type, Callable] = {
 
 
 def _default_window(returns: list[ToolReturnPart]) -> str | None:
-    """The year the prices of a question that named no period cover, as the answer says it."""
+    """The period the prices of a question that named no period cover, as the answer says
+    it: the last year, or all of the data ("the worst day ever", "all-time high")."""
     compared = [
         s for p in returns if isinstance(r := read_result(p), CompareSummary) for s in r.stats
     ]
-    if compared:  # its own window: a year, or all of the data ("the worst day ever")
+    if compared:
         return f"{min(s.start for s in compared)} to {max(s.end for s in compared)}"
-    ends = [
-        r.end
+    spans = [
+        (r.start, r.end)
         for p in returns
         if isinstance(r := read_result(p), PriceSummary) and p.tool_name == "get_prices"
     ]
-    return f"the year to {max(ends)}" if ends else None
+    if not spans:
+        return None
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    if (end - start).days > 400:
+        return f"all the stored history, {start} to {end}"
+    return f"the year to {end}"
 
 
 def write_answer(
@@ -481,7 +487,9 @@ def write_answer(
     elif ask is not None and ask.period.label and not ask.period.empty and not ask.parts:
         sections.append(f"Period: {ask.period.label}.")
     elif ask is not None and not ask.parts and not ask.period.named and _default_window(returns):
-        sections.append(f"Period: {_default_window(returns)} (no period was named).")
+        window = _default_window(returns)
+        said = "" if window.startswith("all the stored") else " (no period was named)"
+        sections.append(f"Period: {window}{said}.")
     prices: list[PriceSummary] = []
     indicators: list[IndicatorSummary] = []
     many = sum(p.tool_name == "get_prices" for p in returns) > 5

@@ -33,7 +33,8 @@ KEYWORDS: dict[str, re.Pattern] = {
         r"lose|lost|fell|fall|rose|rise|drop\w*|worth|trading at|year to date|ytd|"
         r"how (?:did|has|have|was) .{1,40}? (?:do|done|fare|fared|go|gone)|"
         r"(?:if|had|suppose|what if)\s+i\s+(?:had\s+)?(?:bought|invested|purchased|put)|"
-        r"would i have (?:made|lost|earned|gained))\b",
+        r"would i have (?:made|lost|earned|gained)|(?:all[- ]time|record|(?:52|fifty[- ]two)[- ]week)"
+        r"\s+(?:highs?|lows?)|(?:highest|lowest)\s+(?:price|close|level)s?)\b",
         re.I,
     ),
     "compare": re.compile(

@@ -147,8 +147,12 @@ PORTFOLIO_SPLIT = re.compile(
 )
 """Where the second of two portfolios set against each other starts ("which is riskier,
 50% AAPL 50% MSFT or 50% KO 50% PEP")."""
+EARLIEST = date(1900, 1, 1)
+"""The earliest day a tool accepts: from it, a tool reads a symbol's whole history."""
 EVER = re.compile(
-    r"\b(ever|all[- ]time|of all time|in history|on record|since (?:listing|ipo))\b", re.I
+    r"\b(ever|all[- ]time|of all time|in history|on record|record (?:highs?|lows?)|"
+    r"since (?:listing|ipo))\b",
+    re.I,
 )
 RELATION = re.compile(
     r"\b(correlat\w*|beta|move[sd]? (?:together|in tandem|with (?:the|each other))|co-?mov\w*|"
@@ -724,9 +728,12 @@ class Planner:
     # -- one intent each ----------------------------------------------------------------
 
     def _window(self, ask: Ask) -> Period:
-        """The period to look at: the question's, or the last 12 months to the latest
-        data; a bare "as of" date looks at the year before it."""
+        """The period to look at: the question's, all the stored history for "ever" or
+        "all-time", or the last 12 months to the latest data; a bare "as of" date looks at
+        the year before it."""
         p, anchor = ask.period, self.anchor()
+        if p.start is None and p.end is None and EVER.search(ask.text):
+            return Period(EARLIEST, anchor, None, f"all the stored history to {anchor}")
         if p.start is None and p.end is None:
             start = anchor - timedelta(days=365)
             return Period(start, anchor, None, f"the year to {anchor}")
