@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
@@ -19,6 +20,7 @@ from assistant.keys import KeyStore
 from assistant.settings import Settings
 
 SESSION_COOKIE = "ma_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = User(id="anonymous", role=Role.ADMIN)
 
 
@@ -31,6 +33,22 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def from_this_site(request: Request) -> bool:
+    """Whether the browser says the request comes from this server's own page.
+
+    A session cookie is sent with any request the browser makes to this server, whoever's
+    page makes it; ``SameSite=Strict`` keeps other sites out, but not another port of
+    this host or a sibling subdomain. So a request that changes something (an approval,
+    an order's chat) and is signed in by the cookie must carry the browser's own word:
+    ``Sec-Fetch-Site: same-origin``, or, from a browser that does not send it, an
+    ``Origin`` naming this host. A script holds an API key instead."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    return origin is not None and urlsplit(origin).netloc == request.headers.get("host")
 
 
 def credential(request: Request) -> str | None:
@@ -49,6 +67,13 @@ class Authenticator:
     async def current_user(self, request: Request) -> User:
         """Async all the way: a sync dependency costs a thread hop on every request."""
         token = credential(request)
+        by_cookie = token is not None and not request.headers.get("authorization")
+        if by_cookie and request.method not in SAFE_METHODS and not from_this_site(request):
+            raise HTTPException(
+                403,
+                "a change made with the session cookie must come from this server's own page "
+                "(a script uses 'Authorization: Bearer <key>')",
+            )
         user = await self.keys.verify_cached(token) if token else None
         if user is None:
             if self.settings.auth != "off":

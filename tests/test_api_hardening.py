@@ -368,3 +368,29 @@ def test_an_unreachable_redis_is_logged_masked_and_throttled(tmp_path, caplog):
     assert warnings and not any("hunter2" in w for w in warnings)
     publish = [w for w in warnings if "could not publish" in w]
     assert len(publish) == 1  # about 20 publishes failed; one warning
+
+
+def test_a_change_signed_in_by_the_cookie_must_come_from_this_servers_page(tmp_path):
+    """A page on another port of this host (same site, so SameSite lets the cookie go)
+    cannot approve an order through an admin's open session."""
+    settings = Settings(data_dir=tmp_path)
+    keys = KeyStore(engine(settings))
+    _, session = keys.open_session(Role.ADMIN, hours=1)
+    _, key = keys.create(Role.ADMIN)
+    app = create_app(settings)
+    approve = "/v1/approvals/appr_0123456789abcdef/approve"
+    with TestClient(app, cookies={"ma_session": session}) as c:
+        for headers in (
+            {"Origin": "http://testserver:9999"},  # another port: same site, not same origin
+            {"Sec-Fetch-Site": "same-site"},
+            {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"},
+            {},  # no word from a browser at all
+        ):
+            refused = c.post(approve, headers=headers)
+            assert refused.status_code == 403, headers
+            assert "this server's own page" in refused.json()["error"]["message"]
+        for headers in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://testserver"}):
+            assert c.post(approve, headers=headers).status_code == 404  # let in: no such id
+        assert c.get("/v1/me").json()["role"] == "admin"  # reading needs no such word
+    with TestClient(app) as c:  # a script with a key
+        assert c.post(approve, headers={"Authorization": f"Bearer {key}"}).status_code == 404
