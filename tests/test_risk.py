@@ -154,3 +154,34 @@ def test_an_order_that_shrinks_an_oversized_position_passes_the_weight_check():
     assert weight.passed and "goes from 90.9% to 81.8%" in weight.reason
     flipped = failed(Order(symbol="AAPL", side="buy", quantity=5), heavy, limits)
     assert "above the limit" in flipped["max_position_weight"]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        # a buy stop below the market triggers at once and pays the market
+        Order(symbol="MSFT", side="buy", quantity=24, type="stop", stop_price=196),
+        # a sell limit below the market trades at once at the market
+        Order(symbol="AAPL", side="sell", quantity=24, type="limit", limit_price=196),
+    ],
+)
+def test_a_marketable_stop_or_limit_is_capped_at_the_market_price(order):
+    """Finding of the 2026-12-07 attack: 81 JPM with a buy stop 5% below the market passed
+    a 10,000 cap at its stop price (9,979) and filled at 10,500."""
+    account = Account(cash=100_000.0, positions={"AAPL": 30}, prices={"AAPL": 200.0, "MSFT": 200.0})
+    limits = LIMITS.model_copy(update={"max_order_notional": 4_750.0})
+    notional = next(
+        c for c in check_order(order, account, limits).checks if c.name == "max_order_notional"
+    )
+    assert not notional.passed
+    assert f"notional {order.quantity * 200:,.2f}" in notional.reason
+
+
+def test_a_resting_buy_limit_below_the_market_counts_at_its_limit():
+    order = Order(symbol="MSFT", side="buy", quantity=24, type="limit", limit_price=195)
+    account = Account(cash=100_000.0, prices={"MSFT": 200.0})
+    limits = LIMITS.model_copy(update={"max_order_notional": 4_750.0})
+    notional = next(
+        c for c in check_order(order, account, limits).checks if c.name == "max_order_notional"
+    )
+    assert notional.passed and "notional 4,680.00" in notional.reason
