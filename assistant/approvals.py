@@ -142,11 +142,11 @@ class ApprovalService:
         cap = self.cap_of(requester) if requester is not None else None
         return check_order(order, snapshot, self.limits, stricter(cap, floor))
 
-    def undecided(self) -> list[Order]:
-        """The orders of pending approvals that have not expired."""
+    def undecided(self, requester: str) -> list[Order]:
+        """The orders of ``requester``'s pending approvals that have not expired."""
         now, out = utcnow(), []
         for row in self.store.approvals(ApprovalStatus.PENDING):
-            if row.expires_at < now:
+            if row.expires_at < now or row.requested_by != requester:
                 continue
             try:
                 out.append(Order.model_validate_json(row.order_json))
@@ -167,8 +167,12 @@ class ApprovalService:
         """``pending`` (checks passed: the run pauses for a person), ``failed_checks``
         (stored, never approvable) or ``refused`` (nothing stored). Raises a ToolError
         for an order that cannot exist (unknown symbol, above the maximum). The checks
-        count every undecided approval and ``alongside`` (orders of the same turn that
-        passed theirs but are not stored yet) as resting orders."""
+        count the requester's undecided approvals and ``alongside`` (orders of the same
+        turn that passed theirs but are not stored yet) as resting orders. Other people's
+        undecided orders do not count: they would let one trader's proposals, left
+        undecided, fail everyone else's orders for as long as they wait. Nothing is lost
+        by it: each order is checked again, against the account as it is, when it is
+        approved (:meth:`execute`)."""
 
         def refused(why: str) -> OrderOutcome:
             return OrderOutcome(status=ApprovalStatus.REFUSED, order=order, detail=why)
@@ -181,7 +185,7 @@ class ApprovalService:
             )
         self.validate(order)
         try:
-            waiting = [*self.undecided(), *alongside]
+            waiting = [*self.undecided(owner), *alongside]
             report = self.risk(order, requester=owner, waiting=waiting)
         except Exception as exc:  # the broker's account could not be read
             return refused(f"the account could not be read to check the order: {exc}")

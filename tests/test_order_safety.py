@@ -309,3 +309,37 @@ def test_a_conversation_busy_at_decision_time_is_brought_up_to_date_later(servic
     assert '"status":"executed"' in services.store.messages(turn.conversation_id)[-1].content
     assert not services.chat.due(turn.conversation_id)
     assert run(services.decisions.catch_up()) == 0
+
+
+def test_one_traders_undecided_orders_do_not_fail_anothers(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    """An attack of 2026-12-07: a trader who leaves large orders undecided held back the
+    shared account's cash, and every other trader's buy failed its checks for as long as
+    they waited. Others' orders now pass at proposal; the account is checked again when
+    each is approved, so the second of two that together overspend fails then."""
+    from tools.risk import RiskLimits
+
+    ann, ben = User(id="key:ann", role=Role.TRADER), User(id="key:ben", role=Role.TRADER)
+    roles = {ann.id: "trader", ben.id: "trader", CAROL.id: "approver"}
+    services = make_services(
+        tmp_path / "data",
+        db_url,
+        sample_store,
+        sample_index_dir,
+        roles=roles,
+        limits=RiskLimits(max_order_notional=1e6, max_position_weight=1.0),
+    )
+    hoard = run(services.chat.ask("buy 700 AAPL", ann))  # ~88,000 of the 100,000 cash
+    [held] = hoard.approvals
+    assert services.store.approval(held.approval_id).status == "pending"
+    second = run(services.chat.ask("buy 100 AAPL", ann))  # her own waiting order counts
+    assert "exceeds available cash" in second.answer
+    other = run(services.chat.ask("buy 200 KO", ben))  # ~12,500: fits the cash, not hers
+    [mine] = other.approvals
+    assert services.store.approval(mine.approval_id).status == "pending", other.answer
+    run(services.decisions.approve(held.approval_id, CAROL))
+    run(services.decisions.approve(mine.approval_id, CAROL))
+    assert services.store.approval(held.approval_id).status == "executed"
+    late = services.store.approval(mine.approval_id)
+    assert late.status == "failed_checks" and "exceeds available cash" in late.reason
