@@ -185,3 +185,19 @@ def test_a_resting_buy_limit_below_the_market_counts_at_its_limit():
         c for c in check_order(order, account, limits).checks if c.name == "max_order_notional"
     )
     assert notional.passed and "notional 4,680.00" in notional.reason
+
+
+@pytest.mark.parametrize(
+    ("quantity", "shown"),
+    [
+        (1_000_000, "1,000,000"),
+        (2.5, "2.5"),
+        (10.0000001, "10.0000001"),  # was "10.": the approver read another number
+        (12.9999999, "12.9999999"),  # was "13."
+        (1e-7, "0.0000001"),  # was "0."
+    ],
+)
+def test_an_approver_reads_every_digit_of_the_quantity(quantity, shown):
+    from tools.orders import format_quantity
+
+    assert format_quantity(quantity) == shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -92,10 +93,12 @@ class Order(BaseModel):
 
 
 def format_quantity(quantity: float) -> str:
-    """1000000 -> "1,000,000"; 2.5 -> "2.5" (never an exponent)."""
+    """1000000 -> "1,000,000"; 2.5 -> "2.5"; 10.0000001 -> "10.0000001": every digit the
+    order holds and never an exponent, so an approver reads the number that will be sent
+    (rounding to six places showed 10.0000001 as "10." and 1e-7 as "0.")."""
     if float(quantity).is_integer():
         return f"{quantity:,.0f}"
-    return f"{quantity:,.6f}".rstrip("0")
+    return format(Decimal(repr(float(quantity))), ",f")
 
 
 class BrokerOrder(Order):
