@@ -143,16 +143,35 @@ def build_slack_app(
                 text=f"(The chart {path.name} could not be uploaded.)",
             )
 
+    def _earlier_thread(key: str, user_id: str) -> str | None:
+        """A thread's conversation as an earlier version keyed it (by the thread alone),
+        when it is this person's."""
+        found = threads.get(key)
+        if found is None:
+            return None
+        try:
+            return found if services.store.conversation(found).user_id == user_id else None
+        except NotFoundError:
+            return None
+
     async def answer(
         text: str, channel: str, thread_ts: str, slack_user: str, client: AsyncWebClient
     ) -> None:
         user = User(id=f"slack:{slack_user}", role=Role.TRADER)
-        key = f"{channel}:{thread_ts}"
+        # one conversation per person in a thread: a colleague who replies in someone
+        # else's thread asks in a conversation of their own, not in theirs
+        key = f"{channel}:{thread_ts}:{slack_user}"
         posted = await client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, text="Working on it…"
         )
         ts, steps, chunks, charts, approvals, error = posted["ts"], [], [], [], [], None
         conversation = await asyncio.to_thread(threads.get, key)
+        if conversation is None:
+            conversation = await asyncio.to_thread(
+                _earlier_thread, f"{channel}:{thread_ts}", user.id
+            )
+            if conversation is not None:
+                await asyncio.to_thread(threads.set, key, conversation)
         async for event in services.chat.stream(text, user, conversation, channel="slack"):
             if conversation is None and getattr(event, "conversation_id", None):
                 conversation = event.conversation_id

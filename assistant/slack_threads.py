@@ -32,7 +32,7 @@ class SlackThreadRow(SQLModel, table=True):
 
     __tablename__ = "slack_threads"
 
-    thread_key: str = Field(primary_key=True)  # channel:thread_ts
+    thread_key: str = Field(primary_key=True)  # channel:thread_ts:slack user (before: no user)
     conversation_id: str = Field(foreign_key="conversations.id", index=True)
 
 
@@ -96,7 +96,7 @@ class ThreadMap:
             ).first()
         if row is None:
             return None
-        channel, _, thread_ts = row.thread_key.partition(":")
+        channel, thread_ts = row.thread_key.split(":")[:2]  # channel:thread_ts[:user]
         return channel, thread_ts
 
     def add_card(self, approval_id: str, channel: str, ts: str) -> None:

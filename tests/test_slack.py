@@ -8,10 +8,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
+from sqlmodel import Session
 
 from api.app import create_app
 from assistant.settings import Settings
-from assistant.slack_threads import ThreadMap
+from assistant.slack_threads import SlackThreadRow, ThreadMap
 from tests.fakes.slack import serve_fake_slack
 from tests.test_api import Server
 
@@ -331,9 +332,46 @@ def test_direct_messages_are_answered_and_a_thread_keeps_its_conversation(slack)
     )
     posts = [p for p in slack.fake.of("chat.postMessage") if p["channel"] == "D1"]
     assert [p["thread_ts"] for p in posts] == ["1700000600.000001"] * 2  # no reply to the bot
-    conversation = ThreadMap(store.engine).get("D1:1700000600.000001")
+    conversation = ThreadMap(store.engine).get("D1:1700000600.000001:UASKER")
     turns = [m.role for m in store.messages(conversation)]
     assert turns == ["user", "assistant", "user", "assistant"]
+
+
+def test_a_colleague_replying_in_a_thread_gets_a_conversation_of_their_own(slack):
+    """An attack of 2026-12-07: a reply by another person in someone's thread raised (the
+    conversation is not theirs) and was never answered."""
+    store = slack.server.config.app.state.services.store
+    event(slack, "What is KO's RSI?", "1700002000.000001", user="UANN")
+    event(slack, "and PEP's?", "1700002000.000002", user="UBEN", thread_ts="1700002000.000001")
+    wait_for(
+        lambda: [
+            u
+            for u in slack.fake.of("chat.update")
+            if u["channel"] == "C1" and "PEP" in u["text"] and "RSI" in u["text"]
+        ]
+    )
+    threads = ThreadMap(store.engine)
+    ann, ben = (threads.get(f"C1:1700002000.000001:{u}") for u in ("UANN", "UBEN"))
+    assert ann and ben and ann != ben
+    assert store.conversation(ben).user_id == "slack:UBEN"
+    assert threads.thread_of(ben) == ("C1", "1700002000.000001")
+
+
+def test_a_thread_keyed_by_an_earlier_version_keeps_its_conversation(slack):
+    store = slack.server.config.app.state.services.store
+    event(slack, "What is KO's RSI?", "1700002100.000001", user="UANN")
+    threads = ThreadMap(store.engine)
+    first = wait_for(lambda: threads.get("C1:1700002100.000001:UANN"))
+    wait_for(lambda: [u for u in slack.fake.of("chat.update") if "KO" in u["text"]])
+    with Session(store.engine) as s:  # as an earlier version stored it: by the thread alone
+        row = s.get(SlackThreadRow, "C1:1700002100.000001:UANN")
+        s.delete(row)
+        s.add(SlackThreadRow(thread_key="C1:1700002100.000001", conversation_id=first))
+        s.commit()
+    event(slack, "and PEP's?", "1700002100.000002", user="UANN", thread_ts="1700002100.000001")
+    assert wait_for(lambda: threads.get("C1:1700002100.000001:UANN")) == first
+    wait_for(lambda: [u for u in slack.fake.of("chat.update") if "PEP" in u["text"]])
+    assert [m.role for m in store.messages(first)] == ["user", "assistant"] * 2
 
 
 def test_retries_and_replays_of_an_event_are_handled_once(slack):
