@@ -780,3 +780,27 @@ def test_ever_and_all_time_read_the_whole_history(planner, question):
 def test_a_named_period_still_wins_over_ever(planner):
     [(name, args)] = calls(planner, "what was GE's highest close ever in 2020")[:1]
     assert (name, args["start"], args["end"]) == ("get_prices", "2020-01-01", "2020-12-31")
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question", "expected"),
+    [
+        ("how is AMD doing", "whats its rsi", [("get_indicators", "AMD")]),
+        ("KO price", "whats its macd", [("get_indicators", "KO")]),
+        (
+            "compare MRK and LLY",
+            "whats the correlation between them",
+            [("compare_symbols", ["MRK", "LLY"])],
+        ),
+    ],
+)
+def test_a_follow_up_asking_its_measure_gets_the_reading_not_a_definition(
+    planner, earlier, question, expected
+):
+    planned = calls(planner, question, earlier)
+    assert [(name, args.get("symbol") or args.get("symbols")) for name, args in planned] == expected
+
+
+def test_with_no_stock_before_it_a_measure_question_is_still_a_definition(planner):
+    assert planner.plan("what is RSI?").message.startswith("RSI (relative strength index)")
+    assert planner.plan("what is RSI?", ["KO price"]).message.startswith("RSI (relative")

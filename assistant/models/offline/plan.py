@@ -147,6 +147,11 @@ PORTFOLIO_SPLIT = re.compile(
 )
 """Where the second of two portfolios set against each other starts ("which is riskier,
 50% AAPL 50% MSFT or 50% KO 50% PEP")."""
+REFERS = re.compile(
+    r"\b(?:its|their|them|both|for\s+it|of\s+it|on\s+it|these|those)\b", re.I
+)
+"""Words that point back at the stocks of the conversation so far: "what's its RSI?" is a
+reading of the last stock, not a definition."""
 EARLIEST = date(1900, 1, 1)
 """The earliest day a tool accepts: from it, a tool reads a symbol's whole history."""
 EVER = re.compile(
@@ -501,6 +506,9 @@ class Planner:
         ):
             intents = previous.intents  # "drop PG" changes the holdings, not the question
         changed_settings = new.params != Params()
+        if previous.intents[0] not in ("backtest", "walkforward"):
+            # "what's its RSI?" names an indicator, not the RSI strategy of a backtest
+            changed_settings = replace(new.params, strategy=None) != Params()
         if changed_settings and not new.symbols and intents == new.intents:
             intents = previous.intents  # "with 10 bps costs" changes the backtest, not the intent
         return Ask(
@@ -579,8 +587,8 @@ class Planner:
         if not named and not is_order:
             if WHAT_DATA.search(question):
                 return Planned(message=self.known_symbols())
-            if definition := define(question):
-                return Planned(message=definition)
+            if (definition := define(question)) and not (earlier and REFERS.search(question)):
+                return Planned(message=definition)  # not "what's its RSI?" (a reading)
             if (
                 earlier
                 and AMEND.search(question)
