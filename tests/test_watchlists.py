@@ -74,12 +74,24 @@ def test_cli_watchlist(cli, use_sample):
         ("take coke off my watchlist", ("update_watchlist", {"remove": ["KO"]})),
         ("what's on my watchlist?", ("get_watchlists", {})),
         ("show me my watch list", ("get_watchlists", {})),
+        (
+            "put ko pep and pg on a watchlist called staples",
+            ("update_watchlist", {"add": ["KO", "PEP", "PG"], "name": "staples"}),
+        ),
+        (
+            "stick pfe and mrk in a list called pharma",
+            ("update_watchlist", {"add": ["PFE", "MRK"], "name": "pharma"}),
+        ),
+        (
+            "add XOM to a new watchlist named energy",
+            ("update_watchlist", {"add": ["XOM"], "name": "energy"}),
+        ),
     ],
 )
 def test_watchlist_talk(model_cache, question, call):
     from assistant.models.offline import planner as make_planner
 
-    sample = set("AAPL AMD KO MSFT".split())
+    sample = set("AAPL AMD KO MSFT PEP PG PFE MRK XOM".split())
     plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
     assert plan.calls == [call]
 

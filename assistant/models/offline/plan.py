@@ -147,9 +147,7 @@ PORTFOLIO_SPLIT = re.compile(
 )
 """Where the second of two portfolios set against each other starts ("which is riskier,
 50% AAPL 50% MSFT or 50% KO 50% PEP")."""
-REFERS = re.compile(
-    r"\b(?:its|their|them|both|for\s+it|of\s+it|on\s+it|these|those)\b", re.I
-)
+REFERS = re.compile(r"\b(?:its|their|them|both|for\s+it|of\s+it|on\s+it|these|those)\b", re.I)
 """Words that point back at the stocks of the conversation so far: "what's its RSI?" is a
 reading of the last stock, not a definition."""
 EARLIEST = date(1900, 1, 1)

@@ -16,13 +16,15 @@ LIST = rf"(?:{WATCHLIST}|lists?(?!\s+of\b))"
 """A watchlist, or "list" after my/the/our ("my pharma list"; not "the list of gainers")."""
 NAMED_LIST = re.compile(
     rf"\b(?:my|the|our)\s+([a-z0-9][\w-]{{0,39}})\s+{LIST}\b|"
-    rf"\b{WATCHLIST}\s+(?:called|named|titled)\s+['\"]?([a-z0-9][\w-]{{0,39}})|"
+    rf"\b(?:{WATCHLIST}|(?:a|an|new)\s+(?:new\s+)?lists?)\s+(?:called|named|titled)\s+"
+    rf"['\"]?([a-z0-9][\w-]{{0,39}})|"
     rf"\b(?:to|from|on|in|off|of|for)\s+(?:the\s+)?{WATCHLIST}\s+['\"]?([a-z0-9][\w-]{{0,39}})",
     re.I,
 )
 ADD = re.compile(
     rf"\b(?:add|put|include|stick|pop|throw|save|track|watch)\b.*\b(?:to|on|in|onto|into)\s+"
-    rf"(?:(?:my|the|our)\s+(?:[\w-]+\s+)?{LIST}|{WATCHLIST})\b|"
+    rf"(?:(?:my|the|our)\s+(?:[\w-]+\s+)?{LIST}|{WATCHLIST}|"
+    rf"(?:a|an)\s+(?:new\s+)?(?:{WATCHLIST}|lists?\s+(?:called|named|titled)))\b|"
     rf"\b(?:create|make|start|set\s+up|build|new)\b.{{0,20}}\b{WATCHLIST}\b",
     re.I,
 )
@@ -36,7 +38,11 @@ DELETE_LIST = re.compile(
     rf"(?:[\w-]+\s+)?{WATCHLIST}\b|\b(?:delete|remove|drop|scrap)\s+{WATCHLIST}\s+\w+",
     re.I,
 )
-ABOUT = re.compile(rf"\b{WATCHLIST}\b|\b(?:my|the|our)\s+(?:[\w-]+\s+)?lists?\b(?!\s+of\b)", re.I)
+ABOUT = re.compile(
+    rf"\b{WATCHLIST}\b|\b(?:my|the|our)\s+(?:[\w-]+\s+)?lists?\b(?!\s+of\b)|"
+    r"\b(?:a|an|new)\s+(?:new\s+)?lists?\s+(?:called|named|titled)\b",
+    re.I,
+)
 NOT_NAMES = {
     "my", "the", "our", "a", "new", "current", "whole", "entire", "and", "with", "too",
     "please", "for", "of", "on", "now", "today", "is", "to", "that", "this", "also",
