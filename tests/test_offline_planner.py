@@ -804,3 +804,24 @@ def test_a_follow_up_asking_its_measure_gets_the_reading_not_a_definition(
 def test_with_no_stock_before_it_a_measure_question_is_still_a_definition(planner):
     assert planner.plan("what is RSI?").message.startswith("RSI (relative strength index)")
     assert planner.plan("what is RSI?", ["KO price"]).message.startswith("RSI (relative")
+
+
+@pytest.mark.parametrize(
+    ("question", "screen"),
+    [
+        ("show me the top 3 performers this year", {"metric": "return", "top": 3}),
+        (
+            "what are the 3 worst stocks this year",
+            {"metric": "return", "ascending": True, "top": 3},
+        ),
+        ("top 5 sharpe ratios over the last 3 years", {"metric": "sharpe", "top": 5}),
+        ("give me a list of the top gainers", {"metric": "return"}),
+        ("biggest losers in 2022", {"metric": "return", "ascending": True}),
+        ("best 2 stocks in 2021", {"metric": "return", "top": 2}),
+    ],
+)
+def test_rankings_of_the_stored_stocks_keep_the_number_asked_for(planner, question, screen):
+    [(name, args)] = calls(planner, question)
+    assert name == "screen_symbols"
+    assert {k: args[k] for k in screen} == screen
+    assert "top" in screen or "top" not in args  # the tool's default when none was said

@@ -8,7 +8,8 @@ import re
 
 UNIVERSE = re.compile(
     r"\b(?:stocks|names|tickers|companies|symbols|equities|shares)\b|\brank\w*\b|"
-    r"\bscreen\w*\b|\b(?:top|bottom)\s+\d+\b|\b(?:which|what|any)\s+(?:stock|one|name)s?\b",
+    r"\bscreen\w*\b|\b(?:top|bottom)\s+\d+\b|\b(?:which|what|any)\s+(?:stock|one|name)s?\b|"
+    r"\b(?:gainers|losers|performers|movers|winners)\b",
     re.I,
 )
 NOW = re.compile(r"\b(right now|now|today|currently|rn|at the moment|these days)\b", re.I)
@@ -18,9 +19,23 @@ RSI_CONDITION = re.compile(
     re.I,
 )
 HIGH_RETURN = re.compile(
-    r"\b(?:highest|best|top|biggest|largest)\s+(?:total\s+)?returns?\b|\bmost\s+(?:gains?|up)\b",
+    r"\b(?:highest|best|top|biggest|largest)\s+(?:total\s+)?returns?\b|\bmost\s+(?:gains?|up)\b|"
+    r"\b(?:gainers|winners)\b|\b(?:top|best)\b.{0,20}\bperform(?:ers?|ing)\b|"
+    r"\b(?:best|top)\s+(?:\d{1,2}\s+)?(?:stocks?|names|companies)\b",
     re.I,
 )
+LOW_RETURN = re.compile(
+    r"\b(?:lowest|worst)\s+(?:total\s+)?returns?\b|\b(?:losers|laggards)\b|"
+    r"\b(?:worst|bottom)\b.{0,20}\bperform(?:ers?|ing)\b|\bworst\s+(?:\d+\s+)?stocks?\b|"
+    r"\bdown\s+the\s+most\b|\bmost\s+down\b",
+    re.I,
+)
+TOP_N = re.compile(
+    r"\b(?:top|bottom|best|worst|highest|lowest|biggest)\s+(\d{1,2})\b|"
+    r"\b(\d{1,2})\s+(?:best|worst|top|highest|lowest|biggest|most)\b",
+    re.I,
+)
+"""How many to list ("the top 3 performers", "the 5 worst stocks")."""
 OVERSOLD = re.compile(r"\bover-?sold\b", re.I)
 OVERBOUGHT = re.compile(r"\bover-?bought\b", re.I)
 MOVING_AVERAGE = re.compile(
@@ -42,9 +57,15 @@ HIGH = re.compile(r"\b(high\w*|most|biggest|largest|greatest|best|worst|deepest)
 
 
 def read_screen(text: str, names_stocks: bool) -> dict | None:
-    """The screen's metric, order and conditions, or None when the question names its
-    stocks or asks nothing a screen answers (a ranking by return stays with the price
-    tool's ranking)."""
+    """The screen's metric, order, conditions and how many to list, or None when the
+    question names its stocks or asks nothing a screen answers."""
+    screen = _read_screen(text, names_stocks)
+    if screen is not None and (m := TOP_N.search(text)) and 1 <= int(m[1] or m[2]) <= 50:
+        screen["top"] = int(m[1] or m[2])
+    return screen
+
+
+def _read_screen(text: str, names_stocks: bool) -> dict | None:
     if names_stocks or OTHER_TOOL.search(text):
         return None
     extreme = OVERSOLD.search(text) or OVERBOUGHT.search(text)
@@ -68,6 +89,8 @@ def read_screen(text: str, names_stocks: bool) -> dict | None:
         return {"metric": "rsi_14", "where": where, "ascending": bool(LOW.search(text))}
     if where:
         return {"metric": "return_1y", "where": where}
+    if LOW_RETURN.search(text):
+        return {"metric": "return", "ascending": True}
     if HIGH_RETURN.search(text):
         return {"metric": "return"}
     if SHARPE.search(text):
