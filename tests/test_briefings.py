@@ -544,3 +544,19 @@ def test_cli_briefing(cli, sample_dir, tmp_path, monkeypatch):
         assert result.exit_code == 2 and result.output.count("error:") == 1, (bad, result.output)
     assert cli("briefing", "remove", schedule["id"]).exit_code == 0
     assert "No briefing schedules." in cli("briefing", "list").output
+
+
+@pytest.mark.parametrize(
+    ("question", "symbol", "window"),
+    [
+        ("alert me when aapl crosses its 200 day", "AAPL", 200.0),
+        ("ping me if KO breaks its 50 day", "KO", 50.0),
+        ("alert me when AAPL breaks above the 200dma", "AAPL", 200.0),
+    ],
+)
+def test_a_moving_average_alert_needs_no_word_average(model_cache, question, symbol, window):
+    [(name, args)] = _plan(model_cache, question).calls
+    assert (name, args) == (
+        "create_alert",
+        {"symbol": symbol, "condition": "cross_sma", "value": window},
+    )

@@ -61,8 +61,9 @@ RSI_WORD = re.compile(r"\brsi\b|\brelative\s+strength\b", re.I)
 SMA = re.compile(
     r"\b(?:cross(?:es|ing)?|breaks?|moves?|goes|gets|climbs?|falls?|drops?|dips?|slips?)\s+"
     r"(?:above\s+|below\s+|over\s+|under\s+|through\s+|back\s+above\s+|back\s+below\s+)?"
-    r"(?:its|the)?\s*(\d{1,3})[- ]?(?:day|d|bar)?\s*(?:simple\s+)?"
-    r"(?:moving\s+average|average|ma|sma|dma)\b",
+    r"(?:(?:its|the)?\s*(\d{1,3})[- ]?(?:day|d|bar)?\s*(?:simple\s+)?"
+    r"(?:moving\s+average|average|ma|sma|dma)\b|"
+    r"(?:its|the)\s+(\d{1,3})[- ]?day\b(?!\s*(?:%|percent|move|high|low|return)))",
     re.I,
 )
 MOVE = re.compile(
@@ -188,7 +189,7 @@ def _conditions(part: str) -> list[dict] | str:
         if levels:
             return levels
     if m := SMA.search(part):
-        return [{"condition": "cross_sma", "value": float(m[1])}]
+        return [{"condition": "cross_sma", "value": float(m[1] or m[2])}]
     out: list[dict] = []
     if FILING.search(part):
         forms = [f.upper().replace(" ", "") for f in FORM.findall(part)]
