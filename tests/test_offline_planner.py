@@ -825,3 +825,11 @@ def test_rankings_of_the_stored_stocks_keep_the_number_asked_for(planner, questi
     assert name == "screen_symbols"
     assert {k: args[k] for k in screen} == screen
     assert "top" in screen or "top" not in args  # the tool's default when none was said
+
+
+def test_news_about_the_market_is_searched_across_all_documents(planner):
+    """No document is tagged with an index: "the market" searches everything."""
+    [(name, args), *_] = calls(planner, "why did the market crash in 2020")
+    assert name == "search_documents" and args["tickers"] is None
+    [(name, args), *_] = calls(planner, "why did JPM fall in march 2020")
+    assert name == "search_documents" and args["tickers"] == ["JPM"]

@@ -31,7 +31,12 @@ from assistant.models.offline.holdings import (
     written_weights,
 )
 from assistant.models.offline.intents import KEYWORDS, Router
-from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
+from assistant.models.offline.orders import (
+    INDICES,
+    QUESTION_NOT_ORDER,
+    looks_like_order,
+    read_orders,
+)
 from assistant.models.offline.params import PAIRS, Params, read_params
 from assistant.models.offline.profile import read_profile
 from assistant.models.offline.screening import read_screen
@@ -1001,12 +1006,14 @@ class Planner:
         return [("run_rebalance", args)]
 
     def _documents(self, ask: Ask) -> list[tuple[str, dict]]:
+        # an index ("the market", "the S&P") tags no document: its news is everyone's
+        companies = [s for s in ask.symbols if s not in INDICES]
         calls = [
             (
                 "search_documents",
                 {
                     "query": ask.whole or ask.text,
-                    "tickers": ask.symbols or None,
+                    "tickers": companies or None,
                     "doc_type": ask.params.doc_type,
                     "as_of": _iso(ask.period.as_of),
                     "k": 5,
