@@ -39,6 +39,7 @@ from assistant.models.offline.profile_answers import (
     write_view,
     write_watchlists,
 )
+from assistant.models.offline.readings import asked_readings
 from assistant.models.offline.valuation import (
     compare_fundamentals,
     write_asked,
@@ -528,6 +529,9 @@ def write_answer(
             sections.append(write_comparison(result, ask.text if ask is not None else ""))
         elif isinstance(result, RiskSummary):
             sections.append(write_risk(result, ask.text if ask is not None else ""))
+        elif isinstance(result, IndicatorSummary):
+            asked = asked_readings(result, ask.text if ask is not None else "")
+            sections.append(" ".join(filter(None, [asked, _indicators(result)])))
         elif isinstance(result, ScreenSummary):
             sections.append(write_screen(result))
         elif isinstance(result, AnomalySummary):

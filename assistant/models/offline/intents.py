@@ -44,6 +44,7 @@ KEYWORDS: dict[str, re.Pattern] = {
     ),
     "technicals": re.compile(
         r"\b(rsi|relative strength|macd|bollinger|moving averages?|sma|ema|indicators?|technicals?|"
+        r"atr|average true range|stochastic\w*|williams\s*%?\s*r|adx|obv|vwap|ichimoku|"
         r"charts?|technical "
         r"analysis|overbought|oversold|momentum|volatil\w*|trend|support|resistance)\b",
         re.I,
