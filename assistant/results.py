@@ -80,6 +80,10 @@ class PriceSummary(DataNotes):
     annual_volatility: float | None
     max_drawdown: float = Field(description="Largest fall from a high, a fraction <= 0.")
     sharpe_ratio: float | None = Field(description="Annualised, risk-free rate 0.")
+    invested: float | None = Field(None, description="Dollars bought at the base close.")
+    worth: float | None = Field(
+        None, description="What `invested` was worth at the last close: x (1 + period_return)."
+    )
 
     def summary(self) -> str:
         return f"{self.symbol} {self.start} to {self.end}"

@@ -132,10 +132,13 @@ def get_prices(
     symbol: Symbol,
     start: Day | None = None,
     end: Day | None = None,
+    invested: Money | None = None,
 ) -> PriceSummary:
     """Closing prices of one symbol over [start, end] (default: all stored data): first and
     last close, the period's return (from the close before `start`, as a calendar period
-    is counted), high, low, annualised volatility, maximum drawdown and Sharpe ratio."""
+    is counted), high, low, annualised volatility, maximum drawdown and Sharpe ratio.
+    `invested`: dollars bought at the base close ("$10k in Apple in 2010"): what they
+    were worth at the last close is `worth`."""
     view = ctx.deps.prices()
     said: list[str] = []
     with ToolTimer(ctx.deps):
@@ -173,6 +176,8 @@ def get_prices(
             annual_volatility=r(annual_volatility(closes[1:] / closes[:-1] - 1)),
             max_drawdown=r(drawdown),
             sharpe_ratio=r(sharpe, 2) if sharpe is not None else None,
+            invested=invested,
+            worth=r(invested * (1 + period_return), 2) if invested else None,
             data_notes=[*view.notes(), *said],
             fetched=_freshness(view)["fetched"],
         )

@@ -145,3 +145,24 @@ def test_cli_list_on_empty_store(cli):
     result = cli("data", "list")
     assert result.exit_code == 0
     assert "empty" in result.output
+
+
+def test_get_prices_says_what_money_invested_at_the_base_close_became(sample_store, tmp_path):
+    import asyncio
+    from datetime import date
+
+    from assistant.auth import LOCAL_USER
+    from assistant.toolsets import READ_ONLY, call_directly
+    from tests.agent_env import make_services
+
+    services = make_services(
+        tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite'}", sample_store, tmp_path / "ix"
+    )
+    deps = services.chat.deps(LOCAL_USER)
+    fn = READ_ONLY.tools["get_prices"].function
+    args = {"symbol": "AAPL", "start": date(2010, 1, 1), "invested": 10_000.0}
+    result = asyncio.run(call_directly(fn, deps, args))
+    assert result.invested == 10_000.0 and result.base_date == date(2009, 12, 31)
+    assert result.worth == pytest.approx(10_000.0 * result.last_close / result.base_close, rel=1e-3)
+    plain = asyncio.run(call_directly(fn, deps, {"symbol": "AAPL", "start": date(2010, 1, 1)}))
+    assert plain.invested is None and plain.worth is None

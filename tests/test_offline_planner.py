@@ -833,3 +833,24 @@ def test_news_about_the_market_is_searched_across_all_documents(planner):
     assert name == "search_documents" and args["tickers"] is None
     [(name, args), *_] = calls(planner, "why did JPM fall in march 2020")
     assert name == "search_documents" and args["tickers"] == ["JPM"]
+
+
+@pytest.mark.parametrize(
+    ("question", "symbol", "start", "invested"),
+    [
+        ("how much would $10k in apple in 2010 be worth now", "AAPL", "2010-01-01", 10_000.0),
+        (
+            "if i invested 5000 in msft 5 years ago what would it be worth",
+            "MSFT",
+            "2017-12-28",
+            5_000.0,
+        ),
+        ("what would 1000 bucks in amd in 2016 be worth today", "AMD", "2016-01-01", 1_000.0),
+    ],
+)
+def test_what_money_put_in_then_is_worth_now(planner, question, symbol, start, invested):
+    """From the purchase (a year's start, or the day "5 years ago" names) to the latest
+    close, with the dollars put in, so the tool says what they became."""
+    [(name, args)] = calls(planner, question)
+    assert name == "get_prices" and args["symbol"] == symbol
+    assert (args["start"], args["end"], args["invested"]) == (start, None, invested)

@@ -132,7 +132,13 @@ def _indicators(d: IndicatorSummary) -> str:
 
 def _prices(d: PriceSummary) -> str:
     base = "the close before" if d.base_date < d.start else "the first close"
-    text = (
+    worth = (
+        f"{money(d.invested)} in {d.symbol} at the close of {d.base_date} would have been worth "
+        f"{money(d.worth)} at the close of {d.end} (adjusted closes). "
+        if d.invested is not None and d.worth is not None
+        else ""
+    )
+    text = worth + (
         f"{d.symbol} closed at {num(d.last_close)} on {d.end}, from {num(d.base_close)} on "
         f"{d.base_date} ({base}): a return of {pct(d.period_return)} over the period "
         f"(high {num(d.high)}, low {num(d.low)})"

@@ -108,10 +108,34 @@ DOMINATES = {  # when both are asked in one clause, the first is the question
 }
 HYPOTHETICAL = re.compile(
     r"\b(?:if|had|suppose|what if|say)\s+i\s+(?:had\s+)?(?:bought|invested|purchased|put)|"
-    r"\bwould i have (?:made|lost|earned|gained)|\b(?:bought|invested)\b.{0,40}\bwould\b",
+    r"\bwould i have (?:made|lost|earned|gained)|\b(?:bought|invested)\b.{0,40}\bwould\b|"
+    r"\b(?:how much|what)\s+would\b.{0,80}\bbe\s+worth\b|\bworth\s+(?:now|today)\b",
     re.I,
 )
-"""A purchase in the past ("if I had bought AAPL in 2015"): its return from then to now."""
+"""A purchase in the past ("if I had bought AAPL in 2015", "what would $10k in Apple in 2010
+be worth now"): its return, and what the money became, from then to now."""
+INVESTED = re.compile(
+    r"(?:\$\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?|"
+    r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\s*(?:dollars|bucks|usd)\b|"
+    r"\b(?:invested|put|spent|bought)\s+(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\b"
+    r"(?!\s*(?:shares?|%|percent)))",
+    re.I,
+)
+SCALE = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "million": 1e6}
+
+
+def _invested(question: str) -> float | None:
+    """The dollars a hypothetical purchase put in ("$10k", "1000 bucks", "invested 5000")."""
+    if (m := INVESTED.search(question)) is None:
+        return None
+    number, unit = next((m[i], m[i + 1]) for i in (1, 3, 5) if m[i])
+    try:
+        amount = float(number.replace(",", "")) * SCALE.get((unit or "").lower(), 1.0)
+    except ValueError:
+        return None
+    return amount if 0 < amount <= 1e12 else None
+
+
 EXPLICIT_OVERVIEW = re.compile(r"\b(tell me about|overview|analy[sz]|rundown|summar)", re.I)
 PART_SCORE = 0.3
 OFF_TOPIC = 0.45
@@ -456,8 +480,9 @@ class Planner:
         ):
             ask.intents = ["prices"]  # "how volatile was AMD in 2022": that year's volatility
         if symbols and HYPOTHETICAL.search(question):
-            # what it is worth now: from the purchase to the latest data
-            start = period.start or (period.end and date(period.end.year, 1, 1))
+            # what it is worth now: from the purchase ("in 2010", "5 years ago") to the
+            # latest data
+            start = period.start or period.end
             ask.intents = ["prices"]
             ask.period = Period(start=start, label=f"from {start}") if start else period
         elif symbols and not period.empty and not any(x.keyword for x in scored):
@@ -754,8 +779,13 @@ class Planner:
 
     def _prices(self, ask: Ask) -> list[tuple[str, dict]]:
         w = self._window(ask)
+        money = _invested(ask.text) if HYPOTHETICAL.search(ask.text) else None
         return [
-            ("get_prices", {"symbol": s, "start": _iso(w.start), "end": _iso(w.end)})
+            (
+                "get_prices",
+                {"symbol": s, "start": _iso(w.start), "end": _iso(w.end)}
+                | ({"invested": money} if money else {}),
+            )
             for s in (ask.symbols if ask.everything else ask.symbols[:MAX_SYMBOLS])
         ]
 
