@@ -18,6 +18,7 @@ from retrieval.models import Citation
 from retrieval.sentiment_index import SentimentIndex
 from tools.anomaly import Anomalies
 from tools.compare import Comparison
+from tools.crosses import Cross
 from tools.orders import BrokerOrder, Order, format_quantity
 from tools.portfolio_risk import PortfolioRisk
 from tools.providers.live import Refresh
@@ -177,6 +178,31 @@ class IndicatorSummary(DataNotes):
 
     def summary(self) -> str:
         return f"{self.symbol} as of {self.as_of}"
+
+
+class CrossSummary(DataNotes):
+    """When averages crossed (tools/crosses.py): the crosses of the window, most recent
+    last, at most :data:`MAX_CROSSES`; the one before the window when it has none."""
+
+    symbol: str
+    as_of: date
+    source: str
+    start: date
+    end: date
+    fast: int = Field(description="The fast SMA's closes; 1: the price itself.")
+    slow: int
+    count: int = Field(description="Crosses in the window (the list keeps the latest).")
+    crosses: list[Cross]
+    before: Cross | None
+    fast_now: float | None
+    slow_now: float | None
+    above_now: bool | None
+
+    def summary(self) -> str:
+        return f"{self.symbol}: {self.count} crosses {self.start} to {self.end}"
+
+
+MAX_CROSSES = 20
 
 
 class PortfolioSummary(DataNotes):

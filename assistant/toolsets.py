@@ -42,6 +42,7 @@ from assistant.alert_tools import ALERTS
 from assistant.analytics_tools import TOOLS as ANALYTICS
 from assistant.approval_text import describe_order
 from assistant.briefing_tools import BRIEFINGS
+from assistant.cross_tools import TOOLS as CROSSES
 from assistant.deps import AgentDeps, DirectContext, ToolTimer
 from assistant.fundamentals import load_fundamentals
 from assistant.profile_tools import PROFILE
@@ -657,6 +658,7 @@ READ_ONLY = FunctionToolset(
         get_fundamentals,
         get_portfolio,
         *ANALYTICS,
+        *CROSSES,
     ],
     id="read_only",
 )

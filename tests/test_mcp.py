@@ -52,6 +52,7 @@ def test_read_only_tools_over_mcp(server):
         "screen_symbols",
         "news_sentiment",
         "detect_anomalies",
+        "find_sma_crosses",
     }
     assert rsi.structured_content["values"]["rsi_14"] == 62.77
     assert hits.structured_content["hits"][0]["doc_id"].startswith("sample:AAPL:")

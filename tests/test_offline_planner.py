@@ -854,3 +854,35 @@ def test_what_money_put_in_then_is_worth_now(planner, question, symbol, start, i
     [(name, args)] = calls(planner, question)
     assert name == "get_prices" and args["symbol"] == symbol
     assert (args["start"], args["end"], args["invested"]) == (start, None, invested)
+
+
+@pytest.mark.parametrize(
+    ("question", "args"),
+    [
+        (
+            "did jpm have a golden cross recently",
+            {"symbol": "JPM", "slow": 200, "fast": 50, "start": "2021-12-28"},
+        ),
+        (
+            "when was the last time ko crossed above its 50 day",
+            {"symbol": "KO", "slow": 50, "fast": 1, "start": "2021-12-28"},
+        ),
+        (
+            "did xom ever cross below its 200 day in 2022",
+            {"symbol": "XOM", "slow": 200, "fast": 1, "start": "2022-01-01", "end": "2022-12-31"},
+        ),
+        (
+            "how many times did msft cross its 200 day average in 2022",
+            {"symbol": "MSFT", "slow": 200, "fast": 1, "start": "2022-01-01", "end": "2022-12-31"},
+        ),
+    ],
+)
+def test_when_a_cross_happened_is_a_date_not_a_backtest(planner, question, args):
+    assert calls(planner, question) == [("find_sma_crosses", args)]
+
+
+@pytest.mark.parametrize(
+    "question", ["backtest a golden cross on KO", "does the golden cross work on JPM"]
+)
+def test_whether_trading_a_cross_paid_is_still_a_backtest(planner, question):
+    assert [name for name, _ in calls(planner, question)] == ["run_backtest"]

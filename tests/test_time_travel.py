@@ -39,6 +39,7 @@ CASES: dict[str, dict] = {
     "screen_symbols": {"metric": "rsi_14", "where": ["price>sma_200"]},
     "news_sentiment": {"ticker": "AAPL"},
     "detect_anomalies": {"symbol": "AMD"},
+    "find_sma_crosses": {"symbol": "JPM"},
 }
 
 

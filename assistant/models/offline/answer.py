@@ -39,7 +39,7 @@ from assistant.models.offline.profile_answers import (
     write_view,
     write_watchlists,
 )
-from assistant.models.offline.readings import asked_readings
+from assistant.models.offline.readings import asked_readings, write_crosses
 from assistant.models.offline.valuation import (
     compare_fundamentals,
     write_asked,
@@ -52,6 +52,7 @@ from assistant.results import (
     AnomalySummary,
     BacktestSummary,
     CompareSummary,
+    CrossSummary,
     IndicatorSummary,
     OrderOutcome,
     PortfolioSummary,
@@ -454,6 +455,7 @@ WRITERS: dict[type, Callable] = {
     Watchlists: write_watchlists,
     AlertList: write_alerts,
     BriefingSchedule: write_schedule,
+    CrossSummary: write_crosses,
 }
 
 

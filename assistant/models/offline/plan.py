@@ -176,6 +176,23 @@ PORTFOLIO_SPLIT = re.compile(
 )
 """Where the second of two portfolios set against each other starts ("which is riskier,
 50% AAPL 50% MSFT or 50% KO 50% PEP")."""
+CROSS_EVENT = re.compile(
+    r"\b(?P<kind>golden|death)\s+cross(?:es|ed|ing)?\b|"
+    r"\bcross(?:ed|es|ing)?\s+(?:back\s+)?(?:above|below|over|under|through)?\s*(?:its|the)\s+"
+    r"(?P<window>\d{1,3})[- ]?(?:day|d|dma|sma)\b",
+    re.I,
+)
+ASKS_WHEN = re.compile(
+    r"\b(?:when|did|has|have|had|last|latest|recent\w*|ever|how\s+many|times|dates?|any)\b",
+    re.I,
+)
+TRADES_ON_IT = re.compile(
+    r"\b(?:back-?test\w*|strateg\w+|trad(?:e|es|ed|ing)|work(?:s|ed)?|returns?|profit\w*|"
+    r"paid|pay\s+off|sweep|settings?|signals?\s+(?:work|pay))\b",
+    re.I,
+)
+"""A question whether trading the cross paid: a backtest's, not a date's."""
+RECENTLY = re.compile(r"\b(?:recent\w*|lately|latest|last)\b", re.I)
 REFERS = re.compile(r"\b(?:its|their|them|both|for\s+it|of\s+it|on\s+it|these|those)\b", re.I)
 """Words that point back at the stocks of the conversation so far: "what's its RSI?" is a
 reading of the last stock, not a definition."""
@@ -702,6 +719,8 @@ class Planner:
             return Planned(calls=self._sentiment(ask), ask=ask)
         if ANOMALY.search(ask.text) and ask.symbols:
             return Planned(calls=self._anomalies(ask), ask=ask)
+        if ask.symbols and (crosses := self._crosses(ask)):
+            return Planned(calls=crosses, ask=ask)
         measures = bool(RELATION.search(ask.text)) and (
             intent not in OWN_MEASURES
             or (
@@ -881,6 +900,23 @@ class Planner:
             w = self._window(ask)
             window = {"start": _iso(w.start), "end": _iso(w.end)}
         return [("detect_anomalies", {"symbol": s, **window}) for s in ask.symbols[:3]]
+
+    def _crosses(self, ask: Ask) -> list[tuple[str, dict]]:
+        """When averages crossed ("did JPM have a golden cross recently", "when did KO last
+        cross above its 50-day"), not whether trading on it paid (a backtest): each named
+        symbol (three at most) over the question's period, the last year for "recently",
+        all the data otherwise."""
+        event = CROSS_EVENT.search(ask.text)
+        if event is None or not ASKS_WHEN.search(ask.text) or TRADES_ON_IT.search(ask.text):
+            return []
+        golden = {"slow": 200, "fast": 50}  # golden and death crosses: the 50 and the 200
+        lines = golden if event["kind"] else {"slow": int(event["window"]), "fast": 1}
+        p = ask.period
+        if p.start is None and p.end is None and RECENTLY.search(ask.text):
+            window = {"start": _iso(self.anchor() - timedelta(days=365))}
+        else:
+            window = {"start": _iso(p.start), "end": _iso(p.end)}
+        return [("find_sma_crosses", {"symbol": s, **lines, **window}) for s in ask.symbols[:3]]
 
     def _sentiment(self, ask: Ask) -> list[tuple[str, dict]]:
         """The news sentiment of each named company (three at most), over the question's

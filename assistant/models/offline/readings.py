@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from assistant.models.offline.formats import num
-from assistant.results import IndicatorSummary
+from assistant.results import CrossSummary, IndicatorSummary
+from tools.crosses import Cross, CrossKind
 
 COMPUTED = (
     "RSI 14, SMAs of 20, 50 and 200 days, EMAs of 12 and 26 days, MACD (12, 26, 9) with its "
@@ -76,3 +77,48 @@ def asked_readings(d: IndicatorSummary, question: str) -> str:
     if m := NEVER.search(question):
         said.append(f"{m[1][0].upper()}{m[1][1:]} is not computed here; {COMPUTED} are.")
     return " ".join(s for s in said if s)
+
+
+def _cross(c: Cross, d: CrossSummary) -> str:
+    slow = f"the {d.slow}-day SMA ({num(round(c.slow, 2))})"
+    if d.fast == 1:
+        way = "above" if c.kind is CrossKind.ABOVE else "below"
+        return f"{c.day}, closing at {num(c.close)}, {way} {slow}"
+    name = "a golden cross" if c.kind is CrossKind.GOLDEN else "a death cross"
+    way = "above" if c.kind is CrossKind.GOLDEN else "below"
+    return f"{c.day}, {name}: the {d.fast}-day SMA ({num(round(c.fast, 2))}) went {way} {slow}"
+
+
+def write_crosses(d: CrossSummary) -> str:
+    """The crosses of the window, most recent last, and where the lines stand now."""
+    fast = "the close" if d.fast == 1 else f"the {d.fast}-day SMA"
+    pair = f"{fast} and the {d.slow}-day SMA"
+    if not d.count:
+        text = f"{d.symbol}: no cross of {pair} from {d.start} to {d.end}."
+        if d.before is not None:
+            text += f" The last one before: {_cross(d.before, d)}."
+    else:
+        listed = f" (the latest {len(d.crosses)})" if d.count > len(d.crosses) else ""
+        plural = "es" if d.count > 1 else ""
+        crosses = "; ".join(_cross(c, d) for c in d.crosses)
+        text = f"{d.symbol}: {d.count} cross{plural} of {pair} from {d.start} to {d.end}{listed}: "
+        text += crosses + "."
+        if d.count > 1:
+            latest = {c.kind: c.day for c in d.crosses}  # each kind's most recent
+            names = {
+                CrossKind.GOLDEN: "golden cross",
+                CrossKind.DEATH: "death cross",
+                CrossKind.ABOVE: "cross above",
+                CrossKind.BELOW: "cross below",
+            }
+            text += " The most recent " + " and the most recent ".join(
+                f"{names[kind]}: {day}" for kind, day in sorted(latest.items(), key=lambda x: x[1])
+            )
+            text += "."
+    if d.above_now is not None and d.fast_now is not None and d.slow_now is not None:
+        side = "above" if d.above_now else "below"
+        text += (
+            f" On {d.end}, {fast} ({num(round(d.fast_now, 2))}) was {side} the {d.slow}-day "
+            f"SMA ({num(round(d.slow_now, 2))})."
+        )
+    return text
