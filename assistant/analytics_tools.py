@@ -22,6 +22,7 @@ from assistant.results import (
     SentimentSummary,
 )
 from assistant.tool_support import freshness, retry, window
+from assistant.watchlists import ListName
 from retrieval.days import Day
 from retrieval.errors import RetrievalError
 from retrieval.models import Citation, DocType, SearchFilters
@@ -298,6 +299,7 @@ def screen_symbols(
     top: Annotated[int, Field(ge=1, le=50)] = 10,
     ascending: bool | None = None,
     symbols: Annotated[list[Symbol], Field(max_length=500)] | None = None,
+    watchlist: ListName | None = None,
 ) -> ScreenSummary:
     """Rank every stored symbol by one metric, best first (highest; lowest for
     volatility), keeping those that meet every condition in `where` (e.g. "rsi_14<30",
@@ -306,8 +308,11 @@ def screen_symbols(
     data; indicators are read at `end` (default the latest close). Answers "which stocks
     are oversold", "best Sharpe ratio over five years", "which are above their 200-day
     average". `symbols` limits the universe (e.g. a sector's stocks: "oversold pharma
-    stocks")."""
+    stocks"), and so does `watchlist`, one of the asker's watchlists ("default" is the
+    unnamed one): "which stocks on my watchlist are down the most this year"."""
     deps = ctx.deps
+    if watchlist is not None:
+        symbols = [*(symbols or []), *_watched(deps, watchlist)]
     with ToolTimer(deps):
         try:
             return load_screen(
@@ -315,6 +320,21 @@ def screen_symbols(
             )
         except ToolError as exc:
             raise retry(exc) from None
+
+
+def _watched(deps: AgentDeps, name: str) -> list[str]:
+    """The symbols of the asker's watchlist ``name``."""
+    if deps.watchlists is None:
+        raise ToolFailed("watchlists are not kept here: name the symbols instead")
+    try:
+        found = deps.watchlists.get(deps.user.id, name)
+    except InvalidInputError as exc:
+        raise ModelRetry(str(exc)) from None
+    if found is None:
+        raise ToolFailed(f"you have no watchlist '{name}'")
+    if not found.symbols:
+        raise ToolFailed(f"your watchlist '{name}' is empty")
+    return found.symbols
 
 
 def load_sentiment(

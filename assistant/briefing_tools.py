@@ -17,10 +17,10 @@ from assistant.briefing_facts import BriefingFacts, FiredAlert, gather
 from assistant.briefings import WEEKDAYS, BriefingSchedule, Cadence
 from assistant.channels import EmailChannel, SlackChannel, WidgetChannel, slack_user
 from assistant.deps import AgentDeps
+from assistant.watchlists import ListName
 from tools.errors import ToolError
 
 Days = Annotated[int, Field(ge=1, le=31, description="1 for a daily briefing, 7 for a weekly.")]
-ListName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][\w-]*$")]
 
 
 async def get_briefing(

@@ -12,12 +12,11 @@ from pydantic_ai import ModelRetry, RunContext, ToolFailed
 from pydantic_ai.toolsets import FunctionToolset
 
 from assistant.deps import AgentDeps
-from assistant.watchlists import Watchlist, WatchlistStore
+from assistant.watchlists import ListName, Watchlist, WatchlistStore
 from tools.errors import ToolError
 from tools.orders import Symbol
 
 Symbols = Annotated[list[Symbol], Field(max_length=100)]
-ListName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][\w-]*$")]
 
 
 class Watchlists(BaseModel):

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -26,6 +27,8 @@ from tools.market_data import normalise_symbol
 DEFAULT = "default"
 MAX_SYMBOLS = 100
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+ListName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][\w-]*$")]
+"""A watchlist's name as tools and routes take it (stored lowercased)."""
 
 
 class WatchlistRow(SQLModel, table=True):

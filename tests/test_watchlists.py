@@ -114,3 +114,47 @@ def test_adding_something_unknown_says_so(model_cache):
         "add ZZZZ to my watchlist"
     )
     assert plan.calls == [] and "found no security I know" in plan.message
+
+
+@pytest.mark.parametrize(
+    ("question", "screen"),
+    [
+        ("rsi for all my watchlist stocks", {"metric": "rsi_14", "watchlist": "default"}),
+        (
+            "which stocks in my watchlist are down the most this year",
+            {"metric": "return", "ascending": True, "watchlist": "default"},
+        ),
+        (
+            "how many stocks in my energy watchlist are above their 200 day",
+            {"where": ["price>sma_200"], "watchlist": "energy"},
+        ),
+    ],
+)
+def test_a_question_about_a_watchlists_stocks_screens_that_list(model_cache, question, screen):
+    from assistant.models.offline import planner as make_planner
+
+    sample = set("AAPL AMD KO MSFT XOM CVX".split())
+    plan = make_planner(lambda: sample, lambda: date(2022, 12, 28), model_cache).plan(question)
+    [(name, args)] = plan.calls
+    assert name == "screen_symbols" and {k: args[k] for k in screen} == screen
+
+
+def test_the_screen_reads_the_askers_own_watchlist(
+    tmp_path, db_url, sample_store, sample_index_dir
+):
+    import asyncio
+
+    from assistant.auth import Role, User
+    from assistant.toolsets import READ_ONLY, call_directly
+    from tests.agent_env import make_services
+
+    services = make_services(tmp_path / "data", db_url, sample_store, sample_index_dir)
+    ann = User(id="key:ann", role=Role.VIEWER)
+    services.watchlists.add(ann.id, "energy", ["XOM", "CVX"])
+    deps = services.chat.deps(ann)
+    fn = READ_ONLY.tools["screen_symbols"].function
+    result = asyncio.run(call_directly(fn, deps, {"metric": "return", "watchlist": "energy"}))
+    assert {row.symbol for row in result.results} == {"XOM", "CVX"} and result.universe == 2
+    other = services.chat.deps(User(id="key:ben", role=Role.VIEWER))  # Ben has no such list
+    with pytest.raises(Exception, match="no watchlist 'energy'"):
+        asyncio.run(call_directly(fn, other, {"metric": "return", "watchlist": "energy"}))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from assistant.models.offline.advice import asks_advice
+from assistant.models.offline.screening import read_screen
 from assistant.models.offline.watch import LIST, WATCHLIST, list_name
 
 BRIEF = re.compile(
@@ -65,6 +66,8 @@ def read_briefing(question: str, symbols: list[str]) -> tuple[str, dict] | None:
         return None  # "brief me on Apple", "is KO on my watchlist doing well?"
     if not (BRIEF.search(question) or ON_WATCHLIST.search(question)):
         return None
+    if not BRIEF.search(question) and read_screen(question, False):
+        return None  # "how many on my energy watchlist are above their 200-day": a screen
     args: dict = {}
     if name := (quoted[1].lower() if quoted else list_name(question)):
         args["watchlist"] = name

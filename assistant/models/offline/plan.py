@@ -40,7 +40,7 @@ from assistant.models.offline.orders import (
 from assistant.models.offline.params import PAIRS, Params, read_params
 from assistant.models.offline.profile import read_profile
 from assistant.models.offline.screening import read_screen
-from assistant.models.offline.watch import read_watchlist
+from assistant.models.offline.watch import read_watchlist, screened_list
 from assistant.models.offline.words import correct
 from tools.securities import GROUP_WORDS, bundled_master
 
@@ -883,6 +883,8 @@ class Planner:
         args = dict(screened)
         if ask.everything and ask.symbols and GROUP_WORDS.search(ask.text):
             args["symbols"] = ask.symbols  # "oversold pharma stocks": the sector's members
+        if watched := screened_list(ask.text):
+            args["watchlist"] = watched  # "which on my energy watchlist are above their 200-day"
         p = ask.period
         if args["metric"] in ("return", "volatility", "sharpe", "max_drawdown"):
             w = self._window(ask)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from assistant.models.offline.advice import asks_advice
+from assistant.models.offline.screening import read_screen
 
 WATCHLIST = r"watch[- ]?lists?"
 LIST = rf"(?:{WATCHLIST}|lists?(?!\s+of\b))"
@@ -68,6 +69,12 @@ def _both(question: str, mentions: list) -> dict | None:
     return out if out["add"] and out["remove"] else None
 
 
+def screened_list(question: str) -> str | None:
+    """The watchlist a screening question is about ("rsi for all my watchlist stocks":
+    the default one), or None when it names none."""
+    return (list_name(question) or "default") if ABOUT.search(question) else None
+
+
 def list_name(question: str) -> str | None:
     """The list a message names ("my tech watchlist", "the pharma list", "watchlist
     called energy"), if any."""
@@ -85,6 +92,9 @@ def read_watchlist(question: str, mentions: list) -> tuple[str, dict] | str | No
     if not ABOUT.search(question) or asks_advice(question):
         return None
     symbols = [m.symbol for m in mentions]
+    changes = ADD.search(question) or REMOVE.search(question) or DELETE_LIST.search(question)
+    if not symbols and not changes and read_screen(question, False):
+        return None  # "which stocks on my watchlist are down the most": a screen of it
     args: dict = {}
     if name := list_name(question):
         args["name"] = name
