@@ -886,3 +886,25 @@ def test_when_a_cross_happened_is_a_date_not_a_backtest(planner, question, args)
 )
 def test_whether_trading_a_cross_paid_is_still_a_backtest(planner, question):
     assert [name for name, _ in calls(planner, question)] == ["run_backtest"]
+
+
+@pytest.mark.parametrize(
+    ("question", "screen"),
+    [
+        ("top 5 stocks by sharpe over the past 5 years", {"metric": "sharpe", "top": 5}),
+        ("which 5 stocks gained the most in 2022", {"metric": "return", "top": 5}),
+        ("the five biggest winners of 2022", {"metric": "return", "top": 5}),
+        ("rank the bottom 5 stocks of 2022 by return", {"metric": "return", "ascending": True}),
+        ("least volatile 3 stocks", {"metric": "volatility", "ascending": True, "top": 3}),
+    ],
+)
+def test_a_ranking_keeps_its_measure_and_its_count(planner, question, screen):
+    [(name, args)] = calls(planner, question)
+    assert name == "screen_symbols" and {k: args[k] for k in screen} == screen
+
+
+def test_two_named_averages_crossing_are_read_as_fast_and_slow(planner):
+    [(name, args)] = calls(planner, "when did the 20 day cross the 50 day on KO")
+    assert (name, args["symbol"], args["fast"], args["slow"]) == ("find_sma_crosses", "KO", 20, 50)
+    [(name, _)] = calls(planner, "how would a golden cross have done on KO since 2000")
+    assert name == "run_backtest"

@@ -182,13 +182,19 @@ CROSS_EVENT = re.compile(
     r"(?P<window>\d{1,3})[- ]?(?:day|d|dma|sma)\b",
     re.I,
 )
+TWO_AVERAGES = re.compile(
+    r"\b(\d{1,3})[- ]?(?:day|d|dma|sma)\b.{0,40}?\bcross(?:ed|es|ing)?\b.{0,25}?"
+    r"\b(\d{1,3})[- ]?(?:day|d|dma|sma)\b",
+    re.I,
+)
 ASKS_WHEN = re.compile(
     r"\b(?:when|did|has|have|had|last|latest|recent\w*|ever|how\s+many|times|dates?|any)\b",
     re.I,
 )
 TRADES_ON_IT = re.compile(
     r"\b(?:back-?test\w*|strateg\w+|trad(?:e|es|ed|ing)|work(?:s|ed)?|returns?|profit\w*|"
-    r"paid|pay\s+off|sweep|settings?|signals?\s+(?:work|pay))\b",
+    r"paid|pay\s+off|sweep|settings?|signals?\s+(?:work|pay)|done|perform\w*|made|earn\w*|"
+    r"beat|outperform\w*)\b",
     re.I,
 )
 """A question whether trading the cross paid: a backtest's, not a date's."""
@@ -913,6 +919,9 @@ class Planner:
             return []
         golden = {"slow": 200, "fast": 50}  # golden and death crosses: the 50 and the 200
         lines = golden if event["kind"] else {"slow": int(event["window"]), "fast": 1}
+        if pair := TWO_AVERAGES.search(ask.text):  # "the 20-day crossed the 50-day"
+            fast, slow = sorted((int(pair[1]), int(pair[2])))
+            lines = {"slow": slow, "fast": fast} if fast < slow else lines
         p = ask.period
         if p.start is None and p.end is None and RECENTLY.search(ask.text):
             window = {"start": _iso(self.anchor() - timedelta(days=365))}

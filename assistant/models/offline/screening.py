@@ -19,23 +19,36 @@ RSI_CONDITION = re.compile(
     re.I,
 )
 HIGH_RETURN = re.compile(
-    r"\b(?:highest|best|top|biggest|largest)\s+(?:total\s+)?returns?\b|\bmost\s+(?:gains?|up)\b|"
+    r"\b(?:highest|best|top|biggest|largest)\s+(?:total\s+)?returns?\b|\bmost\s+(?:gains?|up)\b",
+    re.I,
+)
+NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "twenty": 20,
+}  # fmt: skip
+COUNT = r"(\d{1,2}|" + "|".join(NUMBER_WORDS) + ")"
+WINNERS = re.compile(
     r"\b(?:gainers|winners)\b|\b(?:top|best)\b.{0,20}\bperform(?:ers?|ing)\b|"
-    r"\b(?:best|top)\s+(?:\d{1,2}\s+)?(?:stocks?|names|companies)\b",
+    rf"\b(?:best|top)\s+(?:{COUNT}\s+)?(?:stocks?|names|companies)\b|"
+    r"\b(?:gained|rose|climbed|went\s+up|did\s+best)\s+the\s+most\b",
     re.I,
 )
-LOW_RETURN = re.compile(
+LOSERS = re.compile(
     r"\b(?:lowest|worst)\s+(?:total\s+)?returns?\b|\b(?:losers|laggards)\b|"
-    r"\b(?:worst|bottom)\b.{0,20}\bperform(?:ers?|ing)\b|\bworst\s+(?:\d+\s+)?stocks?\b|"
-    r"\bdown\s+the\s+most\b|\bmost\s+down\b",
+    r"\b(?:worst|bottom)\b.{0,20}\bperform(?:ers?|ing)\b|"
+    rf"\b(?:worst|bottom)\s+(?:{COUNT}\s+)?(?:stocks?|names|companies)\b|"
+    r"\b(?:down|lost|fell|dropped|declined|went\s+down)\s+the\s+most\b|\bmost\s+down\b",
     re.I,
 )
+"""Rankings by return in other words ("the top 3 performers", "biggest losers"): read
+after every other measure, so "top 5 stocks by Sharpe" stays a Sharpe ranking."""
 TOP_N = re.compile(
-    r"\b(?:top|bottom|best|worst|highest|lowest|biggest)\s+(\d{1,2})\b|"
-    r"\b(\d{1,2})\s+(?:best|worst|top|highest|lowest|biggest|most)\b",
+    rf"\b(?:top|bottom|best|worst|highest|lowest|biggest)\s+{COUNT}\b|"
+    rf"\b{COUNT}\s+(?:best|worst|top|highest|lowest|biggest|most)\b|"
+    rf"\b{COUNT}\s+(?:stocks?|names|companies)\b",
     re.I,
 )
-"""How many to list ("the top 3 performers", "the 5 worst stocks")."""
+"""How many to list ("the top 3 performers", "the five worst stocks", "which 5 stocks")."""
 OVERSOLD = re.compile(r"\bover-?sold\b", re.I)
 OVERBOUGHT = re.compile(r"\bover-?bought\b", re.I)
 MOVING_AVERAGE = re.compile(
@@ -60,8 +73,11 @@ def read_screen(text: str, names_stocks: bool) -> dict | None:
     """The screen's metric, order, conditions and how many to list, or None when the
     question names its stocks or asks nothing a screen answers."""
     screen = _read_screen(text, names_stocks)
-    if screen is not None and (m := TOP_N.search(text)) and 1 <= int(m[1] or m[2]) <= 50:
-        screen["top"] = int(m[1] or m[2])
+    if screen is not None and (m := TOP_N.search(text)):
+        said = next(g for g in m.groups() if g)
+        count = int(said) if said.isdigit() else NUMBER_WORDS[said.lower()]
+        if 1 <= count <= 50:
+            screen["top"] = count
     return screen
 
 
@@ -89,8 +105,6 @@ def _read_screen(text: str, names_stocks: bool) -> dict | None:
         return {"metric": "rsi_14", "where": where, "ascending": bool(LOW.search(text))}
     if where:
         return {"metric": "return_1y", "where": where}
-    if LOW_RETURN.search(text):
-        return {"metric": "return", "ascending": True}
     if HIGH_RETURN.search(text):
         return {"metric": "return"}
     if SHARPE.search(text):
@@ -101,4 +115,8 @@ def _read_screen(text: str, names_stocks: bool) -> dict | None:
     if VOLATILITY.search(text):
         calm = bool(LOW.search(text)) and not re.search(r"\bmost\b", text, re.I)
         return {"metric": "volatility", "ascending": calm}
+    if LOSERS.search(text):
+        return {"metric": "return", "ascending": True}
+    if WINNERS.search(text):
+        return {"metric": "return"}
     return None
