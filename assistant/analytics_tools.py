@@ -36,6 +36,7 @@ from tools.portfolio_risk import HISTORICAL_SCENARIOS, MARKET_SHOCK
 from tools.portfolio_risk import portfolio_risk as measure_risk
 from tools.providers.live import PriceView
 from tools.screen import METRICS, check_metric, parse_condition, screen
+from tools.securities import INDICES
 
 if TYPE_CHECKING:  # Qdrant's client and scipy: only when a tool opens the index
     from retrieval.index import DocumentIndex
@@ -254,8 +255,9 @@ def load_screen(
     ascending: bool | None,
     symbols: list[str] | None = None,
 ) -> ScreenSummary:
-    """Every stored symbol, or those of ``symbols`` (a sector's members) that are stored
-    (the store as the view sees it: nothing after a pinned day)."""
+    """Every stored stock (an index such as SPX only when ``symbols`` names it), or those
+    of ``symbols`` (a sector's members) that are stored (the store as the view sees it:
+    nothing after a pinned day)."""
     conditions = [parse_condition(c) for c in where]
     metric = check_metric(metric)
     histories = {}
@@ -268,6 +270,8 @@ def load_screen(
             raise InvalidInputError(
                 f"none of {', '.join(sorted(wanted))} has stored prices to screen"
             )
+    else:
+        universe = [s for s in universe if s not in INDICES]  # stocks, not the market
     for symbol in universe:
         try:
             frame = view.load(symbol, None, end)

@@ -97,7 +97,8 @@ def test_cli_screen(cli, use_sample, sample_store):
     assert all(r["values"]["price"] > r["values"]["sma_200"] for r in out["results"])
     shown = cli("tools", "screen", "--metric", "rsi", "--top", "3")
     assert shown.exit_code == 0 and "by rsi_14" in shown.output
-    assert "The stored prices of 21 symbols end" in shown.output  # counted, not listed
+    assert "The stored prices of 20 symbols end" in shown.output  # counted, not listed
+    assert "SPX" not in shown.output  # the stocks, not the index
 
 
 def test_a_screen_among_some_symbols_ranks_only_those(cli, use_sample, sample_store):

@@ -159,6 +159,11 @@ GROUP_WORDS = re.compile(
 )
 
 
+INDICES = frozenset({"SPX", "NDX", "DJI", "RUT", "VIX", "SPY500"})
+"""Symbols that name a market index, not a security: no order, no filing, no place in a
+ranking of stocks."""
+
+
 class Security(BaseModel):
     symbol: str
     name: str

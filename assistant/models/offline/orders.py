@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from tools.securities import INDICES
+
 VERB = re.compile(r"\b(buy|sell|purchase)\b", re.I)
 AMOUNT_AHEAD = r"(?=\s+(?:\$?\d|some\b|a\s+few\b|a\s+couple\b|more\b|shares?\b|all\b|half\b|my\b))"
 POLITE_BUY = re.compile(
@@ -193,7 +195,6 @@ WHEN = re.compile(
     r"dip|earnings|oversold|overbought|\d{1,2}:\d{2}|\d{1,2}\s*(?:am|pm))\b",
     re.I,
 )
-INDICES = frozenset({"SPX", "NDX", "DJI", "RUT", "VIX", "SPY500"})
 HOW = (
     "Say it as an instruction: buy or sell, a number of shares, the stock, and a price only "
     'for a limit or stop order (e.g. "buy ten shares of MSFT").'

@@ -31,18 +31,13 @@ from assistant.models.offline.holdings import (
     written_weights,
 )
 from assistant.models.offline.intents import KEYWORDS, Router
-from assistant.models.offline.orders import (
-    INDICES,
-    QUESTION_NOT_ORDER,
-    looks_like_order,
-    read_orders,
-)
+from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
 from assistant.models.offline.profile import read_profile
 from assistant.models.offline.screening import read_screen
 from assistant.models.offline.watch import read_watchlist, screened_list
 from assistant.models.offline.words import correct
-from tools.securities import GROUP_WORDS, bundled_master
+from tools.securities import GROUP_WORDS, INDICES, bundled_master
 
 HELP = (
     "I can look up prices and returns, technical indicators (RSI, MACD, moving averages), "
