@@ -67,7 +67,8 @@ class Authenticator:
     async def current_user(self, request: Request) -> User:
         """Async all the way: a sync dependency costs a thread hop on every request."""
         token = credential(request)
-        by_cookie = token is not None and not request.headers.get("authorization")
+        bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+        by_cookie = token is not None and not bearer
         if by_cookie and request.method not in SAFE_METHODS and not from_this_site(request):
             raise HTTPException(
                 403,

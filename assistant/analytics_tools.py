@@ -30,7 +30,7 @@ from retrieval.sentiment_index import sentiment_index, write_sentiment_chart
 from tools.anomaly import THRESHOLD, detect
 from tools.broker import Broker
 from tools.compare import compare, write_chart
-from tools.errors import InvalidInputError, NoDataError, ToolError
+from tools.errors import InvalidInputError, NoDataError, ToolError, UnavailableError
 from tools.orders import Symbol
 from tools.portfolio_risk import HISTORICAL_SCENARIOS, MARKET_SHOCK
 from tools.portfolio_risk import portfolio_risk as measure_risk
@@ -315,8 +315,11 @@ def screen_symbols(
     stocks"), and so does `watchlist`, one of the asker's watchlists ("default" is the
     unnamed one): "which stocks on my watchlist are down the most this year"."""
     deps = ctx.deps
-    if watchlist is not None:
-        symbols = [*(symbols or []), *_watched(deps, watchlist)]
+    if watchlist is not None:  # both given: the watched ones among `symbols`
+        watched = _watched(deps, watchlist)
+        symbols = [s for s in watched if s in set(symbols)] if symbols else watched
+        if not symbols:
+            raise retry(NoDataError(f"none of those symbols is on your watchlist '{watchlist}'"))
     with ToolTimer(deps):
         try:
             return load_screen(
@@ -327,17 +330,18 @@ def screen_symbols(
 
 
 def _watched(deps: AgentDeps, name: str) -> list[str]:
-    """The symbols of the asker's watchlist ``name``."""
+    """The symbols of the asker's watchlist ``name``; a refusal the asker can act on (the
+    API's 404) when there is none, or it is empty."""
     if deps.watchlists is None:
-        raise ToolFailed("watchlists are not kept here: name the symbols instead")
+        raise retry(UnavailableError("watchlists are not kept here: name the symbols instead"))
     try:
         found = deps.watchlists.get(deps.user.id, name)
     except InvalidInputError as exc:
-        raise ModelRetry(str(exc)) from None
+        raise retry(exc) from None
     if found is None:
-        raise ToolFailed(f"you have no watchlist '{name}'")
+        raise retry(NoDataError(f"you have no watchlist '{name}'"))
     if not found.symbols:
-        raise ToolFailed(f"your watchlist '{name}' is empty")
+        raise retry(NoDataError(f"your watchlist '{name}' is empty"))
     return found.symbols
 
 

@@ -11,7 +11,7 @@ from pydantic_ai import RunContext
 
 from assistant.deps import AgentDeps, ToolTimer
 from assistant.results import MAX_CROSSES, CrossSummary, r
-from assistant.tool_support import freshness, retry
+from assistant.tool_support import freshness, retry, window
 from retrieval.days import Day
 from tools.crosses import Cross, find_crosses
 from tools.errors import ToolError
@@ -39,7 +39,8 @@ def find_sma_crosses(
     view = ctx.deps.prices()
     with ToolTimer(ctx.deps):
         try:
-            history = view.load(symbol, None, end)
+            frame, start, said = window(view, symbol, start, end)  # checks the range and pin
+            history = view.load(symbol, None, frame.as_of)  # the averages' warm-up too
             found = find_crosses(history, slow, fast, start)
         except ToolError as exc:
             raise retry(exc) from None
@@ -57,7 +58,8 @@ def find_sma_crosses(
         fast_now=r(found.fast_now, 4),
         slow_now=r(found.slow_now, 4),
         above_now=found.above_now,
-        **freshness(view),
+        data_notes=[*view.notes(), *said],
+        fetched=freshness(view)["fetched"],
     )
 
 

@@ -46,7 +46,8 @@ def leave(code: object) -> None:
     exit, which waits for it, so nothing it writes is lost.
     """
     if isinstance(code, str):  # sys.exit("message"): printed, exit status 1
-        print(code, file=sys.stderr)
+        if sys.stderr is not None:
+            print(code, file=sys.stderr)
         code = 1
     status = code if isinstance(code, int) else 0 if code is None else 1
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
@@ -54,6 +55,8 @@ def leave(code: object) -> None:
         raise SystemExit(status)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the descriptor closed (`assistant config >&-`)
+            continue
         with contextlib.suppress(OSError, ValueError):  # a reader gone (| head), closed
             stream.flush()
     os._exit(status)

@@ -703,3 +703,17 @@ def test_briefings_schedules_and_notifications(api):
         truth = {**slack, "condition": {"type": "price_above", "value": True}}
         assert trader.post("/v1/alerts", json=truth).status_code == 422
         assert trader.delete(f"/v1/alerts/{filing.json()['id']}").status_code == 204
+
+
+def test_a_screen_of_a_watchlist_the_caller_lacks_is_a_404(api):
+    with client(api, Role.VIEWER) as viewer:
+        missing = viewer.post(
+            "/v1/tools/screen_symbols", json={"metric": "return", "watchlist": "nope"}
+        )
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "no_data"
+        assert "no watchlist 'nope'" in missing.json()["error"]["message"]
+        assert viewer.put("/v1/watchlists/duo", json={"symbols": ["KO", "PEP"]}).status_code == 200
+        ranked = viewer.post(
+            "/v1/tools/screen_symbols", json={"metric": "return", "watchlist": "duo"}
+        )
+        assert ranked.status_code == 200 and ranked.json()["universe"] == 2

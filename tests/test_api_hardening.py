@@ -392,5 +392,7 @@ def test_a_change_signed_in_by_the_cookie_must_come_from_this_servers_page(tmp_p
         for headers in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://testserver"}):
             assert c.post(approve, headers=headers).status_code == 404  # let in: no such id
         assert c.get("/v1/me").json()["role"] == "admin"  # reading needs no such word
+        basic = c.post(approve, headers={"Authorization": "Basic eDp5"})  # the cookie signs it
+        assert basic.status_code == 403
     with TestClient(app) as c:  # a script with a key
         assert c.post(approve, headers={"Authorization": f"Bearer {key}"}).status_code == 404

@@ -908,3 +908,32 @@ def test_two_named_averages_crossing_are_read_as_fast_and_slow(planner):
     assert (name, args["symbol"], args["fast"], args["slow"]) == ("find_sma_crosses", "KO", 20, 50)
     [(name, _)] = calls(planner, "how would a golden cross have done on KO since 2000")
     assert name == "run_backtest"
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("hows the dow jones", "The Dow Jones Industrial Average is not in the local data."),
+        ("how is the nasdaq doing", "The Nasdaq Composite is not in the local data."),
+        ("nasdaq 100 ytd", "The Nasdaq-100 is not in the local data."),
+        ("what's the price of bitcoin", "Cryptocurrencies are not covered"),
+        ("ethereum price?", "Cryptocurrencies are not covered"),
+    ],
+)
+def test_what_the_data_does_not_cover_is_said_as_such(planner, question, said):
+    planned = planner.plan(question)
+    assert planned.calls == [] and planned.message.startswith(said)
+
+
+def test_the_sp500_is_still_answered(planner):
+    assert [name for name, _ in calls(planner, "how did the market do in 2022")] == ["get_prices"]
+
+
+def test_an_indicators_window_is_not_how_many_to_list(planner):
+    [(name, args)] = calls(planner, "which stocks have the lowest 14 day rsi")
+    assert name == "screen_symbols" and "top" not in args
+
+
+def test_a_ticker_after_an_amount_is_no_multiplier(planner):
+    [(_, args)] = calls(planner, "what would $1000 MSFT bought in 2015 be worth now")
+    assert args["invested"] == 1000.0

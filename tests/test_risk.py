@@ -201,3 +201,15 @@ def test_an_approver_reads_every_digit_of_the_quantity(quantity, shown):
     from tools.orders import format_quantity
 
     assert format_quantity(quantity) == shown
+
+
+def test_a_stop_loss_below_the_market_counts_at_its_stop():
+    """It trades near its stop, not at the higher last price: a cap it meets at its stop
+    does not refuse it (a risk-reducing order)."""
+    order = Order(symbol="AAPL", side="sell", quantity=24, type="stop", stop_price=190)
+    account = Account(cash=0.0, positions={"AAPL": 30}, prices={"AAPL": 200.0})
+    limits = LIMITS.model_copy(update={"max_order_notional": 4_750.0})
+    notional = next(
+        c for c in check_order(order, account, limits).checks if c.name == "max_order_notional"
+    )
+    assert notional.passed and "notional 4,560.00" in notional.reason

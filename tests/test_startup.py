@@ -79,3 +79,16 @@ def test_leave_waits_for_a_thread_that_is_still_writing(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert target.read_text() == "all of it"
+
+
+def test_leave_with_stdout_closed_keeps_the_status(tmp_path):
+    """`assistant config >&-`: Python starts with sys.stdout None; leaving must not raise."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text("from cli.startup import leave\nleave(4)\n")
+    done = subprocess.run(
+        f"{sys.executable} {script} >&-", shell=True, capture_output=False, timeout=60, cwd="."
+    )
+    assert done.returncode == 4

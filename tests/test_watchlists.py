@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import pytest
+from pydantic_ai import ModelRetry
 from sqlalchemy import create_engine
 
 from assistant.auth import Role, User
@@ -156,5 +157,5 @@ def test_the_screen_reads_the_askers_own_watchlist(
     result = asyncio.run(call_directly(fn, deps, {"metric": "return", "watchlist": "energy"}))
     assert {row.symbol for row in result.results} == {"XOM", "CVX"} and result.universe == 2
     other = services.chat.deps(User(id="key:ben", role=Role.VIEWER))  # Ben has no such list
-    with pytest.raises(Exception, match="no watchlist 'energy'"):
+    with pytest.raises(ModelRetry, match="no watchlist 'energy'"):
         asyncio.run(call_directly(fn, other, {"metric": "return", "watchlist": "energy"}))

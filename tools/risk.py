@@ -122,15 +122,18 @@ def check_restricted(order: Order, limits: RiskLimits) -> CheckResult:
 
 
 def reference_price(order: Order, last: float) -> float:
-    """The most a share of the order can trade at, as far as the last price tells, for
-    notional and buying power. A buy limit never pays above its limit. A stop on the
-    wrong side of the market (a buy stop below it) or a sell limit below it trades at
-    once at the market, so each counts at the higher of its own price and the last:
-    pricing them at their own price let an order through a cap it then broke on filling."""
+    """The price a share of the order trades at, as far as the last price tells, for
+    notional and buying power. A buy limit never pays above its limit. An order on the
+    wrong side of the market trades at once at the market: a buy stop below it and a
+    sell limit below it at the last (the higher: pricing them at their own price let an
+    order through a cap it then broke on filling), a sell stop above it at the last too
+    (the lower: a stop-loss below the market trades near its stop)."""
     if order.type is OrderType.LIMIT and order.limit_price is not None:
         return order.limit_price if order.side is Side.BUY else max(order.limit_price, last)
     if order.type is OrderType.STOP and order.stop_price is not None:
-        return max(order.stop_price, last)
+        if order.side is Side.BUY:
+            return max(order.stop_price, last)
+        return min(order.stop_price, last) if last > 0 else order.stop_price
     return last
 
 

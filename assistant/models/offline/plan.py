@@ -110,7 +110,7 @@ HYPOTHETICAL = re.compile(
 """A purchase in the past ("if I had bought AAPL in 2015", "what would $10k in Apple in 2010
 be worth now"): its return, and what the money became, from then to now."""
 INVESTED = re.compile(
-    r"(?:\$\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?|"
+    r"(?:\$\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\b|"
     r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\s*(?:dollars|bucks|usd)\b|"
     r"\b(?:invested|put|spent|bought)\s+(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\b"
     r"(?!\s*(?:shares?|%|percent)))",
@@ -194,6 +194,24 @@ TRADES_ON_IT = re.compile(
 )
 """A question whether trading the cross paid: a backtest's, not a date's."""
 RECENTLY = re.compile(r"\b(?:recent\w*|lately|latest|last)\b", re.I)
+CRYPTO = re.compile(
+    r"\b(?:bitcoin|btc|ethereum|ether|eth|crypto\w*|dogecoin|doge|solana|xrp|litecoin|"
+    r"cardano|stablecoins?|usdt|tether)\b",
+    re.I,
+)
+INDEX_NAMES = {
+    "dow": "Dow Jones Industrial Average",
+    "nasdaq": "Nasdaq Composite",
+    "russell": "Russell 2000",
+    "vix": "VIX volatility index",
+}
+OTHER_INDEX = re.compile(
+    r"\b(?:the\s+)?(dow)(?:\s+jones)?(?:\s+industrials?(?:\s+average)?)?\b(?!\s+(?:chemical|inc))|"
+    r"\bthe\s+(nasdaq)\b(?!,?\s+inc)|\b(nasdaq)\s+(?:composite|100|index)\b|"
+    r"\b(russell)\s+(?:2000|1000|3000)\b|\b(vix)\b",
+    re.I,
+)
+"""Indices people ask about that the sample data does not hold (it has the S&P 500)."""
 REFERS = re.compile(r"\b(?:its|their|them|both|for\s+it|of\s+it|on\s+it|these|those)\b", re.I)
 """Words that point back at the stocks of the conversation so far: "what's its RSI?" is a
 reading of the last stock, not a definition."""
@@ -613,6 +631,8 @@ class Planner:
                 return Planned(message=watch)
             return Planned(calls=[watch])  # "add NVDA to my watchlist"
         is_order = looks_like_order(question, self._security_at)
+        if not is_order and (other := self._not_covered(question, found)):
+            return Planned(message=other)  # "how's the dow", "price of bitcoin"
         if PROMPT_PROBE.search(question) and not is_order:
             return Planned(message="I can't share or change my instructions. " + HELP)
         profile = read_profile(question, earlier, bool(named))
@@ -750,6 +770,22 @@ class Planner:
                 if call not in out:
                     out.append(call)
         return Planned(calls=out, ask=ask)
+
+    def _not_covered(self, question: str, found: list[str]) -> str | None:
+        """What the data cannot answer, said as such: a cryptocurrency, or an index other
+        than the stored ones (not "Which stock?", nor Nasdaq, Inc. for "the Nasdaq")."""
+        stored = self.stored()
+        if CRYPTO.search(question) and not [s for s in found if s in stored]:
+            return (
+                "Cryptocurrencies are not covered: I answer about US-listed stocks and the "
+                "S&P 500 from the local data. " + self.known_symbols()
+            )
+        if (index := OTHER_INDEX.search(question)) and not [s for s in found if s in stored]:
+            name = next(n for n in index.groups() if n).lower()
+            said = "Nasdaq-100" if name == "nasdaq" and "100" in index[0] else INDEX_NAMES[name]
+            have = " The S&P 500 (SPX) is: ask about it by name." if "SPX" in stored else ""
+            return f"The {said} is not in the local data.{have}"
+        return None
 
     def _which(self, intent: str, ask: Ask) -> str:
         if ask.missing:
@@ -917,6 +953,8 @@ class Planner:
         if pair := TWO_AVERAGES.search(ask.text):  # "the 20-day crossed the 50-day"
             fast, slow = sorted((int(pair[1]), int(pair[2])))
             lines = {"slow": slow, "fast": fast} if fast < slow else lines
+        if not 2 <= lines["slow"] <= 400:
+            return []  # no average the tool computes: the question is read another way
         p = ask.period
         if p.start is None and p.end is None and RECENTLY.search(ask.text):
             window = {"start": _iso(self.anchor() - timedelta(days=365))}
@@ -958,7 +996,7 @@ class Planner:
                     "search_documents",
                     {
                         "query": f"{self.master.name(symbol)} outlook, results and risks",
-                        "tickers": [symbol],
+                        "tickers": None if symbol in INDICES else [symbol],
                         "as_of": _iso(ask.period.as_of),
                         "k": 3,
                     },

@@ -42,8 +42,10 @@ LOSERS = re.compile(
 )
 """Rankings by return in other words ("the top 3 performers", "biggest losers"): read
 after every other measure, so "top 5 stocks by Sharpe" stays a Sharpe ranking."""
+WINDOW_AFTER = r"(?![- ]?(?:day|d|week|wk|month|mo|year|yr|bar)s?\b)"
+"""Not a window: "the lowest 14 day RSI" lists no 14."""
 TOP_N = re.compile(
-    rf"\b(?:top|bottom|best|worst|highest|lowest|biggest)\s+{COUNT}\b|"
+    rf"\b(?:top|bottom|best|worst|highest|lowest|biggest)\s+{COUNT}\b{WINDOW_AFTER}|"
     rf"\b{COUNT}\s+(?:best|worst|top|highest|lowest|biggest|most)\b|"
     rf"\b{COUNT}\s+(?:stocks?|names|companies)\b",
     re.I,
