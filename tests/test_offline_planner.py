@@ -937,3 +937,23 @@ def test_an_indicators_window_is_not_how_many_to_list(planner):
 def test_a_ticker_after_an_amount_is_no_multiplier(planner):
     [(_, args)] = calls(planner, "what would $1000 MSFT bought in 2015 be worth now")
     assert args["invested"] == 1000.0
+
+
+@pytest.mark.parametrize(
+    ("question", "symbol", "start", "invested"),
+    [
+        ("what would 10k in msft from 2015 be worth", "MSFT", "2015-01-01", 10_000.0),
+        ("how much would 2500 dollars in unh since 2018 be now", "UNH", "2018-01-01", 2_500.0),
+        ("i invested 20,000 in ge back in 2000, how much is it now", "GE", "2000-01-01", 20_000.0),
+        ("i put 500 bucks into walmart 3 years ago", "WMT", "2019-12-28", 500.0),
+    ],
+)
+def test_money_put_in_said_in_other_words(planner, question, symbol, start, invested):
+    [(name, args)] = calls(planner, question)
+    assert (name, args["symbol"], args["start"], args.get("invested")) == (
+        "get_prices",
+        symbol,
+        start,
+        invested,
+    )
+    assert args["end"] is None  # to the latest close, not the purchase year's end

@@ -96,7 +96,8 @@ KEYWORDS: dict[str, re.Pattern] = {
     ),
     "rebalance": re.compile(r"\b(rebalanc\w*)\b", re.I),
     "documents": re.compile(
-        r"\b(news|headlines?|10-?k|10-?q|8-?k|filings?|annual report|quarterly report|risk "
+        r"\b(news|headlines?|10-?k(?!\s+(?:in|into|of|invested|dollars)\b)|10-?q|8-?k|filings?|"
+        r"annual report|quarterly report|risk "
         r"factors?|management|ceo|cfo|guidance|earnings call|articles?|lawsuits?|why|"
         r"what happened|what caused|explain\w*|reasons? (?:for|behind)|according to|"
         r"mention\w*|coverage|(?<!charts )(?<!chart )(?:said|say|says)|"
