@@ -78,6 +78,8 @@ class PriceSummary(DataNotes):
     period_return: float = Field(description="Fraction, from the base close to the last.")
     high: float
     low: float
+    high_date: date | None = Field(None, description="The close of the period's high.")
+    low_date: date | None = Field(None, description="The close of the period's low.")
     annual_volatility: float | None
     max_drawdown: float = Field(description="Largest fall from a high, a fraction <= 0.")
     sharpe_ratio: float | None = Field(description="Annualised, risk-free rate 0.")

@@ -174,6 +174,8 @@ def get_prices(
             period_return=r(period_return),
             high=r(price.max(), 2),
             low=r(price.min(), 2),
+            high_date=price.idxmax().date(),
+            low_date=price.idxmin().date(),
             annual_volatility=r(annual_volatility(closes[1:] / closes[:-1] - 1)),
             max_drawdown=r(drawdown),
             sharpe_ratio=r(sharpe, 2) if sharpe is not None else None,

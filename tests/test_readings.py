@@ -40,3 +40,20 @@ def test_a_named_reading_is_answered(question, said):
 def test_a_question_naming_no_reading_adds_nothing():
     assert asked_readings(SUMMARY, "how is pep doing") == ""
     assert asked_readings(SUMMARY, "pep's rsi") == ""  # the paragraph says it
+
+
+def test_stale_price_notes_of_many_calls_are_one_sentence():
+    from assistant.models.offline.answer import merged_notes
+
+    def note(names: str) -> str:
+        return (
+            f"The stored prices of {names} end 2022-12-28, before the last trading day, and no "
+            "price provider is configured to refresh them."
+        )
+
+    other = "No XYZ prices after 2022-12-28: shown is the same span of time ending 2022-12-28."
+    merged = merged_notes([note("KO"), other, note("PEP and PG"), note("KO")])
+    assert merged == [note("KO, PEP and PG"), other]
+    many = merged_notes([note(s) for s in "A B C D E F G H".split()])
+    assert many == [note("8 symbols")]
+    assert merged_notes([note("KO")]) == [note("KO")]

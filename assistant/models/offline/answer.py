@@ -70,6 +70,7 @@ from assistant.toolsets import problem_text, read_result
 from assistant.watchlist_tools import Watchlists
 from tools.fundamentals import Fundamentals
 from tools.orders import format_quantity
+from tools.providers.live import MAX_NAMED
 
 DISCLAIMER = "This is information, not investment advice."
 
@@ -131,6 +132,39 @@ def _indicators(d: IndicatorSummary) -> str:
     return " ".join(parts)
 
 
+OFFLINE_NOTE = re.compile(
+    r"^The stored prices of (?P<names>[A-Z0-9.^=, -]+?(?: and [A-Z0-9.^=-]+)?) end "
+    r"(?P<ends>.+?), before (?P<later>.+?), and no price provider is configured to "
+    r"refresh them\.$"
+)
+
+
+def merged_notes(notes: list[str]) -> list[str]:
+    """One sentence for the stale prices of every tool call ("The stored prices of AAPL,
+    KO and 18 more..."), not one per call: twenty symbols compared made twenty."""
+    stale = [(n, m) for n in notes if (m := OFFLINE_NOTE.match(n))]
+    if len(stale) < 2 or len({m["later"] for _, m in stale}) > 1:
+        return notes
+    symbols = list(dict.fromkeys(x for _, m in stale for x in re.split(r", | and ", m["names"])))
+    ends = sorted({e for _, m in stale for e in re.split(r", | and ", m["ends"])})
+    names = _and(symbols) if len(symbols) <= MAX_NAMED else f"{len(symbols)} symbols"
+    merged = (
+        f"The stored prices of {names} end {_and(ends)}, before {stale[0][1]['later']}, and "
+        "no price provider is configured to refresh them."
+    )
+    first = notes.index(stale[0][0])
+    rest = [n for n in notes if not OFFLINE_NOTE.match(n)]
+    return [*rest[:first], merged, *rest[first:]]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _on(day: date | None) -> str:
+    return f" on {day}" if day else ""
+
+
 def _prices(d: PriceSummary) -> str:
     base = "the close before" if d.base_date < d.start else "the first close"
     worth = (
@@ -142,7 +176,7 @@ def _prices(d: PriceSummary) -> str:
     text = worth + (
         f"{d.symbol} closed at {num(d.last_close)} on {d.end}, from {num(d.base_close)} on "
         f"{d.base_date} ({base}): a return of {pct(d.period_return)} over the period "
-        f"(high {num(d.high)}, low {num(d.low)})"
+        f"(high {num(d.high)}{_on(d.high_date)}, low {num(d.low)}{_on(d.low_date)})"
     )
     if d.annual_volatility is not None:
         text += f", with annualised volatility of {pct(d.annual_volatility)}"
@@ -573,7 +607,7 @@ def write_answer(
         and (both := _both_sides(prices, indicators))
     ):
         sections.append(both)
-    sections.extend(freshness)
+    sections.extend(merged_notes(freshness))
     if as_ofs:
         origin = f"; source: {', '.join(sources)}" if sources else ""
         sections.append(f"Data as of {max(as_ofs)}{origin}. {DISCLAIMER}")
