@@ -957,3 +957,29 @@ def test_money_put_in_said_in_other_words(planner, question, symbol, start, inve
         invested,
     )
     assert args["end"] is None  # to the latest close, not the purchase year's end
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("golden crosses for ko since 2015", ("find_sma_crosses", {"symbol": "KO", "fast": 50})),
+        (
+            "when did pfe last close above the 20 day sma",
+            ("find_sma_crosses", {"slow": 20, "fast": 1}),
+        ),
+        ("jnj stonk down bad this wk?", ("get_prices", {"start": "2022-12-21"})),
+        (
+            "what was the biggest drop for the s&p during covid",
+            ("get_prices", {"start": "2020-02-19"}),
+        ),
+        ("which stocks have a positive macd", ("screen_symbols", {"metric": "macd"})),
+    ],
+)
+def test_more_ways_people_say_it(planner, question, first):
+    name, args = calls(planner, question)[0]
+    assert name == first[0] and {k: args[k] for k in first[1]} == first[1]
+
+
+def test_a_plural_is_not_corrected_to_its_singular(planner):
+    [(_, args)] = calls(planner, "new watchlist 'dividends': ko, pg, jnj, pep")
+    assert args == {"add": ["KO", "PG", "JNJ", "PEP"], "name": "dividends"}

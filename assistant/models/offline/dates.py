@@ -60,7 +60,9 @@ EPISODES = {  # (start, end): peak to trough of the S&P 500
         date(2009, 3, 9),
         "the global financial crisis",
     ),
-    r"(?:covid|corona(?:virus)?|pandemic)(?:\s*-?\s*19)?\s+(?:crash|sell-?off|crisis|drop)|(?:the\s+)?2020\s+crash": (
+    r"(?:covid|corona(?:virus)?|pandemic)(?:\s*-?\s*19)?\s+(?:crash|sell-?off|crisis|drop)|(?:the\s+)?2020\s+crash|"
+    r"(?:biggest|largest|worst|steepest)\s+(?:drop|fall|decline|drawdown|crash)\b.{0,40}\b(?:during|in)\s+"
+    r"(?:the\s+)?(?:covid|corona(?:virus)?|pandemic)(?:\s*-?\s*19)?\b": (
         date(2020, 2, 19),
         date(2020, 3, 23),
         "the covid crash",
@@ -364,7 +366,7 @@ def parse_period(text: str, anchor: date) -> Period:
     if re.search(r"\bthis\s+month\b|\bmonth[- ]to[- ]date\b|\bmtd\b", t):
         start = date(a.year, a.month, 1)
         return Period(start, a, a, f"the month to date ({start} to {a})")
-    if re.search(r"\b(?:last|past|this)\s+week\b", t):
+    if re.search(r"\b(?:last|past|this)\s+(?:week|wk)\b", t):
         return _back(a, 1, "week")
 
     # points and open ranges

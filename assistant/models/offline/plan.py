@@ -177,7 +177,9 @@ PORTFOLIO_SPLIT = re.compile(
 CROSS_EVENT = re.compile(
     r"\b(?P<kind>golden|death)\s+cross(?:es|ed|ing)?\b|"
     r"\bcross(?:ed|es|ing)?\s+(?:back\s+)?(?:above|below|over|under|through)?\s*(?:its|the)\s+"
-    r"(?P<window>\d{1,3})[- ]?(?:day|d|dma|sma)\b",
+    r"(?P<window>\d{1,3})[- ]?(?:day|d|dma|sma)\b|"
+    r"\bclos(?:e|ed|es|ing)\s+(?:above|below|over|under)\s+(?:its|the)\s+"
+    r"(?P<closed>\d{1,3})[- ]?(?:day|d|dma|sma)\b",
     re.I,
 )
 TWO_AVERAGES = re.compile(
@@ -186,7 +188,8 @@ TWO_AVERAGES = re.compile(
     re.I,
 )
 ASKS_WHEN = re.compile(
-    r"\b(?:when|did|has|have|had|last|latest|recent\w*|ever|how\s+many|times|dates?|any)\b",
+    r"\b(?:when|did|has|have|had|last|latest|recent\w*|ever|how\s+many|times|dates?|any|"
+    r"crosses|list|show)\b",
     re.I,
 )
 TRADES_ON_IT = re.compile(
@@ -952,7 +955,8 @@ class Planner:
         if event is None or not ASKS_WHEN.search(ask.text) or TRADES_ON_IT.search(ask.text):
             return []
         golden = {"slow": 200, "fast": 50}  # golden and death crosses: the 50 and the 200
-        lines = golden if event["kind"] else {"slow": int(event["window"]), "fast": 1}
+        window = event["window"] or event["closed"]
+        lines = golden if event["kind"] else {"slow": int(window), "fast": 1}
         if pair := TWO_AVERAGES.search(ask.text):  # "the 20-day crossed the 50-day"
             fast, slow = sorted((int(pair[1]), int(pair[2])))
             lines = {"slow": slow, "fast": fast} if fast < slow else lines

@@ -9,7 +9,7 @@ import re
 UNIVERSE = re.compile(
     r"\b(?:stocks|names|tickers|companies|symbols|equities|shares)\b|\brank\w*\b|"
     r"\bscreen\w*\b|\b(?:top|bottom)\s+\d+\b|\b(?:which|what|any)\s+(?:stock|one|name)s?\b|"
-    r"\b(?:gainers|losers|performers|movers|winners)\b",
+    r"\b(?:gainers|losers|performers|movers|winners)\b|\b(?:each|every)\s+(?:stock|name|ticker|company)\b",
     re.I,
 )
 NOW = re.compile(r"\b(right now|now|today|currently|rn|at the moment|these days)\b", re.I)
@@ -57,6 +57,7 @@ MOVING_AVERAGE = re.compile(
     r"\b(above|below|under|over)\s+(?:the\s+|its\s+|their\s+)?(20|50|200)[- ]?(?:day|d|dma|sma)\b",
     re.I,
 )
+HISTOGRAM = re.compile(r"\bhistogram\b", re.I)
 SHARPE = re.compile(r"\b(sharpe|risk[- ]adjusted)\b", re.I)
 VOLATILITY = re.compile(r"\b(volatil\w*|risk(?:y|ier|iest)|stable|steadi\w*|calm\w*)\b", re.I)
 OTHER_TOOL = re.compile(
@@ -105,6 +106,10 @@ def _read_screen(text: str, names_stocks: bool) -> dict | None:
         return {"metric": "rsi_14", "where": where, "ascending": "<" in where[0]}
     if re.search(r"\brsi\b", text, re.I):
         return {"metric": "rsi_14", "where": where, "ascending": bool(LOW.search(text))}
+    if re.search(r"\bmacd\b", text, re.I):
+        return {"metric": "macd_hist" if HISTOGRAM.search(text) else "macd", "where": where}
+    if re.search(r"\bbollinger\b", text, re.I):
+        return {"metric": "bb_pctb", "where": where}
     if where:
         return {"metric": "return_1y", "where": where}
     if HIGH_RETURN.search(text):

@@ -19,7 +19,8 @@ NAMED_LIST = re.compile(
     rf"\b(?:my|the|our)\s+([a-z0-9][\w-]{{0,39}})\s+{LIST}\b|"
     rf"\b(?:{WATCHLIST}|(?:a|an|new)\s+(?:new\s+)?lists?)\s+(?:called|named|titled)\s+"
     rf"['\"]?([a-z0-9][\w-]{{0,39}})|"
-    rf"\b(?:to|from|on|in|off|of|for)\s+(?:the\s+)?{WATCHLIST}\s+['\"]?([a-z0-9][\w-]{{0,39}})",
+    rf"\b(?:to|from|on|in|off|of|for)\s+(?:the\s+)?{WATCHLIST}\s+['\"]?([a-z0-9][\w-]{{0,39}})|"
+    rf"\b(?:new|a|create|make)\s+(?:new\s+)?{WATCHLIST}\s*:?\s*['\"]([a-z0-9][\w-]{{0,39}})['\"]",
     re.I,
 )
 ADD = re.compile(
@@ -79,7 +80,7 @@ def list_name(question: str) -> str | None:
     """The list a message names ("my tech watchlist", "the pharma list", "watchlist
     called energy"), if any."""
     for m in NAMED_LIST.finditer(question):
-        name = (m[1] or m[2] or m[3] or "").lower()
+        name = next((g for g in m.groups() if g), "").lower()
         if name and name not in NOT_NAMES and not name.startswith("watch"):
             return name
     return None

@@ -87,6 +87,8 @@ def correct(text: str, keep: Callable[[str], bool]) -> str:
         low = word.lower()
         if len(low) < 4 or is_word(low) or keep(word):
             return word
+        if low.endswith("s") and (is_word(low[:-1]) or low[:-1] in KEY_TERMS):
+            return word  # a plural ("dividends"), not a misspelling
         near = [t for t in KEY_TERMS if DamerauLevenshtein.distance(low, t) == 1]
         return near[0] if len(set(near)) == 1 else word
 
