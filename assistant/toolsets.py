@@ -22,6 +22,7 @@ import json
 import math
 import typing
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -80,6 +81,7 @@ from retrieval.models import DocType, SearchFilters, StoredText
 from tools.backtest import Strategy, backtest, sweep
 from tools.errors import ToolError
 from tools.fundamentals import Fundamentals
+from tools.indicator_math import moving_average
 from tools.indicators import indicators
 from tools.orders import Order, OrderType, Price, Quantity, Side, Symbol
 from tools.performance import annual_volatility, window_measures
@@ -207,26 +209,54 @@ def find_symbol(
         )
 
 
+AverageWindows = Annotated[
+    list[Annotated[int, Field(ge=2, le=400)]], Field(max_length=5, description="Bars.")
+]
+
+
+def _averages(
+    view, symbol: str, as_of: date, sma: list[int], ema: list[int]
+) -> dict[str, float | None]:
+    """The moving averages asked for beyond the usual set, on every close up to ``as_of``."""
+    if not sma and not ema:
+        return {}
+    closes = view.load(symbol, None, as_of).price.dropna().to_numpy()
+    return {
+        f"{kind}_{n}": moving_average(closes, kind, n)
+        for kind, windows in (("sma", sma), ("ema", ema))
+        for n in dict.fromkeys(windows)
+    }
+
+
 def get_indicators(
-    ctx: RunContext[AgentDeps], symbol: Symbol, end: Day | None = None
+    ctx: RunContext[AgentDeps],
+    symbol: Symbol,
+    end: Day | None = None,
+    sma: AverageWindows = [],  # noqa: B006 - pydantic copies defaults
+    ema: AverageWindows = [],  # noqa: B006
 ) -> IndicatorSummary:
-    """Technical indicators of one symbol as of `end` (default: the latest stored day)."""
+    """Technical indicators of one symbol as of `end` (default: the latest stored day).
+    `sma` and `ema`: other moving averages to read too, by length ("the 100-day SMA":
+    sma [100]); they come back as values "sma_100", "ema_20"."""
     view = ctx.deps.prices()
     with ToolTimer(ctx.deps):
         try:
             result = indicators(view, symbol, None, end)
+            extra = _averages(view, symbol, result.as_of, sma, ema)
         except ToolError as exc:
             raise _retry(exc) from None
     # RSI to 2 places as it is quoted; levels to 4, so that two close averages still
     # compare the right way round
     values = {k: r(getattr(result, k), 2 if k == "rsi_14" else 4) for k in KEY_INDICATORS}
+    values |= {k: r(v, 4) for k, v in extra.items()}
     return IndicatorSummary(
         symbol=result.symbol,
         as_of=result.as_of,
         source=result.source,
         price=r(result.price, 2),
         values={k: v for k, v in values.items() if v is not None},
-        unavailable={k: v for k, v in result.unavailable.items() if k in KEY_INDICATORS},
+        unavailable={k: v for k, v in result.unavailable.items() if k in KEY_INDICATORS}
+        | {k: "not enough history for this average" for k, v in extra.items() if v is None},
         windows={"rsi": 14, "sma_fast": 50, "sma_slow": 200, "volatility": 20},
         rsi_bounds={"oversold": 30, "overbought": 70},
         **_freshness(view),

@@ -166,3 +166,24 @@ def test_get_prices_says_what_money_invested_at_the_base_close_became(sample_sto
     assert result.worth == pytest.approx(10_000.0 * result.last_close / result.base_close, rel=1e-3)
     plain = asyncio.run(call_directly(fn, deps, {"symbol": "AAPL", "start": date(2010, 1, 1)}))
     assert plain.invested is None and plain.worth is None
+
+
+def test_get_indicators_reads_other_averages_as_asked(sample_store, tmp_path):
+    import asyncio
+
+    import talib
+
+    from assistant.auth import LOCAL_USER
+    from assistant.toolsets import READ_ONLY, call_directly
+    from tests.agent_env import make_services
+
+    services = make_services(
+        tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite'}", sample_store, tmp_path / "ix"
+    )
+    deps = services.chat.deps(LOCAL_USER)
+    fn = READ_ONLY.tools["get_indicators"].function
+    result = asyncio.run(call_directly(fn, deps, {"symbol": "HD", "sma": [100], "ema": [20]}))
+    closes = sample_store.load("HD").price.dropna().to_numpy(dtype="float64")
+    assert result.values["sma_100"] == pytest.approx(talib.SMA(closes, 100)[-1], abs=1e-4)
+    assert result.values["ema_20"] == pytest.approx(talib.EMA(closes, 20)[-1], abs=1e-4)
+    assert "sma_50" in result.values  # the usual set is still there

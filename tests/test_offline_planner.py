@@ -983,3 +983,16 @@ def test_more_ways_people_say_it(planner, question, first):
 def test_a_plural_is_not_corrected_to_its_singular(planner):
     [(_, args)] = calls(planner, "new watchlist 'dividends': ko, pg, jnj, pep")
     assert args == {"add": ["KO", "PG", "JNJ", "PEP"], "name": "dividends"}
+
+
+@pytest.mark.parametrize(
+    ("question", "windows"),
+    [
+        ("whats the 20 day ema for home depot", {"ema": [20]}),
+        ("is hd above its 100 day moving average", {"sma": [100]}),
+        ("hd 50 day sma", {}),  # in the usual set
+    ],
+)
+def test_an_average_outside_the_usual_set_is_asked_of_the_tool(planner, question, windows):
+    [(name, args)] = calls(planner, question)
+    assert name == "get_indicators" and {k: args[k] for k in ("sma", "ema") if k in args} == windows

@@ -170,3 +170,14 @@ def atr(high: pd.Series, low: pd.Series, close: pd.Series, n: int = 14) -> pd.Se
     seeded.iloc[0] = true_range.iloc[:n].mean()
     out.iloc[n - 1 :] = seeded.ewm(alpha=1 / n, adjust=False).mean().to_numpy()
     return out
+
+
+def moving_average(closes: np.ndarray, kind: str, n: int) -> float | None:
+    """The last ``n``-bar SMA or EMA (``kind`` "sma" or "ema") of consecutive closes, the
+    same definitions as the set above (TA-Lib's: the EMA seeded with the SMA of its first
+    ``n`` closes); None with fewer than ``n`` closes."""
+    x = np.asarray(closes, dtype="float64")
+    if len(x) < n:
+        return None
+    line = talib.SMA(x, n) if kind == "sma" else talib.EMA(x, n)
+    return float(line[-1]) if np.isfinite(line[-1]) else None

@@ -34,6 +34,7 @@ from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
 from assistant.models.offline.profile import read_profile
+from assistant.models.offline.readings import asked_windows
 from assistant.models.offline.screening import read_screen
 from assistant.models.offline.watch import read_watchlist, screened_list
 from assistant.models.offline.words import correct
@@ -852,8 +853,9 @@ class Planner:
         ]
 
     def _technicals(self, ask: Ask) -> list[tuple[str, dict]]:
+        windows = asked_windows(ask.text)  # "the 100 day moving average": read it too
         return [
-            ("get_indicators", {"symbol": s, "end": _iso(ask.period.end)})
+            ("get_indicators", {"symbol": s, "end": _iso(ask.period.end), **windows})
             for s in (ask.symbols if ask.everything else ask.symbols[:MAX_SYMBOLS])
         ]
 

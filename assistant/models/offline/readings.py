@@ -34,6 +34,21 @@ NEVER = re.compile(
 )
 
 
+STANDARD = {"sma": {20, 50, 200}, "ema": {12, 26}}
+
+
+def asked_windows(question: str) -> dict[str, list[int]]:
+    """The moving averages a question names that the usual set lacks ("the 100 day moving
+    average", "ema 50"): get_indicators' ``sma`` and ``ema`` arguments."""
+    out: dict[str, list[int]] = {}
+    for m in AVERAGE.finditer(question):
+        window, word = (m[1], m[2]) if m[1] else (m[4], m[3])
+        kind, n = _kind(word), int(window)
+        if 2 <= n <= 400 and n not in STANDARD[kind] and n not in out.get(kind, []):
+            out.setdefault(kind, []).append(n)
+    return {k: v[:5] for k, v in out.items()}
+
+
 def _kind(word: str) -> str:
     return "ema" if word.lower().startswith(("ema", "exp")) else "sma"
 
@@ -61,6 +76,9 @@ def asked_readings(d: IndicatorSummary, question: str) -> str:
         label = f"the {window}-day {kind.upper()}"
         if key in d.values or key in d.unavailable:
             said.append(_reading(d, key, label))
+            if (value := d.values.get(key)) is not None:
+                side = "above" if d.price > value else "below" if d.price < value else "at"
+                said.append(f"The close ({num(d.price)}) was {side} it.")
         else:
             said.append(f"{label[0].upper()}{label[1:]} is not computed here; {COMPUTED} are.")
     for m in BARE.finditer(question):  # "the SMA and EMA for PEP": every window of each
