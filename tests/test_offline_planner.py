@@ -996,3 +996,13 @@ def test_a_plural_is_not_corrected_to_its_singular(planner):
 def test_an_average_outside_the_usual_set_is_asked_of_the_tool(planner, question, windows):
     [(name, args)] = calls(planner, question)
     assert name == "get_indicators" and {k: args[k] for k in ("sma", "ema") if k in args} == windows
+
+
+def test_a_follow_up_asks_the_cross_question_of_another_stock_until_it_asks_its_own(planner):
+    first = "did jpm have a golden cross recently"
+    assert calls(planner, "same for cvx", first)[0][0] == "find_sma_crosses"
+    assert calls(planner, "same for cvx", first)[0][1]["symbol"] == "CVX"
+    history = [first, "same for cvx"]
+    assert [name for name, _ in calls(planner, "and its rsi?", *history)] == ["get_indicators"]
+    history.append("and its rsi?")
+    assert [name for name, _ in calls(planner, "and for KO", *history)] == ["get_indicators"]

@@ -194,12 +194,22 @@ ASKS_WHEN = re.compile(
     re.I,
 )
 TRADES_ON_IT = re.compile(
-    r"\b(?:back-?test\w*|strateg\w+|trad(?:e|es|ed|ing)|work(?:s|ed)?|returns?|profit\w*|"
+    r"\b(?:back-?test\w*|test\w*|simulat\w*|strateg\w+|trad(?:e|es|ed|ing)|work(?:s|ed)?|returns?|profit\w*|"
     r"paid|pay\s+off|sweep|settings?|signals?\s+(?:work|pay)|done|perform\w*|made|earn\w*|"
     r"beat|outperform\w*)\b",
     re.I,
 )
 """A question whether trading the cross paid: a backtest's, not a date's."""
+
+
+def asks_cross_dates(text: str) -> bool:
+    """When averages crossed ("did JPM have a golden cross recently"), not whether trading
+    on a cross paid ("does the golden cross work on JPM")."""
+    return bool(
+        CROSS_EVENT.search(text) and ASKS_WHEN.search(text) and not TRADES_ON_IT.search(text)
+    )
+
+
 RECENTLY = re.compile(r"\b(?:recent\w*|lately|latest|last)\b", re.I)
 CRYPTO = re.compile(
     r"\b(?:bitcoin|btc|ethereum|ether|eth|crypto\w*|dogecoin|doge|solana|xrp|litecoin|"
@@ -335,6 +345,8 @@ class Ask:
     """Every stored symbol the conversation named so far, most recent last."""
     whole: str = ""
     """For a part of a question, the whole of it (a search reads all the words)."""
+    before: str = ""
+    """For a follow-up, the question it follows ("same for CVX" after a cross question)."""
     everything: bool = False
     group: str | None = None
     """A group of stocks asked about ("utility stocks") of which too few are stored."""
@@ -515,6 +527,8 @@ class Planner:
             if ask.intents[0] not in ("portfolio", "rebalance", "technicals"):
                 ask.intents = ["compare"]
             return ask
+        if asks_cross_dates(question):
+            ask.intents = ["technicals"]  # when averages crossed: no backtest's question
         if (
             ask.intents[0] == "technicals"
             and period.start is not None
@@ -591,6 +605,12 @@ class Planner:
             params=previous.params.merged(new.params),
             follow_up=True,
             mentioned=mentioned,
+            # what the follow-up continues, when it asks the same thing of other stocks
+            # ("same for CVX"), not when it asks its own ("and its RSI?")
+            before=(previous.before or previous.text)
+            if intents == previous.intents
+            and not any(k.search(new.text) for k in KEYWORDS.values())
+            else "",
         )
 
     # -- planning ---------------------------------------------------------------------
@@ -953,19 +973,24 @@ class Planner:
         cross above its 50-day"), not whether trading on it paid (a backtest): each named
         symbol (three at most) over the question's period, the last year for "recently",
         all the data otherwise."""
-        event = CROSS_EVENT.search(ask.text)
-        if event is None or not ASKS_WHEN.search(ask.text) or TRADES_ON_IT.search(ask.text):
+        text = ask.text
+        own_words = any(k.search(text) for k in KEYWORDS.values())  # "and its RSI?"
+        if ask.follow_up and not CROSS_EVENT.search(text) and not own_words:
+            text = ask.before  # "same for CVX" after "did JPM have a golden cross recently"
+        if not asks_cross_dates(text):
             return []
+        event = CROSS_EVENT.search(text)
+        assert event is not None
         golden = {"slow": 200, "fast": 50}  # golden and death crosses: the 50 and the 200
         window = event["window"] or event["closed"]
         lines = golden if event["kind"] else {"slow": int(window), "fast": 1}
-        if pair := TWO_AVERAGES.search(ask.text):  # "the 20-day crossed the 50-day"
+        if pair := TWO_AVERAGES.search(text):  # "the 20-day crossed the 50-day"
             fast, slow = sorted((int(pair[1]), int(pair[2])))
             lines = {"slow": slow, "fast": fast} if fast < slow else lines
         if not 2 <= lines["slow"] <= 400:
             return []  # no average the tool computes: the question is read another way
         p = ask.period
-        if p.start is None and p.end is None and RECENTLY.search(ask.text):
+        if p.start is None and p.end is None and RECENTLY.search(text):
             window = {"start": _iso(self.anchor() - timedelta(days=365))}
         else:
             window = {"start": _iso(p.start), "end": _iso(p.end)}
