@@ -1006,3 +1006,16 @@ def test_a_follow_up_asks_the_cross_question_of_another_stock_until_it_asks_its_
     assert [name for name, _ in calls(planner, "and its rsi?", *history)] == ["get_indicators"]
     history.append("and its rsi?")
     assert [name for name, _ in calls(planner, "and for KO", *history)] == ["get_indicators"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how much did aapl move on the last trading day",
+        "how did AAPL do today",
+        "is aapl up or down today",
+    ],
+)
+def test_the_days_move_is_the_last_close_over_the_one_before(planner, question):
+    [(name, args)] = calls(planner, question)
+    assert (name, args["start"], args["end"]) == ("get_prices", "2022-12-28", "2022-12-28")

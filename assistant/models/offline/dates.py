@@ -421,6 +421,13 @@ def parse_period(text: str, anchor: date) -> Period:
     ):
         return _back(a, _count(m[1]), _unit(m[2]), said=m[1])  # "KO vs PEP 10 years"
     if re.search(
+        r"\b(?:move[sd]?|moving|do|did|doing|change[sd]?|up|down|gain\w*|lose|lost|fall|fell|"
+        r"drop\w*|rise|rose)\b.{0,30}\b(?:today|yesterday|on the day|last (?:trading )?"
+        r"(?:day|session))\b|\blast (?:trading )?(?:day|session)\b",
+        t,
+    ):  # "how much did AAPL move on the last trading day": that day's move
+        return Period(a, a, a, f"the last trading day ({a})")
+    if re.search(
         r"\b(?:today|now|right now|currently|current|latest|at the moment|these days|"
         r"yesterday|last close|most recent)\b",
         re.sub(r"^\W*(?:(?:and|ok(?:ay)?|so|then|now)\b\W*)+", "", t),  # "now try it with ..."
