@@ -18,6 +18,12 @@ from datetime import date, timedelta
 
 from assistant.models.offline.alerting import ASKS_ALERT, alert_after, read_alert
 from assistant.models.offline.briefing import read_briefing
+from assistant.models.offline.crossings import (
+    CROSS_EVENT,
+    RECENTLY,
+    asks_cross_dates,
+    cross_lines,
+)
 from assistant.models.offline.dates import NO_PERIOD, PIN, DateError, Period, parse_period
 from assistant.models.offline.entities import SecurityMaster
 from assistant.models.offline.glossary import define
@@ -30,6 +36,7 @@ from assistant.models.offline.holdings import (
     scenarios_asked,
     written_weights,
 )
+from assistant.models.offline.hypothetical import HYPOTHETICAL, invested
 from assistant.models.offline.intents import KEYWORDS, Router
 from assistant.models.offline.orders import QUESTION_NOT_ORDER, looks_like_order, read_orders
 from assistant.models.offline.params import PAIRS, Params, read_params
@@ -102,39 +109,6 @@ DOMINATES = {  # when both are asked in one clause, the first is the question
     "account": {"overview", "prices", "technicals", "opinion"},  # "my position in Apple"
     "fundamentals": {"prices", "technicals", "compare"},  # "which yields more, KO or PEP"
 }
-HYPOTHETICAL = re.compile(
-    r"\b(?:if|had|suppose|what if|say)\s+i\s+(?:had\s+)?(?:bought|invested|purchased|put)|"
-    r"\bwould i have (?:made|lost|earned|gained)|\b(?:bought|invested)\b.{0,40}\bwould\b|"
-    r"\b(?:how much|what)\s+would\b.{0,80}\bbe\s+(?:worth|now|today)\b|\bworth\s+(?:now|today)\b|"
-    r"\bi\s+(?:invested|put|bought|purchased|spent)\b.{0,80}\b(?:now|today|worth|since|ago)\b|"
-    r"\bhow much (?:is|are) (?:it|they|that) (?:worth\s+)?(?:now|today)\b",
-    re.I,
-)
-"""A purchase in the past ("if I had bought AAPL in 2015", "what would $10k in Apple in 2010
-be worth now"): its return, and what the money became, from then to now."""
-INVESTED = re.compile(
-    r"(?:\$\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\b|"
-    r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\s*(?:dollars|bucks|usd)\b|"
-    r"\b(?:invested|put|spent|bought)\s+(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\b"
-    r"(?!\s*(?:shares?|%|percent))|"
-    r"\b(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|grand|million)?\s+(?:in|into)\b)",
-    re.I,
-)
-SCALE = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "million": 1e6}
-
-
-def _invested(question: str) -> float | None:
-    """The dollars a hypothetical purchase put in ("$10k", "1000 bucks", "invested 5000")."""
-    if (m := INVESTED.search(question)) is None:
-        return None
-    number, unit = next((m[i], m[i + 1]) for i in (1, 3, 5, 7) if m[i])
-    try:
-        amount = float(number.replace(",", "")) * SCALE.get((unit or "").lower(), 1.0)
-    except ValueError:
-        return None
-    return amount if 0 < amount <= 1e12 else None
-
-
 EXPLICIT_OVERVIEW = re.compile(r"\b(tell me about|overview|analy[sz]|rundown|summar)", re.I)
 PART_SCORE = 0.3
 OFF_TOPIC = 0.45
@@ -175,42 +149,6 @@ PORTFOLIO_SPLIT = re.compile(
 )
 """Where the second of two portfolios set against each other starts ("which is riskier,
 50% AAPL 50% MSFT or 50% KO 50% PEP")."""
-CROSS_EVENT = re.compile(
-    r"\b(?P<kind>golden|death)\s+cross(?:es|ed|ing)?\b|"
-    r"\bcross(?:ed|es|ing)?\s+(?:back\s+)?(?:above|below|over|under|through)?\s*(?:its|the)\s+"
-    r"(?P<window>\d{1,3})[- ]?(?:day|d|dma|sma)\b|"
-    r"\bclos(?:e|ed|es|ing)\s+(?:above|below|over|under)\s+(?:its|the)\s+"
-    r"(?P<closed>\d{1,3})[- ]?(?:day|d|dma|sma)\b",
-    re.I,
-)
-TWO_AVERAGES = re.compile(
-    r"\b(\d{1,3})[- ]?(?:day|d|dma|sma)\b.{0,40}?\bcross(?:ed|es|ing)?\b.{0,25}?"
-    r"\b(\d{1,3})[- ]?(?:day|d|dma|sma)\b",
-    re.I,
-)
-ASKS_WHEN = re.compile(
-    r"\b(?:when|did|has|have|had|last|latest|recent\w*|ever|how\s+many|times|dates?|any|"
-    r"crosses|list|show)\b",
-    re.I,
-)
-TRADES_ON_IT = re.compile(
-    r"\b(?:back-?test\w*|test\w*|simulat\w*|strateg\w+|trad(?:e|es|ed|ing)|work(?:s|ed)?|returns?|profit\w*|"
-    r"paid|pay\s+off|sweep|settings?|signals?\s+(?:work|pay)|done|perform\w*|made|earn\w*|"
-    r"beat|outperform\w*)\b",
-    re.I,
-)
-"""A question whether trading the cross paid: a backtest's, not a date's."""
-
-
-def asks_cross_dates(text: str) -> bool:
-    """When averages crossed ("did JPM have a golden cross recently"), not whether trading
-    on a cross paid ("does the golden cross work on JPM")."""
-    return bool(
-        CROSS_EVENT.search(text) and ASKS_WHEN.search(text) and not TRADES_ON_IT.search(text)
-    )
-
-
-RECENTLY = re.compile(r"\b(?:recent\w*|lately|latest|last)\b", re.I)
 CRYPTO = re.compile(
     r"\b(?:bitcoin|btc|ethereum|ether|eth|crypto\w*|dogecoin|doge|solana|xrp|litecoin|"
     r"cardano|stablecoins?|usdt|tether)\b",
@@ -862,7 +800,7 @@ class Planner:
 
     def _prices(self, ask: Ask) -> list[tuple[str, dict]]:
         w = self._window(ask)
-        money = _invested(ask.text) if HYPOTHETICAL.search(ask.text) else None
+        money = invested(ask.text) if HYPOTHETICAL.search(ask.text) else None
         return [
             (
                 "get_prices",
@@ -977,24 +915,14 @@ class Planner:
         own_words = any(k.search(text) for k in KEYWORDS.values())  # "and its RSI?"
         if ask.follow_up and not CROSS_EVENT.search(text) and not own_words:
             text = ask.before  # "same for CVX" after "did JPM have a golden cross recently"
-        if not asks_cross_dates(text):
+        if not asks_cross_dates(text) or (lines := cross_lines(text)) is None:
             return []
-        event = CROSS_EVENT.search(text)
-        assert event is not None
-        golden = {"slow": 200, "fast": 50}  # golden and death crosses: the 50 and the 200
-        window = event["window"] or event["closed"]
-        lines = golden if event["kind"] else {"slow": int(window), "fast": 1}
-        if pair := TWO_AVERAGES.search(text):  # "the 20-day crossed the 50-day"
-            fast, slow = sorted((int(pair[1]), int(pair[2])))
-            lines = {"slow": slow, "fast": fast} if fast < slow else lines
-        if not 2 <= lines["slow"] <= 400:
-            return []  # no average the tool computes: the question is read another way
         p = ask.period
         if p.start is None and p.end is None and RECENTLY.search(text):
-            window = {"start": _iso(self.anchor() - timedelta(days=365))}
+            span = {"start": _iso(self.anchor() - timedelta(days=365))}
         else:
-            window = {"start": _iso(p.start), "end": _iso(p.end)}
-        return [("find_sma_crosses", {"symbol": s, **lines, **window}) for s in ask.symbols[:3]]
+            span = {"start": _iso(p.start), "end": _iso(p.end)}
+        return [("find_sma_crosses", {"symbol": s, **lines, **span}) for s in ask.symbols[:3]]
 
     def _sentiment(self, ask: Ask) -> list[tuple[str, dict]]:
         """The news sentiment of each named company (three at most), over the question's
