@@ -1019,3 +1019,14 @@ def test_a_follow_up_asks_the_cross_question_of_another_stock_until_it_asks_its_
 def test_the_days_move_is_the_last_close_over_the_one_before(planner, question):
     [(name, args)] = calls(planner, question)
     assert (name, args["start"], args["end"]) == ("get_prices", "2022-12-28", "2022-12-28")
+
+
+def test_a_units_abbreviation_after_a_number_is_no_ticker(planner):
+    ask = planner.read("pg performance past 6 mos")
+    assert ask.symbols == ["PG"] and ask.missing == []  # not Mosaic (MOS)
+    assert "MOS" in planner.plan("MOS stock price").message  # the ticker itself still is
+
+
+def test_spy_points_to_the_index_it_tracks(planner):
+    planned = planner.plan("whats the ytd on spy")
+    assert planned.calls == [] and "(SPX) is: ask about SPX" in planned.message

@@ -54,6 +54,11 @@ NAMES = {  # the sample's symbols, by the names the store does not carry
 TICKER = re.compile(r"(?<![\w&])(\$)?([A-Za-z]{1,5}(?:\.[A-Za-z])?)(?:'s|’s)?(?![\w&])")
 
 
+UNITS = {"mo", "mos", "yr", "yrs", "wk", "wks", "hr", "hrs", "bps", "pct", "min", "mins"}
+AFTER_NUMBER = re.compile(r"\d\s*$")
+"""A unit's abbreviation right after a number ("6 mos", "10 bps") names no security."""
+
+
 @dataclass(frozen=True)
 class Mention:
     symbol: str
@@ -115,6 +120,8 @@ class SecurityMaster:
                 out.append(Mention(symbol, m.start(), m.end(), m[0]))
                 continue
             word = token.lower() in COMMON_WORDS or len(token) == 1
+            if not dollar and token.lower() in UNITS and AFTER_NUMBER.search(text[: m.start()]):
+                continue  # "past 6 mos" is six months, not Mosaic (MOS)
             if dollar:
                 pass
             elif token.isupper():

@@ -154,6 +154,7 @@ CRYPTO = re.compile(
     r"cardano|stablecoins?|usdt|tether)\b",
     re.I,
 )
+SPY = re.compile(r"\bspy\b", re.I)
 INDEX_NAMES = {
     "dow": "Dow Jones Industrial Average",
     "nasdaq": "Nasdaq Composite",
@@ -744,6 +745,11 @@ class Planner:
             return (
                 "Cryptocurrencies are not covered: I answer about US-listed stocks and the "
                 "S&P 500 from the local data. " + self.known_symbols()
+            )
+        if SPY.search(question) and "SPY" not in stored and "SPX" in stored:
+            return (
+                "SPY (the SPDR S&P 500 ETF) is not in the local data; the S&P 500 index it "
+                'tracks (SPX) is: ask about SPX, e.g. "how has SPX done this year?"'
             )
         if (index := OTHER_INDEX.search(question)) and not [s for s in found if s in stored]:
             name = next(n for n in index.groups() if n).lower()
