@@ -22,6 +22,7 @@ from assistant.results import (
     SentimentSummary,
 )
 from assistant.tool_support import freshness, retry, window
+from assistant.watchlist_tools import watched_symbols
 from assistant.watchlists import ListName
 from retrieval.days import Day
 from retrieval.errors import RetrievalError
@@ -30,7 +31,7 @@ from retrieval.sentiment_index import sentiment_index, write_sentiment_chart
 from tools.anomaly import THRESHOLD, detect
 from tools.broker import Broker
 from tools.compare import compare, write_chart
-from tools.errors import InvalidInputError, NoDataError, ToolError, UnavailableError
+from tools.errors import InvalidInputError, NoDataError, ToolError
 from tools.orders import Symbol
 from tools.portfolio_risk import HISTORICAL_SCENARIOS, MARKET_SHOCK
 from tools.portfolio_risk import portfolio_risk as measure_risk
@@ -316,7 +317,7 @@ def screen_symbols(
     unnamed one): "which stocks on my watchlist are down the most this year"."""
     deps = ctx.deps
     if watchlist is not None:  # both given: the watched ones among `symbols`
-        watched = _watched(deps, watchlist)
+        watched = watched_symbols(deps, watchlist)
         symbols = [s for s in watched if s in set(symbols)] if symbols else watched
         if not symbols:
             raise retry(NoDataError(f"none of those symbols is on your watchlist '{watchlist}'"))
@@ -327,22 +328,6 @@ def screen_symbols(
             )
         except ToolError as exc:
             raise retry(exc) from None
-
-
-def _watched(deps: AgentDeps, name: str) -> list[str]:
-    """The symbols of the asker's watchlist ``name``; a refusal the asker can act on (the
-    API's 404) when there is none, or it is empty."""
-    if deps.watchlists is None:
-        raise retry(UnavailableError("watchlists are not kept here: name the symbols instead"))
-    try:
-        found = deps.watchlists.get(deps.user.id, name)
-    except InvalidInputError as exc:
-        raise retry(exc) from None
-    if found is None:
-        raise retry(NoDataError(f"you have no watchlist '{name}'"))
-    if not found.symbols:
-        raise retry(NoDataError(f"your watchlist '{name}' is empty"))
-    return found.symbols
 
 
 def load_sentiment(

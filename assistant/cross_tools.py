@@ -58,8 +58,7 @@ def find_sma_crosses(
         fast_now=r(found.fast_now, 4),
         slow_now=r(found.slow_now, 4),
         above_now=found.above_now,
-        data_notes=[*view.notes(), *said],
-        fetched=freshness(view)["fetched"],
+        **freshness(view, said),
     )
 
 

@@ -75,10 +75,11 @@ def window(view: PriceView, symbol: str, start: date | None, end: date | None):
     return frame, start, []
 
 
-def freshness(view: PriceView) -> dict[str, list]:
+def freshness(view: PriceView, said: list[str] = ()) -> dict[str, list]:
     """What a result built on prices says of them: refresh failures and stale data (for
-    the answer), and what was fetched (a step of the turn)."""
+    the answer), with ``said`` (what :func:`window` noted of the span shown), and what
+    was fetched (a step of the turn)."""
     return {
-        "data_notes": view.notes(),
+        "data_notes": [*view.notes(), *said],
         "fetched": [r for r in view.refreshes.values() if r.status is RefreshStatus.FETCHED],
     }

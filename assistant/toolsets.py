@@ -183,8 +183,7 @@ def get_prices(
             sharpe_ratio=r(sharpe, 2) if sharpe is not None else None,
             invested=invested,
             worth=r(invested * (1 + period_return), 2) if invested else None,
-            data_notes=[*view.notes(), *said],
-            fetched=_freshness(view)["fetched"],
+            **_freshness(view, said),
         )
 
 

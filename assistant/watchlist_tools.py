@@ -12,8 +12,9 @@ from pydantic_ai import ModelRetry, RunContext, ToolFailed
 from pydantic_ai.toolsets import FunctionToolset
 
 from assistant.deps import AgentDeps
+from assistant.tool_support import retry
 from assistant.watchlists import ListName, Watchlist, WatchlistStore
-from tools.errors import ToolError
+from tools.errors import InvalidInputError, NoDataError, ToolError, UnavailableError
 from tools.orders import Symbol
 
 Symbols = Annotated[list[Symbol], Field(max_length=100)]
@@ -88,3 +89,20 @@ async def delete_watchlist(ctx: RunContext[AgentDeps], name: ListName | None = N
 
 
 WATCHLISTS = FunctionToolset([get_watchlists, update_watchlist, delete_watchlist], id="watchlists")
+
+
+def watched_symbols(deps: AgentDeps, name: str) -> list[str]:
+    """The symbols of the asker's watchlist ``name`` (for another tool: a screen of it);
+    a refusal the asker can act on (the
+    API's 404) when there is none, or it is empty."""
+    if deps.watchlists is None:
+        raise retry(UnavailableError("watchlists are not kept here: name the symbols instead"))
+    try:
+        found = deps.watchlists.get(deps.user.id, name)
+    except InvalidInputError as exc:
+        raise retry(exc) from None
+    if found is None:
+        raise retry(NoDataError(f"you have no watchlist '{name}'"))
+    if not found.symbols:
+        raise retry(NoDataError(f"your watchlist '{name}' is empty"))
+    return found.symbols
